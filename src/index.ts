@@ -1,0 +1,2 @@
+/** impmqtt: an MQTT 3.1.1 client with zero runtime dependencies. */
+export * from './packet/index.js';

@@ -1,0 +1,49 @@
+/** Field checks shared by the packet families' encoders. */
+import { protocolError } from './errors.js';
+import type { QoS } from './types.js';
+import { MAX_STRING_BYTES } from './types.js';
+
+export function checkPacketId(id: number | undefined, packet: string): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 65_535) {
+    protocolError('INVALID_PACKET_ID', `${packet} needs a packet identifier in 1..65535, got ${String(id)}`, 'MQTT-2.3.1-1');
+  }
+  return id;
+}
+
+export function checkQos(qos: unknown, what: string, statement?: string): QoS {
+  if (qos !== 0 && qos !== 1 && qos !== 2) {
+    protocolError('INVALID_QOS', `${what} must be 0, 1 or 2, got ${String(qos)}`, statement);
+  }
+  return qos;
+}
+
+export function checkBinary(data: unknown, what: string): Uint8Array {
+  if (!(data instanceof Uint8Array)) protocolError('MALFORMED_PACKET', `${what} must be a Uint8Array`);
+  if (data.length > MAX_STRING_BYTES) {
+    protocolError('STRING_TOO_LONG', `${what} is ${data.length} bytes; the limit is ${MAX_STRING_BYTES}`);
+  }
+  return data;
+}
+
+const FLAG_STATEMENT: Record<number, string> = { 6: 'MQTT-3.6.1-1', 8: 'MQTT-3.8.1-1', 10: 'MQTT-3.10.1-1' };
+
+/**
+ * Checks a received first byte: a known packet type, and for every type but PUBLISH the flag
+ * bits Table 2.2 fixes (0010 for PUBREL, SUBSCRIBE, UNSUBSCRIBE; 0000 otherwise)
+ * [MQTT-2.2.2-2]. Returns the type code. Runs before any body is buffered.
+ */
+export function checkFixedFlags(firstByte: number): number {
+  const typeCode = firstByte >>> 4;
+  if (typeCode === 0 || typeCode === 15) {
+    protocolError('UNKNOWN_PACKET_TYPE', `Packet type ${typeCode} is reserved`);
+  }
+  if (typeCode !== 3) {
+    const expected = typeCode === 6 || typeCode === 8 || typeCode === 10 ? 2 : 0;
+    if ((firstByte & 0x0f) !== expected) {
+      protocolError('RESERVED_FLAGS', `Packet type ${typeCode} arrived with flags ${(firstByte & 0x0f).toString(2).padStart(4, '0')}`, FLAG_STATEMENT[typeCode] ?? 'MQTT-2.2.2-2');
+    }
+  } else if ((firstByte & 0x06) === 0x06) {
+    protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');
+  }
+  return typeCode;
+}

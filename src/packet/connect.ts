@@ -1,0 +1,123 @@
+/** CONNECT and CONNACK (3.1, 3.2): opening a connection. */
+import { checkBinary, checkQos } from './checks.js';
+import { protocolError } from './errors.js';
+import { writeFixedHeader } from './length.js';
+import type { Reader } from './reader.js';
+import { measureTopicName } from './topic.js';
+import type { ConnackPacket, ConnectPacket, Will } from './types.js';
+import { measureString, writeBinary, writeString } from './utf8.js';
+
+/** Protocol Name "MQTT" and Protocol Level 4, the variable header's first seven bytes (3.1.2.1-2). */
+const PROTOCOL_HEADER = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04];
+
+export function connectRemainingLength(p: ConnectPacket): number {
+  if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
+    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
+  }
+  if (p.clientId.length === 0 && !p.cleanSession) {
+    protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
+  }
+  let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + measureString(p.clientId, 'Client identifier');
+  if (p.will !== undefined) length += willLength(p.will);
+  if (p.username !== undefined) length += 2 + measureString(p.username, 'User name');
+  if (p.password !== undefined) {
+    if (p.username === undefined) protocolError('INVALID_CONNECT', 'A password requires a user name', 'MQTT-3.1.2-22');
+    length += 2 + checkBinary(p.password, 'Password').length;
+  }
+  return length;
+}
+
+function willLength(will: Will): number {
+  checkQos(will.qos, 'Will QoS', 'MQTT-3.1.2-14');
+  if (typeof will.retain !== 'boolean') protocolError('INVALID_CONNECT', 'Will retain must be a boolean');
+  // A will carries both its topic and its message [MQTT-3.1.2-9].
+  return 2 + measureTopicName(will.topic) + 2 + checkBinary(will.payload, 'Will message').length;
+}
+
+export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: number, remainingLength: number): number {
+  offset = writeFixedHeader(target, offset, 0x10, remainingLength);
+  for (const byte of PROTOCOL_HEADER) target[offset++] = byte;
+  const will = p.will;
+  // The flags follow from which fields are present, so they cannot disagree with the payload
+  // [MQTT-3.1.2-9, -11, -13, -15, -18 … -21]; bit 0 stays reserved at 0.
+  let flags = p.cleanSession ? 0x02 : 0;
+  if (will !== undefined) flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+  if (p.password !== undefined) flags |= 0x40;
+  if (p.username !== undefined) flags |= 0x80;
+  target[offset++] = flags;
+  target[offset++] = p.keepalive >>> 8;
+  target[offset++] = p.keepalive & 0xff;
+  // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
+  offset = writeString(target, offset, p.clientId, measureString(p.clientId, 'Client identifier'));
+  if (will !== undefined) {
+    offset = writeString(target, offset, will.topic, measureTopicName(will.topic));
+    offset = writeBinary(target, offset, will.payload);
+  }
+  if (p.username !== undefined) offset = writeString(target, offset, p.username, measureString(p.username, 'User name'));
+  if (p.password !== undefined) offset = writeBinary(target, offset, p.password);
+  return offset;
+}
+
+export function readConnect(r: Reader): ConnectPacket {
+  for (let i = 0; i < PROTOCOL_HEADER.length; i++) {
+    if (r.u8('protocol name and level') !== PROTOCOL_HEADER[i]) {
+      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT is not for protocol "MQTT" level 4 (MQTT 3.1.1)', 'MQTT-3.1.2-1');
+    }
+  }
+  const flags = r.u8('connect flags');
+  if (flags & 0x01) protocolError('INVALID_CONNECT', 'CONNECT reserved flag is set', 'MQTT-3.1.2-3');
+  const hasWill = (flags & 0x04) !== 0;
+  const willQos = (flags >>> 3) & 0x03;
+  const willRetain = (flags & 0x20) !== 0;
+  if (!hasWill && (willQos !== 0 || willRetain)) {
+    protocolError('INVALID_CONNECT', 'Will QoS or Will Retain set without the Will Flag', 'MQTT-3.1.2-11');
+  }
+  if (willQos === 3) protocolError('INVALID_QOS', 'Will QoS 3', 'MQTT-3.1.2-14');
+  const hasUsername = (flags & 0x80) !== 0;
+  const hasPassword = (flags & 0x40) !== 0;
+  if (hasPassword && !hasUsername) protocolError('INVALID_CONNECT', 'Password flag without User Name flag', 'MQTT-3.1.2-22');
+  const keepalive = r.u16('keep alive');
+  const packet: ConnectPacket = { type: 'connect', clientId: r.string('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
+  if (hasWill) {
+    const topic = r.string('Will topic');
+    if (topic.length === 0 || topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
+      protocolError('INVALID_TOPIC', `Will topic "${topic}" is not a valid topic name`, 'MQTT-4.7.1-1');
+    }
+    packet.will = { topic, payload: r.binary('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
+  }
+  if (hasUsername) packet.username = r.string('User name');
+  if (hasPassword) packet.password = r.binary('Password');
+  r.done();
+  return packet;
+}
+
+export function connackRemainingLength(p: ConnackPacket): number {
+  checkReturnCode(p.returnCode);
+  if (p.sessionPresent && p.returnCode !== 0) {
+    protocolError('INVALID_CONNACK', 'A refusing CONNACK must have Session Present 0', 'MQTT-3.2.2-4');
+  }
+  return 2;
+}
+
+export function writeConnack(p: ConnackPacket, target: Uint8Array, offset: number): number {
+  target[offset] = 0x20;
+  target[offset + 1] = 2;
+  target[offset + 2] = p.sessionPresent ? 1 : 0;
+  target[offset + 3] = p.returnCode;
+  return offset + 4;
+}
+
+export function readConnack(r: Reader): ConnackPacket {
+  const flags = r.u8('acknowledge flags');
+  if (flags > 1) protocolError('INVALID_CONNACK', 'CONNACK reserved acknowledge flags are set');
+  const returnCode = checkReturnCode(r.u8('return code'));
+  r.done();
+  return { type: 'connack', sessionPresent: flags === 1, returnCode };
+}
+
+function checkReturnCode(code: number): number {
+  if (!Number.isInteger(code) || code < 0 || code > 5) {
+    protocolError('INVALID_CONNACK', `CONNACK return code ${code} is reserved (0..5 are defined)`);
+  }
+  return code;
+}

@@ -1,0 +1,45 @@
+/** The fixed header: type-and-flags byte plus the variable-length Remaining Length (2.2.3). */
+import { protocolError } from './errors.js';
+import { MAX_REMAINING_LENGTH } from './types.js';
+
+/** How many bytes the Remaining Length field takes for `length`. */
+export function remainingLengthSize(length: number): number {
+  if (length < 128) return 1;
+  if (length < 16_384) return 2;
+  if (length < 2_097_152) return 3;
+  if (length <= MAX_REMAINING_LENGTH) return 4;
+  return protocolError('PACKET_TOO_LARGE', `Remaining length ${length} exceeds ${MAX_REMAINING_LENGTH}`);
+}
+
+/** Writes the first byte and the Remaining Length; returns the offset of the variable header. */
+export function writeFixedHeader(target: Uint8Array, offset: number, firstByte: number, length: number): number {
+  target[offset++] = firstByte;
+  do {
+    let digit = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) digit |= 0x80;
+    target[offset++] = digit;
+  } while (length > 0);
+  return offset;
+}
+
+/**
+ * Reads the Remaining Length starting at bytes[offset] (just after the first byte). Returns
+ * -1 when the field is cut off by `end`, else the length; the field's size is written to
+ * `sizeOut[0]`. A fifth length byte is malformed.
+ */
+export function readRemainingLength(bytes: Uint8Array, offset: number, end: number, sizeOut: Int32Array): number {
+  let value = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 4; i++) {
+    if (offset + i >= end) return -1;
+    const digit = bytes[offset + i]!;
+    value += (digit & 0x7f) * multiplier;
+    if ((digit & 0x80) === 0) {
+      sizeOut[0] = i + 1;
+      return value;
+    }
+    multiplier *= 128;
+  }
+  return protocolError('MALFORMED_REMAINING_LENGTH', 'Remaining Length continues past its fourth byte');
+}

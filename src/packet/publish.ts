@@ -1,0 +1,68 @@
+/** PUBLISH (3.3): the one packet on the hot path, so it avoids every avoidable step. */
+import { checkPacketId, checkQos } from './checks.js';
+import { protocolError } from './errors.js';
+import { writeFixedHeader } from './length.js';
+import type { Reader } from './reader.js';
+import { measureTopicName } from './topic.js';
+import type { PublishPacket, QoS } from './types.js';
+import { writeString } from './utf8.js';
+
+// Publishers usually repeat one topic; remembering the last valid one skips re-validating it.
+let lastTopic = '';
+let lastTopicBytes = 0;
+
+function topicBytes(topic: string): number {
+  if (topic === lastTopic && topic.length > 0) return lastTopicBytes;
+  const bytes = measureTopicName(topic);
+  lastTopic = topic;
+  lastTopicBytes = bytes;
+  return bytes;
+}
+
+export function publishRemainingLength(p: PublishPacket): number {
+  const qos = checkQos(p.qos, 'PUBLISH QoS', 'MQTT-3.3.1-4');
+  if (qos === 0) {
+    if (p.dup) protocolError('MALFORMED_PACKET', 'A QoS 0 PUBLISH must have DUP=0', 'MQTT-3.3.1-2');
+    if (p.packetId !== undefined) protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
+  } else {
+    checkPacketId(p.packetId, 'PUBLISH');
+  }
+  if (!(p.payload instanceof Uint8Array)) protocolError('MALFORMED_PACKET', 'PUBLISH payload must be a Uint8Array');
+  return 2 + topicBytes(p.topic) + (qos === 0 ? 0 : 2) + p.payload.length;
+}
+
+export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
+  const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
+  offset = writeFixedHeader(target, offset, first, remainingLength);
+  offset = writeString(target, offset, p.topic, topicBytes(p.topic));
+  if (p.qos !== 0) {
+    const id = p.packetId!;
+    target[offset++] = id >>> 8;
+    target[offset++] = id & 0xff;
+  }
+  const payload = p.payload;
+  const length = payload.length;
+  if (length < 64) {
+    for (let i = 0; i < length; i++) target[offset + i] = payload[i]!;
+  } else {
+    target.set(payload, offset);
+  }
+  return offset + length;
+}
+
+export function readPublish(r: Reader, flags: number): PublishPacket {
+  const qos = (flags >>> 1) & 0x03;
+  if (qos === 3) protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');
+  const topic = r.string('Topic name');
+  if (topic.length === 0) protocolError('INVALID_TOPIC', 'PUBLISH with an empty topic name', 'MQTT-4.7.3-1');
+  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
+    protocolError('INVALID_TOPIC', `PUBLISH topic "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
+  }
+  const dup = (flags & 0x08) !== 0;
+  const retain = (flags & 0x01) !== 0;
+  if (qos === 0) {
+    return { type: 'publish', topic, payload: r.rest(), qos: 0, dup, retain };
+  }
+  const packetId = r.packetId();
+  return { type: 'publish', topic, payload: r.rest(), qos: qos as QoS, dup, retain, packetId };
+}

@@ -1,0 +1,114 @@
+/** SUBSCRIBE, SUBACK and UNSUBSCRIBE (3.8–3.10). */
+import { checkPacketId, checkQos } from './checks.js';
+import { protocolError } from './errors.js';
+import { writeFixedHeader } from './length.js';
+import type { Reader } from './reader.js';
+import { measureTopicFilter } from './topic.js';
+import type { SubackCode, SubackPacket, SubscribePacket, Subscription, UnsubscribePacket } from './types.js';
+import { writeString } from './utf8.js';
+
+function checkNotEmpty(list: unknown, packet: string, statement: string): void {
+  if (!Array.isArray(list) || list.length === 0) {
+    protocolError('EMPTY_SUBSCRIPTION', `${packet} needs at least one topic filter`, statement);
+  }
+}
+
+export function subscribeRemainingLength(p: SubscribePacket): number {
+  checkPacketId(p.packetId, 'SUBSCRIBE');
+  checkNotEmpty(p.subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
+  let length = 2;
+  for (const s of p.subscriptions) {
+    checkQos(s.qos, 'Requested QoS');
+    length += 2 + measureTopicFilter(s.topic) + 1;
+  }
+  return length;
+}
+
+export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: number, remainingLength: number): number {
+  offset = writeFixedHeader(target, offset, 0x82, remainingLength);
+  offset = writeU16(target, offset, p.packetId);
+  for (const s of p.subscriptions) {
+    offset = writeString(target, offset, s.topic, measureTopicFilter(s.topic));
+    target[offset++] = s.qos;
+  }
+  return offset;
+}
+
+export function readSubscribe(r: Reader): SubscribePacket {
+  const packetId = r.packetId();
+  const subscriptions: Subscription[] = [];
+  while (r.remaining > 0) {
+    const topic = readFilter(r);
+    const requested = r.u8('requested QoS');
+    if (requested > 2) {
+      protocolError('INVALID_QOS', `SUBSCRIBE requested-QoS byte 0x${requested.toString(16)} is malformed`, 'MQTT-3.8.3-4');
+    }
+    subscriptions.push({ topic, qos: requested as 0 | 1 | 2 });
+  }
+  checkNotEmpty(subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
+  return { type: 'subscribe', packetId, subscriptions };
+}
+
+export function subackRemainingLength(p: SubackPacket): number {
+  checkPacketId(p.packetId, 'SUBACK');
+  if (!Array.isArray(p.granted) || p.granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs at least one return code');
+  for (const code of p.granted) checkSubackCode(code);
+  return 2 + p.granted.length;
+}
+
+export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number, remainingLength: number): number {
+  offset = writeFixedHeader(target, offset, 0x90, remainingLength);
+  offset = writeU16(target, offset, p.packetId);
+  for (const code of p.granted) target[offset++] = code;
+  return offset;
+}
+
+export function readSuback(r: Reader): SubackPacket {
+  const packetId = r.packetId();
+  if (r.remaining === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK carries no return codes');
+  const granted: SubackCode[] = [];
+  while (r.remaining > 0) granted.push(checkSubackCode(r.u8('return code')));
+  return { type: 'suback', packetId, granted };
+}
+
+function checkSubackCode(code: number): SubackCode {
+  if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) {
+    protocolError('INVALID_SUBACK_CODE', `SUBACK return code 0x${Number(code).toString(16)} is not 0x00, 0x01, 0x02 or 0x80`, 'MQTT-3.9.3-2');
+  }
+  return code;
+}
+
+export function unsubscribeRemainingLength(p: UnsubscribePacket): number {
+  checkPacketId(p.packetId, 'UNSUBSCRIBE');
+  checkNotEmpty(p.topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
+  let length = 2;
+  for (const topic of p.topics) length += 2 + measureTopicFilter(topic);
+  return length;
+}
+
+export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offset: number, remainingLength: number): number {
+  offset = writeFixedHeader(target, offset, 0xa2, remainingLength);
+  offset = writeU16(target, offset, p.packetId);
+  for (const topic of p.topics) offset = writeString(target, offset, topic, measureTopicFilter(topic));
+  return offset;
+}
+
+export function readUnsubscribe(r: Reader): UnsubscribePacket {
+  const packetId = r.packetId();
+  const topics: string[] = [];
+  while (r.remaining > 0) topics.push(readFilter(r));
+  checkNotEmpty(topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
+  return { type: 'unsubscribe', packetId, topics };
+}
+
+function readFilter(r: Reader): string {
+  const filter = r.string('Topic filter');
+  measureTopicFilter(filter);
+  return filter;
+}
+
+function writeU16(target: Uint8Array, offset: number, value: number): number {
+  target[offset] = value >>> 8;
+  target[offset + 1] = value & 0xff;
+  return offset + 2;
+}

@@ -1,0 +1,106 @@
+/** Topic names, topic filters and matching (4.7). */
+import { MqttProtocolError, protocolError } from './errors.js';
+import { measureString } from './utf8.js';
+
+/**
+ * Checks a topic name a PUBLISH may carry and returns its UTF-8 length: at least one character
+ * [MQTT-4.7.3-1], no wildcards [MQTT-3.3.2-2, MQTT-4.7.1-1], plus the string rules.
+ */
+export function measureTopicName(topic: string): number {
+  if (topic.length === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
+  const bytes = measureString(topic, 'Topic name');
+  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
+    protocolError('INVALID_TOPIC', `Topic name "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
+  }
+  return bytes;
+}
+
+/**
+ * Checks a topic filter and returns its UTF-8 length: '#' alone in the last level
+ * [MQTT-4.7.1-2], '+' filling a whole level [MQTT-4.7.1-3].
+ */
+export function measureTopicFilter(filter: string): number {
+  if (filter.length === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
+  const bytes = measureString(filter, 'Topic filter');
+  const length = filter.length;
+  for (let i = 0; i < length; i++) {
+    const c = filter.charCodeAt(i);
+    if (c === 0x23 /* # */) {
+      if ((i > 0 && filter.charCodeAt(i - 1) !== 0x2f) || i !== length - 1) {
+        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '#' must be the whole last level`, 'MQTT-4.7.1-2');
+      }
+    } else if (c === 0x2b /* + */) {
+      if ((i > 0 && filter.charCodeAt(i - 1) !== 0x2f) || (i < length - 1 && filter.charCodeAt(i + 1) !== 0x2f)) {
+        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '+' must fill a whole level`, 'MQTT-4.7.1-3');
+      }
+    }
+  }
+  return bytes;
+}
+
+/** Throws an MqttProtocolError unless `topic` may be published to. */
+export function validateTopicName(topic: string): void {
+  measureTopicName(topic);
+}
+
+/** Throws an MqttProtocolError unless `filter` may be subscribed to. */
+export function validateTopicFilter(filter: string): void {
+  measureTopicFilter(filter);
+}
+
+/** True when `topic` is a valid topic name (no throw). */
+export function isValidTopicName(topic: string): boolean {
+  return succeeds(() => measureTopicName(topic));
+}
+
+/** True when `filter` is a valid topic filter (no throw). */
+export function isValidTopicFilter(filter: string): boolean {
+  return succeeds(() => measureTopicFilter(filter));
+}
+
+function succeeds(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    if (error instanceof MqttProtocolError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Does `filter` match `topic`? Both are assumed valid. Filters starting with a wildcard do not
+ * match topics starting with '$' [MQTT-4.7.2-1]; 'a/#' also matches 'a' (4.7.1.2).
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.charCodeAt(0) === 0x24 /* $ */) {
+    const first = filter.charCodeAt(0);
+    if (first === 0x23 || first === 0x2b) return false;
+  }
+  let f = 0; // start of the current filter level
+  let t = 0; // start of the current topic level; topic.length + 1 once the topic has no levels left
+  for (;;) {
+    const fEnd = levelEnd(filter, f);
+    const single = fEnd - f === 1;
+    if (single && filter.charCodeAt(f) === 0x23 /* # */) return true;
+    if (t > topic.length) return false;
+    const tEnd = levelEnd(topic, t);
+    if (!(single && filter.charCodeAt(f) === 0x2b /* + */) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false;
+    if (fEnd === filter.length) return tEnd === topic.length;
+    f = fEnd + 1;
+    t = tEnd + 1;
+  }
+}
+
+function levelEnd(s: string, from: number): number {
+  const slash = s.indexOf('/', from);
+  return slash === -1 ? s.length : slash;
+}
+
+function sameLevel(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = 0; i < aEnd - aStart; i++) {
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,114 @@
+/**
+ * MQTT's UTF-8 string rules [MQTT-1.5.3-1, -2]: well-formed UTF-8 only (no surrogate code points)
+ * and no U+0000, checked on the way out and on the way in. A 16-bit length prefix caps a string at
+ * 65,535 bytes.
+ */
+import { protocolError } from './errors.js';
+import { readAsciiBytes, readUtf8Bytes, writeUtf8Bytes } from './bytes.js';
+import { MAX_STRING_BYTES } from './types.js';
+
+/**
+ * The UTF-8 byte length of `s`, refusing what MQTT forbids. `what` names the field in errors.
+ */
+export function measureString(s: string, what: string): number {
+  const length = s.length;
+  let bytes = length;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0) nullCharacter(what);
+    } else if (c < 0x800) {
+      bytes += 1;
+    } else if (c < 0xd800 || c > 0xdfff) {
+      bytes += 2;
+    } else {
+      // A surrogate must be a high one followed by a low one; the pair becomes 4 bytes.
+      const next = c <= 0xdbff && i + 1 < length ? s.charCodeAt(i + 1) : 0;
+      if (next < 0xdc00 || next > 0xdfff) {
+        protocolError('INVALID_UTF8', `${what} contains an unpaired surrogate (not valid UTF-8)`, 'MQTT-1.5.3-1');
+      }
+      i++;
+      bytes += 2;
+    }
+  }
+  if (bytes > MAX_STRING_BYTES) {
+    protocolError('STRING_TOO_LONG', `${what} is ${bytes} bytes of UTF-8; the limit is ${MAX_STRING_BYTES}`);
+  }
+  return bytes;
+}
+
+function nullCharacter(what: string): never {
+  return protocolError('NULL_CHARACTER', `${what} contains U+0000`, 'MQTT-1.5.3-2');
+}
+
+/** Writes a length-prefixed string measured by `measureString`; returns the offset after it. */
+export function writeString(target: Uint8Array, offset: number, s: string, byteLength: number): number {
+  target[offset] = byteLength >>> 8;
+  target[offset + 1] = byteLength & 0xff;
+  offset += 2;
+  if (byteLength === s.length && byteLength < 48) {
+    // Short ASCII (the common topic) is cheaper copied here than through a native call.
+    for (let i = 0; i < byteLength; i++) target[offset + i] = s.charCodeAt(i);
+  } else {
+    writeUtf8Bytes(target, offset, s, byteLength);
+  }
+  return offset + byteLength;
+}
+
+/** Writes a length-prefixed binary field; returns the offset after it. */
+export function writeBinary(target: Uint8Array, offset: number, data: Uint8Array): number {
+  target[offset] = data.length >>> 8;
+  target[offset + 1] = data.length & 0xff;
+  target.set(data, offset + 2);
+  return offset + 2 + data.length;
+}
+
+/** Decodes and checks the UTF-8 in bytes[start, end). */
+export function readUtf8(bytes: Uint8Array, start: number, end: number, what: string): string {
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0) nullCharacter(what);
+    if (c >= 0x80) {
+      checkUtf8(bytes, i, end, what);
+      return readUtf8Bytes(bytes, start, end);
+    }
+  }
+  return readAsciiBytes(bytes, start, end);
+}
+
+/** Well-formedness per RFC 3629 Table 3-7: no overlongs, no surrogates, nothing past U+10FFFF. */
+function checkUtf8(bytes: Uint8Array, i: number, end: number, what: string): void {
+  while (i < end) {
+    const c = bytes[i]!;
+    if (c < 0x80) {
+      if (c === 0) nullCharacter(what);
+      i++;
+      continue;
+    }
+    let continuation: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) continuation = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      continuation = 2;
+      if (c === 0xe0) low = 0xa0;
+      else if (c === 0xed) high = 0x9f; // U+D800..U+DFFF would follow
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      continuation = 3;
+      if (c === 0xf0) low = 0x90;
+      else if (c === 0xf4) high = 0x8f;
+    } else return badUtf8(what);
+    if (i + continuation >= end) return badUtf8(what); // truncated sequence
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return badUtf8(what);
+    for (let k = 2; k <= continuation; k++) {
+      const b = bytes[i + k]!;
+      if (b < 0x80 || b > 0xbf) return badUtf8(what);
+    }
+    i += continuation + 1;
+  }
+}
+
+function badUtf8(what: string): never {
+  return protocolError('INVALID_UTF8', `${what} is not well-formed UTF-8`, 'MQTT-1.5.3-1');
+}
