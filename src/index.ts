@@ -1,2 +1,3 @@
 /** impmqtt: an MQTT 3.1.1 client with zero runtime dependencies. */
 export * from './packet/index.js';
+export * from './session/index.js';

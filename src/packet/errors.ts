@@ -40,6 +40,7 @@ export type ProtocolErrorCode =
   | 'INVALID_CONNACK'
   | 'INVALID_CONNECT'
   | 'UNSUPPORTED_PROTOCOL'
+  | 'UNEXPECTED_PACKET'
   | 'DECODER_FAILED';
 
 export function protocolError(code: ProtocolErrorCode, message: string, statement?: string): never {

@@ -7,17 +7,6 @@ import { measureTopicName } from './topic.js';
 import type { PublishPacket, QoS } from './types.js';
 import { writeString } from './utf8.js';
 
-// Publishers usually repeat one topic; remembering the last valid one skips re-validating it.
-let lastTopic = '';
-let lastTopicBytes = 0;
-
-function topicBytes(topic: string): number {
-  if (topic === lastTopic && topic.length > 0) return lastTopicBytes;
-  const bytes = measureTopicName(topic);
-  lastTopic = topic;
-  lastTopicBytes = bytes;
-  return bytes;
-}
 
 export function publishRemainingLength(p: PublishPacket): number {
   const qos = checkQos(p.qos, 'PUBLISH QoS', 'MQTT-3.3.1-4');
@@ -28,13 +17,13 @@ export function publishRemainingLength(p: PublishPacket): number {
     checkPacketId(p.packetId, 'PUBLISH');
   }
   if (!(p.payload instanceof Uint8Array)) protocolError('MALFORMED_PACKET', 'PUBLISH payload must be a Uint8Array');
-  return 2 + topicBytes(p.topic) + (qos === 0 ? 0 : 2) + p.payload.length;
+  return 2 + measureTopicName(p.topic) + (qos === 0 ? 0 : 2) + p.payload.length;
 }
 
 export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
   const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
   offset = writeFixedHeader(target, offset, first, remainingLength);
-  offset = writeString(target, offset, p.topic, topicBytes(p.topic));
+  offset = writeString(target, offset, p.topic, measureTopicName(p.topic));
   if (p.qos !== 0) {
     const id = p.packetId!;
     target[offset++] = id >>> 8;

@@ -7,13 +7,20 @@ import { measureString } from './utf8.js';
  * [MQTT-4.7.3-1], no wildcards [MQTT-3.3.2-2, MQTT-4.7.1-1], plus the string rules.
  */
 export function measureTopicName(topic: string): number {
+  // Publishers usually repeat one topic; remembering the last valid one skips re-checking it.
+  if (topic === lastTopic) return lastTopicBytes;
   if (topic.length === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
   const bytes = measureString(topic, 'Topic name');
   if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
     protocolError('INVALID_TOPIC', `Topic name "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
   }
+  lastTopic = topic;
+  lastTopicBytes = bytes;
   return bytes;
 }
+
+let lastTopic = '\u0000'; // never a valid topic, so the first call always checks
+let lastTopicBytes = 0;
 
 /**
  * Checks a topic filter and returns its UTF-8 length: '#' alone in the last level

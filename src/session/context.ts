@@ -1,0 +1,25 @@
+/** What the session's parts share: the action list they append to and the send clock. */
+import type { MqttError, Packet } from '../packet/index.js';
+import type { CloseReason } from './codes.js';
+import type { SessionAction } from './types.js';
+
+export class SessionContext {
+  actions: SessionAction[] = [];
+  /** When the last packet was handed out for sending (drives keepalive [MQTT-3.1.2-23]). */
+  lastSent = 0;
+  /** Set when a part decides the connection must end; the Session acts on it. */
+  closeRequest: { reason: CloseReason; error?: MqttError } | null = null;
+
+  send(packet: Packet, now: number): void {
+    this.actions.push({ type: 'send', packet });
+    this.lastSent = now;
+  }
+
+  emit(action: SessionAction): void {
+    this.actions.push(action);
+  }
+
+  requestClose(reason: CloseReason, error?: MqttError): void {
+    if (this.closeRequest === null) this.closeRequest = error ? { reason, error } : { reason };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Inbound flows: QoS 0 delivered; QoS 1 delivered then PUBACK; QoS 2 delivered once, PUBREC,
+ * and PUBCOMP on PUBREL [MQTT-3.3.4-1, MQTT-4.3.2-2, MQTT-4.3.3-2]. With manual acknowledgement
+ * the PUBACK/PUBREC waits for the application, and acks still leave in arrival order
+ * [MQTT-4.6.0-2, MQTT-4.6.0-3].
+ */
+import type { PublishPacket } from '../packet/index.js';
+import type { SessionContext } from './context.js';
+import { Fifo } from './queue.js';
+import type { SessionStore } from './store.js';
+import type { InboundMessage } from './types.js';
+
+interface PendingAck {
+  packetId: number;
+  qos: 1 | 2;
+  acknowledged: boolean;
+}
+
+export class InboundFlows {
+  /** Manual mode: acks owed to the broker, in arrival order. */
+  private readonly pendingAcks = new Fifo<PendingAck>();
+  private readonly pendingById = new Map<number, PendingAck>();
+
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly store: SessionStore,
+    private readonly manualAck: boolean,
+  ) {}
+
+  publish(packet: PublishPacket, now: number): void {
+    const qos = packet.qos;
+    if (qos === 0) {
+      this.deliver(packet);
+      return;
+    }
+    const packetId = packet.packetId!;
+    if (qos === 2 && this.store.hasIncoming(packetId)) {
+      // A re-sent QoS 2 PUBLISH before PUBREL: never deliver it twice. Answer PUBREC again
+      // unless the application has yet to acknowledge the first copy.
+      const pending = this.pendingById.get(packetId);
+      if (pending === undefined) this.ctx.send({ type: 'pubrec', packetId }, now);
+      else if (pending.acknowledged) this.flush(now);
+      return;
+    }
+    if (qos === 2) this.store.addIncoming(packetId);
+    // Delivery comes before the ack, so nothing is acknowledged that the application has not been handed.
+    this.deliver(packet);
+    if (!this.manualAck) {
+      this.ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
+      return;
+    }
+    const pending: PendingAck = { packetId, qos, acknowledged: false };
+    this.pendingAcks.push(pending);
+    this.pendingById.set(packetId, pending);
+  }
+
+  pubrel(packetId: number, now: number): void {
+    // Known or not, a PUBREL is answered with PUBCOMP; the id's lifetime ends here.
+    this.store.deleteIncoming(packetId);
+    this.ctx.send({ type: 'pubcomp', packetId }, now);
+  }
+
+  /** Manual mode: the application is done with `message`. False if nothing was owed for it. */
+  acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
+    if (message.qos === 0 || message.packetId === undefined) return false;
+    const pending = this.pendingById.get(message.packetId);
+    if (pending === undefined || pending.qos !== message.qos || pending.acknowledged) return false;
+    pending.acknowledged = true;
+    if (connected) this.flush(now);
+    return true;
+  }
+
+  /** Sends the acks at the head of the line that the application has released. */
+  flush(now: number): void {
+    for (let head = this.pendingAcks.peek(); head !== undefined && head.acknowledged; head = this.pendingAcks.peek()) {
+      this.pendingAcks.shift();
+      this.pendingById.delete(head.packetId);
+      this.ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
+    }
+  }
+
+  /**
+   * The connection dropped. QoS 1 acks owed now mean nothing (the broker re-sends those
+   * messages); QoS 2 ones stay, tied to ids the session keeps.
+   */
+  connectionLost(): void {
+    const kept = this.pendingAcks.drain().filter((pending) => pending.qos === 2);
+    this.pendingById.clear();
+    for (const pending of kept) {
+      this.pendingAcks.push(pending);
+      this.pendingById.set(pending.packetId, pending);
+    }
+  }
+
+  /** A new session with the broker: inbound QoS 2 state from the old one is void [MQTT-3.1.2-6]. */
+  sessionDiscarded(): void {
+    this.store.clearIncoming();
+    this.pendingAcks.drain();
+    this.pendingById.clear();
+  }
+
+  private deliver(packet: PublishPacket): void {
+    const message: InboundMessage =
+      packet.qos === 0
+        ? { topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: packet.dup }
+        : { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, packetId: packet.packetId! };
+    this.ctx.emit({ type: 'deliver', message });
+  }
+}

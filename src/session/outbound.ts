@@ -1,0 +1,257 @@
+/**
+ * Outbound flows: QoS 0 publish, QoS 1 (PUBLISH → PUBACK), QoS 2 (PUBLISH → PUBREC → PUBREL →
+ * PUBCOMP), SUBSCRIBE → SUBACK and UNSUBSCRIBE → UNSUBACK, with the waiting queue in front of
+ * them (offline, or over maxInflight) and the re-send rules of reconnection.
+ */
+import { MqttProtocolError } from '../packet/index.js';
+import type { SubackPacket } from '../packet/index.js';
+import { ResultCode } from './codes.js';
+import type { SessionContext } from './context.js';
+import { PacketIdAllocator } from './packet-ids.js';
+import { Fifo } from './queue.js';
+import type { OutgoingFlow, SessionStore } from './store.js';
+import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
+
+interface OutboundLimits {
+  maxInflight: number;
+  maxBuffered: number;
+  dropPolicy: 'reject-new' | 'drop-oldest';
+  queueQoS0: boolean;
+  retryInterval: number;
+}
+
+type PendingControl = { kind: 'subscribe'; request: SubscribeRequest } | { kind: 'unsubscribe'; request: UnsubscribeRequest };
+
+export class OutboundFlows {
+  readonly ids = new PacketIdAllocator();
+  private readonly queue = new Fifo<OutboundRequest>();
+  /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id. */
+  private readonly awaitingAck = new Map<number, PendingControl>();
+  /** Earliest time a same-connection retry may be due (only with retryInterval). */
+  private retryAt = Infinity;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly store: SessionStore,
+    private readonly limits: OutboundLimits,
+  ) {
+    // Flows restored from a persistent store keep their ids.
+    for (const flow of store.outgoing()) this.ids.reserve(flow.packetId);
+  }
+
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  get inflightCount(): number {
+    return this.store.outgoingCount;
+  }
+
+  get nextRetry(): number {
+    return this.retryAt;
+  }
+
+  // ---- requests from the application -------------------------------------------------------
+
+  publish(request: PublishRequest, connected: boolean, now: number): void {
+    if (connected) {
+      // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
+      if (request.qos === 0) return this.sendQoS0(request, now);
+      if (this.queue.length === 0 && this.store.outgoingCount < this.limits.maxInflight) return this.startPublish(request, now);
+    } else if (request.qos === 0 && !this.limits.queueQoS0) {
+      return this.complete(request, ResultCode.DISCONNECTED);
+    }
+    this.enqueue(request);
+  }
+
+  /** Subscribe/unsubscribe: sent now when connected, queued while a connection is being made. */
+  requestControl(request: SubscribeRequest | UnsubscribeRequest, connected: boolean, now: number): void {
+    if (connected && this.queue.length === 0) this.sendControl(request, now);
+    else this.enqueue(request);
+  }
+
+  private enqueue(request: OutboundRequest): void {
+    if (this.queue.length >= this.limits.maxBuffered) {
+      if (this.limits.dropPolicy === 'reject-new' || this.limits.maxBuffered === 0) {
+        return this.complete(request, ResultCode.MAX_BUFFERED);
+      }
+      this.complete(this.queue.shift()!, ResultCode.MAX_BUFFERED);
+    }
+    this.queue.push(request);
+  }
+
+  private sendQoS0(request: PublishRequest, now: number): void {
+    this.ctx.send({ type: 'publish', topic: request.topic, payload: request.payload, qos: 0, dup: false, retain: request.retain }, now);
+    // QoS 0 is done once handed to the transport.
+    this.ctx.emit({ type: 'published', request, result: ResultCode.SUCCESS });
+  }
+
+  private startPublish(request: PublishRequest, now: number): void {
+    const packetId = this.ids.allocate();
+    if (packetId === 0) return this.complete(request, ResultCode.NO_MORE_IDS);
+    const flow: OutgoingFlow = { packetId, stage: 'publish', request, sentAt: now };
+    this.store.putOutgoing(flow);
+    this.sendPublish(flow, false, now);
+  }
+
+  private sendPublish(flow: OutgoingFlow, dup: boolean, now: number): void {
+    const r = flow.request;
+    flow.sentAt = now;
+    this.ctx.send({ type: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, dup, retain: r.retain, packetId: flow.packetId }, now);
+    if (this.limits.retryInterval > 0 && now + this.limits.retryInterval < this.retryAt) this.retryAt = now + this.limits.retryInterval;
+  }
+
+  private sendPubrel(flow: OutgoingFlow, now: number): void {
+    flow.sentAt = now;
+    this.ctx.send({ type: 'pubrel', packetId: flow.packetId }, now);
+    if (this.limits.retryInterval > 0 && now + this.limits.retryInterval < this.retryAt) this.retryAt = now + this.limits.retryInterval;
+  }
+
+  private sendControl(request: SubscribeRequest | UnsubscribeRequest, now: number): void {
+    const packetId = this.ids.allocate();
+    if ('subscriptions' in request) {
+      if (packetId === 0) return this.ctx.emit({ type: 'subscribed', request, result: ResultCode.NO_MORE_IDS, granted: [] });
+      this.awaitingAck.set(packetId, { kind: 'subscribe', request });
+      this.ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
+    } else {
+      if (packetId === 0) return this.ctx.emit({ type: 'unsubscribed', request, result: ResultCode.NO_MORE_IDS });
+      this.awaitingAck.set(packetId, { kind: 'unsubscribe', request });
+      this.ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
+    }
+  }
+
+  /** Sends what waits in the queue, in order, as far as maxInflight allows. */
+  drain(now: number): void {
+    for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
+      if (!('topic' in next)) {
+        this.queue.shift();
+        this.sendControl(next, now);
+      } else if (next.qos === 0) {
+        this.queue.shift();
+        this.sendQoS0(next, now);
+      } else if (this.store.outgoingCount < this.limits.maxInflight) {
+        this.queue.shift();
+        this.startPublish(next, now);
+      } else {
+        break;
+      }
+    }
+  }
+
+  // ---- acknowledgements from the broker ----------------------------------------------------
+
+  puback(packetId: number, now: number): void {
+    const flow = this.store.getOutgoing(packetId);
+    // An ack that matches no open flow of its kind is ignored, connection kept.
+    if (flow === undefined || flow.request.qos !== 1) return;
+    this.finish(flow, ResultCode.SUCCESS);
+    this.drain(now);
+  }
+
+  pubrec(packetId: number, now: number): void {
+    const flow = this.store.getOutgoing(packetId);
+    if (flow === undefined || flow.request.qos !== 2) return;
+    if (flow.stage === 'publish') {
+      flow.stage = 'pubrel';
+      // Re-inserting keeps the flows in PUBREC order, the order PUBRELs must be re-sent in [MQTT-4.6.0-4].
+      this.store.deleteOutgoing(packetId);
+      this.store.putOutgoing(flow);
+    }
+    // A repeated PUBREC is answered again; the PUBLISH is never re-sent after PUBREL [MQTT-4.3.3-1].
+    this.sendPubrel(flow, now);
+  }
+
+  pubcomp(packetId: number, now: number): void {
+    const flow = this.store.getOutgoing(packetId);
+    if (flow === undefined || flow.stage !== 'pubrel') return;
+    this.finish(flow, ResultCode.SUCCESS);
+    this.drain(now);
+  }
+
+  suback(packet: SubackPacket): void {
+    const pending = this.awaitingAck.get(packet.packetId);
+    if (pending === undefined || pending.kind !== 'subscribe') return;
+    this.awaitingAck.delete(packet.packetId);
+    this.ids.release(packet.packetId);
+    const requested = pending.request.subscriptions.length;
+    if (packet.granted.length !== requested) {
+      this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.FAILURE, granted: packet.granted });
+      this.ctx.requestClose(
+        'protocol-error',
+        new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5'),
+      );
+      return;
+    }
+    this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.SUCCESS, granted: packet.granted });
+  }
+
+  unsuback(packetId: number): void {
+    const pending = this.awaitingAck.get(packetId);
+    if (pending === undefined || pending.kind !== 'unsubscribe') return;
+    this.awaitingAck.delete(packetId);
+    this.ids.release(packetId);
+    this.ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.SUCCESS });
+  }
+
+  // ---- connection events -------------------------------------------------------------------
+
+  /**
+   * After CONNACK 0. With the session resumed, every open flow is re-sent at once, in order,
+   * with its original id: PUBLISH with DUP=1, PUBREL as is [MQTT-4.4.0-1, MQTT-4.6.0-1]. With
+   * no session at the broker, a flow still at PUBLISH is re-sent the same way (the broker holds
+   * no ids, so nothing collides, and the message is not lost); a flow at PUBREL completes -11,
+   * because the broker that forgot it may or may not have delivered it.
+   */
+  resume(sessionResumed: boolean, now: number): void {
+    for (const flow of [...this.store.outgoing()]) {
+      if (flow.stage === 'publish') this.sendPublish(flow, true, now);
+      else if (sessionResumed) this.sendPubrel(flow, now);
+      else this.finish(flow, ResultCode.INCOMPLETE);
+    }
+    this.drain(now);
+  }
+
+  /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
+  connectionLost(): void {
+    for (const [packetId, pending] of this.awaitingAck) {
+      this.ids.release(packetId);
+      if (pending.kind === 'subscribe') this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.INCOMPLETE, granted: [] });
+      else this.ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.INCOMPLETE });
+    }
+    this.awaitingAck.clear();
+    this.retryAt = Infinity;
+  }
+
+  /** Gives up on everything: queued requests complete -3, flows in flight -11. */
+  abandon(): void {
+    for (const flow of [...this.store.outgoing()]) this.finish(flow, ResultCode.INCOMPLETE);
+    for (const request of this.queue.drain()) this.complete(request, ResultCode.DISCONNECTED);
+  }
+
+  /** Same-connection retransmission of flows unacknowledged for retryInterval. */
+  retry(now: number): void {
+    const interval = this.limits.retryInterval;
+    if (interval <= 0 || now < this.retryAt) return;
+    this.retryAt = Infinity;
+    for (const flow of this.store.outgoing()) {
+      if (flow.sentAt + interval <= now) {
+        if (flow.stage === 'publish') this.sendPublish(flow, true, now);
+        else this.sendPubrel(flow, now);
+      } else if (flow.sentAt + interval < this.retryAt) {
+        this.retryAt = flow.sentAt + interval;
+      }
+    }
+  }
+
+  private finish(flow: OutgoingFlow, result: ResultCode): void {
+    this.store.deleteOutgoing(flow.packetId);
+    this.ids.release(flow.packetId);
+    this.ctx.emit({ type: 'published', request: flow.request, result });
+  }
+
+  private complete(request: OutboundRequest, result: ResultCode): void {
+    if ('topic' in request) this.ctx.emit({ type: 'published', request, result });
+    else if ('subscriptions' in request) this.ctx.emit({ type: 'subscribed', request, result, granted: [] });
+    else this.ctx.emit({ type: 'unsubscribed', request, result });
+  }
+}

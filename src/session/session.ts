@@ -1,0 +1,247 @@
+/**
+ * A sans-I/O MQTT 3.1.1 client session. Every input is a method call carrying the current time;
+ * every output is an action in `takeActions()`, which the caller performs in order. It never
+ * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
+ */
+import { MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
+import type { ConnectPacket, Packet } from '../packet/index.js';
+import type { CloseReason } from './codes.js';
+import { ResultCode } from './codes.js';
+import { SessionContext } from './context.js';
+import { InboundFlows } from './inbound.js';
+import { OutboundFlows } from './outbound.js';
+import { MemorySessionStore } from './store.js';
+import type { SessionStore } from './store.js';
+import { SessionTimers } from './timers.js';
+import type {
+  ConnectOptions,
+  ConnectionState,
+  InboundMessage,
+  PublishRequest,
+  SessionAction,
+  SessionOptions,
+  SubscribeRequest,
+  UnsubscribeRequest,
+} from './types.js';
+
+export class Session {
+  readonly clientId: string;
+  readonly store: SessionStore;
+  private readonly ctx = new SessionContext();
+  private readonly outbound: OutboundFlows;
+  private readonly inbound: InboundFlows;
+  private readonly timers: SessionTimers;
+  private connection: ConnectionState = 'disconnected';
+  private cleanSession = true;
+
+  constructor(options: SessionOptions) {
+    this.clientId = options.clientId;
+    this.store = options.store ?? new MemorySessionStore();
+    this.outbound = new OutboundFlows(this.ctx, this.store, {
+      maxInflight: positive(options.maxInflight ?? 65_535, 'maxInflight'),
+      maxBuffered: nonNegative(options.maxBuffered ?? 10_000, 'maxBuffered'),
+      dropPolicy: options.dropPolicy ?? 'reject-new',
+      queueQoS0: options.queueQoS0 ?? true,
+      retryInterval: nonNegative(options.retryInterval ?? 0, 'retryInterval'),
+    });
+    this.inbound = new InboundFlows(this.ctx, this.store, options.manualAck ?? false);
+    this.timers = new SessionTimers(positive(options.connackTimeout ?? 30_000, 'connackTimeout'), options.pingTimeout);
+  }
+
+  get state(): ConnectionState {
+    return this.connection;
+  }
+
+  /** QoS 1/2 publishes sent and not yet complete. */
+  get inflightCount(): number {
+    return this.outbound.inflightCount;
+  }
+
+  /** Requests waiting to be sent. */
+  get queuedCount(): number {
+    return this.outbound.queuedCount;
+  }
+
+  /** The actions produced since the last call, oldest first. */
+  takeActions(): SessionAction[] {
+    const actions = this.ctx.actions;
+    if (actions.length === 0) return actions;
+    this.ctx.actions = [];
+    return actions;
+  }
+
+  /** When `tick` must next be called, or undefined when no deadline is pending. */
+  nextTimeout(): number | undefined {
+    if (this.connection === 'disconnected') return undefined;
+    let next = this.timers.next(this.ctx.lastSent);
+    if (this.connection === 'connected') next = Math.min(next, this.outbound.nextRetry);
+    return next === Infinity ? undefined : next;
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  /** The transport is up: CONNECT goes first, before anything else [MQTT-3.1.0-1]. */
+  connect(options: ConnectOptions, now: number): void {
+    if (this.connection !== 'disconnected') {
+      throw new MqttError('INVALID_STATE', `connect() while ${this.connection}`);
+    }
+    const packet: ConnectPacket = { type: 'connect', clientId: this.clientId, keepalive: options.keepalive, cleanSession: options.cleanSession };
+    if (options.will !== undefined) packet.will = options.will;
+    if (options.username !== undefined) packet.username = options.username;
+    if (options.password !== undefined) packet.password = options.password;
+    encodedLength(packet); // refuses a CONNECT the codec would refuse, now rather than at write time
+    this.connection = 'connecting';
+    this.cleanSession = options.cleanSession;
+    this.timers.connecting(options.keepalive, now);
+    this.ctx.send(packet, now);
+  }
+
+  packetReceived(packet: Packet, now: number): void {
+    if (this.connection === 'disconnected') return; // bytes that raced the close
+    this.timers.received(packet.type === 'pingresp', now);
+    if (this.connection === 'connecting') {
+      if (packet.type === 'connack') this.connack(packet.returnCode, packet.sessionPresent, now);
+      else this.unexpected(packet, 'before CONNACK');
+    } else {
+      this.dispatch(packet, now);
+    }
+    this.closeIfRequested();
+  }
+
+  publish(request: PublishRequest, now: number): void {
+    if (request.qos !== 0 && request.qos !== 1 && request.qos !== 2) {
+      throw new MqttProtocolError('INVALID_QOS', `QoS must be 0, 1 or 2, got ${String(request.qos)}`, 'MQTT-3.3.1-4');
+    }
+    if (!(request.payload instanceof Uint8Array)) throw new MqttError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
+    validateTopicName(request.topic);
+    this.outbound.publish(request, this.connection === 'connected', now);
+  }
+
+  subscribe(request: SubscribeRequest, now: number): void {
+    encodedLength({ type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
+    if (this.connection === 'disconnected') {
+      this.ctx.emit({ type: 'subscribed', request, result: ResultCode.DISCONNECTED, granted: [] });
+    } else {
+      this.outbound.requestControl(request, this.connection === 'connected', now);
+    }
+  }
+
+  unsubscribe(request: UnsubscribeRequest, now: number): void {
+    encodedLength({ type: 'unsubscribe', packetId: 1, topics: request.topics });
+    if (this.connection === 'disconnected') {
+      this.ctx.emit({ type: 'unsubscribed', request, result: ResultCode.DISCONNECTED });
+    } else {
+      this.outbound.requestControl(request, this.connection === 'connected', now);
+    }
+  }
+
+  /** Manual acknowledgement: the application has processed `message`. */
+  acknowledge(message: InboundMessage, now: number): boolean {
+    return this.inbound.acknowledge(message, this.connection === 'connected', now);
+  }
+
+  /** Ends the connection deliberately: DISCONNECT, then close [MQTT-3.14.4-1]. Flows are kept. */
+  disconnect(now: number): void {
+    if (this.connection === 'disconnected') return;
+    if (this.connection === 'connected') this.ctx.send({ type: 'disconnect' }, now);
+    this.close('normal');
+  }
+
+  /** The transport reports the connection gone. */
+  connectionLost(reason: CloseReason, _now: number, error?: MqttError): void {
+    if (this.connection === 'disconnected') return;
+    this.close(reason, error);
+  }
+
+  /** Time passed: deadlines, keepalive, retries. */
+  tick(now: number): void {
+    if (this.connection === 'connecting') {
+      if (now >= this.timers.connackDeadline) this.close('connack-timeout');
+      return;
+    }
+    if (this.connection !== 'connected') return;
+    if (now >= this.timers.pingDeadline) return this.close('keepalive-timeout');
+    this.outbound.retry(now);
+    if (this.timers.pingDue(this.ctx.lastSent, now)) {
+      this.ctx.send({ type: 'pingreq' }, now);
+      this.timers.pingSent(now);
+    }
+  }
+
+  /** Gives up on every pending request: queued ones complete -3, those in flight -11. */
+  abandon(): void {
+    this.outbound.abandon();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private connack(returnCode: number, sessionPresent: boolean, now: number): void {
+    if (returnCode !== 0) {
+      this.ctx.emit({ type: 'connack', returnCode, sessionPresent });
+      this.ctx.requestClose('refused');
+      return;
+    }
+    this.connection = 'connected';
+    this.timers.connected();
+    // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
+    const resumed = sessionPresent && !this.cleanSession;
+    if (!resumed) this.inbound.sessionDiscarded();
+    this.outbound.resume(resumed, now);
+    this.inbound.flush(now);
+    this.ctx.emit({ type: 'connack', returnCode, sessionPresent });
+  }
+
+  private dispatch(packet: Packet, now: number): void {
+    switch (packet.type) {
+      case 'publish':
+        return this.inbound.publish(packet, now);
+      case 'puback':
+        return this.outbound.puback(packet.packetId, now);
+      case 'pubrec':
+        return this.outbound.pubrec(packet.packetId, now);
+      case 'pubrel':
+        return this.inbound.pubrel(packet.packetId, now);
+      case 'pubcomp':
+        return this.outbound.pubcomp(packet.packetId, now);
+      case 'suback':
+        return this.outbound.suback(packet);
+      case 'unsuback':
+        return this.outbound.unsuback(packet.packetId);
+      case 'pingresp':
+        return;
+      default:
+        return this.unexpected(packet, 'from a broker');
+    }
+  }
+
+  private unexpected(packet: Packet, when: string): void {
+    this.ctx.requestClose(
+      'protocol-error',
+      new MqttProtocolError('UNEXPECTED_PACKET', `${packet.type.toUpperCase()} is not a packet a client accepts ${when}`, 'MQTT-4.8.0-1'),
+    );
+  }
+
+  private closeIfRequested(): void {
+    const request = this.ctx.closeRequest;
+    if (request !== null) this.close(request.reason, request.error);
+  }
+
+  private close(reason: CloseReason, error?: MqttError): void {
+    this.ctx.closeRequest = null;
+    this.connection = 'disconnected';
+    this.timers.stopped();
+    this.outbound.connectionLost();
+    this.inbound.connectionLost();
+    this.ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!(value >= 1)) throw new RangeError(`${name} must be at least 1, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!(value >= 0)) throw new RangeError(`${name} must be 0 or more, got ${value}`);
+  return value;
+}

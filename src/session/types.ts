@@ -1,0 +1,86 @@
+/** What goes into and comes out of a Session. */
+import type { MqttError, Packet, QoS, SubackCode, Subscription, Will } from '../packet/index.js';
+import type { CloseReason, ResultCode } from './codes.js';
+import type { SessionStore } from './store.js';
+
+/** A message the application publishes. `token` is the caller's, returned untouched. */
+export interface PublishRequest {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  token?: unknown;
+}
+
+export interface SubscribeRequest {
+  subscriptions: Subscription[];
+  token?: unknown;
+}
+
+export interface UnsubscribeRequest {
+  topics: string[];
+  token?: unknown;
+}
+
+export type OutboundRequest = PublishRequest | SubscribeRequest | UnsubscribeRequest;
+
+/** A message from the broker, handed to the application. */
+export interface InboundMessage {
+  topic: string;
+  /** A view of the received bytes; copy it to keep it beyond the handler if memory matters. */
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  /** The broker's packet identifier (QoS 1 and 2); what manual acknowledgement refers to. */
+  packetId?: number;
+}
+
+export interface SessionOptions {
+  /** The session's identity: the key of its state on both sides [MQTT-3.1.3-2]. */
+  clientId: string;
+  /** QoS 1/2 publishes in flight at once; the rest wait in order. Default 65,535 (ids bound it). */
+  maxInflight?: number;
+  /** Requests waiting (offline or over maxInflight) before publish completes with -12. Default 10,000. */
+  maxBuffered?: number;
+  /** When the buffer is full: refuse the new message (default) or drop the oldest queued one. */
+  dropPolicy?: 'reject-new' | 'drop-oldest';
+  /** Queue QoS 0 publishes while disconnected (default true) rather than completing them with -3. */
+  queueQoS0?: boolean;
+  /** Re-send unacknowledged PUBLISH/PUBREL on the same connection after this many ms. 0 (default) = only on reconnect. */
+  retryInterval?: number;
+  /** How long to wait for CONNACK, ms. Default 30,000. */
+  connackTimeout?: number;
+  /** How long to wait for PINGRESP after a PINGREQ, ms. Default half the keepalive interval. */
+  pingTimeout?: number;
+  /** The application acknowledges inbound QoS 1/2 itself via `acknowledge()`. Default false. */
+  manualAck?: boolean;
+  /** Where the state that must survive a reconnect lives. Default: in memory. */
+  store?: SessionStore;
+}
+
+/** What one CONNECT carries besides the client id. */
+export interface ConnectOptions {
+  /** Seconds; 0 turns keepalive off. */
+  keepalive: number;
+  cleanSession: boolean;
+  will?: Will;
+  username?: string;
+  password?: Uint8Array;
+}
+
+/** What the caller must do, in order. */
+export type SessionAction =
+  /** Write this packet to the transport. */
+  | { type: 'send'; packet: Packet }
+  /** The CONNACK arrived; returnCode 0 means connected (any packets it triggered come before this). */
+  | { type: 'connack'; returnCode: number; sessionPresent: boolean }
+  /** Hand this message to the application. */
+  | { type: 'deliver'; message: InboundMessage }
+  | { type: 'published'; request: PublishRequest; result: ResultCode }
+  | { type: 'subscribed'; request: SubscribeRequest; result: ResultCode; granted: SubackCode[] }
+  | { type: 'unsubscribed'; request: UnsubscribeRequest; result: ResultCode }
+  /** The connection is over: close the transport (if still open). */
+  | { type: 'close'; reason: CloseReason; error?: MqttError };
+
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
