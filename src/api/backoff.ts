@@ -1,0 +1,53 @@
+/**
+ * Reconnect delays: exponential growth with full jitter (a uniformly random delay up to the
+ * exponential cap), so a fleet that lost its broker does not return in lockstep. The attempt
+ * count resets only after a connection stayed up for `stableAfter`, so a broker that accepts
+ * and then drops at once cannot pull clients into a tight reconnect loop.
+ */
+export interface BackoffOptions {
+  /** Cap of the first delay, ms. Default 1,000. */
+  initialDelay?: number;
+  /** Largest cap, ms. Default 60,000. */
+  maxDelay?: number;
+  /** A connection up this long resets the growth, ms. Default 10,000. */
+  stableAfter?: number;
+}
+
+export class Backoff {
+  private attempts = 0;
+  private connectedAt = -1;
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  readonly stableAfter: number;
+
+  constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
+    this.initialDelay = options.initialDelay ?? 1_000;
+    this.maxDelay = options.maxDelay ?? 60_000;
+    this.stableAfter = options.stableAfter ?? 10_000;
+    if (!(this.initialDelay >= 0) || !(this.maxDelay >= this.initialDelay)) {
+      throw new RangeError('reconnect delays need 0 <= initialDelay <= maxDelay');
+    }
+  }
+
+  get attempt(): number {
+    return this.attempts;
+  }
+
+  connected(now: number): void {
+    this.connectedAt = now;
+  }
+
+  /** The delay before the next attempt, after a connection (or attempt) ended at `now`. */
+  nextDelay(now: number): number {
+    if (this.connectedAt >= 0 && now - this.connectedAt >= this.stableAfter) this.attempts = 0;
+    this.connectedAt = -1;
+    const cap = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.attempts, 30));
+    this.attempts++;
+    return Math.floor(this.random() * cap);
+  }
+
+  reset(): void {
+    this.attempts = 0;
+    this.connectedAt = -1;
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * MqttClient: a session on a real transport. It owns the only real clock and timers, the
+ * reconnection policy and server failover; every face (imp API, async API, queue, gateway, CLI)
+ * is a thin layer over it.
+ */
+import { MqttError, PacketDecoder, validateTopicName } from '../packet/index.js';
+import type { Packet, QoS, SubackCode, Subscription } from '../packet/index.js';
+import { ResultCode, Session } from '../session/index.js';
+import type { CloseReason, ConnectOptions, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import { openTransport } from '../transport/index.js';
+import type { Transport, TransportEvents, TransportFactory } from '../transport/index.js';
+import { Backoff } from './backoff.js';
+import { Emitter, rethrowLater } from './emitter.js';
+import { resolveOptions, toBytes } from './options.js';
+import type { ClientOptions, ResolvedOptions } from './options.js';
+import { redactPacket } from './redact.js';
+import { PacketWriter } from './writer.js';
+
+export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
+
+export type PublishCallback = (result: ResultCode) => void;
+export type SubscribeCallback = (result: ResultCode, granted: SubackCode[]) => void;
+export type UnsubscribeCallback = (result: ResultCode) => void;
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+}
+
+export interface ClientEvents {
+  /** CONNACK accepted the connection. */
+  connect(info: { sessionPresent: boolean }): void;
+  /** A connection attempt ended before CONNACK 0: refused (returnCode 1–5) or unreachable. */
+  connectfailed(info: { returnCode: number | undefined; error: MqttError }): void;
+  /** An established connection ended. */
+  close(info: { reason: CloseReason; error: MqttError | undefined }): void;
+  /** A reconnection attempt is scheduled. */
+  reconnect(info: { attempt: number; delay: number; url: string }): void;
+  message(message: InboundMessage): void;
+  state(state: ClientState): void;
+  /** Debugging: every packet written and read (credentials redacted). */
+  packetsend(packet: Packet): void;
+  packetreceive(packet: Packet): void;
+}
+
+/** Token of the client's own re-subscription after a reconnect. */
+const RESUBSCRIBE = Symbol('resubscribe');
+/** How long a graceful close may wait for the broker to hang up. */
+const CLOSE_GRACE_MS = 3_000;
+const RESUBSCRIBE_BATCH = 100;
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export class MqttClient extends Emitter<ClientEvents> {
+  readonly clientId: string;
+  readonly #options: ResolvedOptions;
+  readonly #session: Session;
+  readonly #writer: PacketWriter;
+  readonly #backoff: Backoff | null;
+  readonly #now: () => number;
+  readonly #openTransport: TransportFactory;
+  readonly #transportOptions: ClientOptions;
+  #state: ClientState = 'disconnected';
+  #transport: Transport | null = null;
+  #decoder: PacketDecoder | null = null;
+  #serverIndex = 0;
+  #connackSeen = false;
+  #refusedCode: number | undefined;
+  #closeInfo: { reason: CloseReason; error: MqttError | undefined } | null = null;
+  #userClosing = false;
+  #everConnected = false;
+  #pumping = false;
+  #disconnectCallbacks: (() => void)[] = [];
+  readonly #subscriptions = new Map<string, QoS>();
+  #sessionTimer: Timer | undefined;
+  #sessionTimerAt = Infinity;
+  #connectTimer: Timer | undefined;
+  #reconnectTimer: Timer | undefined;
+  #closeTimer: Timer | undefined;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    this.clientId = this.#options.clientId;
+    this.#session = new Session(this.#options.session);
+    this.#writer = new PacketWriter((error) => this.#fail('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
+    this.#backoff = this.#options.reconnect === false ? null : new Backoff(this.#options.reconnect);
+    this.#now = options.clock ?? (() => performance.now());
+    this.#openTransport = options.transport ?? openTransport;
+    this.#transportOptions = options;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  /** Waiting to reconnect after a lost connection or failed attempt. */
+  get reconnecting(): boolean {
+    return this.#reconnectTimer !== undefined;
+  }
+
+  /** The broker in use (or last used), without credentials. */
+  get url(): string {
+    return this.#options.endpoints[this.#serverIndex]!.displayUrl;
+  }
+
+  get inflightCount(): number {
+    return this.#session.inflightCount;
+  }
+
+  get queuedCount(): number {
+    return this.#session.queuedCount;
+  }
+
+  // ---- application API ---------------------------------------------------------------------
+
+  /** Starts connecting; the outcome arrives as 'connect' or 'connectfailed'. */
+  connect(): this {
+    if (this.#state !== 'disconnected') throw new MqttError('INVALID_STATE', `connect() while ${this.#state}`);
+    this.#clearTimer('reconnect');
+    this.#backoff?.reset();
+    this.#open();
+    return this;
+  }
+
+  /**
+   * Publishes; `callback` gets the result once delivery is complete for the QoS (written,
+   * PUBACK, PUBCOMP). While the client waits to reconnect, messages queue (up to maxBuffered);
+   * when it is not trying to connect at all, the result is -3 at once.
+   */
+  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, callback?: PublishCallback): void {
+    const request: PublishRequest = { topic, payload: toBytes(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
+    if (callback !== undefined) request.token = callback;
+    if (this.#idle()) {
+      validateTopicName(topic);
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED));
+      return;
+    }
+    this.#session.publish(request, this.#now());
+    this.#pump();
+  }
+
+  subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): void {
+    const request: SubscribeRequest = { subscriptions };
+    if (callback !== undefined) request.token = callback;
+    this.#session.subscribe(request, this.#now());
+    this.#pump();
+  }
+
+  unsubscribe(topics: string[], callback?: UnsubscribeCallback): void {
+    const request: UnsubscribeRequest = { topics };
+    if (callback !== undefined) request.token = callback;
+    this.#session.unsubscribe(request, this.#now());
+    this.#pump();
+  }
+
+  /** With `manualAck`, tells the broker `message` has been processed. */
+  acknowledge(message: InboundMessage): boolean {
+    const owed = this.#session.acknowledge(message, this.#now());
+    this.#pump();
+    return owed;
+  }
+
+  /**
+   * Ends the connection with DISCONNECT (so no will is published) and stops reconnecting.
+   * `callback` runs once the connection is fully closed. Requests still pending complete with
+   * -3 (never sent) or -11 (in flight), so nothing waits forever.
+   */
+  disconnect(callback?: () => void): void {
+    if (callback !== undefined) this.#disconnectCallbacks.push(callback);
+    this.#clearTimer('reconnect');
+    if (this.#state === 'disconnecting') return;
+    if (this.#state === 'disconnected') {
+      this.#session.abandon();
+      this.#pump();
+      queueMicrotask(() => this.#runDisconnectCallbacks());
+      return;
+    }
+    this.#userClosing = true;
+    this.#setState('disconnecting');
+    if (this.#session.state !== 'disconnected') {
+      this.#session.disconnect(this.#now());
+      this.#pump();
+    } else {
+      this.#transport?.destroy();
+    }
+  }
+
+  /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
+  destroy(): void {
+    this.#clearTimer('reconnect');
+    if (this.#state === 'disconnected') {
+      this.#session.abandon();
+      this.#pump();
+      return;
+    }
+    this.#userClosing = true;
+    this.#setState('disconnecting');
+    if (this.#transport !== null) this.#transport.destroy();
+    else this.#finishClose(undefined);
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------
+
+  #idle(): boolean {
+    return this.#state === 'disconnected' && this.#reconnectTimer === undefined;
+  }
+
+  #open(): void {
+    const endpoint = this.#options.endpoints[this.#serverIndex]!;
+    this.#setState('connecting');
+    this.#connackSeen = false;
+    this.#refusedCode = undefined;
+    this.#decoder = new PacketDecoder(this.#options.maxPacketSize === undefined ? {} : { maxPacketSize: this.#options.maxPacketSize });
+    let transport: Transport | null = null;
+    const current = () => transport !== null && transport === this.#transport;
+    const events: TransportEvents = {
+      open: () => {
+        if (!current()) return;
+        this.#writer.attach(transport!);
+        this.#session.connect(this.#connectOptions(), this.#now());
+        this.#pump();
+      },
+      data: (chunk) => {
+        if (current()) this.#receive(chunk);
+      },
+      drain: () => {
+        if (current()) this.#writer.drain();
+      },
+      close: (error) => {
+        if (current()) this.#transportClosed(error);
+      },
+    };
+    try {
+      transport = this.#openTransport(endpoint, { ...(this.#transportOptions.tls && { tls: this.#transportOptions.tls }), ...(this.#transportOptions.ws && { ws: this.#transportOptions.ws }) }, events);
+    } catch (error) {
+      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'TRANSPORT_FAILED') };
+      queueMicrotask(() => this.#finishClose(undefined));
+      return;
+    }
+    this.#transport = transport;
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = undefined;
+      if (this.#transport !== transport || this.#connackSeen) return;
+      this.#fail('connack-timeout', new MqttError('CONNECT_TIMEOUT', `No connection to ${endpoint.displayUrl} within ${this.#options.connectTimeout} ms`));
+    }, this.#options.connectTimeout);
+  }
+
+  #connectOptions(): ConnectOptions {
+    const o = this.#options;
+    const options: ConnectOptions = { keepalive: o.keepalive, cleanSession: o.cleanSession };
+    if (o.will !== undefined) options.will = o.will;
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    return options;
+  }
+
+  #receive(chunk: Uint8Array): void {
+    let packets: Packet[];
+    try {
+      packets = this.#decoder!.push(chunk);
+    } catch (error) {
+      const mqttError = asMqttError(error, 'MALFORMED_PACKET');
+      this.#fail(mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      return;
+    }
+    if (packets.length === 0) return;
+    const now = this.#now();
+    const debug = this.listenerCount('packetreceive') > 0;
+    for (const packet of packets) {
+      if (debug) this.emit('packetreceive', packet);
+      this.#session.packetReceived(packet, now);
+    }
+    this.#pump();
+  }
+
+  /** Ends the current connection for `reason`, whatever stage it is at. */
+  #fail(reason: CloseReason, error: MqttError): void {
+    if (this.#session.state !== 'disconnected') {
+      this.#session.connectionLost(reason, this.#now(), error);
+      this.#pump();
+    } else if (this.#transport !== null) {
+      this.#closeInfo ??= { reason, error };
+      this.#transport.destroy();
+    }
+  }
+
+  #transportClosed(error: Error | undefined): void {
+    this.#transport = null;
+    if (this.#session.state !== 'disconnected') {
+      const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.url} closed the connection`);
+      this.#session.connectionLost('transport', this.#now(), cause);
+      this.#pump(); // its close action ends in #finishClose
+    } else {
+      this.#finishClose(error);
+    }
+  }
+
+  /** The session ended the connection: flush what it said last, then close the transport. */
+  #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
+    this.#closeInfo = { reason, error };
+    const transport = this.#transport;
+    if (transport === null) return this.#finishClose(undefined);
+    this.#writer.flush();
+    if (reason === 'normal') {
+      transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
+      this.#closeTimer = setTimeout(() => transport.destroy(), CLOSE_GRACE_MS);
+    } else {
+      transport.destroy();
+    }
+  }
+
+  #finishClose(transportError: Error | undefined): void {
+    const info = this.#closeInfo ?? { reason: 'transport' as const, error: transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined };
+    this.#closeInfo = null;
+    this.#transport = null;
+    this.#decoder = null;
+    this.#clearTimer('connect');
+    this.#clearTimer('close');
+    for (const callback of this.#writer.detach()) this.#call(callback as PublishCallback, ResultCode.DISCONNECTED);
+    const wasConnected = this.#connackSeen;
+    const refused = this.#refusedCode;
+    this.#connackSeen = false;
+    this.#setState('disconnected');
+    this.#armSessionTimer();
+
+    if (this.#userClosing) {
+      this.#userClosing = false;
+      this.#session.abandon();
+      this.#pump();
+      if (wasConnected) this.emit('close', { reason: 'normal', error: undefined });
+      this.#runDisconnectCallbacks();
+      return;
+    }
+    if (wasConnected) {
+      this.emit('close', info);
+    } else {
+      const error =
+        info.error ??
+        (refused !== undefined
+          ? new MqttError('CONNECTION_REFUSED', `${this.url} refused the connection: CONNACK return code ${refused}`)
+          : new MqttError('CONNECT_FAILED', `Could not connect to ${this.url}`));
+      this.emit('connectfailed', { returnCode: refused, error });
+    }
+    if (!this.#idle() || this.#state !== 'disconnected') return; // the application reconnected from its handler
+    // Refusals other than "server unavailable" (3) will not change by retrying.
+    if (this.#backoff !== null && (refused === undefined || refused === 3)) {
+      this.#scheduleReconnect(wasConnected);
+    } else {
+      this.#session.abandon();
+      this.#pump();
+    }
+  }
+
+  #scheduleReconnect(wasConnected: boolean): void {
+    const backoff = this.#backoff!;
+    // An attempt that never reached CONNACK moves on to the next server.
+    if (!wasConnected) this.#serverIndex = (this.#serverIndex + 1) % this.#options.endpoints.length;
+    const delay = backoff.nextDelay(this.#now());
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state === 'disconnected') this.#open();
+    }, delay);
+    this.emit('reconnect', { attempt: backoff.attempt, delay, url: this.url });
+  }
+
+  #runDisconnectCallbacks(): void {
+    const callbacks = this.#disconnectCallbacks;
+    this.#disconnectCallbacks = [];
+    for (const callback of callbacks) this.#call(callback);
+  }
+
+  // ---- session actions ---------------------------------------------------------------------
+
+  /** Performs the session's actions until it has none; re-entry from callbacks joins the loop. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (let actions = this.#session.takeActions(); actions.length > 0; actions = this.#session.takeActions()) {
+        for (const action of actions) this.#perform(action);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    this.#armSessionTimer();
+  }
+
+  #perform(action: SessionAction): void {
+    switch (action.type) {
+      case 'send':
+        if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));
+        this.#writer.add(action.packet);
+        return;
+      case 'deliver':
+        this.emit('message', action.message);
+        return;
+      case 'published': {
+        const callback = action.request.token as PublishCallback | undefined;
+        if (callback === undefined) return;
+        // QoS 0 is complete when its bytes reach the transport, which may wait for drain.
+        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite(callback);
+        else this.#call(callback, action.result);
+        return;
+      }
+      case 'subscribed': {
+        const subscriptions = action.request.subscriptions;
+        if (action.result === ResultCode.SUCCESS) {
+          subscriptions.forEach((s, i) => (action.granted[i] === 0x80 ? this.#subscriptions.delete(s.topic) : this.#subscriptions.set(s.topic, s.qos)));
+        }
+        const callback = action.request.token;
+        if (typeof callback === 'function') this.#call(callback as SubscribeCallback, action.result, action.granted);
+        return;
+      }
+      case 'unsubscribed': {
+        if (action.result === ResultCode.SUCCESS) for (const topic of action.request.topics) this.#subscriptions.delete(topic);
+        const callback = action.request.token;
+        if (typeof callback === 'function') this.#call(callback as UnsubscribeCallback, action.result);
+        return;
+      }
+      case 'connack':
+        return this.#connack(action.returnCode, action.sessionPresent);
+      case 'close':
+        return this.#sessionClosed(action.reason, action.error);
+    }
+  }
+
+  #connack(returnCode: number, sessionPresent: boolean): void {
+    if (returnCode !== 0) {
+      this.#refusedCode = returnCode;
+      return;
+    }
+    this.#connackSeen = true;
+    this.#clearTimer('connect');
+    this.#backoff?.connected(this.#now());
+    const resubscribe = this.#options.resubscribe && this.#everConnected && !sessionPresent && this.#subscriptions.size > 0;
+    this.#everConnected = true;
+    if (resubscribe) {
+      const all = [...this.#subscriptions].map(([topic, qos]) => ({ topic, qos }));
+      for (let i = 0; i < all.length; i += RESUBSCRIBE_BATCH) {
+        this.#session.subscribe({ subscriptions: all.slice(i, i + RESUBSCRIBE_BATCH), token: RESUBSCRIBE }, this.#now());
+      }
+    }
+    if (this.#state === 'connecting') this.#setState('connected');
+    this.emit('connect', { sessionPresent });
+  }
+
+  // ---- timers and helpers ------------------------------------------------------------------
+
+  #armSessionTimer(): void {
+    const next = this.#session.nextTimeout();
+    if (next === undefined) return this.#clearTimer('session');
+    // An earlier wake-up already set will re-arm for the later deadline; no need to move it.
+    if (this.#sessionTimer !== undefined && this.#sessionTimerAt <= next) return;
+    this.#clearTimer('session');
+    this.#sessionTimerAt = next;
+    this.#sessionTimer = setTimeout(this.#onSessionTimer, Math.max(0, Math.ceil(next - this.#now())));
+    (this.#sessionTimer as { unref?: () => void }).unref?.();
+  }
+
+  readonly #onSessionTimer = (): void => {
+    this.#sessionTimer = undefined;
+    this.#sessionTimerAt = Infinity;
+    this.#session.tick(this.#now());
+    this.#pump();
+  };
+
+  #clearTimer(which: 'session' | 'connect' | 'reconnect' | 'close'): void {
+    const timer = { session: this.#sessionTimer, connect: this.#connectTimer, reconnect: this.#reconnectTimer, close: this.#closeTimer }[which];
+    if (timer !== undefined) clearTimeout(timer);
+    if (which === 'session') {
+      this.#sessionTimer = undefined;
+      this.#sessionTimerAt = Infinity;
+    } else if (which === 'connect') this.#connectTimer = undefined;
+    else if (which === 'reconnect') this.#reconnectTimer = undefined;
+    else this.#closeTimer = undefined;
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  /** Calls application code; its exceptions surface on their own stack, not in the client. */
+  #call<A extends unknown[]>(callback: (...args: A) => void, ...args: A): void {
+    try {
+      callback(...args);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+}
+
+function asMqttError(error: unknown, code: string): MqttError {
+  if (error instanceof MqttError) return error;
+  const wrapped = new MqttError(code, error instanceof Error ? error.message : String(error));
+  (wrapped as { cause?: unknown }).cause = error;
+  return wrapped;
+}

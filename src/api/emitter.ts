@@ -1,0 +1,59 @@
+/** A small typed event emitter (no Node 'events' module, so it runs in browsers). */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => void;
+
+export class Emitter<Events extends { [K in keyof Events]: Listener }> {
+  private readonly listeners = new Map<keyof Events, Listener[]>();
+
+  on<K extends keyof Events>(event: K, listener: Events[K]): this {
+    const list = this.listeners.get(event);
+    if (list === undefined) this.listeners.set(event, [listener]);
+    else list.push(listener);
+    return this;
+  }
+
+  once<K extends keyof Events>(event: K, listener: Events[K]): this {
+    const wrapper = ((...args: unknown[]) => {
+      this.off(event, wrapper as Events[K]);
+      listener(...args);
+    }) as Events[K];
+    return this.on(event, wrapper);
+  }
+
+  off<K extends keyof Events>(event: K, listener: Events[K]): this {
+    const list = this.listeners.get(event);
+    if (list === undefined) return this;
+    const index = list.indexOf(listener);
+    if (index !== -1) list.splice(index, 1);
+    if (list.length === 0) this.listeners.delete(event);
+    return this;
+  }
+
+  listenerCount(event: keyof Events): number {
+    return this.listeners.get(event)?.length ?? 0;
+  }
+
+  /**
+   * Calls every listener. A listener that throws does not stop the others or the client's own
+   * processing; its error is re-thrown on a fresh stack, where the host reports it as uncaught.
+   */
+  protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
+    const list = this.listeners.get(event);
+    if (list === undefined) return;
+    for (const listener of list.length === 1 ? list : [...list]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+  }
+}
+
+/** Reports an application callback's error without unwinding the client's state machine. */
+export function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}

@@ -1,0 +1,124 @@
+/** What an MqttClient is configured with, and the defaults a production client should have. */
+import { MqttError } from '../packet/index.js';
+import type { QoS } from '../packet/index.js';
+import type { SessionOptions, SessionStore } from '../session/index.js';
+import { parseBrokerUrl } from '../transport/index.js';
+import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
+import type { BackoffOptions } from './backoff.js';
+
+export interface WillOptions {
+  topic: string;
+  payload: string | Uint8Array;
+  qos?: QoS;
+  retain?: boolean;
+}
+
+export interface ClientOptions {
+  /** Broker URL: mqtt://, tcp://, mqtts://, ssl://, tls://, ws://, wss://. */
+  url?: string;
+  /** Several brokers, tried in turn when one cannot be reached (failover). */
+  servers?: string[];
+  /** Default: "impmqtt_" and 16 random hex digits. */
+  clientId?: string;
+  /** Seconds, 0 = off. Default 60. */
+  keepalive?: number;
+  /** Default true. */
+  cleanSession?: boolean;
+  will?: WillOptions;
+  username?: string;
+  password?: string | Uint8Array;
+  /** Limit for reaching the broker (transport handshakes and CONNACK), ms. Default 30,000. */
+  connectTimeout?: number;
+  /** Automatic reconnection with exponential backoff and full jitter; false turns it off. Default on. */
+  reconnect?: false | BackoffOptions;
+  /** After a reconnect without a resumed session, subscribe again to what was subscribed. Default true. */
+  resubscribe?: boolean;
+  /** Largest inbound packet accepted, bytes; a larger one closes the connection. Default: no limit below the protocol's. */
+  maxPacketSize?: number;
+  tls?: TlsOptions;
+  ws?: WebSocketOptions;
+  maxInflight?: number;
+  maxBuffered?: number;
+  dropPolicy?: 'reject-new' | 'drop-oldest';
+  queueQoS0?: boolean;
+  retryInterval?: number;
+  pingTimeout?: number;
+  manualAck?: boolean;
+  store?: SessionStore;
+  /** Milliseconds from a monotonic clock. Default performance.now(). */
+  clock?: () => number;
+  /** Replaces the transport (tests, custom streams). */
+  transport?: TransportFactory;
+}
+
+export interface ResolvedOptions {
+  endpoints: Endpoint[];
+  clientId: string;
+  keepalive: number;
+  cleanSession: boolean;
+  will: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean } | undefined;
+  username: string | undefined;
+  password: Uint8Array | undefined;
+  connectTimeout: number;
+  reconnect: BackoffOptions | false;
+  resubscribe: boolean;
+  maxPacketSize: number | undefined;
+  session: SessionOptions;
+}
+
+const utf8 = new TextEncoder();
+
+export function toBytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? utf8.encode(data) : data;
+}
+
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
+  if (urls.length === 0) throw new MqttError('INVALID_OPTIONS', 'A broker url (or servers list) is required');
+  const endpoints = urls.map(parseBrokerUrl);
+  const first = endpoints[0]!;
+  const keepalive = options.keepalive ?? 60;
+  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65_535) {
+    throw new MqttError('INVALID_OPTIONS', `keepalive must be 0..65535 seconds, got ${keepalive}`);
+  }
+  const clientId = options.clientId ?? `impmqtt_${randomHex(16)}`;
+  const cleanSession = options.cleanSession ?? true;
+  if (clientId === '' && !cleanSession) {
+    throw new MqttError('INVALID_OPTIONS', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
+  }
+  // Credentials from the URL are a fallback for explicit options.
+  const username = options.username ?? first.username;
+  const passwordSource = options.password ?? first.password;
+  const session: SessionOptions = { clientId };
+  const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'store'] as const;
+  for (const key of copy) {
+    if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
+  }
+  const connectTimeout = options.connectTimeout ?? 30_000;
+  session.connackTimeout = connectTimeout;
+  return {
+    endpoints,
+    clientId,
+    keepalive,
+    cleanSession,
+    will:
+      options.will === undefined
+        ? undefined
+        : { topic: options.will.topic, payload: toBytes(options.will.payload), qos: options.will.qos ?? 0, retain: options.will.retain ?? false },
+    username,
+    password: passwordSource === undefined ? undefined : toBytes(passwordSource),
+    connectTimeout,
+    reconnect: options.reconnect ?? {},
+    resubscribe: options.resubscribe ?? true,
+    maxPacketSize: options.maxPacketSize,
+    session,
+  };
+}
+
+function randomHex(digits: number): string {
+  const bytes = new Uint8Array(digits / 2);
+  globalThis.crypto.getRandomValues(bytes);
+  let hex = '';
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}

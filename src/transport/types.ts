@@ -1,0 +1,61 @@
+/** The byte stream a session runs on: connect, write bytes, close; events for the rest. */
+
+export interface TransportEvents {
+  /** The stream is ready for the first byte (after TCP, TLS and WebSocket handshakes). */
+  open(): void;
+  data(chunk: Uint8Array): void;
+  /** A write that returned false has drained; writing may resume. */
+  drain(): void;
+  /** Called once, last; `error` when the close was not asked for. */
+  close(error?: Error): void;
+}
+
+export interface Transport {
+  /** Queues bytes; false asks the caller to wait for `drain` before writing more. */
+  write(bytes: Uint8Array): boolean;
+  /** Sends what is queued, then closes. */
+  end(): void;
+  /** Closes at once, dropping anything queued. */
+  destroy(): void;
+}
+
+export interface TlsOptions {
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+  passphrase?: string;
+  /** SNI host name; defaults to the URL's host when it is a name, not an IP address. */
+  servername?: string;
+  ALPNProtocols?: string[];
+  /** Verify the broker's certificate. Default true: a bad certificate fails the connection. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface WebSocketOptions {
+  /** Extra HTTP headers for the upgrade request (Node's built-in client only). */
+  headers?: Record<string, string>;
+  /** 'auto' (default): the platform's WebSocket where one exists and no TLS options need Node; 'builtin': impmqtt's own RFC 6455 client on Node sockets. */
+  implementation?: 'auto' | 'builtin' | 'global';
+}
+
+export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface Endpoint {
+  kind: TransportKind;
+  host: string;
+  port: number;
+  /** WebSocket path (with query), default '/mqtt'. */
+  path: string;
+  /** The URL as given, less any user:password part, safe to show. */
+  displayUrl: string;
+  /** From the URL's userinfo, if any. */
+  username?: string;
+  password?: string;
+}
+
+export interface TransportOptions {
+  tls?: TlsOptions;
+  ws?: WebSocketOptions;
+}
+
+export type TransportFactory = (endpoint: Endpoint, options: TransportOptions, events: TransportEvents) => Transport;

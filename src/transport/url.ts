@@ -1,0 +1,41 @@
+/** Broker URLs: scheme → transport, default ports, WebSocket path; credentials kept out of sight. */
+import { MqttError } from '../packet/index.js';
+import type { Endpoint, TransportKind } from './types.js';
+
+const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
+  mqtt: { kind: 'tcp', port: 1883 },
+  tcp: { kind: 'tcp', port: 1883 },
+  mqtts: { kind: 'tls', port: 8883 },
+  ssl: { kind: 'tls', port: 8883 },
+  tls: { kind: 'tls', port: 8883 },
+  ws: { kind: 'ws', port: 80 },
+  wss: { kind: 'wss', port: 443 },
+};
+
+export function parseBrokerUrl(url: string): Endpoint {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MqttError('INVALID_URL', `Not a valid broker URL: ${redactUrl(url)}`);
+  }
+  const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
+  const known = SCHEMES[scheme];
+  if (known === undefined) {
+    throw new MqttError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUrl(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new MqttError('INVALID_URL', `No host in ${redactUrl(url)}`);
+  const port = parsed.port === '' ? known.port : Number(parsed.port);
+  const isWebSocket = known.kind === 'ws' || known.kind === 'wss';
+  const path = isWebSocket ? (parsed.pathname === '' || parsed.pathname === '/' ? '/mqtt' : parsed.pathname) + parsed.search : '';
+  const endpoint: Endpoint = { kind: known.kind, host, port, path, displayUrl: redactUrl(url) };
+  if (parsed.username !== '') endpoint.username = decodeURIComponent(parsed.username);
+  if (parsed.password !== '') endpoint.password = decodeURIComponent(parsed.password);
+  return endpoint;
+}
+
+/** The URL without any user:password@ part. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}

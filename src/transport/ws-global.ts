@@ -1,0 +1,72 @@
+/** WebSocket through the platform's own WebSocket class (browsers, Node 22+, Deno, Bun). */
+import { MqttError } from '../packet/index.js';
+import type { Endpoint, Transport, TransportEvents } from './types.js';
+import { wsError } from './ws-frames.js';
+
+/** Above this many unsent bytes, write() asks the caller to wait. */
+const HIGH_WATER = 1 << 20;
+const DRAIN_POLL_MS = 10;
+
+export function hasGlobalWebSocket(): boolean {
+  return typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function';
+}
+
+export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents): Transport {
+  const WebSocketClass = (globalThis as unknown as { WebSocket: typeof WebSocket }).WebSocket;
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const url = `${endpoint.kind}://${host}:${endpoint.port}${endpoint.path}`;
+  let failure: Error | undefined;
+  let closeRequested = false;
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const ws = new WebSocketClass(url, ['mqtt']); // [MQTT-6.0.0-3]
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => {
+    if (ws.protocol !== '' && ws.protocol !== 'mqtt') {
+      failure = wsError(`The server chose subprotocol "${ws.protocol}", not "mqtt"`);
+      ws.close(1002);
+      return;
+    }
+    events.open();
+  };
+  ws.onmessage = (event: MessageEvent) => {
+    if (typeof event.data === 'string') {
+      failure ??= wsError('The server sent a text frame; MQTT travels in binary frames [MQTT-6.0.0-1]');
+      ws.close(1003);
+      return;
+    }
+    events.data(new Uint8Array(event.data as ArrayBuffer));
+  };
+  ws.onerror = () => {
+    failure ??= new MqttError('SOCKET_ERROR', `WebSocket connection to ${endpoint.displayUrl} failed`);
+  };
+  ws.onclose = (event: CloseEvent) => {
+    if (drainTimer !== undefined) clearTimeout(drainTimer);
+    const abnormal = !closeRequested && failure === undefined ? new MqttError('SOCKET_ERROR', `WebSocket closed by the server (code ${event.code})`) : undefined;
+    events.close(failure ?? abnormal);
+  };
+
+  const pollDrain = (): void => {
+    drainTimer = undefined;
+    if (ws.bufferedAmount < HIGH_WATER) events.drain();
+    else drainTimer = setTimeout(pollDrain, DRAIN_POLL_MS);
+  };
+
+  return {
+    write: (bytes) => {
+      if (ws.readyState !== 1) return false;
+      ws.send(bytes);
+      if (ws.bufferedAmount < HIGH_WATER) return true;
+      drainTimer ??= setTimeout(pollDrain, DRAIN_POLL_MS);
+      return false;
+    },
+    end: () => {
+      closeRequested = true;
+      ws.close(1000);
+    },
+    destroy: () => {
+      closeRequested = true;
+      ws.close();
+    },
+  };
+}
