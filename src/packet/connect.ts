@@ -80,8 +80,9 @@ export function readConnect(r: Reader): ConnectPacket {
   const packet: ConnectPacket = { type: 'connect', clientId: r.string('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string('Will topic');
-    if (topic.length === 0 || topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-      protocolError('INVALID_TOPIC', `Will topic "${topic}" is not a valid topic name`, 'MQTT-4.7.1-1');
+    if (topic.length === 0) protocolError('INVALID_TOPIC', 'The will topic is empty', 'MQTT-4.7.3-1');
+    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
+      protocolError('INVALID_TOPIC', `Will topic "${topic}" contains a wildcard`, 'MQTT-4.7.1-1');
     }
     packet.will = { topic, payload: r.binary('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
   }

@@ -20,7 +20,11 @@ const NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL'
  * binary fields are views of `bytes`, not copies.
  */
 export function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
-  const typeCode = checkFixedFlags(firstByte);
+  return decodeChecked(checkFixedFlags(firstByte), firstByte, bytes, start, end);
+}
+
+/** decodeBody for a first byte already passed through checkFixedFlags, which gave `typeCode`. */
+export function decodeChecked(typeCode: number, firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
   const r = reader.reset(bytes, start, end, NAMES[typeCode]!);
   switch (typeCode) {
     case 3:

@@ -5,7 +5,7 @@
  */
 import { allocBytes, asBytes } from './bytes.js';
 import { checkFixedFlags } from './checks.js';
-import { decodeBody } from './decode.js';
+import { decodeChecked } from './decode.js';
 import { MqttProtocolError, protocolError } from './errors.js';
 import { readRemainingLength } from './length.js';
 import { MAX_REMAINING_LENGTH } from './types.js';
@@ -17,6 +17,18 @@ export interface PacketDecoderOptions {
 }
 
 const MAX_FIXED_HEADER = 5;
+/** Returned when a chunk completes no packet, to spare an allocation per small chunk. */
+const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
+/** Below this many bytes a loop copies faster than subarray() + set(). */
+const LOOP_COPY_LIMIT = 64;
+
+function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Array, at: number): void {
+  if (to - from < LOOP_COPY_LIMIT) {
+    for (let i = from; i < to; i++) target[at++] = source[i]!;
+  } else {
+    target.set(source.subarray(from, to), at);
+  }
+}
 
 export class PacketDecoder {
   readonly maxPacketSize: number;
@@ -42,8 +54,9 @@ export class PacketDecoder {
   }
 
   /**
-   * Returns every packet this chunk completes. After a protocol error the decoder refuses all
-   * further input: the connection it serves must close [MQTT-4.8.0-1].
+   * Returns every packet this chunk completes (a shared empty array when none: do not mutate
+   * it). After a protocol error the decoder refuses all further input: the connection it
+   * serves must close [MQTT-4.8.0-1].
    */
   push(chunk: Uint8Array): Packet[] {
     if (this.failure !== null) {
@@ -60,21 +73,22 @@ export class PacketDecoder {
   }
 
   private consume(bytes: Uint8Array): Packet[] {
-    const out: Packet[] = [];
+    let out: Packet[] | null = null;
     const end = bytes.length;
     let offset = 0;
     if (this.headLength > 0) offset = this.completeHead(bytes);
     if (this.partial !== null) {
-      offset = this.fillPartial(bytes, offset, out);
-      if (this.partial !== null) return out;
+      offset = this.fillPartial(bytes, offset);
+      if (this.partialFilled < this.partial.length) return NO_PACKETS;
+      out = [this.decodePartial()];
     }
     const headerSize = this.headerSize;
     while (offset < end) {
       const first = bytes[offset]!;
-      checkFixedFlags(first);
+      const typeCode = checkFixedFlags(first);
       const remainingLength = readRemainingLength(bytes, offset + 1, end, headerSize);
       if (remainingLength < 0) {
-        this.head.set(bytes.subarray(offset, end));
+        copyBytes(bytes, offset, end, this.head, 0);
         this.headLength = end - offset;
         break;
       }
@@ -83,14 +97,16 @@ export class PacketDecoder {
       if (total > this.maxPacketSize) this.tooLarge(total);
       if (offset + total > end) {
         this.startPartial(total, bodyStart - offset);
-        this.partial!.set(bytes.subarray(offset, end));
+        copyBytes(bytes, offset, end, this.partial!, 0);
         this.partialFilled = end - offset;
         break;
       }
-      out.push(decodeBody(first, bytes, bodyStart, offset + total));
+      const packet = decodeChecked(typeCode, first, bytes, bodyStart, offset + total);
+      if (out === null) out = [packet];
+      else out.push(packet);
       offset += total;
     }
-    return out;
+    return out ?? NO_PACKETS;
   }
 
   /** Feeds the cut-off fixed header byte by byte until its Remaining Length is whole. */
@@ -104,7 +120,7 @@ export class PacketDecoder {
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.tooLarge(total);
         this.startPartial(total, headerLength);
-        this.partial!.set(this.head.subarray(0, headerLength));
+        copyBytes(this.head, 0, headerLength, this.partial!, 0);
         this.partialFilled = headerLength;
         this.headLength = 0;
         break;
@@ -118,19 +134,20 @@ export class PacketDecoder {
     this.partialBodyStart = bodyStart;
   }
 
-  private fillPartial(bytes: Uint8Array, offset: number, out: Packet[]): number {
+  /** Copies what `bytes` holds of the packet being assembled; returns the offset after it. */
+  private fillPartial(bytes: Uint8Array, offset: number): number {
     const partial = this.partial!;
     const take = Math.min(partial.length - this.partialFilled, bytes.length - offset);
-    if (take > 0) {
-      partial.set(bytes.subarray(offset, offset + take), this.partialFilled);
-      this.partialFilled += take;
-    }
-    if (this.partialFilled === partial.length) {
-      this.partial = null;
-      this.partialFilled = 0;
-      out.push(decodeBody(partial[0]!, partial, this.partialBodyStart, partial.length));
-    }
+    copyBytes(bytes, offset, offset + take, partial, this.partialFilled);
+    this.partialFilled += take;
     return offset + take;
+  }
+
+  private decodePartial(): Packet {
+    const partial = this.partial!;
+    this.partial = null;
+    this.partialFilled = 0;
+    return decodeChecked(checkFixedFlags(partial[0]!), partial[0]!, partial, this.partialBodyStart, partial.length);
   }
 
   private tooLarge(total: number): never {

@@ -5,7 +5,8 @@ import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicName } from './topic.js';
 import type { PublishPacket, QoS } from './types.js';
-import { writeString } from './utf8.js';
+import { readAsciiBytes } from './bytes.js';
+import { readUtf8, writeString } from './utf8.js';
 
 
 export function publishRemainingLength(p: PublishPacket): number {
@@ -39,14 +40,56 @@ export function writePublish(p: PublishPacket, target: Uint8Array, offset: numbe
   return offset + length;
 }
 
+// Subscribers mostly receive a few topics over and over: keep the last one's bytes and string,
+// so a repeat costs a byte comparison instead of a validation scan and a string allocation.
+const CACHED_TOPIC_MAX = 256;
+const lastTopicBytes = new Uint8Array(CACHED_TOPIC_MAX);
+let lastTopicLength = -1;
+let lastTopic = '';
+
+function readTopic(r: Reader): string {
+  const bytes = r.bytes;
+  const start = r.field('Topic name');
+  const end = r.pos;
+  const length = end - start;
+  if (length === lastTopicLength) {
+    let i = 0;
+    while (i < length && bytes[start + i] === lastTopicBytes[i]) i++;
+    if (i === length) return lastTopic;
+  }
+  if (length === 0) protocolError('INVALID_TOPIC', 'PUBLISH with an empty topic name', 'MQTT-4.7.3-1');
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0x2b || c === 0x23) wildcardTopic(readUtf8(bytes, start, end, 'Topic name'));
+    if (c === 0 || c >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  let topic: string;
+  if (ascii) {
+    topic = readAsciiBytes(bytes, start, end);
+  } else {
+    topic = readUtf8(bytes, start, end, 'Topic name'); // full UTF-8 and U+0000 checks
+    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) wildcardTopic(topic);
+  }
+  if (length <= CACHED_TOPIC_MAX) {
+    for (let i = 0; i < length; i++) lastTopicBytes[i] = bytes[start + i]!;
+    lastTopicLength = length;
+    lastTopic = topic;
+  }
+  return topic;
+}
+
+function wildcardTopic(topic: string): never {
+  return protocolError('INVALID_TOPIC', `PUBLISH topic "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
+}
+
 export function readPublish(r: Reader, flags: number): PublishPacket {
   const qos = (flags >>> 1) & 0x03;
   if (qos === 3) protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');
-  const topic = r.string('Topic name');
-  if (topic.length === 0) protocolError('INVALID_TOPIC', 'PUBLISH with an empty topic name', 'MQTT-4.7.3-1');
-  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-    protocolError('INVALID_TOPIC', `PUBLISH topic "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
-  }
+  const topic = readTopic(r);
   const dup = (flags & 0x08) !== 0;
   const retain = (flags & 0x01) !== 0;
   if (qos === 0) {

@@ -40,20 +40,23 @@ export class Reader {
     return id;
   }
 
-  string(what: string): string {
-    const length = this.u16(`${what} length`);
+  /** Steps over a length-prefixed field; returns where its content starts (it ends at `pos`). */
+  field(what: string): number {
+    const length = this.u16(what);
     if (this.pos + length > this.end) this.truncated(what);
     const start = this.pos;
     this.pos += length;
+    return start;
+  }
+
+  string(what: string): string {
+    const start = this.field(what);
     return readUtf8(this.bytes, start, this.pos, what);
   }
 
   /** A length-prefixed binary field as a zero-copy view. */
   binary(what: string): Uint8Array {
-    const length = this.u16(`${what} length`);
-    if (this.pos + length > this.end) this.truncated(what);
-    const start = this.pos;
-    this.pos += length;
+    const start = this.field(what);
     return this.bytes.subarray(start, this.pos);
   }
 

@@ -19,7 +19,7 @@ export function measureTopicName(topic: string): number {
   return bytes;
 }
 
-let lastTopic = '\u0000'; // never a valid topic, so the first call always checks
+let lastTopic: string | undefined;
 let lastTopicBytes = 0;
 
 /**
