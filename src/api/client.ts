@@ -77,6 +77,9 @@ export class MqttClient extends Emitter<ClientEvents> {
   #connectTimer: Timer | undefined;
   #reconnectTimer: Timer | undefined;
   #closeTimer: Timer | undefined;
+  /** disconnect() is letting pending publishes finish before DISCONNECT. */
+  #draining = false;
+  #drainTimer: Timer | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -135,7 +138,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, callback?: PublishCallback): void {
     const request: PublishRequest = { topic, payload: toBytes(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
-    if (this.#idle()) {
+    if (this.#idle() || this.#state === 'disconnecting') {
       validateTopicName(topic);
       if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED));
       return;
@@ -166,11 +169,12 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * Ends the connection with DISCONNECT (so no will is published) and stops reconnecting.
-   * `callback` runs once the connection is fully closed. Requests still pending complete with
-   * -3 (never sent) or -11 (in flight), so nothing waits forever.
+   * Ends the connection gracefully and stops reconnecting: publishes already in flight or
+   * queued get up to `drainTimeout` ms (default 5,000) to complete, then DISCONNECT goes out
+   * (so no will is published). `callback` runs once the connection is fully closed. Whatever is
+   * still pending then completes with -3 (never sent) or -11 (in flight): nothing waits forever.
    */
-  disconnect(callback?: () => void): void {
+  disconnect(callback?: () => void, drainTimeout = 5_000): void {
     if (callback !== undefined) this.#disconnectCallbacks.push(callback);
     this.#clearTimer('reconnect');
     if (this.#state === 'disconnecting') return;
@@ -182,12 +186,35 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.#userClosing = true;
     this.#setState('disconnecting');
-    if (this.#session.state !== 'disconnected') {
-      this.#session.disconnect(this.#now());
-      this.#pump();
+    if (this.#session.state === 'disconnected') {
+      this.#transport?.destroy(); // still reaching the broker: nothing to drain
+    } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && drainTimeout > 0) {
+      this.#draining = true;
+      this.#drainTimer = setTimeout(() => this.#sendDisconnect(), drainTimeout);
     } else {
-      this.#transport?.destroy();
+      this.#sendDisconnect();
     }
+  }
+
+  #pendingPublishes(): number {
+    return this.#session.inflightCount + this.#session.queuedCount;
+  }
+
+  #sendDisconnect(): void {
+    this.#draining = false;
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    if (this.#session.state === 'disconnected') return;
+    this.#session.disconnect(this.#now());
+    this.#pump();
+  }
+
+  /**
+   * Drops the current connection for `reason` as if the session had detected it (a face's own
+   * limit, say); reconnection then follows the usual policy.
+   */
+  abort(reason: CloseReason, error: MqttError): void {
+    this.#fail(reason, error);
   }
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
@@ -321,6 +348,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#decoder = null;
     this.#clearTimer('connect');
     this.#clearTimer('close');
+    this.#draining = false;
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
     for (const callback of this.#writer.detach()) this.#call(callback as PublishCallback, ResultCode.DISCONNECTED);
     const wasConnected = this.#connackSeen;
     const refused = this.#refusedCode;
@@ -387,6 +417,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } finally {
       this.#pumping = false;
     }
+    if (this.#draining && this.#pendingPublishes() === 0) this.#sendDisconnect();
     this.#armSessionTimer();
   }
 

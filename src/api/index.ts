@@ -4,3 +4,4 @@ export type { ClientEvents, ClientState, PublishCallback, PublishOptions, Subscr
 export type { ClientOptions, WillOptions } from './options.js';
 export type { BackoffOptions } from './backoff.js';
 export { Backoff } from './backoff.js';
+export * from './imp/index.js';

@@ -1,0 +1,40 @@
+/** The imp's blob, as much of it as MQTT messages need: bytes with tostring(). */
+const utf8 = new TextDecoder();
+
+export class ImpBlob {
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** Number of bytes (Squirrel's blob.len()). */
+  len(): number {
+    return this.bytes.length;
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** The bytes as text (UTF-8), as agent code reads message bodies. */
+  tostring(): string {
+    return utf8.decode(this.bytes);
+  }
+
+  toString(): string {
+    return this.tostring();
+  }
+}
+
+/** Strings and blobs (or raw bytes) are both accepted wherever the imp takes "string or blob". */
+export type StringOrBlob = string | ImpBlob | Uint8Array;
+
+const encoder = new TextEncoder();
+
+export function bytesOf(value: StringOrBlob): Uint8Array {
+  if (typeof value === 'string') return encoder.encode(value);
+  return value instanceof ImpBlob ? value.bytes : value;
+}
+
+/** A topic or credential given as a string or blob, as a string; bytes must be valid UTF-8. */
+export function textOf(value: StringOrBlob): string {
+  if (typeof value === 'string') return value;
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytesOf(value));
+}

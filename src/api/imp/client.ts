@@ -1,0 +1,407 @@
+/** mqttclient: the imp API's client, on impmqtt's core MqttClient. */
+import { MqttError, validateTopicFilter, validateTopicName } from '../../packet/index.js';
+import type { Packet, QoS } from '../../packet/index.js';
+import { MemorySessionStore } from '../../session/index.js';
+import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
+import type { BackoffOptions } from '../backoff.js';
+import { MqttClient } from '../client.js';
+import type { ClientOptions } from '../options.js';
+import { ImpBlob, bytesOf, textOf } from './blob.js';
+import type { StringOrBlob } from './blob.js';
+import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
+import { ImpMqttMessage } from './message.js';
+import type { SendCallback } from './message.js';
+import { TokenBucket } from './rate-limit.js';
+import type { BucketOptions } from './rate-limit.js';
+
+/** What createclient(config) accepts: the imp's limits as defaults, and impmqtt's tuning. */
+export interface ImpClientConfig {
+  /** Largest payload createmessage() accepts, bytes. Default 256 KB. */
+  maxPayloadSize?: number;
+  /** Most topics one subscribe()/unsubscribe() takes. Default 10. */
+  maxTopics?: number;
+  /** Largest inbound PUBLISH payload; a larger one drops the connection with -3. Default 256 KB. */
+  maxInboundMessageSize?: number;
+  /** The imp's rate limits; off unless given. `true` means 40 credits, +2/s out, +8/s in. */
+  rateLimits?: true | { outbound?: BucketOptions | false; inbound?: BucketOptions | false };
+  maxInflight?: number;
+  maxBuffered?: number;
+  retryInterval?: number;
+  pingTimeout?: number;
+  clock?: () => number;
+  transport?: TransportFactory;
+}
+
+/** connect()'s options: the imp's documented keys, then impmqtt's extensions. */
+export interface ImpConnectOptions {
+  username?: StringOrBlob;
+  password?: StringOrBlob;
+  /** Seconds: 0 (off) or 30–65535. Default 60. */
+  keepalive?: number;
+  willtopic?: StringOrBlob;
+  willmessage?: StringOrBlob;
+  willqos?: QoS;
+  willretain?: boolean;
+  /** Default true. */
+  cleansession?: boolean;
+  tls?: TlsOptions;
+  ws?: WebSocketOptions;
+  /** Connection timeout, ms. Default 30,000. */
+  connecttimeout?: number;
+  /** Automatic reconnection (the imp has none; off by default). */
+  reconnect?: false | BackoffOptions;
+}
+
+export type ConnectHandler = (resultCode: number) => void;
+export type ConnectionLostHandler = ((reasonCode: number) => void) | (() => void);
+export interface ImpMessageItem {
+  topic: string;
+  message: ImpBlob;
+  qos: number;
+  retain: 0 | 1;
+  dup: 0 | 1;
+}
+export type MessageHandler = (item: ImpMessageItem) => void;
+export type SubscribeCallback = ((qosMode: number | number[]) => void) | ((resultCode: number, qosMode: number | number[]) => void);
+export type UnsubscribeCallback = (resultCode: number) => void;
+
+/** The agent the client belongs to: it allows one connected client at a time. */
+export interface ImpAgent {
+  active: ImpMqttClient | null;
+  release(client: ImpMqttClient): void;
+}
+
+const KB = 1024;
+const STATE_CODES = { disconnected: 0, connecting: 1, connected: 2, disconnecting: 3 } as const;
+
+export class ImpMqttClient {
+  #core: MqttClient | null = null;
+  #url: string | null = null;
+  #id: string | null = null;
+  #onconnect: ConnectHandler | null = null;
+  #onconnectionlost: ConnectionLostHandler | null = null;
+  #onmessage: MessageHandler | null = null;
+  #connectCancelled = false;
+  /** Session state per client id, so inbound QoS 2 stays exactly-once across connect() calls. */
+  readonly #stores = new Map<string, MemorySessionStore>();
+  #outbound: TokenBucket | null = null;
+  #inbound: TokenBucket | null = null;
+  /** Outbound credits already taken when the application asked, not to be charged again on the wire. */
+  #prepaid = 0;
+  readonly #limits: { maxPayloadSize: number; maxTopics: number; maxInboundMessageSize: number };
+
+  /** @internal use mqtt.createclient() */
+  constructor(
+    private readonly agent: ImpAgent,
+    private readonly config: ImpClientConfig = {},
+  ) {
+    this.#limits = {
+      maxPayloadSize: config.maxPayloadSize ?? 256 * KB,
+      maxTopics: config.maxTopics ?? 10,
+      maxInboundMessageSize: config.maxInboundMessageSize ?? 256 * KB,
+    };
+  }
+
+  // ---- connection --------------------------------------------------------------------------
+
+  /**
+   * Connects asynchronously; the outcome arrives at the onconnect handler (-1, or CONNACK 0–5).
+   * Throws when this client is not fully disconnected, another client of the agent is connected,
+   * or clientId is not 1–255 characters.
+   */
+  connect(url: string, clientId: string, options: ImpConnectOptions = {}): void {
+    if (this.connectionstate() !== 0) {
+      throw new MqttError('INVALID_STATE', 'connect() called while the client is not disconnected (wait for the disconnect() callback first)');
+    }
+    const other = this.agent.active;
+    if (other !== null && other !== this && other.connectionstate() !== 0) {
+      throw new MqttError('ANOTHER_CLIENT_CONNECTED', 'Only one mqttclient may be connected at a time');
+    }
+    if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 255) {
+      throw new MqttError('INVALID_CLIENT_ID', `The client ID must be 1–255 characters, got ${typeof clientId === 'string' ? clientId.length : typeof clientId}`);
+    }
+    const keepalive = options.keepalive ?? 60;
+    if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
+      throw new MqttError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
+    }
+    const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
+    this.#wire(core);
+    this.#core = core;
+    this.#url = url;
+    this.#id = clientId;
+    this.#connectCancelled = false;
+    this.agent.active = this;
+    core.connect();
+  }
+
+  /**
+   * Sends DISCONNECT (so no will is published) and calls `callback()` once the connection is
+   * fully closed; connect() before then throws. A deliberate disconnect does not fire
+   * onconnectionlost. Pending sends complete with -3 or -11.
+   */
+  disconnect(callback?: (() => void) | null): void {
+    const core = this.#core;
+    if (core === null || core.state === 'disconnected') {
+      if (callback) queueMicrotask(callback);
+      return;
+    }
+    if (core.state === 'connecting') this.#connectCancelled = true;
+    core.disconnect(() => {
+      if (this.#connectCancelled) {
+        this.#connectCancelled = false;
+        this.#fire(this.#onconnect, ConnectResult.SOCKET_ERROR);
+      }
+      if (callback) callback();
+    });
+  }
+
+  /** JavaScript cannot see a client go out of scope as Squirrel does: close() is that moment made explicit. */
+  close(callback?: () => void): void {
+    this.disconnect(() => {
+      this.agent.release(this);
+      callback?.();
+    });
+  }
+
+  isconnected(): boolean {
+    return this.connectionstate() === 2;
+  }
+
+  /** 0 disconnected, 1 connecting, 2 connected, 3 disconnecting. */
+  connectionstate(): 0 | 1 | 2 | 3 {
+    return this.#core === null ? 0 : STATE_CODES[this.#core.state];
+  }
+
+  /** The client ID given to connect(); null before the first connect(). */
+  id(): string | null {
+    return this.#id;
+  }
+
+  /** The broker URL given to connect(), scheme included; null before the first connect(). */
+  url(): string | null {
+    return this.#url;
+  }
+
+  // ---- handlers (one slot each; null clears) ------------------------------------------------
+
+  onconnect(callback: ConnectHandler | null): void {
+    this.#onconnect = handler(callback, 'onconnect');
+  }
+
+  /** `callback(reasonCode)` if it declares a parameter, else `callback()`. */
+  onconnectionlost(callback: ConnectionLostHandler | null): void {
+    this.#onconnectionlost = handler(callback, 'onconnectionlost');
+  }
+
+  onmessage(callback: MessageHandler | null): void {
+    this.#onmessage = handler(callback, 'onmessage');
+  }
+
+  // ---- subscriptions -----------------------------------------------------------------------
+
+  /**
+   * Subscribes to one topic filter or an array of them (at most 10). Returns 0, or an error
+   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -8 bad filter, -9 bad
+   * QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its declared parameters;
+   * qosMode is the granted QoS (0x80 when refused), an array when an array was given.
+   */
+  subscribe(topics: StringOrBlob | StringOrBlob[], qos?: number | number[] | SubscribeCallback | null, callback?: SubscribeCallback | null): number {
+    if (typeof qos === 'function') {
+      callback = qos;
+      qos = undefined;
+    }
+    const core = this.#requireConnected('subscribe');
+    const list = this.#topicList(topics, 'subscribe');
+    const many = Array.isArray(topics);
+    const subscriptions: { topic: string; qos: QoS }[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const requested = Array.isArray(qos) ? qos[i] : qos;
+      const q = requested ?? 0;
+      if (q !== 0 && q !== 1 && q !== 2) return OperationResult.BAD_QOS;
+      let filter: string;
+      try {
+        filter = textOf(list[i]!);
+      } catch {
+        return OperationResult.BAD_UTF8_STRING;
+      }
+      const problem = check(() => validateTopicFilter(filter));
+      if (problem !== 0) return problem;
+      subscriptions.push({ topic: filter, qos: q });
+    }
+    if (!this.#takeOutboundCredit()) return OperationResult.OUTBOUND_RATE_EXCEEDED;
+    core.subscribe(subscriptions, (result, granted) => {
+      if (!callback) return;
+      const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
+      const qosMode = many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED);
+      if (callback.length >= 2) (callback as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
+      else (callback as (qosMode: number | number[]) => void)(qosMode);
+    });
+    return OperationResult.SUCCESS;
+  }
+
+  /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
+  unsubscribe(topics: StringOrBlob | StringOrBlob[], callback?: UnsubscribeCallback | null): void {
+    const core = this.#requireConnected('unsubscribe');
+    const filters = this.#topicList(topics, 'unsubscribe').map((topic) => {
+      const filter = textOf(topic);
+      validateTopicFilter(filter);
+      return filter;
+    });
+    if (!this.#takeOutboundCredit()) {
+      if (callback) queueMicrotask(() => callback(OperationResult.FAILURE));
+      return;
+    }
+    core.unsubscribe(filters, (result) => callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE));
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  /** Makes (does not send) a message. Throws for a payload over 256 KB or a bad topic or QoS. */
+  createmessage(topic: StringOrBlob, message: StringOrBlob, options: { qos?: number; retain?: boolean } = {}): ImpMqttMessage {
+    const name = textOf(topic);
+    validateTopicName(name);
+    const payload = bytesOf(message);
+    if (payload.length > this.#limits.maxPayloadSize) {
+      throw new MqttError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadSize}`);
+    }
+    const qos = options.qos ?? 0;
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`);
+    return new ImpMqttMessage(this, name, payload, qos, options.retain ?? false);
+  }
+
+  /** @internal mqttmessage.sendasync() */
+  send(message: ImpMqttMessage, callback: SendCallback | undefined): void {
+    const core = this.#requireConnected('sendasync');
+    if (!this.#takeOutboundCredit()) {
+      if (callback) queueMicrotask(() => callback(OperationResult.OUTBOUND_RATE_EXCEEDED));
+      return;
+    }
+    core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, callback);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #coreOptions(url: string, clientId: string, keepalive: number, options: ImpConnectOptions): ClientOptions {
+    const c = this.config;
+    let store = this.#stores.get(clientId);
+    if (store === undefined) this.#stores.set(clientId, (store = new MemorySessionStore()));
+    const core: ClientOptions = {
+      url,
+      clientId,
+      keepalive,
+      cleanSession: options.cleansession ?? true,
+      reconnect: options.reconnect ?? false,
+      resubscribe: false, // imp code re-subscribes in onconnect itself
+      store,
+      // Room for the largest topic and header around the largest payload; the exact payload
+      // check happens before the session sees the packet.
+      maxPacketSize: this.#limits.maxInboundMessageSize + 65_546,
+    };
+    if (options.username !== undefined) core.username = textOf(options.username);
+    if (options.password !== undefined) core.password = bytesOf(options.password);
+    if (options.willtopic !== undefined) {
+      core.will = { topic: textOf(options.willtopic), payload: bytesOf(options.willmessage ?? ''), qos: options.willqos ?? 0, retain: options.willretain ?? false };
+    }
+    if (options.tls !== undefined) core.tls = options.tls;
+    if (options.ws !== undefined) core.ws = options.ws;
+    if (options.connecttimeout !== undefined) core.connectTimeout = options.connecttimeout;
+    for (const key of ['maxInflight', 'maxBuffered', 'retryInterval', 'pingTimeout', 'clock', 'transport'] as const) {
+      if (c[key] !== undefined) (core as Record<string, unknown>)[key] = c[key];
+    }
+    return core;
+  }
+
+  #wire(core: MqttClient): void {
+    const now = this.config.clock ?? (() => performance.now());
+    const limits = this.config.rateLimits;
+    const outbound = limits === true ? { refillPerSecond: 2 } : limits?.outbound;
+    const inbound = limits === true ? { refillPerSecond: 8 } : limits?.inbound;
+    this.#outbound = outbound ? new TokenBucket(outbound, now()) : null;
+    this.#inbound = inbound ? new TokenBucket(inbound, now()) : null;
+    this.#prepaid = 0;
+
+    core.on('connect', () => this.#fire(this.#onconnect, ConnectResult.ACCEPTED));
+    core.on('connectfailed', ({ returnCode }) => {
+      if (!this.#connectCancelled) this.#fire(this.#onconnect, returnCode ?? ConnectResult.SOCKET_ERROR);
+    });
+    core.on('close', ({ reason }) => {
+      if (reason === 'normal') return;
+      const lost = this.#onconnectionlost;
+      if (lost === null) return;
+      if (lost.length >= 1) (lost as (reasonCode: number) => void)(lostReasonFor(reason));
+      else (lost as () => void)();
+    });
+    core.on('message', (m) => {
+      const handler = this.#onmessage;
+      if (handler === null) return; // still acknowledged [MQTT-4.5.0-2]
+      handler({ topic: m.topic, message: new ImpBlob(m.payload), qos: m.qos, retain: m.retain ? 1 : 0, dup: m.dup ? 1 : 0 });
+    });
+    // Runs before the session handles each packet, so a refused one is never acknowledged.
+    core.on('packetreceive', (packet: Packet) => {
+      if (packet.type === 'publish' && packet.payload.length > this.#limits.maxInboundMessageSize) {
+        core.abort('packet-too-large', new MqttError('MESSAGE_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#limits.maxInboundMessageSize}`));
+        return;
+      }
+      const bucket = this.#inbound;
+      if (bucket !== null) {
+        bucket.charge(now());
+        if (bucket.exceeded(now())) core.abort('rate-exceeded', new MqttError('INBOUND_RATE_EXCEEDED', 'The inbound message rate limit was exceeded'));
+      }
+    });
+    if (this.#outbound !== null) {
+      core.on('packetsend', (packet: Packet) => {
+        const userRequest = packet.type === 'publish' || packet.type === 'subscribe' || packet.type === 'unsubscribe';
+        if (userRequest && this.#prepaid > 0) this.#prepaid--;
+        else this.#outbound?.charge(now());
+      });
+    }
+  }
+
+  #takeOutboundCredit(): boolean {
+    const bucket = this.#outbound;
+    if (bucket === null) return true;
+    if (!bucket.tryTake((this.config.clock ?? (() => performance.now()))())) return false;
+    this.#prepaid++;
+    return true;
+  }
+
+  #requireConnected(what: string): MqttClient {
+    const core = this.#core;
+    if (core === null || core.state !== 'connected') {
+      throw new MqttError('NOT_CONNECTED', `${what}() needs a connected client: call connect() and wait for onconnect(0)`);
+    }
+    return core;
+  }
+
+  #topicList(topics: StringOrBlob | StringOrBlob[], what: string): StringOrBlob[] {
+    const list = Array.isArray(topics) ? topics : [topics];
+    if (list.length === 0) throw new MqttError('NO_TOPICS', `${what}() needs at least one topic`);
+    if (list.length > this.#limits.maxTopics) {
+      throw new MqttError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#limits.maxTopics} topics, got ${list.length}`);
+    }
+    return list;
+  }
+
+  #fire(callback: ConnectHandler | null, code: number): void {
+    if (callback !== null) callback(code);
+  }
+}
+
+function handler<T extends (...args: never[]) => void>(callback: T | null | undefined, name: string): T | null {
+  if (callback === null || callback === undefined) return null;
+  if (typeof callback !== 'function') throw new MqttError('INVALID_HANDLER', `${name}() takes a function or null`);
+  return callback;
+}
+
+/** An imp operation code for a codec refusal. */
+function check(validate: () => void): number {
+  try {
+    validate();
+    return OperationResult.SUCCESS;
+  } catch (error) {
+    const code = (error as MqttError).code;
+    if (code === 'INVALID_UTF8' || code === 'NULL_CHARACTER') return OperationResult.BAD_UTF8_STRING;
+    return OperationResult.BAD_STRUCTURE;
+  }
+}
+
