@@ -19,6 +19,12 @@ export interface PacketDecoderOptions {
 const MAX_FIXED_HEADER = 5;
 /** Returned when a chunk completes no packet, to spare an allocation per small chunk. */
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
+/**
+ * Packets up to this size are assembled in one buffer allocated from their header. Larger ones
+ * keep views of their chunks and are joined once complete, so a header announcing 256 MB costs
+ * nothing until the bytes really arrive.
+ */
+const PREALLOCATE_LIMIT = 1 << 20;
 /** Below this many bytes a loop copies faster than subarray() + set(). */
 const LOOP_COPY_LIMIT = 64;
 
@@ -35,8 +41,11 @@ export class PacketDecoder {
   /** A fixed header cut off by the end of a chunk. */
   private readonly head = new Uint8Array(MAX_FIXED_HEADER);
   private headLength = 0;
-  /** A packet of known size being assembled across chunks. */
+  /** A packet of known size being assembled across chunks (preallocated up to PREALLOCATE_LIMIT). */
   private partial: Uint8Array | null = null;
+  /** Views of the chunks of a packet over PREALLOCATE_LIMIT, joined when it is complete. */
+  private pieces: Uint8Array[] | null = null;
+  private partialLength = 0;
   private partialFilled = 0;
   private partialBodyStart = 0;
   private failure: MqttProtocolError | null = null;
@@ -67,7 +76,8 @@ export class PacketDecoder {
     } catch (error) {
       this.failure = error instanceof MqttProtocolError ? error : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`);
       this.partial = null;
-      this.headLength = this.partialFilled = 0;
+      this.pieces = null;
+      this.headLength = this.partialFilled = this.partialLength = 0;
       throw this.failure;
     }
   }
@@ -77,9 +87,9 @@ export class PacketDecoder {
     const end = bytes.length;
     let offset = 0;
     if (this.headLength > 0) offset = this.completeHead(bytes);
-    if (this.partial !== null) {
+    if (this.partialLength > 0) {
       offset = this.fillPartial(bytes, offset);
-      if (this.partialFilled < this.partial.length) return NO_PACKETS;
+      if (this.partialFilled < this.partialLength) return NO_PACKETS;
       out = [this.decodePartial()];
     }
     const headerSize = this.headerSize;
@@ -97,8 +107,7 @@ export class PacketDecoder {
       if (total > this.maxPacketSize) this.tooLarge(total);
       if (offset + total > end) {
         this.startPartial(total, bodyStart - offset);
-        copyBytes(bytes, offset, end, this.partial!, 0);
-        this.partialFilled = end - offset;
+        this.fillPartial(bytes, offset);
         break;
       }
       const packet = decodeChecked(typeCode, first, bytes, bodyStart, offset + total);
@@ -120,8 +129,7 @@ export class PacketDecoder {
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.tooLarge(total);
         this.startPartial(total, headerLength);
-        copyBytes(this.head, 0, headerLength, this.partial!, 0);
-        this.partialFilled = headerLength;
+        this.fillPartial(this.head.slice(0, headerLength), 0);
         this.headLength = 0;
         break;
       }
@@ -130,24 +138,36 @@ export class PacketDecoder {
   }
 
   private startPartial(total: number, bodyStart: number): void {
-    this.partial = allocBytes(total);
+    this.partialLength = total;
+    this.partialFilled = 0;
     this.partialBodyStart = bodyStart;
+    if (total <= PREALLOCATE_LIMIT) this.partial = allocBytes(total);
+    else this.pieces = [];
   }
 
-  /** Copies what `bytes` holds of the packet being assembled; returns the offset after it. */
+  /** Takes what `bytes` holds of the packet being assembled; returns the offset after it. */
   private fillPartial(bytes: Uint8Array, offset: number): number {
-    const partial = this.partial!;
-    const take = Math.min(partial.length - this.partialFilled, bytes.length - offset);
-    copyBytes(bytes, offset, offset + take, partial, this.partialFilled);
+    const take = Math.min(this.partialLength - this.partialFilled, bytes.length - offset);
+    if (this.partial !== null) copyBytes(bytes, offset, offset + take, this.partial, this.partialFilled);
+    else if (take > 0) this.pieces!.push(bytes.subarray(offset, offset + take));
     this.partialFilled += take;
     return offset + take;
   }
 
   private decodePartial(): Packet {
-    const partial = this.partial!;
+    let packet = this.partial;
+    if (packet === null) {
+      packet = allocBytes(this.partialLength);
+      let at = 0;
+      for (const piece of this.pieces!) {
+        packet.set(piece, at);
+        at += piece.length;
+      }
+    }
     this.partial = null;
-    this.partialFilled = 0;
-    return decodeChecked(checkFixedFlags(partial[0]!), partial[0]!, partial, this.partialBodyStart, partial.length);
+    this.pieces = null;
+    this.partialLength = this.partialFilled = 0;
+    return decodeChecked(checkFixedFlags(packet[0]!), packet[0]!, packet, this.partialBodyStart, packet.length);
   }
 
   private tooLarge(total: number): never {

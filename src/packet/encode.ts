@@ -107,7 +107,7 @@ export function encode(p: Packet): Uint8Array {
 export function encodeInto(p: Packet, target: Uint8Array, offset: number): number {
   const remainingLength = remainingLengthOf(p);
   const size = 1 + remainingLengthSize(remainingLength) + remainingLength;
-  if (offset < 0 || offset + size > target.length) {
+  if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) {
     throw new MqttError('BUFFER_TOO_SMALL', `Packet needs ${size} bytes at offset ${offset}; the target holds ${target.length}`);
   }
   write(p, target, offset, remainingLength);

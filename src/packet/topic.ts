@@ -19,8 +19,9 @@ export function measureTopicName(topic: string): number {
   return bytes;
 }
 
-let lastTopic: string | undefined;
-let lastTopicBytes = 0;
+// Seeded with a valid topic and its length, so the cache can only ever answer for strings.
+let lastTopic = '/';
+let lastTopicBytes = 1;
 
 /**
  * Checks a topic filter and returns its UTF-8 length: '#' alone in the last level
