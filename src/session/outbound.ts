@@ -96,15 +96,20 @@ export class OutboundFlows {
 
   private sendPublish(flow: OutgoingFlow, dup: boolean, now: number): void {
     const r = flow.request;
-    flow.sentAt = now;
     this.ctx.send({ type: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, dup, retain: r.retain, packetId: flow.packetId }, now);
-    if (this.limits.retryInterval > 0 && now + this.limits.retryInterval < this.retryAt) this.retryAt = now + this.limits.retryInterval;
+    this.sent(flow, now);
   }
 
   private sendPubrel(flow: OutgoingFlow, now: number): void {
-    flow.sentAt = now;
     this.ctx.send({ type: 'pubrel', packetId: flow.packetId }, now);
-    if (this.limits.retryInterval > 0 && now + this.limits.retryInterval < this.retryAt) this.retryAt = now + this.limits.retryInterval;
+    this.sent(flow, now);
+  }
+
+  /** Notes when a flow last went out, for same-connection retries. */
+  private sent(flow: OutgoingFlow, now: number): void {
+    flow.sentAt = now;
+    const interval = this.limits.retryInterval;
+    if (interval > 0 && now + interval < this.retryAt) this.retryAt = now + interval;
   }
 
   private sendControl(request: SubscribeRequest | UnsubscribeRequest, now: number): void {
