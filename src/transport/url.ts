@@ -37,5 +37,5 @@ export function parseBrokerUrl(url: string): Endpoint {
 
 /** The URL without any user:password@ part. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1'); // up to the authority's last '@', as URL parsing does
 }
