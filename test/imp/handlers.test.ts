@@ -1,0 +1,555 @@
+/**
+ * Handlers and connection lifecycle of the imp API against the scripted fake broker:
+ * single-slot handlers (replace, null clears) [imp §2.6–2.8, §9.2], onconnectionlost's arity
+ * rule and reason codes -1/-3/-4 [imp §2.7, §9.3, §9.7], the onmessage item with integer
+ * retain/dup and a blob body [imp §2.8, §9.7], automatic acknowledgement without a handler,
+ * disconnect() semantics [imp §2.2, §9.10] and the state accessors [imp §2.3–2.5, §9.11].
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ImpBlob, encode } from '../../src/index.js';
+import type { ImpMessageItem, ImpMqttClient } from '../../src/index.js';
+import { startFakeBroker } from '../support/fake-broker.js';
+import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
+import { Calls, Inbox, closeAll, connectFake, disconnectFake, impUrl, newDevice, sleep, within } from './helpers.js';
+
+let broker: FakeBroker;
+const clients: ImpMqttClient[] = [];
+
+function device(config: Parameters<typeof newDevice>[0] = {}): ImpMqttClient {
+  const client = newDevice(config);
+  clients.push(client);
+  return client;
+}
+
+beforeEach(async () => {
+  broker = await startFakeBroker({ autoPingresp: true });
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await broker.stop();
+  await closeAll(clients.splice(0));
+});
+
+/** A connected client whose onconnectionlost records argument counts and values. */
+async function connectedWithLost(config: Parameters<typeof newDevice>[0] = {}): Promise<{ client: ImpMqttClient; conn: FakeConnection; lost: Calls<unknown[]> }> {
+  const client = device(config);
+  const lost = new Calls<unknown[]>();
+  client.onconnectionlost(function (reason: number) {
+    lost.args.push([...arguments]);
+    lost.argc.push(arguments.length);
+    void reason;
+  });
+  const { conn } = await connectFake(broker, client, 'lost');
+  return { client, conn, lost };
+}
+
+describe('onconnect [imp §2.6]', () => {
+  it('fires 0 on CONNACK 0; a new handler replaces the old one; null clears the slot', async () => {
+    const client = device();
+    const first = new Calls<[number]>();
+    const second = new Calls<[number]>();
+    client.onconnect((rc) => first.record(rc));
+    client.onconnect((rc) => second.record(rc));
+    client.connect(impUrl(broker.url), 'h');
+    const { conn } = await broker.acceptNext();
+    await second.waitForCount(1);
+    expect(second.args).toEqual([[0]]);
+    expect(first.count).toBe(0);
+
+    await disconnectFake(client, conn);
+    client.onconnect(null);
+    client.connect(impUrl(broker.url), 'h');
+    await broker.acceptNext();
+    await expect.poll(() => client.isconnected()).toBe(true);
+    expect(first.count + second.count).toBe(1); // nothing fired for the second connect
+  });
+
+  it('passes exactly one argument', async () => {
+    const client = device();
+    const argc: number[] = [];
+    client.onconnect(function () {
+      argc.push(arguments.length);
+    });
+    client.connect(impUrl(broker.url), 'h');
+    await broker.acceptNext();
+    await expect.poll(() => argc).toEqual([1]);
+  });
+});
+
+describe('onconnectionlost [imp §2.7, §9.3]', () => {
+  it('function() is called with no argument, function(reason) with the reason code', async () => {
+    for (const declared of [0, 1]) {
+      const client = device();
+      const argc: number[] = [];
+      const values: unknown[] = [];
+      if (declared === 0) {
+        client.onconnectionlost(function () {
+          argc.push(arguments.length);
+        });
+      } else {
+        client.onconnectionlost(function (reason: number) {
+          argc.push(arguments.length);
+          values.push(reason);
+        });
+      }
+      const { conn } = await connectFake(broker, client, `arity-${declared}`);
+      conn.close();
+      await expect.poll(() => argc.length).toBe(1);
+      expect(argc).toEqual([declared]);
+      expect(values).toEqual(declared === 0 ? [] : [-1]);
+      expect(client.connectionstate()).toBe(0);
+    }
+  });
+
+  it('a new handler replaces the old one; null clears it', async () => {
+    const client = device();
+    const old = new Calls<[number]>();
+    const current = new Calls<[number]>();
+    client.onconnectionlost((r: number) => old.record(r));
+    client.onconnectionlost((r: number) => current.record(r));
+    let { conn } = await connectFake(broker, client, 'r');
+    conn.close();
+    await current.waitForCount(1);
+    expect(old.count).toBe(0);
+
+    client.onconnectionlost(null);
+    ({ conn } = await connectFake(broker, client, 'r'));
+    conn.close();
+    await expect.poll(() => client.connectionstate()).toBe(0);
+    await sleep(20);
+    expect(old.count + current.count).toBe(1);
+  });
+
+  it('-1 when the broker drops the socket', async () => {
+    const { conn, lost } = await connectedWithLost();
+    conn.close();
+    await lost.waitForCount(1);
+    expect(lost.args).toEqual([[-1]]);
+  });
+
+  it('-1 when the broker closes gracefully (FIN) without DISCONNECT', async () => {
+    const { conn, lost } = await connectedWithLost();
+    conn.end();
+    await lost.waitForCount(1);
+    expect(lost.args).toEqual([[-1]]);
+  });
+
+  it('-4 for a malformed frame from the broker: reserved packet type 0, bad flags, bad length', async () => {
+    const malformed: [string, number[]][] = [
+      ['reserved packet type 0', [0x00, 0x00]],
+      ['reserved packet type 15', [0xf0, 0x00]],
+      ['PUBLISH with QoS 3 [MQTT-3.3.1-4]', [0x36, 0x05, 0x00, 0x01, 0x74, 0x00, 0x01]],
+      ['PUBACK with reserved flags set [MQTT-2.2.2-2]', [0x41, 0x02, 0x00, 0x01]],
+      ['five-byte Remaining Length', [0x30, 0xff, 0xff, 0xff, 0xff, 0x01]],
+      ['PUBLISH topic with invalid UTF-8 [MQTT-1.5.3-1]', [0x30, 0x04, 0x00, 0x02, 0xc3, 0x28]],
+    ];
+    for (const [what, bytes] of malformed) {
+      const { client, conn, lost } = await connectedWithLost();
+      const inbox = new Inbox();
+      client.onmessage(inbox.handler);
+      await conn.sendRaw(new Uint8Array(bytes));
+      await lost.waitForCount(1, what);
+      expect(lost.args, what).toEqual([[-4]]);
+      expect(inbox.items, what).toEqual([]);
+      await within(conn.closed, `${what}: the client closing the socket`);
+    }
+  });
+
+  it('-4 for a packet a broker may not send (CONNECT, or a second CONNACK) [MQTT-4.8.0-1]', async () => {
+    for (const packet of [encode({ type: 'connect', clientId: 'x', keepalive: 0, cleanSession: true }), encode({ type: 'connack', sessionPresent: false, returnCode: 0 })]) {
+      const { conn, lost } = await connectedWithLost();
+      await conn.sendRaw(packet);
+      await lost.waitForCount(1);
+      expect(lost.args).toEqual([[-4]]);
+    }
+  });
+
+  it('-3 for an inbound message over 256 KB, and that message is never acknowledged [imp §2.7, §9.7]', async () => {
+    const { client, conn, lost } = await connectedWithLost();
+    const inbox = new Inbox();
+    client.onmessage(inbox.handler);
+    // One at the limit is fine (and acknowledged)...
+    await conn.send({ type: 'publish', topic: 'big', payload: new Uint8Array(256 * 1024), qos: 1, dup: false, retain: false, packetId: 1 });
+    expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 1 });
+    expect(inbox.items.map((i) => i.message.len())).toEqual([262_144]);
+    // ...one byte more drops the connection before the session sees it.
+    await conn.send({ type: 'publish', topic: 'big', payload: new Uint8Array(256 * 1024 + 1), qos: 1, dup: false, retain: false, packetId: 2 });
+    await lost.waitForCount(1);
+    expect(lost.args).toEqual([[-3]]);
+    await within(conn.closed, 'the client closing the socket');
+    expect(conn.received.filter((p) => p.type === 'puback')).toEqual([{ type: 'puback', packetId: 1 }]);
+    expect(inbox.items).toHaveLength(1);
+  });
+
+  it('-3 also for QoS 0 and for a packet far above the limit (refused by the decoder)', async () => {
+    for (const size of [256 * 1024 + 1, 400 * 1024]) {
+      const { client, conn, lost } = await connectedWithLost();
+      const inbox = new Inbox();
+      client.onmessage(inbox.handler);
+      await conn.send({ type: 'publish', topic: 'big', payload: new Uint8Array(size), qos: 0, dup: false, retain: false });
+      await lost.waitForCount(1);
+      expect(lost.args).toEqual([[-3]]);
+      expect(inbox.items).toEqual([]);
+    }
+  });
+
+  it('the inbound limit is the maxInboundMessageSize config option', async () => {
+    const { conn, lost } = await connectedWithLost({ maxInboundMessageSize: 10 });
+    await conn.send({ type: 'publish', topic: 't', payload: new Uint8Array(10), qos: 1, dup: false, retain: false, packetId: 7 });
+    await conn.expect('puback');
+    await conn.send({ type: 'publish', topic: 't', payload: new Uint8Array(11), qos: 1, dup: false, retain: false, packetId: 8 });
+    await lost.waitForCount(1);
+    expect(lost.args).toEqual([[-3]]);
+    expect(conn.received.filter((p) => p.type === 'puback')).toHaveLength(1);
+  });
+
+  it('-1 when the keepalive expires: PINGREQ unanswered (fake timers and clock)', async () => {
+    let now = 1_000_000;
+    // Fake setTimeout (still advancing with real time, so the test's own waits work) and a
+    // fake clock: the session's 60 s keepalive and 5 s PINGRESP wait pass in an instant.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    const { conn, lost } = await connectedWithLost({ clock: () => now, pingTimeout: 5_000 });
+    conn.autoPingresp = false;
+    now += 60_000;
+    vi.advanceTimersByTime(60_000);
+    await conn.expect('pingreq');
+    expect(lost.count).toBe(0);
+    now += 5_000;
+    vi.advanceTimersByTime(5_000);
+    await lost.waitForCount(1);
+    expect(lost.args).toEqual([[-1]]);
+    await within(conn.closed, 'the client closing the socket');
+  });
+
+  it('a PINGRESP keeps the connection: no onconnectionlost (keepalive 30, the minimum)', async () => {
+    let now = 1_000_000;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    const client = device({ clock: () => now });
+    const lost = new Calls<[number]>();
+    client.onconnectionlost((r: number) => lost.record(r));
+    const { conn, connect } = await connectFake(broker, client, 'alive', { keepalive: 30 });
+    expect(connect.keepalive).toBe(30);
+    conn.autoPingresp = false;
+    for (let i = 0; i < 3; i++) {
+      now += 30_000;
+      vi.advanceTimersByTime(30_000);
+      await conn.expect('pingreq');
+      await conn.send({ type: 'pingresp' });
+      await sleep(5);
+    }
+    expect(lost.count).toBe(0);
+    expect(client.isconnected()).toBe(true);
+  });
+});
+
+describe('re-entrant handlers', () => {
+  it('connect() from inside onconnectionlost reconnects (the client is fully disconnected by then)', async () => {
+    const client = device();
+    const events: string[] = [];
+    client.onconnectionlost(() => {
+      events.push(`lost, state ${client.connectionstate()}`);
+      client.connect(impUrl(broker.url), 'again');
+    });
+    const { conn } = await connectFake(broker, client, 'again');
+    client.onconnect((rc) => events.push(`onconnect(${rc})`));
+    conn.close();
+    const second = await broker.acceptNext();
+    expect(second.connect.clientId).toBe('again');
+    await expect.poll(() => events).toEqual(['lost, state 0', 'onconnect(0)']);
+    expect(client.isconnected()).toBe(true);
+  });
+
+  it('disconnect() from inside onmessage: the message is still acknowledged, before DISCONNECT', async () => {
+    const client = device();
+    const done = new Calls<unknown[]>();
+    client.onmessage(() => client.disconnect(() => done.record()));
+    const { conn } = await connectFake(broker, client, 'bye');
+    await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 1, dup: false, retain: false, packetId: 5 });
+    expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 5 });
+    await conn.expect('disconnect');
+    await done.waitForCount(1);
+  });
+
+  it('sendasync() and subscribe() from inside onconnect work at once', async () => {
+    const client = device();
+    const results: number[] = [];
+    client.onconnect((rc) => {
+      results.push(rc);
+      results.push(client.subscribe('in/onconnect', 1));
+      client.createmessage('from/onconnect', 'hi').sendasync((code) => results.push(code));
+    });
+    client.connect(impUrl(broker.url), 'eager');
+    const { conn } = await broker.acceptNext();
+    expect((await conn.expect('subscribe')).subscriptions).toEqual([{ topic: 'in/onconnect', qos: 1 }]);
+    expect((await conn.expect('publish')).topic).toBe('from/onconnect');
+    await expect.poll(() => results).toEqual([0, 0, 0]);
+  });
+});
+
+describe('onmessage [imp §2.8, §9.7]', () => {
+  async function connectedWithInbox(): Promise<{ client: ImpMqttClient; conn: FakeConnection; inbox: Inbox }> {
+    const client = device();
+    const inbox = new Inbox();
+    client.onmessage(inbox.handler);
+    const { conn } = await connectFake(broker, client, 'msg');
+    return { client, conn, inbox };
+  }
+
+  it('delivers { topic, message: blob, qos, retain: 0|1, dup: 0|1 } with integers, not booleans', async () => {
+    const { conn, inbox } = await connectedWithInbox();
+    await conn.send({ type: 'publish', topic: 'a/b', payload: new TextEncoder().encode('plain'), qos: 0, dup: false, retain: false });
+    await conn.send({ type: 'publish', topic: 'a/c', payload: new TextEncoder().encode('flags'), qos: 1, dup: true, retain: true, packetId: 9 });
+    await conn.send({ type: 'publish', topic: 'a/d', payload: new Uint8Array(0), qos: 2, dup: false, retain: true, packetId: 10 });
+    await inbox.waitForCount(3);
+    const [plain, flags, empty] = inbox.items as [ImpMessageItem, ImpMessageItem, ImpMessageItem];
+    expect({ ...plain, message: plain.message.tostring() }).toEqual({ topic: 'a/b', message: 'plain', qos: 0, retain: 0, dup: 0 });
+    expect({ ...flags, message: flags.message.tostring() }).toEqual({ topic: 'a/c', message: 'flags', qos: 1, retain: 1, dup: 1 });
+    expect({ ...empty, message: empty.message.len() }).toEqual({ topic: 'a/d', message: 0, qos: 2, retain: 1, dup: 0 });
+    for (const item of inbox.items) {
+      expect(typeof item.retain).toBe('number');
+      expect(typeof item.dup).toBe('number');
+      expect(typeof item.qos).toBe('number');
+      expect(item.message).toBeInstanceOf(ImpBlob);
+    }
+    // QoS 1 acknowledged, QoS 2 taken through PUBREC/PUBREL/PUBCOMP.
+    expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 9 });
+    expect(await conn.expect('pubrec')).toEqual({ type: 'pubrec', packetId: 10 });
+    await conn.send({ type: 'pubrel', packetId: 10 });
+    expect(await conn.expect('pubcomp')).toEqual({ type: 'pubcomp', packetId: 10 });
+  });
+
+  it('the message is the exact bytes: a binary payload (every byte value, invalid UTF-8) round-trips', async () => {
+    const { conn, inbox } = await connectedWithInbox();
+    const every = Uint8Array.from({ length: 512 }, (_, i) => (i * 7 + 3) & 0xff);
+    const invalidUtf8 = new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0x00, 0xed, 0xa0, 0x80]);
+    await conn.send({ type: 'publish', topic: 'bin', payload: every, qos: 1, dup: false, retain: false, packetId: 1 });
+    await conn.send({ type: 'publish', topic: 'bin', payload: invalidUtf8, qos: 0, dup: false, retain: false });
+    await inbox.waitForCount(2);
+    expect(Array.from(inbox.items[0]!.message.bytes)).toEqual(Array.from(every));
+    expect(inbox.items[0]!.message.len()).toBe(512);
+    expect(inbox.items[0]!.message.length).toBe(512);
+    expect(Array.from(inbox.items[1]!.message.bytes)).toEqual(Array.from(invalidUtf8));
+    // tostring() decodes UTF-8 (lossily for bytes that are not text), as agent code reads bodies.
+    expect(inbox.items[1]!.message.tostring()).toContain('\ufffd');
+  });
+
+  it('tostring() decodes UTF-8 text', async () => {
+    const { conn, inbox } = await connectedWithInbox();
+    await conn.send({ type: 'publish', topic: 'txt', payload: new TextEncoder().encode('héllo €'), qos: 0, dup: false, retain: false });
+    await inbox.waitForCount(1);
+    expect(inbox.items[0]!.message.tostring()).toBe('héllo €');
+    expect(String(inbox.items[0]!.message)).toBe('héllo €');
+  });
+
+  it('messages are still acknowledged when no handler is set, and null clears a handler', async () => {
+    const { client, conn, inbox } = await connectedWithInbox();
+    client.onmessage(null);
+    await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 1, dup: false, retain: false, packetId: 21 });
+    expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 21 });
+    await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([2]), qos: 2, dup: false, retain: false, packetId: 22 });
+    expect(await conn.expect('pubrec')).toEqual({ type: 'pubrec', packetId: 22 });
+    await conn.send({ type: 'pubrel', packetId: 22 });
+    expect(await conn.expect('pubcomp')).toEqual({ type: 'pubcomp', packetId: 22 });
+    expect(inbox.items).toEqual([]);
+  });
+
+  it('a new handler replaces the old one', async () => {
+    const { client, conn, inbox } = await connectedWithInbox();
+    const replacement = new Inbox();
+    client.onmessage(replacement.handler);
+    await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 0, dup: false, retain: false });
+    await replacement.waitForCount(1);
+    expect(inbox.items).toEqual([]);
+  });
+
+  it('a QoS 2 message re-sent before PUBREL is delivered once [MQTT-4.3.3-2]', async () => {
+    const { conn, inbox } = await connectedWithInbox();
+    const publish = { type: 'publish' as const, topic: 'q2', payload: new Uint8Array([5]), qos: 2 as const, dup: false, retain: false, packetId: 77 };
+    await conn.send(publish);
+    await conn.expect('pubrec');
+    await conn.send({ ...publish, dup: true });
+    await conn.expect('pubrec');
+    await conn.send({ type: 'pubrel', packetId: 77 });
+    await conn.expect('pubcomp');
+    expect(inbox.items).toHaveLength(1);
+  });
+});
+
+describe('disconnect() [imp §2.2, §9.10]', () => {
+  it('sends DISCONNECT, then calls back with no arguments once the socket is closed; no onconnectionlost', async () => {
+    const client = device();
+    const lost = new Calls<unknown[]>();
+    client.onconnectionlost(() => lost.record());
+    const { conn } = await connectFake(broker, client, 'd');
+    const argc: number[] = [];
+    let stateAtCallback = -1;
+    client.disconnect(function () {
+      argc.push(arguments.length);
+      stateAtCallback = client.connectionstate();
+    });
+    expect(client.connectionstate()).toBe(3);
+    expect(client.isconnected()).toBe(false);
+    await conn.expect('disconnect');
+    expect(argc).toEqual([]); // not before the socket has closed
+    await within(conn.closed, 'the socket closing');
+    await expect.poll(() => argc).toEqual([0]);
+    expect(stateAtCallback).toBe(0);
+    await sleep(20);
+    expect(lost.count).toBe(0);
+    // DISCONNECT was the last thing the client said [MQTT-3.14.4-1].
+    expect(conn.received.at(-1)?.type).toBe('disconnect');
+  });
+
+  it('lets an in-flight QoS 1 publish finish before DISCONNECT', async () => {
+    const client = device();
+    const { conn } = await connectFake(broker, client, 'd');
+    const order: string[] = [];
+    client.createmessage('t', 'x', { qos: 1 }).sendasync((rc) => order.push(`sendasync ${rc}`));
+    const publish = await conn.expect('publish');
+    client.disconnect(() => order.push('disconnected'));
+    expect(client.connectionstate()).toBe(3);
+    await sleep(20);
+    expect(conn.pending).toEqual([]); // no DISCONNECT while the publish is open
+    await conn.send({ type: 'puback', packetId: publish.packetId! });
+    await conn.expect('disconnect');
+    await expect.poll(() => order).toEqual(['sendasync 0', 'disconnected']);
+  });
+
+  it('waits for in-flight publishes only for a bounded time; they then complete -11', async () => {
+    const client = device();
+    const { conn } = await connectFake(broker, client, 'd');
+    const results = new Calls<[number]>();
+    client.createmessage('t', 'x', { qos: 1 }).sendasync((rc) => results.record(rc));
+    await conn.expect('publish');
+    const done = new Promise<void>((resolve) => client.disconnect(() => resolve()));
+    // The broker never acknowledges; DISCONNECT still comes (the bound is 5 s).
+    await conn.expect('disconnect', { timeoutMs: 10_000 });
+    await within(done, 'disconnect callback', 10_000);
+    expect(results.args).toEqual([[-11]]);
+  });
+
+  it('while connecting (TCP not yet open): onconnect(-1), then the callback', async () => {
+    const client = device();
+    const order: string[] = [];
+    client.onconnect((rc) => order.push(`onconnect(${rc})`));
+    client.connect(impUrl(broker.url), 'early');
+    client.disconnect(() => order.push('disconnected'));
+    await expect.poll(() => order).toEqual(['onconnect(-1)', 'disconnected']);
+    expect(client.connectionstate()).toBe(0);
+  });
+
+  it('while connecting (CONNECT sent, no CONNACK yet): onconnect(-1), then the callback; no onconnectionlost', async () => {
+    const client = device();
+    const order: string[] = [];
+    client.onconnect((rc) => order.push(`onconnect(${rc})`));
+    client.onconnectionlost(() => order.push('lost'));
+    client.connect(impUrl(broker.url), 'mid');
+    const conn = await broker.nextConnection();
+    await conn.expect('connect');
+    client.disconnect(() => order.push('disconnected'));
+    await within(conn.closed, 'the socket closing');
+    await expect.poll(() => order).toEqual(['onconnect(-1)', 'disconnected']);
+    // No DISCONNECT before CONNACK: the session never started.
+    expect(conn.received.map((p) => p.type)).toEqual(['connect']);
+  });
+
+  it('while disconnected: the callback runs asynchronously (before the first connect and after a disconnect)', async () => {
+    const client = device();
+    let called = 0;
+    client.disconnect(() => called++);
+    expect(called).toBe(0);
+    await expect.poll(() => called).toBe(1);
+
+    const { conn } = await connectFake(broker, client, 'd');
+    await disconnectFake(client, conn);
+    client.disconnect(() => called++);
+    expect(called).toBe(1);
+    await expect.poll(() => called).toBe(2);
+    // Without a callback it is a no-op.
+    expect(() => client.disconnect()).not.toThrow();
+  });
+
+  it('a second disconnect() while disconnecting also gets its callback', async () => {
+    const client = device();
+    const { conn } = await connectFake(broker, client, 'd');
+    const calls: string[] = [];
+    client.disconnect(() => calls.push('first'));
+    client.disconnect(() => calls.push('second'));
+    await conn.expect('disconnect');
+    await expect.poll(() => calls).toEqual(['first', 'second']);
+  });
+});
+
+describe('state accessors [imp §2.3–2.5, §9.11]', () => {
+  it('connectionstate() goes 0 → 1 → 2 → 3 → 0 and isconnected() is true only in 2', async () => {
+    const client = device();
+    const seen: [number, boolean][] = [];
+    const sample = (): void => {
+      seen.push([client.connectionstate(), client.isconnected()]);
+    };
+    sample();
+    client.onconnect(() => sample());
+    client.connect(impUrl(broker.url), 's');
+    sample();
+    const { conn } = await broker.acceptNext();
+    await expect.poll(() => seen.length).toBe(3);
+    const done = new Promise<void>((resolve) =>
+      client.disconnect(() => {
+        sample();
+        resolve();
+      }),
+    );
+    sample();
+    await conn.expect('disconnect');
+    await within(done, 'disconnect callback');
+    expect(seen).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+      [3, false],
+      [0, false],
+    ]);
+  });
+
+  it('id() and url() are null before the first connect(), then echo it, scheme included, and survive disconnect', async () => {
+    const client = device();
+    expect(client.id()).toBeNull();
+    expect(client.url()).toBeNull();
+    const url = impUrl(broker.url);
+    expect(url.startsWith('tcp://')).toBe(true);
+    const { conn } = await connectFake(broker, client, 'device-123');
+    expect(client.id()).toBe('device-123');
+    expect(client.url()).toBe(url);
+    await disconnectFake(client, conn);
+    expect(client.id()).toBe('device-123');
+    expect(client.url()).toBe(url);
+    // A failed connect still records what was asked for.
+    const refused = `tcp://127.0.0.1:${broker.port}`;
+    client.onconnect(null);
+    client.connect(refused, 'other-id');
+    expect(client.url()).toBe(refused);
+    expect(client.id()).toBe('other-id');
+  });
+
+  it('a user handler that throws does not break the client', async () => {
+    const client = device();
+    const errors: unknown[] = [];
+    const onError = (error: unknown): void => {
+      errors.push(error);
+    };
+    process.on('uncaughtException', onError);
+    try {
+      client.onmessage(() => {
+        throw new Error('handler bug');
+      });
+      const { conn } = await connectFake(broker, client, 'boom');
+      await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 1, dup: false, retain: false, packetId: 3 });
+      expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 3 });
+      expect(client.isconnected()).toBe(true);
+    } finally {
+      await sleep(10);
+      process.off('uncaughtException', onError);
+    }
+  });
+});
