@@ -3,7 +3,7 @@
  * reconnection policy and server failover; every face (imp API, async API, queue, gateway, CLI)
  * is a thin layer over it.
  */
-import { MqttError, PacketDecoder, validateTopicName } from '../packet/index.js';
+import { MqttError, PacketDecoder, encodedLength, validateTopicName } from '../packet/index.js';
 import type { Packet, QoS, SubackCode, Subscription } from '../packet/index.js';
 import { ResultCode, Session } from '../session/index.js';
 import type { CloseReason, ConnectOptions, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
@@ -147,9 +147,15 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#pump();
   }
 
+  /** Subscribes; queued like a publish while the client is connecting or waiting to reconnect. */
   subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): void {
     const request: SubscribeRequest = { subscriptions };
     if (callback !== undefined) request.token = callback;
+    if (this.#idle() || this.#state === 'disconnecting') {
+      encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, []));
+      return;
+    }
     this.#session.subscribe(request, this.#now());
     this.#pump();
   }
@@ -157,6 +163,11 @@ export class MqttClient extends Emitter<ClientEvents> {
   unsubscribe(topics: string[], callback?: UnsubscribeCallback): void {
     const request: UnsubscribeRequest = { topics };
     if (callback !== undefined) request.token = callback;
+    if (this.#idle() || this.#state === 'disconnecting') {
+      encodedLength({ type: 'unsubscribe', packetId: 1, topics });
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED));
+      return;
+    }
     this.#session.unsubscribe(request, this.#now());
     this.#pump();
   }
@@ -249,7 +260,14 @@ export class MqttClient extends Emitter<ClientEvents> {
       open: () => {
         if (!current()) return;
         this.#writer.attach(transport!);
-        this.#session.connect(this.#connectOptions(), this.#now());
+        try {
+          this.#session.connect(this.#connectOptions(), this.#now());
+        } catch (error) {
+          // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
+          this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'INVALID_OPTIONS') };
+          transport!.destroy();
+          return;
+        }
         this.#pump();
       },
       data: (chunk) => {

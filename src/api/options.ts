@@ -1,6 +1,6 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
-import { MqttError } from '../packet/index.js';
-import type { QoS } from '../packet/index.js';
+import { MqttError, encodedLength } from '../packet/index.js';
+import type { ConnectPacket, QoS, Will } from '../packet/index.js';
 import type { SessionOptions, SessionStore } from '../session/index.js';
 import { parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
@@ -94,6 +94,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
+  const will = options.will === undefined ? undefined : { topic: options.will.topic, payload: toBytes(options.will.payload), qos: options.will.qos ?? 0, retain: options.will.retain ?? false };
+  const password = passwordSource === undefined ? undefined : toBytes(passwordSource);
+  checkConnect({ clientId, keepalive, cleanSession, will, username, password });
   const connectTimeout = options.connectTimeout ?? 30_000;
   session.connackTimeout = connectTimeout;
   return {
@@ -101,18 +104,29 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     clientId,
     keepalive,
     cleanSession,
-    will:
-      options.will === undefined
-        ? undefined
-        : { topic: options.will.topic, payload: toBytes(options.will.payload), qos: options.will.qos ?? 0, retain: options.will.retain ?? false },
+    will,
     username,
-    password: passwordSource === undefined ? undefined : toBytes(passwordSource),
+    password,
     connectTimeout,
     reconnect: options.reconnect ?? {},
     resubscribe: options.resubscribe ?? true,
     maxPacketSize: options.maxPacketSize,
     session,
   };
+}
+
+/** Refuses, at construction, a CONNECT the codec would refuse on the wire (e.g. [MQTT-3.1.2-22]). */
+function checkConnect(fields: { clientId: string; keepalive: number; cleanSession: boolean; will: Will | undefined; username: string | undefined; password: Uint8Array | undefined }): void {
+  const packet: ConnectPacket = { type: 'connect', clientId: fields.clientId, keepalive: fields.keepalive, cleanSession: fields.cleanSession };
+  if (fields.will !== undefined) packet.will = fields.will;
+  if (fields.username !== undefined) packet.username = fields.username;
+  if (fields.password !== undefined) packet.password = fields.password;
+  try {
+    encodedLength(packet);
+  } catch (error) {
+    const cause = error as MqttError;
+    throw new MqttError('INVALID_OPTIONS', `These options make a CONNECT no broker may receive: ${cause.message.replace(/ \[MQTT-[^\]]+\]$/, '')}`, cause.statement);
+  }
 }
 
 function randomHex(digits: number): string {

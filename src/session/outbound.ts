@@ -64,7 +64,7 @@ export class OutboundFlows {
     this.enqueue(request);
   }
 
-  /** Subscribe/unsubscribe: sent now when connected, queued while a connection is being made. */
+  /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
   requestControl(request: SubscribeRequest | UnsubscribeRequest, connected: boolean, now: number): void {
     if (connected && this.queue.length === 0) this.sendControl(request, now);
     else this.enqueue(request);

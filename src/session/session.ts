@@ -6,7 +6,6 @@
 import { MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
 import type { ConnectPacket, Packet } from '../packet/index.js';
 import type { CloseReason } from './codes.js';
-import { ResultCode } from './codes.js';
 import { SessionContext } from './context.js';
 import { InboundFlows } from './inbound.js';
 import { OutboundFlows } from './outbound.js';
@@ -117,22 +116,15 @@ export class Session {
     this.outbound.publish(request, this.connection === 'connected', now);
   }
 
+  /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
   subscribe(request: SubscribeRequest, now: number): void {
     encodedLength({ type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
-    if (this.connection === 'disconnected') {
-      this.ctx.emit({ type: 'subscribed', request, result: ResultCode.DISCONNECTED, granted: [] });
-    } else {
-      this.outbound.requestControl(request, this.connection === 'connected', now);
-    }
+    this.outbound.requestControl(request, this.connection === 'connected', now);
   }
 
   unsubscribe(request: UnsubscribeRequest, now: number): void {
     encodedLength({ type: 'unsubscribe', packetId: 1, topics: request.topics });
-    if (this.connection === 'disconnected') {
-      this.ctx.emit({ type: 'unsubscribed', request, result: ResultCode.DISCONNECTED });
-    } else {
-      this.outbound.requestControl(request, this.connection === 'connected', now);
-    }
+    this.outbound.requestControl(request, this.connection === 'connected', now);
   }
 
   /** Manual acknowledgement: the application has processed `message`. */
