@@ -384,6 +384,14 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#runDisconnectCallbacks();
       return;
     }
+    // Refusals other than "server unavailable" (3) will not change by retrying.
+    const willReconnect = this.#backoff !== null && (refused === undefined || refused === 3);
+    if (!willReconnect) {
+      // Nothing pending waits for a connection nobody will make: it completes before the
+      // event, so an application reconnecting from its handler starts clean.
+      this.#session.abandon();
+      this.#pump();
+    }
     if (wasConnected) {
       this.emit('close', info);
     } else {
@@ -394,14 +402,7 @@ export class MqttClient extends Emitter<ClientEvents> {
           : new MqttError('CONNECT_FAILED', `Could not connect to ${this.url}`));
       this.emit('connectfailed', { returnCode: refused, error });
     }
-    if (!this.#idle() || this.#state !== 'disconnected') return; // the application reconnected from its handler
-    // Refusals other than "server unavailable" (3) will not change by retrying.
-    if (this.#backoff !== null && (refused === undefined || refused === 3)) {
-      this.#scheduleReconnect(wasConnected);
-    } else {
-      this.#session.abandon();
-      this.#pump();
-    }
+    if (willReconnect && this.#idle()) this.#scheduleReconnect(wasConnected); // unless the handler reconnected
   }
 
   #scheduleReconnect(wasConnected: boolean): void {

@@ -37,7 +37,7 @@ export class Session {
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore();
     this.outbound = new OutboundFlows(this.ctx, this.store, {
-      maxInflight: positive(options.maxInflight ?? 65_535, 'maxInflight'),
+      maxInflight: positive(options.maxInflight ?? Infinity, 'maxInflight'),
       maxBuffered: nonNegative(options.maxBuffered ?? 10_000, 'maxBuffered'),
       dropPolicy: options.dropPolicy ?? 'reject-new',
       queueQoS0: options.queueQoS0 ?? true,

@@ -39,7 +39,7 @@ export interface InboundMessage {
 export interface SessionOptions {
   /** The session's identity: the key of its state on both sides [MQTT-3.1.3-2]. */
   clientId: string;
-  /** QoS 1/2 publishes in flight at once; the rest wait in order. Default 65,535 (ids bound it). */
+  /** QoS 1/2 publishes in flight at once; the rest wait in order. Default: no limit but the 65,535 ids (a publish finding none completes -10). */
   maxInflight?: number;
   /** Requests waiting (offline or over maxInflight) before publish completes with -12. Default 10,000. */
   maxBuffered?: number;

@@ -4,12 +4,8 @@
  * flight with distinct ids [MQTT-2.3.1-1] [MQTT-2.3.1-2]; the 65,536th reports -10; once the
  * broker acknowledges them all, every earlier callback reports 0 and ids are free again.
  *
- * KNOWN DISCREPANCY (reported): with the default configuration the 65,536th send does NOT
- * report -10. maxInflight defaults to 65,535, so the session sees the in-flight window full and
- * queues the message (it goes out, and completes 0, when an id frees): the id allocator is never
- * asked. The first test therefore sets maxInflight above the id space, so that the ids are the
- * only limit; the second states the contract for the default configuration and is marked
- * `it.fails` until the implementation reports -10 there.
+ * By default only the ids limit what is in flight, so exhaustion reports -10; a client given an
+ * explicit maxInflight of 65,535 queues the next send instead (shown last).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, mqtt } from '../../src/index.js';
@@ -33,8 +29,8 @@ afterAll(async () => {
 });
 
 describe('packet id exhaustion through sendasync()', () => {
-  it('65,535 QoS 1 publishes in flight; the next reports -10; acks complete every one with 0', async () => {
-    const client = newDevice({ maxInflight: MAX_IDS + 1 });
+  it('default configuration: 65,535 QoS 1 publishes in flight; the next reports -10; acks complete every one with 0', async () => {
+    const client = newDevice();
     clients.push(client);
     const { conn } = await connectFake(broker, client, 'exhaust');
 
@@ -81,20 +77,8 @@ describe('packet id exhaustion through sendasync()', () => {
     expect(client.isconnected()).toBe(true);
   });
 
-  it.fails('default configuration: the 65,536th sendasync reports -10 (today it is queued behind maxInflight)', async () => {
-    const client = newDevice();
-    clients.push(client);
-    await connectFake(broker, client, 'exhaust-default');
-    const message = client.createmessage('exhaust/d', 'x', { qos: 1 });
-    for (let i = 0; i < MAX_IDS; i++) message.sendasync();
-    const overflow: number[] = [];
-    message.sendasync((rc) => overflow.push(rc));
-    await waitFor(() => overflow.length === 1, 'the 65,536th callback', 2_000);
-    expect(overflow).toEqual([-10]);
-  });
-
-  it('default configuration today: the 65,536th waits for a free id, then goes out with it and completes 0 (no loss, no hang)', async () => {
-    const client = newDevice();
+  it('with maxInflight 65,535 the 65,536th waits for a free id, then goes out with it and completes 0 (no loss, no hang)', async () => {
+    const client = newDevice({ maxInflight: MAX_IDS });
     clients.push(client);
     const { conn } = await connectFake(broker, client, 'exhaust-queued');
     const message = client.createmessage('exhaust/q', 'x', { qos: 1 });
@@ -112,12 +96,9 @@ describe('packet id exhaustion through sendasync()', () => {
     expect(overflow).toEqual([0]);
   });
 
-  // BUG (reported): the core client emits 'close' (the imp's onconnectionlost) before it
-  // abandons the flows still in flight. A connect() from inside the handler builds the next core
-  // on the same per-client-id session store, whose id allocator reserves the ids of those flows;
-  // the old core then deletes the flows (completing them -11) but the new allocator never
-  // releases their ids. Each such reconnect leaks the ids that were in flight.
-  it.fails('reconnecting from onconnectionlost with a publish in flight leaks no packet id', async () => {
+  // The core completes what it gives up on before it reports the loss, so a connect() from
+  // inside the handler builds the next core on a store with no stale flows.
+  it('reconnecting from onconnectionlost with a publish in flight leaks no packet id', async () => {
     const client = newDevice({ maxInflight: MAX_IDS + 1 });
     clients.push(client);
     const { conn } = await connectFake(broker, client, 'leak');
