@@ -4,6 +4,7 @@
  * the PUBACK/PUBREC waits for the application, and acks still leave in arrival order
  * [MQTT-4.6.0-2, MQTT-4.6.0-3].
  */
+import { MqttProtocolError } from '../packet/index.js';
 import type { PublishPacket } from '../packet/index.js';
 import type { SessionContext } from './context.js';
 import { Fifo } from './queue.js';
@@ -13,7 +14,11 @@ import type { InboundMessage } from './types.js';
 interface PendingAck {
   packetId: number;
   qos: 1 | 2;
+  /** The object the application was handed: only it can acknowledge this entry. */
+  message: InboundMessage;
   acknowledged: boolean;
+  /** Released by the broker itself (PUBREL overtook our PUBREC): leaves the line unsent. */
+  cancelled: boolean;
 }
 
 export class InboundFlows {
@@ -34,6 +39,13 @@ export class InboundFlows {
       return;
     }
     const packetId = packet.packetId!;
+    const owed = this.pendingById.get(packetId);
+    if (owed !== undefined && owed.qos !== qos) {
+      // The broker reused an id whose ack we still owe for a message of another QoS.
+      this.ctx.requestClose('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2'));
+      return;
+    }
+    if (qos === 1 && owed !== undefined) return; // a re-send of a message the application still holds: its ack covers both
     if (qos === 2 && this.store.hasIncoming(packetId)) {
       // A re-sent QoS 2 PUBLISH before PUBREL: never deliver it twice. Answer PUBREC again
       // unless the application has yet to acknowledge the first copy.
@@ -44,12 +56,12 @@ export class InboundFlows {
     }
     if (qos === 2) this.store.addIncoming(packetId);
     // Delivery comes before the ack, so nothing is acknowledged that the application has not been handed.
-    this.deliver(packet);
+    const message = this.deliver(packet);
     if (!this.manualAck) {
       this.ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
       return;
     }
-    const pending: PendingAck = { packetId, qos, acknowledged: false };
+    const pending: PendingAck = { packetId, qos, message, acknowledged: false, cancelled: false };
     this.pendingAcks.push(pending);
     this.pendingById.set(packetId, pending);
   }
@@ -57,14 +69,20 @@ export class InboundFlows {
   pubrel(packetId: number, now: number): void {
     // Known or not, a PUBREL is answered with PUBCOMP; the id's lifetime ends here.
     this.store.deleteIncoming(packetId);
+    const owed = this.pendingById.get(packetId);
+    if (owed !== undefined && owed.qos === 2) {
+      owed.cancelled = owed.acknowledged = true;
+      this.pendingById.delete(packetId);
+    }
     this.ctx.send({ type: 'pubcomp', packetId }, now);
+    this.flush(now);
   }
 
   /** Manual mode: the application is done with `message`. False if nothing was owed for it. */
   acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
     if (message.qos === 0 || message.packetId === undefined) return false;
     const pending = this.pendingById.get(message.packetId);
-    if (pending === undefined || pending.qos !== message.qos || pending.acknowledged) return false;
+    if (pending === undefined || pending.message !== message || pending.acknowledged) return false;
     pending.acknowledged = true;
     if (connected) this.flush(now);
     return true;
@@ -74,6 +92,7 @@ export class InboundFlows {
   flush(now: number): void {
     for (let head = this.pendingAcks.peek(); head !== undefined && head.acknowledged; head = this.pendingAcks.peek()) {
       this.pendingAcks.shift();
+      if (head.cancelled) continue;
       this.pendingById.delete(head.packetId);
       this.ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
     }
@@ -99,11 +118,12 @@ export class InboundFlows {
     this.pendingById.clear();
   }
 
-  private deliver(packet: PublishPacket): void {
+  private deliver(packet: PublishPacket): InboundMessage {
     const message: InboundMessage =
       packet.qos === 0
         ? { topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: packet.dup }
         : { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, packetId: packet.packetId! };
     this.ctx.emit({ type: 'deliver', message });
+    return message;
   }
 }

@@ -218,19 +218,25 @@ export class OutboundFlows {
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
   connectionLost(): void {
+    this.cutOffControl();
+    this.retryAt = Infinity;
+  }
+
+  /** Gives up on everything: queued requests complete -3, those in flight -11. */
+  abandon(): void {
+    this.cutOffControl();
+    for (const flow of [...this.store.outgoing()]) this.finish(flow, ResultCode.INCOMPLETE);
+    for (const request of this.queue.drain()) this.complete(request, ResultCode.DISCONNECTED);
+  }
+
+  /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
+  private cutOffControl(): void {
     for (const [packetId, pending] of this.awaitingAck) {
       this.ids.release(packetId);
       if (pending.kind === 'subscribe') this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.INCOMPLETE, granted: [] });
       else this.ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.INCOMPLETE });
     }
     this.awaitingAck.clear();
-    this.retryAt = Infinity;
-  }
-
-  /** Gives up on everything: queued requests complete -3, flows in flight -11. */
-  abandon(): void {
-    for (const flow of [...this.store.outgoing()]) this.finish(flow, ResultCode.INCOMPLETE);
-    for (const request of this.queue.drain()) this.complete(request, ResultCode.DISCONNECTED);
   }
 
   /** Same-connection retransmission of flows unacknowledged for retryInterval. */

@@ -72,6 +72,8 @@ export class Session {
   /** When `tick` must next be called, or undefined when no deadline is pending. */
   nextTimeout(): number | undefined {
     if (this.connection === 'disconnected') return undefined;
+    // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
+    if (this.connection === 'connecting') return this.timers.connackDeadline;
     let next = this.timers.next(this.ctx.lastSent);
     if (this.connection === 'connected') next = Math.min(next, this.outbound.nextRetry);
     return next === Infinity ? undefined : next;
@@ -160,7 +162,10 @@ export class Session {
     }
   }
 
-  /** Gives up on every pending request: queued ones complete -3, those in flight -11. */
+  /**
+   * Gives up on every pending request: queued ones complete -3, those in flight -11. Meant for
+   * a disconnected session (the client calls it when it will not reconnect).
+   */
   abandon(): void {
     this.outbound.abandon();
   }

@@ -51,7 +51,7 @@ export interface SessionOptions {
   retryInterval?: number;
   /** How long to wait for CONNACK, ms. Default 30,000. */
   connackTimeout?: number;
-  /** How long to wait for PINGRESP after a PINGREQ, ms. Default half the keepalive interval. */
+  /** How long to wait for PINGRESP after a PINGREQ, ms. Default half the keepalive interval, at least 1 s. */
   pingTimeout?: number;
   /** The application acknowledges inbound QoS 1/2 itself via `acknowledge()`. Default false. */
   manualAck?: boolean;

@@ -309,11 +309,9 @@ describe('connection loss, abandon', () => {
 });
 
 describe('abandon() while still connected', () => {
-  // Questionable (reported): abandon() leaves SUBSCRIBE/UNSUBSCRIBE in flight alone, so they are
-  // neither completed now nor cut off later unless the connection drops; its doc says every
-  // pending request completes. (The client only calls abandon() once disconnected, where none
-  // can be in flight.)
-  it.fails('abandon() completes every pending request, a SUBSCRIBE in flight included', () => {
+  // abandon() completes SUBSCRIBE/UNSUBSCRIBE in flight too, as it does every other pending
+  // request. (The client only calls abandon() once disconnected, where none can be in flight.)
+  it('abandon() completes every pending request, a SUBSCRIBE in flight included', () => {
     const d = new Driver();
     d.connect();
     const s = sub();

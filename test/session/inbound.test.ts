@@ -184,16 +184,37 @@ describe('incoming PUBLISH, manual acknowledgement', () => {
     expect(trace(d.receive(inbound(2, 2, true)))).toEqual(['send pubrec#2']);
   });
 
-  // BUG (reported): a QoS 1 PUBLISH re-sent by the broker on the same connection before the
-  // application acknowledged the first copy leaves a stale entry at the head of the ack line,
-  // so no PUBACK/PUBREC is ever sent again on that connection.
-  it.fails('[MQTT-4.6.0-2] manual QoS 1 re-sent (DUP) before acknowledge(): acknowledging sends the PUBACK and does not block later acks', () => {
+  // A QoS 1 re-send while its ack is still owed is not delivered again: the owed ack covers it,
+  // and it must not leave a second entry blocking the ack line.
+  it('[MQTT-4.6.0-2] manual QoS 1 re-sent (DUP) before acknowledge(): acknowledging sends the PUBACK and does not block later acks', () => {
     const d = connected(true);
     d.receive(inbound(1, 4));
     d.receive(inbound(1, 4, true));
     d.receive(inbound(1, 5));
+    expect(delivered(d.log)).toHaveLength(2);
     for (const m of delivered(d.log)) d.acknowledge(m);
     expect(tags(d.log).slice(1)).toContain('puback#4');
     expect(tags(d.log).slice(1)).toContain('puback#5');
+  });
+
+  it('manual ack: only the message object handed out acknowledges its entry, not a look-alike with the same id', () => {
+    const d = connected(true);
+    d.receive(inbound(1, 4));
+    const [original] = delivered(d.log);
+    expect(d.acknowledge({ ...original!, payload: new Uint8Array(0) }).ok).toBe(false);
+    expect(tags(d.log)).not.toContain('puback#4');
+    expect(d.acknowledge(original!).ok).toBe(true);
+    expect(tags(d.log)).toContain('puback#4');
+  });
+
+  it('manual ack: a PUBREL that overtakes the owed PUBREC is answered and does not block later acks', () => {
+    const d = connected(true);
+    d.receive(inbound(2, 7));
+    d.receive({ type: 'pubrel', packetId: 7 });
+    d.receive(inbound(1, 8));
+    for (const m of delivered(d.log)) d.acknowledge(m);
+    expect(tags(d.log)).toContain('pubcomp#7');
+    expect(tags(d.log)).toContain('puback#8');
+    expect(tags(d.log)).not.toContain('pubrec#7');
   });
 });
