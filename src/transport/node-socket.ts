@@ -4,10 +4,7 @@ import type { Endpoint, Transport, TransportEvents, TlsOptions } from './types.j
 
 type NodeSocket = import('node:net').Socket;
 
-/**
- * Opens a socket and adapts it to the Transport interface. `onConnected` runs on the raw
- * socket once connected (TLS handshake included) and may take the stream over (WebSocket does).
- */
+/** Opens a TCP or TLS socket and adapts it to the Transport interface. */
 export function openNodeSocket(
   endpoint: Endpoint,
   secure: boolean,
