@@ -7,10 +7,9 @@
 //   node bench/codec.mjs --filter=decode     # only cases whose name matches (results not saved)
 //   node bench/codec.mjs --rounds=15 --sample-ms=100
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { compare, environment, formatOps, parseArgs, table, writeJson } from './harness.mjs';
+import { compare, environment, formatOps, gitCommit, parseArgs, table, writeJson } from './harness.mjs';
 import { encode, encodeInto, PacketDecoder } from '../dist/esm/packet/index.js';
 
 const require = createRequire(import.meta.url);
@@ -428,12 +427,7 @@ if (targets.length > 0) {
 }
 console.log(`\n${seconds.toFixed(0)} s of measuring.`);
 
-let commit = null;
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  if (dirty) commit += '+dirty-src';
-} catch {}
+const commit = gitCommit(here, ['src']);
 
 if (filter && !args.save) {
   console.log('Filtered run: results not saved (add --save to save anyway).');

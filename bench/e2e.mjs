@@ -25,7 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SKIP_EXIT_CODE, environment, formatOps, median, parseArgs, table, writeJson } from './harness.mjs';
+import { SKIP_EXIT_CODE, environment, formatOps, gitCommit, median, parseArgs, table, writeJson } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -531,12 +531,7 @@ try {
   brokerVersion = String(error.stdout ?? '').split('\n')[0].trim() || 'mosquitto (version unknown)';
 }
 
-let commit = null;
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  if (dirty) commit += '+dirty-src';
-} catch {}
+const commit = gitCommit(root, ['src']);
 
 const METHOD = [
   `Broker: ${brokerVersion}, its own process on 127.0.0.1, ${BROKER_SETTINGS.slice(0, 6).join(', ')}.`,

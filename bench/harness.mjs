@@ -19,6 +19,7 @@
 // A benchmark that cannot run here (say, no broker installed) should exit with SKIP_EXIT_CODE so
 // run-all.mjs reports it as skipped rather than failed.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import os from 'node:os';
@@ -206,6 +207,20 @@ export function environment() {
     loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),
     gcBetweenSamples: Boolean(collect),
   };
+}
+
+/**
+ * The commit measured: short HEAD, with "+dirty-src" when the sources under `paths` differ from
+ * it; null outside a git checkout.
+ */
+export function gitCommit(cwd, paths = ['src']) {
+  try {
+    const git = (args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git(['rev-parse', '--short', 'HEAD']);
+    return git(['status', '--porcelain', '--', ...paths]) ? `${head}+dirty-src` : head;
+  } catch {
+    return null;
+  }
 }
 
 export function writeJson(path, data) {

@@ -10,10 +10,9 @@
 //
 //   npm run build && node bench/session.mjs
 //   node bench/session.mjs --filter=qos2 --min-time-ms=500
-import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { environment, formatOps, measure, parseArgs, table, writeJson } from './harness.mjs';
+import { environment, formatOps, gitCommit, measure, parseArgs, table, writeJson } from './harness.mjs';
 import { Session } from '../dist/esm/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -190,12 +189,7 @@ table([
 ]);
 console.log(`\n${seconds.toFixed(0)} s of measuring.`);
 
-let commit = null;
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/session'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  if (dirty) commit += '+dirty-src';
-} catch {}
+const commit = gitCommit(here, ['src/session']);
 
 if (filter && !args.save) {
   console.log('Filtered run: results not saved (add --save to save anyway).');
