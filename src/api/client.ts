@@ -3,53 +3,27 @@
  * reconnection policy and server failover; every face (imp API, async API, queue, gateway, CLI)
  * is a thin layer over it.
  */
-import { MqttError, PacketDecoder, encodedLength, validateTopicName } from '../packet/index.js';
-import type { Packet, QoS, SubackCode, Subscription } from '../packet/index.js';
+import { MqttError, encodedLength, validateTopicName } from '../packet/index.js';
+import type { Packet, Subscription } from '../packet/index.js';
 import { ResultCode, Session } from '../session/index.js';
-import type { CloseReason, ConnectOptions, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
-import type { Transport, TransportEvents, TransportFactory } from '../transport/index.js';
+import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
 import { Backoff } from './backoff.js';
+import { Connection, asMqttError } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
-import { resolveOptions, toBytes } from './options.js';
+import type { ClientEvents, ClientState, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
+import { connectOptionsOf, resolveOptions, toBytes } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
-
-export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
-
-export type PublishCallback = (result: ResultCode) => void;
-export type SubscribeCallback = (result: ResultCode, granted: SubackCode[]) => void;
-export type UnsubscribeCallback = (result: ResultCode) => void;
-
-export interface PublishOptions {
-  qos?: QoS;
-  retain?: boolean;
-}
-
-export interface ClientEvents {
-  /** CONNACK accepted the connection. */
-  connect(info: { sessionPresent: boolean }): void;
-  /** A connection attempt ended before CONNACK 0: refused (returnCode 1–5) or unreachable. */
-  connectfailed(info: { returnCode: number | undefined; error: MqttError }): void;
-  /** An established connection ended. */
-  close(info: { reason: CloseReason; error: MqttError | undefined }): void;
-  /** A reconnection attempt is scheduled. */
-  reconnect(info: { attempt: number; delay: number; url: string }): void;
-  message(message: InboundMessage): void;
-  state(state: ClientState): void;
-  /** Debugging: every packet written and read (credentials redacted). */
-  packetsend(packet: Packet): void;
-  packetreceive(packet: Packet): void;
-}
 
 /** Token of the client's own re-subscription after a reconnect. */
 const RESUBSCRIBE = Symbol('resubscribe');
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
-const RESUBSCRIBE_BATCH = 100;
-
-type Timer = ReturnType<typeof setTimeout>;
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
@@ -59,10 +33,9 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #backoff: Backoff | null;
   readonly #now: () => number;
   readonly #openTransport: TransportFactory;
-  readonly #transportOptions: ClientOptions;
+  readonly #transportOptions: TransportOptions;
   #state: ClientState = 'disconnected';
-  #transport: Transport | null = null;
-  #decoder: PacketDecoder | null = null;
+  #connection: Connection | null = null;
   #serverIndex = 0;
   #connackSeen = false;
   #refusedCode: number | undefined;
@@ -71,15 +44,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   #everConnected = false;
   #pumping = false;
   #disconnectCallbacks: (() => void)[] = [];
-  readonly #subscriptions = new Map<string, QoS>();
-  #sessionTimer: Timer | undefined;
-  #sessionTimerAt = Infinity;
-  #connectTimer: Timer | undefined;
-  #reconnectTimer: Timer | undefined;
-  #closeTimer: Timer | undefined;
+  readonly #subscriptions = new SubscriptionRegistry();
+  readonly #timers = new ClientTimers();
   /** disconnect() is letting pending publishes finish before DISCONNECT. */
   #draining = false;
-  #drainTimer: Timer | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -90,7 +58,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#backoff = this.#options.reconnect === false ? null : new Backoff(this.#options.reconnect);
     this.#now = options.clock ?? (() => performance.now());
     this.#openTransport = options.transport ?? openTransport;
-    this.#transportOptions = options;
+    this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }
 
   get state(): ClientState {
@@ -103,7 +71,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Waiting to reconnect after a lost connection or failed attempt. */
   get reconnecting(): boolean {
-    return this.#reconnectTimer !== undefined;
+    return this.#timers.has('reconnect');
   }
 
   /** The broker in use (or last used), without credentials. */
@@ -124,7 +92,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** Starts connecting; the outcome arrives as 'connect' or 'connectfailed'. */
   connect(): this {
     if (this.#state !== 'disconnected') throw new MqttError('INVALID_STATE', `connect() while ${this.#state}`);
-    this.#clearTimer('reconnect');
+    this.#timers.clear('reconnect');
     this.#backoff?.reset();
     this.#open();
     return this;
@@ -138,11 +106,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, callback?: PublishCallback): void {
     const request: PublishRequest = { topic, payload: toBytes(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
-    if (this.#idle() || this.#state === 'disconnecting') {
-      validateTopicName(topic);
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED));
-      return;
-    }
+    if (this.#refusedOffline(() => validateTopicName(topic), callback && (() => callback(ResultCode.DISCONNECTED)))) return;
     this.#session.publish(request, this.#now());
     this.#pump();
   }
@@ -151,11 +115,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): void {
     const request: SubscribeRequest = { subscriptions };
     if (callback !== undefined) request.token = callback;
-    if (this.#idle() || this.#state === 'disconnecting') {
-      encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, []));
-      return;
-    }
+    const check = () => void encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
+    if (this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED, [])))) return;
     this.#session.subscribe(request, this.#now());
     this.#pump();
   }
@@ -163,13 +124,21 @@ export class MqttClient extends Emitter<ClientEvents> {
   unsubscribe(topics: string[], callback?: UnsubscribeCallback): void {
     const request: UnsubscribeRequest = { topics };
     if (callback !== undefined) request.token = callback;
-    if (this.#idle() || this.#state === 'disconnecting') {
-      encodedLength({ type: 'unsubscribe', packetId: 1, topics });
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED));
-      return;
-    }
+    const check = () => void encodedLength({ type: 'unsubscribe', packetId: 1, topics });
+    if (this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED)))) return;
     this.#session.unsubscribe(request, this.#now());
     this.#pump();
+  }
+
+  /**
+   * When the client is not trying to connect (nor will it), a request is still checked (bad
+   * input throws as usual) and then completes -3, asynchronously like every other result.
+   */
+  #refusedOffline(check: () => void, refuse: (() => void) | undefined): boolean {
+    if (!this.#idle() && this.#state !== 'disconnecting') return false;
+    check();
+    if (refuse !== undefined) queueMicrotask(() => this.#call(refuse));
+    return true;
   }
 
   /** With `manualAck`, tells the broker `message` has been processed. */
@@ -187,7 +156,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   disconnect(callback?: () => void, drainTimeout = 5_000): void {
     if (callback !== undefined) this.#disconnectCallbacks.push(callback);
-    this.#clearTimer('reconnect');
+    this.#timers.clear('reconnect');
     if (this.#state === 'disconnecting') return;
     if (this.#state === 'disconnected') {
       this.#session.abandon();
@@ -198,10 +167,10 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#userClosing = true;
     this.#setState('disconnecting');
     if (this.#session.state === 'disconnected') {
-      this.#transport?.destroy(); // still reaching the broker: nothing to drain
+      this.#connection?.transport.destroy(); // still reaching the broker: nothing to drain
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && drainTimeout > 0) {
       this.#draining = true;
-      this.#drainTimer = setTimeout(() => this.#sendDisconnect(), drainTimeout);
+      this.#timers.set('drain', drainTimeout, () => this.#sendDisconnect());
     } else {
       this.#sendDisconnect();
     }
@@ -213,8 +182,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #sendDisconnect(): void {
     this.#draining = false;
-    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
+    this.#timers.clear('drain');
     if (this.#session.state === 'disconnected') return;
     this.#session.disconnect(this.#now());
     this.#pump();
@@ -230,7 +198,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
   destroy(): void {
-    this.#clearTimer('reconnect');
+    this.#timers.clear('reconnect');
     if (this.#state === 'disconnected') {
       this.#session.abandon();
       this.#pump();
@@ -238,14 +206,14 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.#userClosing = true;
     this.#setState('disconnecting');
-    if (this.#transport !== null) this.#transport.destroy();
+    if (this.#connection !== null) this.#connection.transport.destroy();
     else this.#finishClose(undefined);
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------
 
   #idle(): boolean {
-    return this.#state === 'disconnected' && this.#reconnectTimer === undefined;
+    return this.#state === 'disconnected' && !this.#timers.has('reconnect');
   }
 
   #open(): void {
@@ -253,67 +221,44 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#setState('connecting');
     this.#connackSeen = false;
     this.#refusedCode = undefined;
-    this.#decoder = new PacketDecoder(this.#options.maxPacketSize === undefined ? {} : { maxPacketSize: this.#options.maxPacketSize });
-    let transport: Transport | null = null;
-    const current = () => transport !== null && transport === this.#transport;
-    const events: TransportEvents = {
-      open: () => {
-        if (!current()) return;
-        this.#writer.attach(transport!);
-        try {
-          this.#session.connect(this.#connectOptions(), this.#now());
-        } catch (error) {
-          // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
-          this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'INVALID_OPTIONS') };
-          transport!.destroy();
-          return;
-        }
-        this.#pump();
-      },
-      data: (chunk) => {
-        if (current()) this.#receive(chunk);
-      },
-      drain: () => {
-        if (current()) this.#writer.drain();
-      },
-      close: (error) => {
-        if (current()) this.#transportClosed(error);
-      },
-    };
+    let connection: Connection | null = null;
+    // Events from a connection the client has already let go of are ignored.
+    const current = () => connection !== null && connection === this.#connection;
     try {
-      transport = this.#openTransport(endpoint, { ...(this.#transportOptions.tls && { tls: this.#transportOptions.tls }), ...(this.#transportOptions.ws && { ws: this.#transportOptions.ws }) }, events);
+      connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
+        open: (transport) => current() && this.#transportOpen(transport),
+        packets: (packets) => current() && this.#receive(packets),
+        malformed: (reason, error) => current() && this.#fail(reason, error),
+        drain: () => current() && this.#writer.drain(),
+        closed: (error) => current() && this.#transportClosed(error),
+      });
     } catch (error) {
       this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'TRANSPORT_FAILED') };
       queueMicrotask(() => this.#finishClose(undefined));
       return;
     }
-    this.#transport = transport;
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = undefined;
-      if (this.#transport !== transport || this.#connackSeen) return;
+    this.#connection = connection;
+    this.#timers.set('connect', this.#options.connectTimeout, () => {
+      if (this.#connection !== connection || this.#connackSeen) return;
       this.#fail('connack-timeout', new MqttError('CONNECT_TIMEOUT', `No connection to ${endpoint.displayUrl} within ${this.#options.connectTimeout} ms`));
-    }, this.#options.connectTimeout);
+    });
   }
 
-  #connectOptions(): ConnectOptions {
-    const o = this.#options;
-    const options: ConnectOptions = { keepalive: o.keepalive, cleanSession: o.cleanSession };
-    if (o.will !== undefined) options.will = o.will;
-    if (o.username !== undefined) options.username = o.username;
-    if (o.password !== undefined) options.password = o.password;
-    return options;
-  }
-
-  #receive(chunk: Uint8Array): void {
-    let packets: Packet[];
+  /** The byte stream is up: CONNECT goes first. */
+  #transportOpen(transport: Transport): void {
+    this.#writer.attach(transport);
     try {
-      packets = this.#decoder!.push(chunk);
+      this.#session.connect(connectOptionsOf(this.#options), this.#now());
     } catch (error) {
-      const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      this.#fail(mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
+      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'INVALID_OPTIONS') };
+      transport.destroy();
       return;
     }
-    if (packets.length === 0) return;
+    this.#pump();
+  }
+
+  #receive(packets: Packet[]): void {
     const now = this.#now();
     const debug = this.listenerCount('packetreceive') > 0;
     for (const packet of packets) {
@@ -328,14 +273,14 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.#session.state !== 'disconnected') {
       this.#session.connectionLost(reason, this.#now(), error);
       this.#pump();
-    } else if (this.#transport !== null) {
+    } else if (this.#connection !== null) {
       this.#closeInfo ??= { reason, error };
-      this.#transport.destroy();
+      this.#connection.transport.destroy();
     }
   }
 
   #transportClosed(error: Error | undefined): void {
-    this.#transport = null;
+    this.#connection = null;
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.url} closed the connection`);
       this.#session.connectionLost('transport', this.#now(), cause);
@@ -348,12 +293,12 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** The session ended the connection: flush what it said last, then close the transport. */
   #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
     this.#closeInfo = { reason, error };
-    const transport = this.#transport;
-    if (transport === null) return this.#finishClose(undefined);
+    const transport = this.#connection?.transport;
+    if (transport === undefined) return this.#finishClose(undefined);
     this.#writer.flush();
     if (reason === 'normal') {
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#closeTimer = setTimeout(() => transport.destroy(), CLOSE_GRACE_MS);
+      this.#timers.set('close', CLOSE_GRACE_MS, () => transport.destroy());
     } else {
       transport.destroy();
     }
@@ -362,13 +307,11 @@ export class MqttClient extends Emitter<ClientEvents> {
   #finishClose(transportError: Error | undefined): void {
     const info = this.#closeInfo ?? { reason: 'transport' as const, error: transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined };
     this.#closeInfo = null;
-    this.#transport = null;
-    this.#decoder = null;
-    this.#clearTimer('connect');
-    this.#clearTimer('close');
+    this.#connection = null;
+    this.#timers.clear('connect');
+    this.#timers.clear('close');
     this.#draining = false;
-    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
+    this.#timers.clear('drain');
     for (const callback of this.#writer.detach()) this.#call(callback as PublishCallback, ResultCode.DISCONNECTED);
     const wasConnected = this.#connackSeen;
     const refused = this.#refusedCode;
@@ -410,10 +353,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     // An attempt that never reached CONNACK moves on to the next server.
     if (!wasConnected) this.#serverIndex = (this.#serverIndex + 1) % this.#options.endpoints.length;
     const delay = backoff.nextDelay(this.#now());
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
+    this.#timers.set('reconnect', delay, () => {
       if (this.#state === 'disconnected') this.#open();
-    }, delay);
+    });
     this.emit('reconnect', { attempt: backoff.attempt, delay, url: this.url });
   }
 
@@ -459,15 +401,13 @@ export class MqttClient extends Emitter<ClientEvents> {
       }
       case 'subscribed': {
         const subscriptions = action.request.subscriptions;
-        if (action.result === ResultCode.SUCCESS) {
-          subscriptions.forEach((s, i) => (action.granted[i] === 0x80 ? this.#subscriptions.delete(s.topic) : this.#subscriptions.set(s.topic, s.qos)));
-        }
+        if (action.result === ResultCode.SUCCESS) this.#subscriptions.subscribed(subscriptions, action.granted);
         const callback = action.request.token;
         if (typeof callback === 'function') this.#call(callback as SubscribeCallback, action.result, action.granted);
         return;
       }
       case 'unsubscribed': {
-        if (action.result === ResultCode.SUCCESS) for (const topic of action.request.topics) this.#subscriptions.delete(topic);
+        if (action.result === ResultCode.SUCCESS) this.#subscriptions.unsubscribed(action.request.topics);
         const callback = action.request.token;
         if (typeof callback === 'function') this.#call(callback as UnsubscribeCallback, action.result);
         return;
@@ -485,15 +425,12 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     this.#connackSeen = true;
-    this.#clearTimer('connect');
+    this.#timers.clear('connect');
     this.#backoff?.connected(this.#now());
     const resubscribe = this.#options.resubscribe && this.#everConnected && !sessionPresent && this.#subscriptions.size > 0;
     this.#everConnected = true;
     if (resubscribe) {
-      const all = [...this.#subscriptions].map(([topic, qos]) => ({ topic, qos }));
-      for (let i = 0; i < all.length; i += RESUBSCRIBE_BATCH) {
-        this.#session.subscribe({ subscriptions: all.slice(i, i + RESUBSCRIBE_BATCH), token: RESUBSCRIBE }, this.#now());
-      }
+      for (const subscriptions of this.#subscriptions.batches()) this.#session.subscribe({ subscriptions, token: RESUBSCRIBE }, this.#now());
     }
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });
@@ -502,33 +439,13 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- timers and helpers ------------------------------------------------------------------
 
   #armSessionTimer(): void {
-    const next = this.#session.nextTimeout();
-    if (next === undefined) return this.#clearTimer('session');
-    // An earlier wake-up already set will re-arm for the later deadline; no need to move it.
-    if (this.#sessionTimer !== undefined && this.#sessionTimerAt <= next) return;
-    this.#clearTimer('session');
-    this.#sessionTimerAt = next;
-    this.#sessionTimer = setTimeout(this.#onSessionTimer, Math.max(0, Math.ceil(next - this.#now())));
-    (this.#sessionTimer as { unref?: () => void }).unref?.();
+    this.#timers.wakeBy(this.#session.nextTimeout(), this.#now(), this.#onSessionTimer);
   }
 
   readonly #onSessionTimer = (): void => {
-    this.#sessionTimer = undefined;
-    this.#sessionTimerAt = Infinity;
     this.#session.tick(this.#now());
     this.#pump();
   };
-
-  #clearTimer(which: 'session' | 'connect' | 'reconnect' | 'close'): void {
-    const timer = { session: this.#sessionTimer, connect: this.#connectTimer, reconnect: this.#reconnectTimer, close: this.#closeTimer }[which];
-    if (timer !== undefined) clearTimeout(timer);
-    if (which === 'session') {
-      this.#sessionTimer = undefined;
-      this.#sessionTimerAt = Infinity;
-    } else if (which === 'connect') this.#connectTimer = undefined;
-    else if (which === 'reconnect') this.#reconnectTimer = undefined;
-    else this.#closeTimer = undefined;
-  }
 
   #setState(state: ClientState): void {
     if (this.#state === state) return;
@@ -544,11 +461,4 @@ export class MqttClient extends Emitter<ClientEvents> {
       rethrowLater(error);
     }
   }
-}
-
-function asMqttError(error: unknown, code: string): MqttError {
-  if (error instanceof MqttError) return error;
-  const wrapped = new MqttError(code, error instanceof Error ? error.message : String(error));
-  (wrapped as { cause?: unknown }).cause = error;
-  return wrapped;
 }

@@ -1,7 +1,7 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
 import { MqttError, encodedLength } from '../packet/index.js';
 import type { ConnectPacket, QoS, Will } from '../packet/index.js';
-import type { SessionOptions, SessionStore } from '../session/index.js';
+import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
 import type { BackoffOptions } from './backoff.js';
@@ -113,6 +113,15 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     maxPacketSize: options.maxPacketSize,
     session,
   };
+}
+
+/** What each CONNECT carries besides the client id. */
+export function connectOptionsOf(o: ResolvedOptions): ConnectOptions {
+  const options: ConnectOptions = { keepalive: o.keepalive, cleanSession: o.cleanSession };
+  if (o.will !== undefined) options.will = o.will;
+  if (o.username !== undefined) options.username = o.username;
+  if (o.password !== undefined) options.password = o.password;
+  return options;
 }
 
 /** Refuses, at construction, a CONNECT the codec would refuse on the wire (e.g. [MQTT-3.1.2-22]). */

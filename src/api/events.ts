@@ -1,0 +1,30 @@
+/** What an MqttClient reports, and the callbacks its requests take. */
+import type { MqttError, Packet, QoS, SubackCode } from '../packet/index.js';
+import type { CloseReason, InboundMessage, ResultCode } from '../session/index.js';
+
+export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
+
+export type PublishCallback = (result: ResultCode) => void;
+export type SubscribeCallback = (result: ResultCode, granted: SubackCode[]) => void;
+export type UnsubscribeCallback = (result: ResultCode) => void;
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+}
+
+export interface ClientEvents {
+  /** CONNACK accepted the connection. */
+  connect(info: { sessionPresent: boolean }): void;
+  /** A connection attempt ended before CONNACK 0: refused (returnCode 1–5) or unreachable. */
+  connectfailed(info: { returnCode: number | undefined; error: MqttError }): void;
+  /** An established connection ended. */
+  close(info: { reason: CloseReason; error: MqttError | undefined }): void;
+  /** A reconnection attempt is scheduled. */
+  reconnect(info: { attempt: number; delay: number; url: string }): void;
+  message(message: InboundMessage): void;
+  state(state: ClientState): void;
+  /** Debugging: every packet written and read (credentials redacted). */
+  packetsend(packet: Packet): void;
+  packetreceive(packet: Packet): void;
+}

@@ -1,0 +1,44 @@
+/** The client's real timers, by name: the only place impmqtt calls setTimeout for the session. */
+export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'drain';
+
+export class ClientTimers {
+  private readonly handles = new Map<TimerName, ReturnType<typeof setTimeout>>();
+  /** When the 'session' timer fires, on the client's clock. */
+  private sessionAt = Infinity;
+
+  /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
+  set(name: TimerName, delayMs: number, fire: () => void, unref = false): void {
+    this.clear(name);
+    const handle = setTimeout(() => {
+      this.handles.delete(name);
+      if (name === 'session') this.sessionAt = Infinity;
+      fire();
+    }, delayMs);
+    if (unref) (handle as { unref?: () => void }).unref?.();
+    this.handles.set(name, handle);
+  }
+
+  clear(name: TimerName): void {
+    const handle = this.handles.get(name);
+    if (handle === undefined) return;
+    clearTimeout(handle);
+    this.handles.delete(name);
+    if (name === 'session') this.sessionAt = Infinity;
+  }
+
+  has(name: TimerName): boolean {
+    return this.handles.has(name);
+  }
+
+  /**
+   * Makes sure `fire` runs by `at` (clock ms; undefined: no deadline). An earlier wake-up
+   * already set is kept: it re-arms for the later deadline when it fires, which costs less
+   * than moving a timer on every packet.
+   */
+  wakeBy(at: number | undefined, now: number, fire: () => void): void {
+    if (at === undefined) return this.clear('session');
+    if (this.handles.has('session') && this.sessionAt <= at) return;
+    this.set('session', Math.max(0, Math.ceil(at - now)), fire, true);
+    this.sessionAt = at;
+  }
+}
