@@ -5,34 +5,16 @@
  * delivery-mode-aware completion with 0 / -3 / -11 / -12 [imp §3.1, §9.6]. Against the
  * scripted fake broker (and refused ports / bad TLS for the socket failures).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED, mqtt } from '../../src/index.js';
 import type { ImpMqttClient } from '../../src/index.js';
 import { certs } from '../support/certs.js';
 import { startFakeBroker } from '../support/fake-broker.js';
-import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
+import type { FakeConnection } from '../support/fake-broker.js';
 import { getFreePort } from '../support/ports.js';
-import { Calls, closeAll, connectFake, connectImp, impUrl, newDevice, sleep, within } from './helpers.js';
+import { Calls, fakeBrokerPerTest, connectFake, connectImp, impUrl, newDevice, sleep, within } from './helpers.js';
 
-let broker: FakeBroker;
-const clients: ImpMqttClient[] = [];
-const extraBrokers: FakeBroker[] = [];
-
-function device(config: Parameters<typeof newDevice>[0] = {}): ImpMqttClient {
-  const client = newDevice(config);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  broker = await startFakeBroker({ autoPingresp: true });
-});
-
-afterEach(async () => {
-  await broker.stop();
-  await Promise.all(extraBrokers.splice(0).map((b) => b.stop()));
-  await closeAll(clients.splice(0));
-});
+const fx = fakeBrokerPerTest();
 
 describe('the three code spaces are separate tables [imp §9.1]', () => {
   it('exports each space under its own name, with the documented values', () => {
@@ -65,11 +47,11 @@ describe('the three code spaces are separate tables [imp §9.1]', () => {
 describe('onconnect result codes [imp §2.6]', () => {
   it('CONNACK return codes 1–5 arrive as 1–5, and the client ends disconnected', async () => {
     for (const returnCode of [1, 2, 3, 4, 5]) {
-      const client = device();
+      const client = fx.device();
       const lost = new Calls<[number]>();
       client.onconnectionlost((r: number) => lost.record(r));
-      const rc = connectImp(client, impUrl(broker.url), `refused-${returnCode}`);
-      await broker.acceptNext({ returnCode });
+      const rc = connectImp(client, impUrl(fx.broker.url), `refused-${returnCode}`);
+      await fx.broker.acceptNext({ returnCode });
       expect(await rc).toBe(returnCode);
       await expect.poll(() => client.connectionstate()).toBe(0);
       expect(lost.count).toBe(0); // a refused attempt is not a lost connection
@@ -78,24 +60,24 @@ describe('onconnect result codes [imp §2.6]', () => {
 
   it('-1 when nothing listens on the port', async () => {
     const port = await getFreePort();
-    const client = device();
+    const client = fx.device();
     expect(await connectImp(client, `tcp://127.0.0.1:${port}`, 'nobody')).toBe(-1);
     expect(client.connectionstate()).toBe(0);
   });
 
   it('-1 when the broker closes the socket before CONNACK', async () => {
-    const client = device();
-    const rc = connectImp(client, impUrl(broker.url), 'hangup');
-    const conn = await broker.nextConnection();
+    const client = fx.device();
+    const rc = connectImp(client, impUrl(fx.broker.url), 'hangup');
+    const conn = await fx.broker.nextConnection();
     await conn.expect('connect');
     conn.close();
     expect(await rc).toBe(-1);
   });
 
   it('-1 when no CONNACK comes within connecttimeout', async () => {
-    const client = device();
-    const rc = connectImp(client, impUrl(broker.url), 'slow', { connecttimeout: 200 });
-    const conn = await broker.nextConnection();
+    const client = fx.device();
+    const rc = connectImp(client, impUrl(fx.broker.url), 'slow', { connecttimeout: 200 });
+    const conn = await fx.broker.nextConnection();
     await conn.expect('connect');
     expect(await rc).toBe(-1);
     await within(conn.closed, 'the client hanging up');
@@ -103,12 +85,12 @@ describe('onconnect result codes [imp §2.6]', () => {
 
   it('-1 for a TLS failure (untrusted certificate); 0 over ssl:// with the right CA', async () => {
     const tlsBroker = await startFakeBroker({ tls: true, autoPingresp: true });
-    extraBrokers.push(tlsBroker);
+    fx.track(tlsBroker);
     const url = impUrl(tlsBroker.url);
     expect(url.startsWith('ssl://')).toBe(true);
-    const untrusting = device();
+    const untrusting = fx.device();
     expect(await connectImp(untrusting, url, 'tls-bad')).toBe(-1);
-    const trusting = device();
+    const trusting = fx.device();
     const rc = connectImp(trusting, url, 'tls-good', { tls: { ca: certs.caCert } });
     await tlsBroker.acceptNext();
     expect(await rc).toBe(0);
@@ -118,8 +100,8 @@ describe('onconnect result codes [imp §2.6]', () => {
 
 /** A connected client and its broker connection. */
 async function connected(config: Parameters<typeof newDevice>[0] = {}): Promise<{ client: ImpMqttClient; conn: FakeConnection }> {
-  const client = device(config);
-  const { conn } = await connectFake(broker, client, 'codes');
+  const client = fx.device(config);
+  const { conn } = await connectFake(fx.broker, client, 'codes');
   return { client, conn };
 }
 

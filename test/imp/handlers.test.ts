@@ -5,74 +5,59 @@
  * retain/dup and a blob body [imp §2.8, §9.7], automatic acknowledgement without a handler,
  * disconnect() semantics [imp §2.2, §9.10] and the state accessors [imp §2.3–2.5, §9.11].
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ImpBlob, encode } from '../../src/index.js';
 import type { ImpMessageItem, ImpMqttClient } from '../../src/index.js';
-import { startFakeBroker } from '../support/fake-broker.js';
-import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
-import { Calls, Inbox, closeAll, connectFake, disconnectFake, impUrl, newDevice, sleep, within } from './helpers.js';
+import type { FakeConnection } from '../support/fake-broker.js';
+import { Calls, fakeBrokerPerTest, Inbox, connectFake, disconnectFake, impUrl, newDevice, sleep, within } from './helpers.js';
 
-let broker: FakeBroker;
-const clients: ImpMqttClient[] = [];
-
-function device(config: Parameters<typeof newDevice>[0] = {}): ImpMqttClient {
-  const client = newDevice(config);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  broker = await startFakeBroker({ autoPingresp: true });
-});
-
-afterEach(async () => {
+const fx = fakeBrokerPerTest();
+afterEach(() => {
   vi.useRealTimers();
-  await broker.stop();
-  await closeAll(clients.splice(0));
 });
 
 /** A connected client whose onconnectionlost records argument counts and values. */
 async function connectedWithLost(config: Parameters<typeof newDevice>[0] = {}): Promise<{ client: ImpMqttClient; conn: FakeConnection; lost: Calls<unknown[]> }> {
-  const client = device(config);
+  const client = fx.device(config);
   const lost = new Calls<unknown[]>();
   client.onconnectionlost(function (reason: number) {
     lost.args.push([...arguments]);
     lost.argc.push(arguments.length);
     void reason;
   });
-  const { conn } = await connectFake(broker, client, 'lost');
+  const { conn } = await connectFake(fx.broker, client, 'lost');
   return { client, conn, lost };
 }
 
 describe('onconnect [imp §2.6]', () => {
   it('fires 0 on CONNACK 0; a new handler replaces the old one; null clears the slot', async () => {
-    const client = device();
+    const client = fx.device();
     const first = new Calls<[number]>();
     const second = new Calls<[number]>();
     client.onconnect((rc) => first.record(rc));
     client.onconnect((rc) => second.record(rc));
-    client.connect(impUrl(broker.url), 'h');
-    const { conn } = await broker.acceptNext();
+    client.connect(impUrl(fx.broker.url), 'h');
+    const { conn } = await fx.broker.acceptNext();
     await second.waitForCount(1);
     expect(second.args).toEqual([[0]]);
     expect(first.count).toBe(0);
 
     await disconnectFake(client, conn);
     client.onconnect(null);
-    client.connect(impUrl(broker.url), 'h');
-    await broker.acceptNext();
+    client.connect(impUrl(fx.broker.url), 'h');
+    await fx.broker.acceptNext();
     await expect.poll(() => client.isconnected()).toBe(true);
     expect(first.count + second.count).toBe(1); // nothing fired for the second connect
   });
 
   it('passes exactly one argument', async () => {
-    const client = device();
+    const client = fx.device();
     const argc: number[] = [];
     client.onconnect(function () {
       argc.push(arguments.length);
     });
-    client.connect(impUrl(broker.url), 'h');
-    await broker.acceptNext();
+    client.connect(impUrl(fx.broker.url), 'h');
+    await fx.broker.acceptNext();
     await expect.poll(() => argc).toEqual([1]);
   });
 });
@@ -80,7 +65,7 @@ describe('onconnect [imp §2.6]', () => {
 describe('onconnectionlost [imp §2.7, §9.3]', () => {
   it('function() is called with no argument, function(reason) with the reason code', async () => {
     for (const declared of [0, 1]) {
-      const client = device();
+      const client = fx.device();
       const argc: number[] = [];
       const values: unknown[] = [];
       if (declared === 0) {
@@ -93,7 +78,7 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
           values.push(reason);
         });
       }
-      const { conn } = await connectFake(broker, client, `arity-${declared}`);
+      const { conn } = await connectFake(fx.broker, client, `arity-${declared}`);
       conn.close();
       await expect.poll(() => argc.length).toBe(1);
       expect(argc).toEqual([declared]);
@@ -103,18 +88,18 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
   });
 
   it('a new handler replaces the old one; null clears it', async () => {
-    const client = device();
+    const client = fx.device();
     const old = new Calls<[number]>();
     const current = new Calls<[number]>();
     client.onconnectionlost((r: number) => old.record(r));
     client.onconnectionlost((r: number) => current.record(r));
-    let { conn } = await connectFake(broker, client, 'r');
+    let { conn } = await connectFake(fx.broker, client, 'r');
     conn.close();
     await current.waitForCount(1);
     expect(old.count).toBe(0);
 
     client.onconnectionlost(null);
-    ({ conn } = await connectFake(broker, client, 'r'));
+    ({ conn } = await connectFake(fx.broker, client, 'r'));
     conn.close();
     await expect.poll(() => client.connectionstate()).toBe(0);
     await sleep(20);
@@ -225,10 +210,10 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
   it('a PINGRESP keeps the connection: no onconnectionlost (keepalive 30, the minimum)', async () => {
     let now = 1_000_000;
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
-    const client = device({ clock: () => now });
+    const client = fx.device({ clock: () => now });
     const lost = new Calls<[number]>();
     client.onconnectionlost((r: number) => lost.record(r));
-    const { conn, connect } = await connectFake(broker, client, 'alive', { keepalive: 30 });
+    const { conn, connect } = await connectFake(fx.broker, client, 'alive', { keepalive: 30 });
     expect(connect.keepalive).toBe(30);
     conn.autoPingresp = false;
     for (let i = 0; i < 3; i++) {
@@ -245,26 +230,26 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
 
 describe('re-entrant handlers', () => {
   it('connect() from inside onconnectionlost reconnects (the client is fully disconnected by then)', async () => {
-    const client = device();
+    const client = fx.device();
     const events: string[] = [];
     client.onconnectionlost(() => {
       events.push(`lost, state ${client.connectionstate()}`);
-      client.connect(impUrl(broker.url), 'again');
+      client.connect(impUrl(fx.broker.url), 'again');
     });
-    const { conn } = await connectFake(broker, client, 'again');
+    const { conn } = await connectFake(fx.broker, client, 'again');
     client.onconnect((rc) => events.push(`onconnect(${rc})`));
     conn.close();
-    const second = await broker.acceptNext();
+    const second = await fx.broker.acceptNext();
     expect(second.connect.clientId).toBe('again');
     await expect.poll(() => events).toEqual(['lost, state 0', 'onconnect(0)']);
     expect(client.isconnected()).toBe(true);
   });
 
   it('disconnect() from inside onmessage: the message is still acknowledged, before DISCONNECT', async () => {
-    const client = device();
+    const client = fx.device();
     const done = new Calls<unknown[]>();
     client.onmessage(() => client.disconnect(() => done.record()));
-    const { conn } = await connectFake(broker, client, 'bye');
+    const { conn } = await connectFake(fx.broker, client, 'bye');
     await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 1, dup: false, retain: false, packetId: 5 });
     expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 5 });
     await conn.expect('disconnect');
@@ -272,15 +257,15 @@ describe('re-entrant handlers', () => {
   });
 
   it('sendasync() and subscribe() from inside onconnect work at once', async () => {
-    const client = device();
+    const client = fx.device();
     const results: number[] = [];
     client.onconnect((rc) => {
       results.push(rc);
       results.push(client.subscribe('in/onconnect', 1));
       client.createmessage('from/onconnect', 'hi').sendasync((code) => results.push(code));
     });
-    client.connect(impUrl(broker.url), 'eager');
-    const { conn } = await broker.acceptNext();
+    client.connect(impUrl(fx.broker.url), 'eager');
+    const { conn } = await fx.broker.acceptNext();
     expect((await conn.expect('subscribe')).subscriptions).toEqual([{ topic: 'in/onconnect', qos: 1 }]);
     expect((await conn.expect('publish')).topic).toBe('from/onconnect');
     await expect.poll(() => results).toEqual([0, 0, 0]);
@@ -289,10 +274,10 @@ describe('re-entrant handlers', () => {
 
 describe('onmessage [imp §2.8, §9.7]', () => {
   async function connectedWithInbox(): Promise<{ client: ImpMqttClient; conn: FakeConnection; inbox: Inbox }> {
-    const client = device();
+    const client = fx.device();
     const inbox = new Inbox();
     client.onmessage(inbox.handler);
-    const { conn } = await connectFake(broker, client, 'msg');
+    const { conn } = await connectFake(fx.broker, client, 'msg');
     return { client, conn, inbox };
   }
 
@@ -378,10 +363,10 @@ describe('onmessage [imp §2.8, §9.7]', () => {
 
 describe('disconnect() [imp §2.2, §9.10]', () => {
   it('sends DISCONNECT, then calls back with no arguments once the socket is closed; no onconnectionlost', async () => {
-    const client = device();
+    const client = fx.device();
     const lost = new Calls<unknown[]>();
     client.onconnectionlost(() => lost.record());
-    const { conn } = await connectFake(broker, client, 'd');
+    const { conn } = await connectFake(fx.broker, client, 'd');
     const argc: number[] = [];
     let stateAtCallback = -1;
     client.disconnect(function () {
@@ -402,8 +387,8 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
   });
 
   it('lets an in-flight QoS 1 publish finish before DISCONNECT', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'd');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'd');
     const order: string[] = [];
     client.createmessage('t', 'x', { qos: 1 }).sendasync((rc) => order.push(`sendasync ${rc}`));
     const publish = await conn.expect('publish');
@@ -417,8 +402,8 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
   });
 
   it('waits for in-flight publishes only for a bounded time; they then complete -11', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'd');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'd');
     const results = new Calls<[number]>();
     client.createmessage('t', 'x', { qos: 1 }).sendasync((rc) => results.record(rc));
     await conn.expect('publish');
@@ -430,22 +415,22 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
   });
 
   it('while connecting (TCP not yet open): onconnect(-1), then the callback', async () => {
-    const client = device();
+    const client = fx.device();
     const order: string[] = [];
     client.onconnect((rc) => order.push(`onconnect(${rc})`));
-    client.connect(impUrl(broker.url), 'early');
+    client.connect(impUrl(fx.broker.url), 'early');
     client.disconnect(() => order.push('disconnected'));
     await expect.poll(() => order).toEqual(['onconnect(-1)', 'disconnected']);
     expect(client.connectionstate()).toBe(0);
   });
 
   it('while connecting (CONNECT sent, no CONNACK yet): onconnect(-1), then the callback; no onconnectionlost', async () => {
-    const client = device();
+    const client = fx.device();
     const order: string[] = [];
     client.onconnect((rc) => order.push(`onconnect(${rc})`));
     client.onconnectionlost(() => order.push('lost'));
-    client.connect(impUrl(broker.url), 'mid');
-    const conn = await broker.nextConnection();
+    client.connect(impUrl(fx.broker.url), 'mid');
+    const conn = await fx.broker.nextConnection();
     await conn.expect('connect');
     client.disconnect(() => order.push('disconnected'));
     await within(conn.closed, 'the socket closing');
@@ -455,13 +440,13 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
   });
 
   it('while disconnected: the callback runs asynchronously (before the first connect and after a disconnect)', async () => {
-    const client = device();
+    const client = fx.device();
     let called = 0;
     client.disconnect(() => called++);
     expect(called).toBe(0);
     await expect.poll(() => called).toBe(1);
 
-    const { conn } = await connectFake(broker, client, 'd');
+    const { conn } = await connectFake(fx.broker, client, 'd');
     await disconnectFake(client, conn);
     client.disconnect(() => called++);
     expect(called).toBe(1);
@@ -471,8 +456,8 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
   });
 
   it('a second disconnect() while disconnecting also gets its callback', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'd');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'd');
     const calls: string[] = [];
     client.disconnect(() => calls.push('first'));
     client.disconnect(() => calls.push('second'));
@@ -483,16 +468,16 @@ describe('disconnect() [imp §2.2, §9.10]', () => {
 
 describe('state accessors [imp §2.3–2.5, §9.11]', () => {
   it('connectionstate() goes 0 → 1 → 2 → 3 → 0 and isconnected() is true only in 2', async () => {
-    const client = device();
+    const client = fx.device();
     const seen: [number, boolean][] = [];
     const sample = (): void => {
       seen.push([client.connectionstate(), client.isconnected()]);
     };
     sample();
     client.onconnect(() => sample());
-    client.connect(impUrl(broker.url), 's');
+    client.connect(impUrl(fx.broker.url), 's');
     sample();
-    const { conn } = await broker.acceptNext();
+    const { conn } = await fx.broker.acceptNext();
     await expect.poll(() => seen.length).toBe(3);
     const done = new Promise<void>((resolve) =>
       client.disconnect(() => {
@@ -513,19 +498,19 @@ describe('state accessors [imp §2.3–2.5, §9.11]', () => {
   });
 
   it('id() and url() are null before the first connect(), then echo it, scheme included, and survive disconnect', async () => {
-    const client = device();
+    const client = fx.device();
     expect(client.id()).toBeNull();
     expect(client.url()).toBeNull();
-    const url = impUrl(broker.url);
+    const url = impUrl(fx.broker.url);
     expect(url.startsWith('tcp://')).toBe(true);
-    const { conn } = await connectFake(broker, client, 'device-123');
+    const { conn } = await connectFake(fx.broker, client, 'device-123');
     expect(client.id()).toBe('device-123');
     expect(client.url()).toBe(url);
     await disconnectFake(client, conn);
     expect(client.id()).toBe('device-123');
     expect(client.url()).toBe(url);
     // A failed connect still records what was asked for.
-    const refused = `tcp://127.0.0.1:${broker.port}`;
+    const refused = `tcp://127.0.0.1:${fx.broker.port}`;
     client.onconnect(null);
     client.connect(refused, 'other-id');
     expect(client.url()).toBe(refused);
@@ -533,7 +518,7 @@ describe('state accessors [imp §2.3–2.5, §9.11]', () => {
   });
 
   it('a user handler that throws does not break the client', async () => {
-    const client = device();
+    const client = fx.device();
     const errors: unknown[] = [];
     const onError = (error: unknown): void => {
       errors.push(error);
@@ -543,7 +528,7 @@ describe('state accessors [imp §2.3–2.5, §9.11]', () => {
       client.onmessage(() => {
         throw new Error('handler bug');
       });
-      const { conn } = await connectFake(broker, client, 'boom');
+      const { conn } = await connectFake(fx.broker, client, 'boom');
       await conn.send({ type: 'publish', topic: 'x', payload: new Uint8Array([1]), qos: 1, dup: false, retain: false, packetId: 3 });
       expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 3 });
       expect(client.isconnected()).toBe(true);

@@ -7,6 +7,8 @@
 import net from 'node:net';
 import { MqttClient, PacketDecoder, createMqtt, encode, openTransport } from '../../src/index.js';
 import type { ImpClientConfig, ImpConnectOptions, ImpMessageItem, ImpMqttClient, Packet, Transport, TransportFactory } from '../../src/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import { startFakeBroker } from '../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
 import { LOOPBACK } from '../support/ports.js';
 
@@ -275,3 +277,46 @@ export async function closeAll(clients: ImpMqttClient[]): Promise<void> {
     clients.map((client) => within(new Promise<void>((resolve) => client.close(() => resolve())), 'close()').catch(() => undefined)),
   );
 }
+
+/**
+ * A fresh fake broker for every test, plus the devices (and extra brokers) a test makes, all
+ * stopped after it. The broker stops first, so closing a client never waits on a silent peer.
+ */
+export function fakeBrokerPerTest(): {
+  readonly broker: FakeBroker;
+  device(config?: ImpClientConfig): ImpMqttClient;
+  adopt(...made: ImpMqttClient[]): void;
+  track(extra: FakeBroker): FakeBroker;
+} {
+  let current: FakeBroker | undefined;
+  const clients: ImpMqttClient[] = [];
+  const extras: FakeBroker[] = [];
+  beforeEach(async () => {
+    current = await startFakeBroker({ autoPingresp: true });
+  });
+  afterEach(async () => {
+    await current?.stop();
+    await Promise.all(extras.splice(0).map((b) => b.stop()));
+    await closeAll(clients.splice(0));
+  });
+  return {
+    get broker(): FakeBroker {
+      if (current === undefined) throw new Error('fakeBrokerPerTest: no broker outside a test');
+      return current;
+    },
+    device(config: ImpClientConfig = {}): ImpMqttClient {
+      const client = newDevice(config);
+      clients.push(client);
+      return client;
+    },
+    /** Closes clients the test made itself (other agents, say) after it, too. */
+    adopt(...made: ImpMqttClient[]): void {
+      clients.push(...made);
+    },
+    track(extra: FakeBroker): FakeBroker {
+      extras.push(extra);
+      return extra;
+    },
+  };
+}
+

@@ -4,14 +4,12 @@
  * {0} ∪ [30, 65535], bad URL schemes; subscribe/unsubscribe/sendasync while not connected; more
  * than 10 topics; payloads over 256 KB; bad topics and QoS at createmessage(); non-function
  * handlers; and the optional one-instance-per-agent rule (§1.2, §9.9). Everything runs against
- * the scripted fake broker, so every state is reached deterministically.
+ * the scripted fake fx.broker, so every state is reached deterministically.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MqttError, createMqtt, mqtt } from '../../src/index.js';
 import type { ImpMqttClient } from '../../src/index.js';
-import { startFakeBroker } from '../support/fake-broker.js';
-import type { FakeBroker } from '../support/fake-broker.js';
-import { Calls, closeAll, connectFake, disconnectFake, impUrl, newDevice, within } from './helpers.js';
+import { Calls, fakeBrokerPerTest, connectFake, disconnectFake, impUrl, within } from './helpers.js';
 
 /** Runs `fn`, expecting an MqttError with `code`. */
 function throwsCode(fn: () => unknown, code: string): MqttError {
@@ -26,24 +24,7 @@ function throwsCode(fn: () => unknown, code: string): MqttError {
   return caught as MqttError;
 }
 
-let broker: FakeBroker;
-const clients: ImpMqttClient[] = [];
-
-function device(config: Parameters<typeof newDevice>[0] = {}): ImpMqttClient {
-  const client = newDevice(config);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  broker = await startFakeBroker({ autoPingresp: true });
-});
-
-afterEach(async () => {
-  // Let the broker drop every socket first, so close() never waits on a silent peer.
-  await broker.stop();
-  await closeAll(clients.splice(0));
-});
+const fx = fakeBrokerPerTest();
 
 describe('mqtt object [imp §1.1, §9.14]', () => {
   it('carries the QoS constants 0, 1, 2 and cannot be modified', () => {
@@ -55,7 +36,7 @@ describe('mqtt object [imp §1.1, §9.14]', () => {
 
   it('createclient() takes no arguments (the config is an optional extension)', () => {
     const client = mqtt.createclient();
-    clients.push(client);
+    fx.adopt(client);
     expect(client.connectionstate()).toBe(0);
     expect(client.isconnected()).toBe(false);
   });
@@ -63,29 +44,29 @@ describe('mqtt object [imp §1.1, §9.14]', () => {
 
 describe('connect() throws when the client is not disconnected [imp §2.1, §9.4, §9.10]', () => {
   it('while connecting (state 1)', async () => {
-    const client = device();
-    client.connect(impUrl(broker.url), 'a');
+    const client = fx.device();
+    client.connect(impUrl(fx.broker.url), 'a');
     expect(client.connectionstate()).toBe(1);
-    throwsCode(() => client.connect(impUrl(broker.url), 'a'), 'INVALID_STATE');
+    throwsCode(() => client.connect(impUrl(fx.broker.url), 'a'), 'INVALID_STATE');
     // The attempt under way is not disturbed by the refused call.
     const rc = new Calls<[number]>();
     client.onconnect((code) => rc.record(code));
-    await broker.acceptNext();
+    await fx.broker.acceptNext();
     await rc.waitForCount(1);
     expect(rc.args).toEqual([[0]]);
   });
 
   it('while connected (state 2)', async () => {
-    const client = device();
-    await connectFake(broker, client, 'a');
+    const client = fx.device();
+    await connectFake(fx.broker, client, 'a');
     expect(client.connectionstate()).toBe(2);
-    throwsCode(() => client.connect(impUrl(broker.url), 'a'), 'INVALID_STATE');
+    throwsCode(() => client.connect(impUrl(fx.broker.url), 'a'), 'INVALID_STATE');
     expect(client.isconnected()).toBe(true);
   });
 
   it('while disconnecting (state 3); connect() inside the disconnect callback succeeds', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'first');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'first');
     const order: string[] = [];
     let reconnect: Promise<unknown> | undefined;
     client.disconnect(() => {
@@ -93,12 +74,12 @@ describe('connect() throws when the client is not disconnected [imp §2.1, §9.4
       // The connection is fully closed now: connect() is allowed again.
       expect(client.connectionstate()).toBe(0);
       client.onconnect((rc) => order.push(`onconnect(${rc})`));
-      client.connect(impUrl(broker.url), 'second');
+      client.connect(impUrl(fx.broker.url), 'second');
       order.push('connect() returned');
-      reconnect = broker.acceptNext();
+      reconnect = fx.broker.acceptNext();
     });
     expect(client.connectionstate()).toBe(3);
-    const early = throwsCode(() => client.connect(impUrl(broker.url), 'too-early'), 'INVALID_STATE');
+    const early = throwsCode(() => client.connect(impUrl(fx.broker.url), 'too-early'), 'INVALID_STATE');
     expect(early.message).toMatch(/disconnect/);
     await conn.expect('disconnect');
     await within(conn.closed, 'the first connection closing');
@@ -113,58 +94,58 @@ describe('connect() throws when the client is not disconnected [imp §2.1, §9.4
     const agent = createMqtt();
     const first = agent.createclient();
     const second = agent.createclient();
-    clients.push(first, second);
-    first.connect(impUrl(broker.url), 'first');
+    fx.adopt(first, second);
+    first.connect(impUrl(fx.broker.url), 'first');
     // Still connecting: the slot is taken already.
-    throwsCode(() => second.connect(impUrl(broker.url), 'second'), 'ANOTHER_CLIENT_CONNECTED');
+    throwsCode(() => second.connect(impUrl(fx.broker.url), 'second'), 'ANOTHER_CLIENT_CONNECTED');
     const rc = new Calls<[number]>();
     first.onconnect((code) => rc.record(code));
-    const { conn } = await broker.acceptNext();
+    const { conn } = await fx.broker.acceptNext();
     await rc.waitForCount(1);
-    throwsCode(() => second.connect(impUrl(broker.url), 'second'), 'ANOTHER_CLIENT_CONNECTED');
+    throwsCode(() => second.connect(impUrl(fx.broker.url), 'second'), 'ANOTHER_CLIENT_CONNECTED');
     expect(second.connectionstate()).toBe(0);
     expect(second.id()).toBeNull();
 
     // A client of another agent (another device) connects regardless.
-    const other = device();
-    await connectFake(broker, other, 'other-agent');
+    const other = fx.device();
+    await connectFake(fx.broker, other, 'other-agent');
 
     // Once the first has fully disconnected, the second may connect.
     await disconnectFake(first, conn);
-    await connectFake(broker, second, 'second');
+    await connectFake(fx.broker, second, 'second');
     expect(second.isconnected()).toBe(true);
     // ...and now the first is the one refused.
-    throwsCode(() => first.connect(impUrl(broker.url), 'first'), 'ANOTHER_CLIENT_CONNECTED');
+    throwsCode(() => first.connect(impUrl(fx.broker.url), 'first'), 'ANOTHER_CLIENT_CONNECTED');
   });
 });
 
 describe('connect() argument checks [imp §2.1, §4, §9.4, §9.5]', () => {
   it('throws for a client ID of 0 or 256+ characters, or not a string; 1 and 255 are accepted', async () => {
-    const client = device();
-    throwsCode(() => client.connect(impUrl(broker.url), ''), 'INVALID_CLIENT_ID');
-    throwsCode(() => client.connect(impUrl(broker.url), 'x'.repeat(256)), 'INVALID_CLIENT_ID');
-    throwsCode(() => (client.connect as (url: string, id: unknown) => void)(impUrl(broker.url), 42), 'INVALID_CLIENT_ID');
+    const client = fx.device();
+    throwsCode(() => client.connect(impUrl(fx.broker.url), ''), 'INVALID_CLIENT_ID');
+    throwsCode(() => client.connect(impUrl(fx.broker.url), 'x'.repeat(256)), 'INVALID_CLIENT_ID');
+    throwsCode(() => (client.connect as (url: string, id: unknown) => void)(impUrl(fx.broker.url), 42), 'INVALID_CLIENT_ID');
     expect(client.connectionstate()).toBe(0);
     expect(client.id()).toBeNull();
     expect(client.url()).toBeNull();
 
-    const { conn, connect } = await connectFake(broker, client, 'x');
+    const { conn, connect } = await connectFake(fx.broker, client, 'x');
     expect(connect.clientId).toBe('x');
     await disconnectFake(client, conn);
     const long = 'é'.repeat(255); // 255 characters (510 UTF-8 bytes): the rule counts characters
-    const second = await connectFake(broker, client, long);
+    const second = await connectFake(fx.broker, client, long);
     expect(second.connect.clientId).toBe(long);
   });
 
   it('throws for keepalive outside {0} ∪ [30, 65535] or not an integer; default 60', async () => {
-    const client = device();
+    const client = fx.device();
     for (const keepalive of [-1, 1, 29, 65_536, 30.5, Number.NaN]) {
-      throwsCode(() => client.connect(impUrl(broker.url), 'k', { keepalive }), 'INVALID_KEEPALIVE');
+      throwsCode(() => client.connect(impUrl(fx.broker.url), 'k', { keepalive }), 'INVALID_KEEPALIVE');
     }
     expect(client.connectionstate()).toBe(0);
     const seen: number[] = [];
     for (const keepalive of [undefined, 0, 30, 65_535]) {
-      const { conn, connect } = await connectFake(broker, client, 'k', keepalive === undefined ? {} : { keepalive });
+      const { conn, connect } = await connectFake(fx.broker, client, 'k', keepalive === undefined ? {} : { keepalive });
       seen.push(connect.keepalive);
       await disconnectFake(client, conn);
     }
@@ -172,7 +153,7 @@ describe('connect() argument checks [imp §2.1, §4, §9.4, §9.5]', () => {
   });
 
   it('throws MqttError INVALID_URL for a bad scheme or a malformed URL, leaving the client untouched', () => {
-    const client = device();
+    const client = fx.device();
     for (const url of ['http://127.0.0.1:1883', 'mqtt-sn://127.0.0.1', 'not a url', '']) {
       throwsCode(() => client.connect(url, 'u'), 'INVALID_URL');
     }
@@ -193,21 +174,21 @@ describe('operations need a connected client [imp §2.9, §2.10, §3.1, §9.4]',
   }
 
   it('before the first connect()', async () => {
-    await expectAllThrow(device());
+    await expectAllThrow(fx.device());
   });
 
   it('while connecting', async () => {
-    const client = device();
-    client.connect(impUrl(broker.url), 'c');
+    const client = fx.device();
+    client.connect(impUrl(fx.broker.url), 'c');
     await expectAllThrow(client);
-    const conn = await broker.nextConnection();
+    const conn = await fx.broker.nextConnection();
     await conn.expect('connect');
     await expectAllThrow(client); // CONNECT sent, CONNACK not yet in
   });
 
   it('while disconnecting and after disconnect()', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'c');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'c');
     const done = new Promise<void>((resolve) => client.disconnect(() => resolve()));
     expect(client.connectionstate()).toBe(3);
     await expectAllThrow(client);
@@ -217,10 +198,10 @@ describe('operations need a connected client [imp §2.9, §2.10, §3.1, §9.4]',
   });
 
   it('after the connection was lost', async () => {
-    const client = device();
+    const client = fx.device();
     const lost = new Calls<[number]>();
     client.onconnectionlost((reason) => lost.record(reason));
-    const { conn } = await connectFake(broker, client, 'c');
+    const { conn } = await connectFake(fx.broker, client, 'c');
     conn.close();
     await lost.waitForCount(1);
     await expectAllThrow(client);
@@ -229,8 +210,8 @@ describe('operations need a connected client [imp §2.9, §2.10, §3.1, §9.4]',
 
 describe('topic counts [imp §2.9, §2.10, §4]', () => {
   it('subscribe() and unsubscribe() throw for more than 10 topics; 10 are fine', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'n');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'n');
     const eleven = Array.from({ length: 11 }, (_, i) => `t/${i}`);
     throwsCode(() => client.subscribe(eleven), 'TOO_MANY_TOPICS');
     throwsCode(() => client.subscribe(eleven, 0, () => {}), 'TOO_MANY_TOPICS');
@@ -246,15 +227,15 @@ describe('topic counts [imp §2.9, §2.10, §4]', () => {
   });
 
   it('the limit is the maxTopics config option', async () => {
-    const client = device({ maxTopics: 2 });
-    await connectFake(broker, client, 'n');
+    const client = fx.device({ maxTopics: 2 });
+    await connectFake(fx.broker, client, 'n');
     throwsCode(() => client.subscribe(['a', 'b', 'c']), 'TOO_MANY_TOPICS');
     expect(client.subscribe(['a', 'b'])).toBe(0);
   });
 
   it('unsubscribe() throws for an invalid filter (it returns nothing, so it cannot return a code)', async () => {
-    const client = device();
-    const { conn } = await connectFake(broker, client, 'n');
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'n');
     expect(() => client.unsubscribe('a/#/b')).toThrow(MqttError);
     expect(() => client.unsubscribe(['ok', 'a+'])).toThrow(MqttError);
     expect(() => client.unsubscribe('')).toThrow(MqttError);
@@ -267,7 +248,7 @@ describe('topic counts [imp §2.9, §2.10, §4]', () => {
 
 describe('createmessage() [imp §2.11, §9.4]', () => {
   it('may be called while disconnected; defaults to QoS 0 without retain', () => {
-    const client = device();
+    const client = fx.device();
     const message = client.createmessage('a/b', 'hello');
     expect(message.qos).toBe(0);
     expect(message.retain).toBe(false);
@@ -279,7 +260,7 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
   });
 
   it('throws for a payload over 256 KB; exactly 256 KB is accepted', () => {
-    const client = device();
+    const client = fx.device();
     expect(client.createmessage('big', new Uint8Array(256 * 1024)).payload.length).toBe(262_144);
     expect(() => client.createmessage('big', 'x'.repeat(256 * 1024))).not.toThrow();
     throwsCode(() => client.createmessage('big', new Uint8Array(256 * 1024 + 1)), 'PAYLOAD_TOO_LARGE');
@@ -288,13 +269,13 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
   });
 
   it('the payload limit is the maxPayloadSize config option', () => {
-    const client = device({ maxPayloadSize: 4 });
+    const client = fx.device({ maxPayloadSize: 4 });
     expect(() => client.createmessage('t', 'four')).not.toThrow();
     throwsCode(() => client.createmessage('t', 'fives'), 'PAYLOAD_TOO_LARGE');
   });
 
   it('throws for a bad topic or QoS', () => {
-    const client = device();
+    const client = fx.device();
     for (const topic of ['', 'a/+', 'a/#', '#', 'nul\u0000']) {
       expect(() => client.createmessage(topic, 'x'), JSON.stringify(topic)).toThrow(MqttError);
     }
@@ -305,7 +286,7 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
 
 describe('handler registration [imp §2.6–2.8, §9.2]', () => {
   it('onconnect, onconnectionlost and onmessage throw for anything but a function or null', () => {
-    const client = device();
+    const client = fx.device();
     for (const bad of [42, 'f', {}, true]) {
       throwsCode(() => (client.onconnect as (x: unknown) => void)(bad), 'INVALID_HANDLER');
       throwsCode(() => (client.onconnectionlost as (x: unknown) => void)(bad), 'INVALID_HANDLER');
@@ -322,27 +303,27 @@ describe('one instance per agent (configurable) [imp §1.2, §9.9]', () => {
     const agent = createMqtt();
     const a = agent.createclient();
     const b = agent.createclient();
-    clients.push(a, b);
+    fx.adopt(a, b);
     expect(a).not.toBe(b);
   });
 
   it('with singleInstance, createclient() throws while another instance lives, until its close()', async () => {
     const agent = createMqtt({ singleInstance: true });
     const first = agent.createclient();
-    clients.push(first);
+    fx.adopt(first);
     throwsCode(() => agent.createclient(), 'CLIENT_EXISTS');
     // Other agents are unaffected.
-    clients.push(createMqtt({ singleInstance: true }).createclient());
+    fx.adopt(createMqtt({ singleInstance: true }).createclient());
 
-    const { conn } = await connectFake(broker, first, 'single');
+    const { conn } = await connectFake(fx.broker, first, 'single');
     throwsCode(() => agent.createclient(), 'CLIENT_EXISTS');
     const closed = new Promise<void>((resolve) => first.close(() => resolve()));
     await conn.expect('disconnect');
     conn.close();
     await within(closed, 'close() callback');
     const second = agent.createclient();
-    clients.push(second);
-    await connectFake(broker, second, 'single-2');
+    fx.adopt(second);
+    await connectFake(fx.broker, second, 'single-2');
     expect(second.isconnected()).toBe(true);
   });
 
@@ -352,6 +333,6 @@ describe('one instance per agent (configurable) [imp §1.2, §9.9]', () => {
     const closed = new Promise<void>((resolve) => first.close(() => resolve()));
     throwsCode(() => agent.createclient(), 'CLIENT_EXISTS');
     await within(closed, 'close() callback');
-    clients.push(agent.createclient());
+    fx.adopt(agent.createclient());
   });
 });
