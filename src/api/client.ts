@@ -46,8 +46,6 @@ export class MqttClient extends Emitter<ClientEvents> {
   #disconnectCallbacks: (() => void)[] = [];
   readonly #subscriptions = new SubscriptionRegistry();
   readonly #timers = new ClientTimers();
-  /** disconnect() is letting pending publishes finish before DISCONNECT. */
-  #draining = false;
 
   constructor(options: ClientOptions) {
     super();
@@ -156,20 +154,12 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   disconnect(callback?: () => void, drainTimeout = 5_000): void {
     if (callback !== undefined) this.#disconnectCallbacks.push(callback);
-    this.#timers.clear('reconnect');
     if (this.#state === 'disconnecting') return;
-    if (this.#state === 'disconnected') {
-      this.#session.abandon();
-      this.#pump();
+    if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
-      return;
-    }
-    this.#userClosing = true;
-    this.#setState('disconnecting');
-    if (this.#session.state === 'disconnected') {
+    } else if (this.#session.state === 'disconnected') {
       this.#connection?.transport.destroy(); // still reaching the broker: nothing to drain
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && drainTimeout > 0) {
-      this.#draining = true;
       this.#timers.set('drain', drainTimeout, () => this.#sendDisconnect());
     } else {
       this.#sendDisconnect();
@@ -181,7 +171,6 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #sendDisconnect(): void {
-    this.#draining = false;
     this.#timers.clear('drain');
     if (this.#session.state === 'disconnected') return;
     this.#session.disconnect(this.#now());
@@ -198,16 +187,25 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
   destroy(): void {
+    if (!this.#closeByApplication()) return;
+    if (this.#connection !== null) this.#connection.transport.destroy();
+    else this.#finishClose(undefined);
+  }
+
+  /**
+   * The application ends the connection: no more reconnecting. False when there is none to
+   * end; whatever is pending then completes at once.
+   */
+  #closeByApplication(): boolean {
     this.#timers.clear('reconnect');
     if (this.#state === 'disconnected') {
       this.#session.abandon();
       this.#pump();
-      return;
+      return false;
     }
     this.#userClosing = true;
     this.#setState('disconnecting');
-    if (this.#connection !== null) this.#connection.transport.destroy();
-    else this.#finishClose(undefined);
+    return true;
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------
@@ -310,7 +308,6 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connection = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
-    this.#draining = false;
     this.#timers.clear('drain');
     for (const callback of this.#writer.detach()) this.#call(callback as PublishCallback, ResultCode.DISCONNECTED);
     const wasConnected = this.#connackSeen;
@@ -378,7 +375,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     } finally {
       this.#pumping = false;
     }
-    if (this.#draining && this.#pendingPublishes() === 0) this.#sendDisconnect();
+    // disconnect() is letting pending publishes finish: DISCONNECT once the last one has.
+    if (this.#timers.has('drain') && this.#pendingPublishes() === 0) this.#sendDisconnect();
     this.#armSessionTimer();
   }
 
