@@ -3,7 +3,8 @@
  * transport's backpressure: while a write is pending drain, packets accumulate and QoS 0
  * completions (which mean "handed to the transport") wait with them.
  */
-import { encodeInto, encodedLength } from '../packet/index.js';
+import { allocBytes } from '../packet/bytes.js';
+import { encode, encodeInto, encodedLength } from '../packet/index.js';
 import type { Packet } from '../packet/index.js';
 import type { Transport } from '../transport/index.js';
 
@@ -85,19 +86,11 @@ export class PacketWriter {
 }
 
 function encodeAll(packets: Packet[]): Uint8Array {
-  if (packets.length === 1) {
-    const only = packets[0]!;
-    const bytes = new Uint8Array(encodedLength(only));
-    encodeInto(only, bytes, 0);
-    return bytes;
-  }
+  if (packets.length === 1) return encode(packets[0]!);
   let total = 0;
   for (const packet of packets) total += encodedLength(packet);
-  const bytes = allocate(total);
+  const bytes = allocBytes(total);
   let offset = 0;
   for (const packet of packets) offset += encodeInto(packet, bytes, offset);
   return bytes;
 }
-
-const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer;
-const allocate = NodeBuffer ? (size: number) => NodeBuffer.allocUnsafe(size) : (size: number) => new Uint8Array(size);
