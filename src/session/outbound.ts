@@ -201,17 +201,19 @@ export class OutboundFlows {
   // ---- connection events -------------------------------------------------------------------
 
   /**
-   * After CONNACK 0. With the session resumed, every open flow is re-sent at once, in order,
-   * with its original id: PUBLISH with DUP=1, PUBREL as is [MQTT-4.4.0-1, MQTT-4.6.0-1]. With
-   * no session at the broker, a flow still at PUBLISH is re-sent the same way (the broker holds
-   * no ids, so nothing collides, and the message is not lost); a flow at PUBREL completes -11,
-   * because the broker that forgot it may or may not have delivered it.
+   * After CONNACK 0, every open flow is re-sent at once, in order, with its original id:
+   * PUBLISH with DUP=1, PUBREL as is [MQTT-4.4.0-1, MQTT-4.6.0-1]. With a resumed session that
+   * is the protocol. Without one (sessionPresent 0) it is what loses nothing: the broker
+   * holds no ids, so nothing collides; a flow at PUBLISH is delivered again (QoS 2 may then
+   * arrive twice — exactly-once needs cleanSession false and a broker that keeps the session);
+   * a flow at PUBREL was already owned by the broker (its PUBREC said so), and the broker
+   * answers a PUBREL for an id it no longer knows with PUBCOMP, so the flow completes 0 rather
+   * than telling the application to publish again.
    */
-  resume(sessionResumed: boolean, now: number): void {
+  resume(now: number): void {
     for (const flow of [...this.store.outgoing()]) {
       if (flow.stage === 'publish') this.sendPublish(flow, true, now);
-      else if (sessionResumed) this.sendPubrel(flow, now);
-      else this.finish(flow, ResultCode.INCOMPLETE);
+      else this.sendPubrel(flow, now);
     }
     this.drain(now);
   }

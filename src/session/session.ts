@@ -3,8 +3,8 @@
  * every output is an action in `takeActions()`, which the caller performs in order. It never
  * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
  */
-import { MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
-import type { ConnectPacket, Packet } from '../packet/index.js';
+import { MAX_REMAINING_LENGTH, MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
+import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
 import type { CloseReason } from './codes.js';
 import { SessionContext } from './context.js';
 import { InboundFlows } from './inbound.js';
@@ -115,6 +115,8 @@ export class Session {
     }
     if (!(request.payload instanceof Uint8Array)) throw new MqttError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
     validateTopicName(request.topic);
+    // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
+    if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
     this.outbound.publish(request, this.connection === 'connected', now);
   }
 
@@ -179,11 +181,11 @@ export class Session {
       return;
     }
     this.connection = 'connected';
-    this.timers.connected();
+    this.timers.connected(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.cleanSession;
     if (!resumed) this.inbound.sessionDiscarded();
-    this.outbound.resume(resumed, now);
+    this.outbound.resume(now);
     this.inbound.flush(now);
     this.ctx.emit({ type: 'connack', returnCode, sessionPresent });
   }
@@ -230,6 +232,16 @@ export class Session {
     this.outbound.connectionLost();
     this.inbound.connectionLost();
     this.ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
+  }
+}
+
+function checkPublishFits(request: PublishRequest): void {
+  const packet: PublishPacket = { type: 'publish', topic: request.topic, payload: request.payload, qos: request.qos, dup: false, retain: request.retain };
+  if (request.qos !== 0) packet.packetId = 1;
+  try {
+    encodedLength(packet);
+  } catch {
+    throw new MqttError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The session's deadlines, all on the injected clock: CONNACK wait, keepalive PINGREQ after
- * `keepalive` seconds without sending [MQTT-3.1.2-23], and the PINGRESP wait.
+ * `keepalive` seconds without sending [MQTT-3.1.2-23] or without receiving, and the PINGRESP
+ * wait. Silence from the broker counts as well as our own: a client that only publishes QoS 0
+ * keeps sending, and would otherwise never learn that a half-open connection is dead.
  */
 export class SessionTimers {
   private keepaliveMs = 0;
@@ -9,6 +11,8 @@ export class SessionTimers {
   connackDeadline = Infinity;
   /** When an answer to our PINGREQ must have arrived; Infinity when none is outstanding. */
   pingDeadline = Infinity;
+  /** When the broker was last heard from. */
+  private lastReceived = 0;
 
   constructor(
     private readonly connackTimeoutMs: number,
@@ -24,8 +28,9 @@ export class SessionTimers {
     this.pingDeadline = Infinity;
   }
 
-  connected(): void {
+  connected(now: number): void {
     this.connackDeadline = Infinity;
+    this.lastReceived = now;
   }
 
   stopped(): void {
@@ -36,7 +41,7 @@ export class SessionTimers {
 
   /** Is a PINGREQ due, given when we last sent anything? */
   pingDue(lastSent: number, now: number): boolean {
-    return this.keepaliveMs > 0 && this.pingDeadline === Infinity && now - lastSent >= this.keepaliveMs;
+    return this.keepaliveMs > 0 && this.pingDeadline === Infinity && now - Math.min(lastSent, this.lastReceived) >= this.keepaliveMs;
   }
 
   pingSent(now: number): void {
@@ -45,13 +50,14 @@ export class SessionTimers {
 
   /** Anything from the broker proves the connection alive; a PINGRESP ends the wait. */
   received(isPingresp: boolean, now: number): void {
+    this.lastReceived = now;
     if (this.pingDeadline === Infinity) return;
     this.pingDeadline = isPingresp ? Infinity : now + this.pingTimeoutMs;
   }
 
   /** The next time `tick` has work, given when we last sent anything. */
   next(lastSent: number): number {
-    const ping = this.keepaliveMs > 0 && this.pingDeadline === Infinity ? lastSent + this.keepaliveMs : Infinity;
+    const ping = this.keepaliveMs > 0 && this.pingDeadline === Infinity ? Math.min(lastSent, this.lastReceived) + this.keepaliveMs : Infinity;
     return Math.min(this.connackDeadline, this.pingDeadline, ping);
   }
 }
