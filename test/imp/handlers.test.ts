@@ -120,7 +120,7 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
     expect(lost.args).toEqual([[-1]]);
   });
 
-  it('-4 for a malformed frame from the broker: reserved packet type 0, bad flags, bad length', async () => {
+  it('[MQTT-4.8.0-2] -4 for a malformed frame from the broker: reserved packet type 0, bad flags, bad length', async () => {
     const malformed: [string, number[]][] = [
       ['reserved packet type 0', [0x00, 0x00]],
       ['reserved packet type 15', [0xf0, 0x00]],

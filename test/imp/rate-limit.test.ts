@@ -354,6 +354,46 @@ describe('outbound limit: sendasync -4, subscribe() returns -4 [seed 001, imp §
     expect(client.subscribe('c')).toBe(0);
   });
 
+  it('a send that ends -12 without reaching the wire gets its credit back', async () => {
+    const { client, conn } = await connected({ rateLimits: { outbound: { credits: 4, refillPerSecond: 1 } }, maxInflight: 1, maxBuffered: 0 });
+    const results = new Calls<[string, number]>();
+    client.createmessage('o', 'a', { qos: 1 }).sendasync((rc) => results.record('a', rc));
+    client.createmessage('o', 'b', { qos: 1 }).sendasync((rc) => results.record('b', rc)); // no room: -12
+    await results.waitForCount(1);
+    expect(results.args).toEqual([['b', -12]]);
+    const pub = await conn.expect('publish');
+    await conn.send({ type: 'puback', packetId: pub.packetId! });
+    await results.waitForCount(2);
+    // CONNECT and 'a' spent two of four credits; 'b' was refunded, so two sends still fit.
+    client.createmessage('o', 'c').sendasync((rc) => results.record('c', rc));
+    client.createmessage('o', 'd').sendasync((rc) => results.record('d', rc));
+    client.createmessage('o', 'e').sendasync((rc) => results.record('e', rc));
+    await results.waitForCount(5);
+    expect(results.args.slice(2)).toEqual([
+      ['c', 0],
+      ['d', 0],
+      ['e', -4],
+    ]);
+  });
+
+  it('a DUP re-send after a reconnect is charged as it goes out, not paid from the credit of a send still waiting', async () => {
+    const client = newDevice({ clock, rateLimits: { outbound: { credits: 5, refillPerSecond: 1 } }, maxInflight: 1 });
+    clients.push(client);
+    const { conn } = await connectFake(broker, client, 'rate', { keepalive: 0, cleansession: false, reconnect: { initialDelay: 5, maxDelay: 10 } });
+    const results = new Calls<[string, number]>();
+    client.createmessage('o', 'a', { qos: 1 }).sendasync((rc) => results.record('a', rc)); // in flight
+    client.createmessage('o', 'b', { qos: 1 }).sendasync((rc) => results.record('b', rc)); // waits behind it
+    await conn.expect('publish');
+    conn.close();
+    // CONNECT, a, b: 3 credits; the reconnect's CONNECT and the DUP of 'a' spend the last 2.
+    const { conn: again } = await broker.acceptNext({ sessionPresent: true });
+    expect((await again.expect('publish')).dup).toBe(true);
+    const refused = new Calls<[number]>();
+    client.createmessage('o', 'c').sendasync((rc) => refused.record(rc));
+    await refused.waitForCount(1);
+    expect(refused.args).toEqual([[-4]]);
+  });
+
   it('is off by default: 500 sends at one instant all succeed', async () => {
     const { client } = await connected({});
     const results: number[] = [];

@@ -230,6 +230,7 @@ export class ImpMqttClient {
     }
     if (!this.#takeOutboundCredit()) return OperationResult.OUTBOUND_RATE_EXCEEDED;
     core.subscribe(subscriptions, (result, granted) => {
+      this.#settleCredit(result);
       if (!callback) return;
       const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
       const qosMode = many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED);
@@ -251,7 +252,10 @@ export class ImpMqttClient {
       if (callback) queueMicrotask(() => callback(OperationResult.FAILURE));
       return;
     }
-    core.unsubscribe(filters, (result) => callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE));
+    core.unsubscribe(filters, (result) => {
+      this.#settleCredit(result);
+      callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+    });
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -276,7 +280,10 @@ export class ImpMqttClient {
       if (callback) queueMicrotask(() => callback(OperationResult.OUTBOUND_RATE_EXCEEDED));
       return;
     }
-    core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, callback);
+    core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
+      this.#settleCredit(result);
+      callback?.(result);
+    });
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -350,11 +357,21 @@ export class ImpMqttClient {
     });
     if (this.#outbound !== null) {
       core.on('packetsend', (packet: Packet) => {
-        const userRequest = packet.type === 'publish' || packet.type === 'subscribe' || packet.type === 'unsubscribe';
-        if (userRequest && this.#prepaid > 0) this.#prepaid--;
+        // A request's first transmission was paid for when it was made; a DUP re-send, an ack
+        // or a PINGREQ is charged as it goes.
+        const firstSend = packet.type === 'publish' ? !packet.dup : packet.type === 'subscribe' || packet.type === 'unsubscribe';
+        if (firstSend && this.#prepaid > 0) this.#prepaid--;
         else this.#outbound?.charge(now());
       });
     }
+  }
+
+  /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
+  #settleCredit(result: number): void {
+    if (this.#outbound === null || this.#prepaid === 0) return;
+    if (result !== OperationResult.NO_MORE_MESSAGE_IDS && result !== OperationResult.MAX_BUFFERED_MESSAGES) return;
+    this.#prepaid--;
+    this.#outbound.refund((this.config.clock ?? (() => performance.now()))());
   }
 
   #takeOutboundCredit(): boolean {

@@ -35,6 +35,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Gives back a credit taken for something that was then not sent. */
+  refund(now: number): void {
+    this.refill(now);
+    this.credits = Math.min(this.capacity, this.credits + 1);
+  }
+
   /** Charges one credit that cannot be refused (a protocol acknowledgement); may go into debt. */
   charge(now: number): void {
     this.refill(now);
