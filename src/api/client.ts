@@ -116,6 +116,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const check = () => void encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
     if (this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED, [])))) return;
     this.#session.subscribe(request, this.#now());
+    this.#subscriptions.subscribeRequested(request);
     this.#pump();
   }
 
@@ -123,8 +124,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     const request: UnsubscribeRequest = { topics };
     if (callback !== undefined) request.token = callback;
     const check = () => void encodedLength({ type: 'unsubscribe', packetId: 1, topics });
-    if (this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED)))) return;
-    this.#session.unsubscribe(request, this.#now());
+    if (!this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED)))) this.#session.unsubscribe(request, this.#now());
+    // The application no longer wants these filters, whatever becomes of the request.
+    this.#subscriptions.unsubscribeRequested(topics);
     this.#pump();
   }
 
@@ -219,27 +221,28 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#setState('connecting');
     this.#connackSeen = false;
     this.#refusedCode = undefined;
-    let connection: Connection | null = null;
     // Events from a connection the client has already let go of are ignored.
-    const current = () => connection !== null && connection === this.#connection;
-    try {
-      connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
-        open: (transport) => current() && this.#transportOpen(transport),
-        packets: (packets) => current() && this.#receive(packets),
-        malformed: (reason, error) => current() && this.#fail(reason, error),
-        drain: () => current() && this.#writer.drain(),
-        closed: (error) => current() && this.#transportClosed(error),
-      });
-    } catch (error) {
-      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'TRANSPORT_FAILED') };
-      queueMicrotask(() => this.#finishClose(undefined));
-      return;
-    }
+    const current = () => connection === this.#connection;
+    const connection: Connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
+      open: (transport) => current() && this.#transportOpen(transport),
+      packets: (packets) => current() && this.#receive(packets),
+      malformed: (reason, error) => current() && this.#fail(reason, error),
+      drain: () => current() && this.#writer.resume(),
+      closed: (error) => current() && this.#transportClosed(error),
+    });
     this.#connection = connection;
     this.#timers.set('connect', this.#options.connectTimeout, () => {
       if (this.#connection !== connection || this.#connackSeen) return;
       this.#fail('connack-timeout', new MqttError('CONNECT_TIMEOUT', `No connection to ${endpoint.displayUrl} within ${this.#options.connectTimeout} ms`));
     });
+    try {
+      connection.start();
+    } catch (error) {
+      this.#connection = null;
+      this.#timers.clear('connect');
+      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'TRANSPORT_FAILED') };
+      queueMicrotask(() => this.#finishClose(undefined));
+    }
   }
 
   /** The byte stream is up: CONNECT goes first. */
@@ -293,23 +296,32 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#closeInfo = { reason, error };
     const transport = this.#connection?.transport;
     if (transport === undefined) return this.#finishClose(undefined);
-    this.#writer.flush();
     if (reason === 'normal') {
+      // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark.
+      this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#timers.set('close', CLOSE_GRACE_MS, () => transport.destroy());
+      this.#timers.set('close', CLOSE_GRACE_MS, () => {
+        this.#closeInfo = { reason, error: new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`) };
+        transport.destroy();
+      });
     } else {
+      this.#writer.flush();
       transport.destroy();
     }
   }
 
   #finishClose(transportError: Error | undefined): void {
-    const info = this.#closeInfo ?? { reason: 'transport' as const, error: transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined };
+    const transportFailure = transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined;
+    const info = this.#closeInfo ?? { reason: 'transport' as const, error: transportFailure };
+    const closeError = info.error ?? transportFailure;
     this.#closeInfo = null;
     this.#connection = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
     this.#timers.clear('drain');
-    for (const callback of this.#writer.detach()) this.#call(callback as PublishCallback, ResultCode.DISCONNECTED);
+    // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
+    const delivered = info.reason === 'normal' && closeError === undefined;
+    this.#writer.detach(delivered ? ResultCode.SUCCESS : ResultCode.DISCONNECTED);
     const wasConnected = this.#connackSeen;
     const refused = this.#refusedCode;
     this.#connackSeen = false;
@@ -320,7 +332,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#userClosing = false;
       this.#session.abandon();
       this.#pump();
-      if (wasConnected) this.emit('close', { reason: 'normal', error: undefined });
+      if (wasConnected) this.emit('close', { reason: 'normal', error: closeError });
       this.#runDisconnectCallbacks();
       return;
     }
@@ -393,19 +405,18 @@ export class MqttClient extends Emitter<ClientEvents> {
         const callback = action.request.token as PublishCallback | undefined;
         if (callback === undefined) return;
         // QoS 0 is complete when its bytes reach the transport, which may wait for drain.
-        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite(callback);
+        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite((result) => this.#call(callback, result));
         else this.#call(callback, action.result);
         return;
       }
       case 'subscribed': {
         const subscriptions = action.request.subscriptions;
-        if (action.result === ResultCode.SUCCESS) this.#subscriptions.subscribed(subscriptions, action.granted);
+        this.#subscriptions.subscribeCompleted(action.request, subscriptions, action.result === ResultCode.SUCCESS ? action.granted : null);
         const callback = action.request.token;
         if (typeof callback === 'function') this.#call(callback as SubscribeCallback, action.result, action.granted);
         return;
       }
       case 'unsubscribed': {
-        if (action.result === ResultCode.SUCCESS) this.#subscriptions.unsubscribed(action.request.topics);
         const callback = action.request.token;
         if (typeof callback === 'function') this.#call(callback as UnsubscribeCallback, action.result);
         return;
@@ -428,7 +439,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     const resubscribe = this.#options.resubscribe && this.#everConnected && !sessionPresent && this.#subscriptions.size > 0;
     this.#everConnected = true;
     if (resubscribe) {
-      for (const subscriptions of this.#subscriptions.batches()) this.#session.subscribe({ subscriptions, token: RESUBSCRIBE }, this.#now());
+      for (const subscriptions of this.#subscriptions.batches()) {
+        const request: SubscribeRequest = { subscriptions, token: RESUBSCRIBE };
+        this.#session.subscribe(request, this.#now());
+        this.#subscriptions.subscribeRequested(request);
+      }
     }
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });

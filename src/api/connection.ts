@@ -19,29 +19,52 @@ export interface ConnectionEvents {
 }
 
 export class Connection {
-  readonly transport: Transport;
+  #transport: Transport | null = null;
   private readonly decoder: PacketDecoder;
   private ended = false;
 
-  /** Throws when the transport cannot even be started (e.g. no WebSocket on this platform). */
-  constructor(endpoint: Endpoint, options: TransportOptions, openTransport: TransportFactory, maxPacketSize: number | undefined, events: ConnectionEvents) {
-    this.decoder = new PacketDecoder(maxPacketSize === undefined ? {} : { maxPacketSize });
-    this.transport = openTransport(endpoint, options, {
-      open: () => {
-        if (!this.ended) events.open(this.transport);
-      },
-      data: (chunk) => {
-        if (!this.ended) this.receive(chunk, events);
-      },
-      drain: () => {
-        if (!this.ended) events.drain();
-      },
-      close: (error) => {
-        if (this.ended) return;
-        this.ended = true;
-        events.closed(error);
-      },
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly options: TransportOptions,
+    private readonly openTransport: TransportFactory,
+    maxPacketSize: number,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.decoder = new PacketDecoder({ maxPacketSize });
+  }
+
+  get transport(): Transport {
+    if (this.#transport === null) throw new MqttError('INVALID_STATE', 'The connection has not been started');
+    return this.#transport;
+  }
+
+  /**
+   * Opens the transport. A factory may report events before it returns (a stream that is
+   * already open, say): those are held and replayed once the transport is known, so the
+   * owner never sees an event from a connection it cannot yet name. Throws when the transport
+   * cannot even be started (e.g. no WebSocket on this platform).
+   */
+  start(): void {
+    let early: (() => void)[] | null = [];
+    const guard = (event: () => void): void => {
+      if (early !== null) early.push(event);
+      else event();
+    };
+    const events = this.events;
+    this.#transport = this.openTransport(this.endpoint, this.options, {
+      open: () => guard(() => this.ended || events.open(this.transport)),
+      data: (chunk) => guard(() => this.ended || this.receive(chunk, events)),
+      drain: () => guard(() => this.ended || events.drain()),
+      close: (error) =>
+        guard(() => {
+          if (this.ended) return;
+          this.ended = true;
+          events.closed(error);
+        }),
     });
+    const replay = early;
+    early = null;
+    for (const event of replay) event();
   }
 
   private receive(chunk: Uint8Array, events: ConnectionEvents): void {

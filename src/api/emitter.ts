@@ -14,18 +14,26 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   once<K extends keyof Events>(event: K, listener: Events[K]): this {
-    const wrapper = ((...args: unknown[]) => {
+    const wrapper: Listener & { original?: Listener } = (...args: unknown[]) => {
       this.off(event, wrapper as Events[K]);
       listener(...args);
-    }) as Events[K];
-    return this.on(event, wrapper);
+    };
+    // off(listener) must find the wrapper that stands for it.
+    wrapper.original = listener;
+    return this.on(event, wrapper as Events[K]);
   }
 
+  /** Removes `listener` (the one passed to on() or once()); the most recent registration first. */
   off<K extends keyof Events>(event: K, listener: Events[K]): this {
     const list = this.listeners.get(event);
     if (list === undefined) return this;
-    const index = list.indexOf(listener);
-    if (index !== -1) list.splice(index, 1);
+    for (let index = list.length - 1; index >= 0; index--) {
+      const registered = list[index] as Listener & { original?: Listener };
+      if (registered === listener || registered.original === listener) {
+        list.splice(index, 1);
+        break;
+      }
+    }
     if (list.length === 0) this.listeners.delete(event);
     return this;
   }

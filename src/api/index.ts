@@ -2,6 +2,7 @@
 export { MqttClient } from './client.js';
 export type { ClientEvents, ClientState, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 export type { ClientOptions, WillOptions } from './options.js';
+export { DEFAULT_MAX_PACKET_SIZE } from './options.js';
 export type { BackoffOptions } from './backoff.js';
 export { Backoff } from './backoff.js';
 export * from './imp/index.js';

@@ -1,5 +1,5 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
-import { MqttError, encodedLength } from '../packet/index.js';
+import { MAX_REMAINING_LENGTH, MqttError, encodedLength } from '../packet/index.js';
 import type { ConnectPacket, QoS, Will } from '../packet/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { parseBrokerUrl } from '../transport/index.js';
@@ -33,7 +33,11 @@ export interface ClientOptions {
   reconnect?: false | BackoffOptions;
   /** After a reconnect without a resumed session, subscribe again to what was subscribed. Default true. */
   resubscribe?: boolean;
-  /** Largest inbound packet accepted, bytes; a larger one closes the connection. Default: no limit below the protocol's. */
+  /**
+   * Largest inbound packet accepted, bytes (fixed header included). A packet whose header
+   * announces more closes the connection with PACKET_TOO_LARGE before its body is buffered.
+   * Default 16 MiB (DEFAULT_MAX_PACKET_SIZE); at most the protocol's 268,435,460.
+   */
   maxPacketSize?: number;
   tls?: TlsOptions;
   ws?: WebSocketOptions;
@@ -62,9 +66,18 @@ export interface ResolvedOptions {
   connectTimeout: number;
   reconnect: BackoffOptions | false;
   resubscribe: boolean;
-  maxPacketSize: number | undefined;
+  maxPacketSize: number;
   session: SessionOptions;
 }
+
+/**
+ * The default inbound packet limit. Brokers' own defaults run from 128 KB (AWS IoT) and 1 MB
+ * (EMQX) to the protocol's 256 MB (mosquitto); 16 MiB admits any realistic message (images,
+ * firmware chunks) while a broken or hostile peer cannot make one connection hold more.
+ */
+export const DEFAULT_MAX_PACKET_SIZE = 16 * 1024 * 1024;
+/** The largest packet MQTT 3.1.1 can frame: 5-byte fixed header + 268,435,455. */
+const PROTOCOL_MAX_PACKET_SIZE = 5 + MAX_REMAINING_LENGTH;
 
 const utf8 = new TextEncoder();
 
@@ -110,9 +123,17 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     connectTimeout,
     reconnect: options.reconnect ?? {},
     resubscribe: options.resubscribe ?? true,
-    maxPacketSize: options.maxPacketSize,
+    maxPacketSize: maxPacketSizeOf(options.maxPacketSize),
     session,
   };
+}
+
+function maxPacketSizeOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_PACKET_SIZE;
+  if (!Number.isInteger(value) || value < 2 || value > PROTOCOL_MAX_PACKET_SIZE) {
+    throw new MqttError('INVALID_OPTIONS', `maxPacketSize must be an integer from 2 to ${PROTOCOL_MAX_PACKET_SIZE}, got ${value}`);
+  }
+  return value;
 }
 
 /** What each CONNECT carries besides the client id. */

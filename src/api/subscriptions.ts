@@ -1,22 +1,58 @@
-/** What the client is subscribed to, so it can subscribe again after a fresh session. */
+/**
+ * What the client is subscribed to, so it can subscribe again after a fresh session. It
+ * follows the application's intent in request order: an unsubscribe removes its filters when
+ * it is asked for (even if it is then cut off by a lost connection), and a SUBACK for a
+ * subscribe made before that unsubscribe does not bring them back.
+ */
 import type { QoS, SubackCode, Subscription } from '../packet/index.js';
 
 const BATCH = 100;
 
 export class SubscriptionRegistry {
   private readonly active = new Map<string, QoS>();
+  /** Request counter: orders subscribes against unsubscribes. */
+  private sequence = 0;
+  private readonly subscribeSequence = new WeakMap<object, number>();
+  /** Subscribes awaiting their outcome. */
+  private pending = 0;
+  /** The sequence number of the latest unsubscribe of each filter (kept only while a subscribe is pending). */
+  private readonly unsubscribedAt = new Map<string, number>();
 
   get size(): number {
     return this.active.size;
   }
 
-  /** A SUBACK arrived: granted filters are active, refused (0x80) ones are not. */
-  subscribed(subscriptions: readonly Subscription[], granted: readonly SubackCode[]): void {
-    subscriptions.forEach((s, i) => (granted[i] === 0x80 ? this.active.delete(s.topic) : this.active.set(s.topic, s.qos)));
+  /** A SUBSCRIBE was asked for (`request` is the object its SUBACK will come back with). */
+  subscribeRequested(request: object): void {
+    this.subscribeSequence.set(request, ++this.sequence);
+    this.pending++;
   }
 
-  unsubscribed(topics: readonly string[]): void {
-    for (const topic of topics) this.active.delete(topic);
+  /**
+   * The subscribe completed: with the SUBACK's codes (`granted`), granted filters are active
+   * and refused (0x80) ones are not; without (refused or cut off), nothing changes.
+   */
+  subscribeCompleted(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
+    const at = this.subscribeSequence.get(request);
+    if (at === undefined) return;
+    this.subscribeSequence.delete(request);
+    if (granted !== null) {
+      subscriptions.forEach((s, i) => {
+        if ((this.unsubscribedAt.get(s.topic) ?? 0) > at) return; // unsubscribed since
+        if (granted[i] === 0x80) this.active.delete(s.topic);
+        else this.active.set(s.topic, s.qos);
+      });
+    }
+    if (--this.pending === 0) this.unsubscribedAt.clear();
+  }
+
+  /** The application asked to unsubscribe: the filters are no longer wanted, whatever happens to the request. */
+  unsubscribeRequested(topics: readonly string[]): void {
+    const at = ++this.sequence;
+    for (const topic of topics) {
+      this.active.delete(topic);
+      if (this.pending > 0) this.unsubscribedAt.set(topic, at);
+    }
   }
 
   /** Everything active, in SUBSCRIBE-sized batches. */

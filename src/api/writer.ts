@@ -1,20 +1,33 @@
 /**
  * Turns the packets produced in one turn of the event loop into one write, and honours the
- * transport's backpressure: while a write is pending drain, packets accumulate and QoS 0
- * completions (which mean "handed to the transport") wait with them.
+ * transport's backpressure: while a write waits for the transport to drain, packets accumulate
+ * and QoS 0 completions (which mean "handed to the transport") wait with them.
  */
 import { allocBytes } from '../packet/bytes.js';
 import { encode, encodeInto, encodedLength } from '../packet/index.js';
 import type { Packet } from '../packet/index.js';
+import { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
+
+export type WriteCompletion = (result: ResultCode) => void;
+
+interface Waiting {
+  /** Index in `packets` of the packet this completion waits for. */
+  index: number;
+  done: WriteCompletion;
+}
 
 export class PacketWriter {
   private packets: Packet[] = [];
-  private completions: ((result: 0) => void)[] = [];
+  /** Completions of packets not yet written. */
+  private waiting: Waiting[] = [];
+  /** Completions of packets written while the transport is over its high-water mark. */
+  private written: WriteCompletion[] = [];
   private scheduled = false;
   private waitingForDrain = false;
   private transport: Transport | null = null;
 
+  /** `onError` hears of a packet that could not be encoded (it was not written; the others were). */
   constructor(private readonly onError: (error: unknown) => void) {}
 
   attach(transport: Transport): void {
@@ -22,13 +35,17 @@ export class PacketWriter {
     this.waitingForDrain = false;
   }
 
-  /** Drops unsent packets: the connection they were for is gone. Their completions are returned. */
-  detach(): ((result: 0) => void)[] {
+  /**
+   * The connection is gone: unwritten packets are dropped. Completions still waiting get
+   * `result`: the caller knows whether the bytes written reached the peer.
+   */
+  detach(result: ResultCode): void {
     this.transport = null;
     this.packets = [];
-    const completions = this.completions;
-    this.completions = [];
-    return completions;
+    const completions = [...this.written, ...this.waiting.map((w) => w.done)];
+    this.written = [];
+    this.waiting = [];
+    for (const done of completions) done(result);
   }
 
   get pendingPackets(): number {
@@ -37,24 +54,26 @@ export class PacketWriter {
 
   add(packet: Packet): void {
     this.packets.push(packet);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(this.flushScheduled);
-    }
+    this.schedule();
   }
 
-  /** Runs `done(0)` once the packets added so far have been handed to the transport. */
-  afterWrite(done: (result: 0) => void): void {
-    this.completions.push(done);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(this.flushScheduled);
-    }
+  /** Runs `done(0)` once the packet added last has been handed to the transport (-1 if it could not be encoded). */
+  afterWrite(done: WriteCompletion): void {
+    if (this.packets.length === 0) this.written.push(done);
+    else this.waiting.push({ index: this.packets.length - 1, done });
+    this.schedule();
   }
 
-  drain(): void {
+  /** The transport can take more bytes. */
+  resume(): void {
     this.waitingForDrain = false;
     this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.flushScheduled);
   }
 
   private readonly flushScheduled = (): void => {
@@ -62,35 +81,62 @@ export class PacketWriter {
     this.flush();
   };
 
-  /** Writes everything pending now (also used before a graceful close). */
-  flush(): void {
-    if (this.waitingForDrain || this.transport === null) return;
-    const packets = this.packets;
-    if (packets.length > 0) {
+  /**
+   * Writes everything pending now. `final` (a graceful close, DISCONNECT last) writes even
+   * while the transport asks to wait: what was accepted must go out before the end.
+   */
+  flush(final = false): void {
+    const transport = this.transport;
+    if (transport === null || (this.waitingForDrain && !final)) return;
+    if (this.packets.length > 0) {
+      const packets = this.packets;
+      const waiting = this.waiting;
       this.packets = [];
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeAll(packets);
-      } catch (error) {
-        this.onError(error);
-        return;
+      this.waiting = [];
+      const { bytes, failed, error } = encodeAll(packets);
+      if (bytes.length > 0 && !transport.write(bytes)) this.waitingForDrain = true;
+      for (const w of waiting) {
+        if (failed?.has(w.index)) w.done(ResultCode.FAILURE);
+        else this.written.push(w.done);
       }
-      this.waitingForDrain = !this.transport.write(bytes);
+      if (error !== undefined) this.onError(error);
     }
-    if (this.completions.length > 0 && !this.waitingForDrain) {
-      const completions = this.completions;
-      this.completions = [];
-      for (const done of completions) done(0);
+    if (this.written.length > 0 && !this.waitingForDrain) {
+      const written = this.written;
+      this.written = [];
+      for (const done of written) done(ResultCode.SUCCESS);
     }
   }
 }
 
-function encodeAll(packets: Packet[]): Uint8Array {
-  if (packets.length === 1) return encode(packets[0]!);
+/** Encodes `packets` into one buffer; a packet that cannot be encoded is left out and reported. */
+function encodeAll(packets: Packet[]): { bytes: Uint8Array; failed?: Set<number>; error?: unknown } {
+  if (packets.length === 1) {
+    try {
+      return { bytes: encode(packets[0]!) };
+    } catch (error) {
+      return { bytes: allocBytes(0), failed: new Set([0]), error };
+    }
+  }
+  const lengths: number[] = [];
   let total = 0;
-  for (const packet of packets) total += encodedLength(packet);
+  let failed: Set<number> | undefined;
+  let error: unknown;
+  for (let i = 0; i < packets.length; i++) {
+    let length = 0;
+    try {
+      length = encodedLength(packets[i]!);
+    } catch (cause) {
+      (failed ??= new Set()).add(i);
+      error ??= cause;
+    }
+    lengths.push(length);
+    total += length;
+  }
   const bytes = allocBytes(total);
   let offset = 0;
-  for (const packet of packets) offset += encodeInto(packet, bytes, offset);
-  return bytes;
+  for (let i = 0; i < packets.length; i++) {
+    if (lengths[i] !== 0) offset += encodeInto(packets[i]!, bytes, offset);
+  }
+  return failed === undefined ? { bytes } : { bytes, failed, error };
 }

@@ -12,18 +12,20 @@ import { MAX_REMAINING_LENGTH } from './types.js';
 import type { Packet } from './types.js';
 
 export interface PacketDecoderOptions {
-  /** Largest whole packet (fixed header included) accepted, in bytes; checked before buffering. */
+  /**
+   * Largest whole packet (fixed header included) accepted, in bytes; checked before buffering.
+   * With a limit, a packet cut across chunks is assembled in one buffer of its exact size,
+   * allocated from its header (uninitialised memory: the OS commits pages only as bytes
+   * arrive), so its bytes are copied once. Without one, packets over 1 MiB gather views of
+   * their chunks until complete, so a forged 256 MB header costs nothing up front.
+   */
   maxPacketSize?: number;
 }
 
 const MAX_FIXED_HEADER = 5;
 /** Returned when a chunk completes no packet, to spare an allocation per small chunk. */
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
-/**
- * Packets up to this size are assembled in one buffer allocated from their header. Larger ones
- * keep views of their chunks and are joined once complete, so a header announcing 256 MB costs
- * nothing until the bytes really arrive.
- */
+/** Without a maxPacketSize, packets up to this size are assembled in a buffer allocated from their header. */
 const PREALLOCATE_LIMIT = 1 << 20;
 /** Below this many bytes a loop copies faster than subarray() + set(). */
 const LOOP_COPY_LIMIT = 64;
@@ -38,6 +40,7 @@ function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Ar
 
 export class PacketDecoder {
   readonly maxPacketSize: number;
+  private readonly preallocateLimit: number;
   /** A fixed header cut off by the end of a chunk. */
   private readonly head = new Uint8Array(MAX_FIXED_HEADER);
   private headLength = 0;
@@ -55,6 +58,7 @@ export class PacketDecoder {
     const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
     if (!(max >= 2)) throw new RangeError(`maxPacketSize must be at least 2, got ${max}`);
     this.maxPacketSize = max;
+    this.preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
   }
 
   /** Bytes held back waiting for the rest of a packet. */
@@ -141,7 +145,7 @@ export class PacketDecoder {
     this.partialLength = total;
     this.partialFilled = 0;
     this.partialBodyStart = bodyStart;
-    if (total <= PREALLOCATE_LIMIT) this.partial = allocBytes(total);
+    if (total <= this.preallocateLimit) this.partial = allocBytes(total);
     else this.pieces = [];
   }
 

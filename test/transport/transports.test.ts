@@ -67,7 +67,7 @@ async function failedConnect(options: ClientOptions): Promise<{ returnCode: numb
 // ---------------------------------------------------------------------------------------------
 
 describe('TCP', () => {
-  it('connects to aedes and round-trips QoS 0/1/2', async () => {
+  it('[MQTT-7.1.2-1] TCP: connects to aedes and round-trips QoS 0/1/2', async () => {
     const broker = cleanup.broker(await startAedes());
     const client = await connectedClient(cleanup, { url: broker.url, clientId: uniqueId() });
     expect(client.connected).toBe(true);
@@ -92,7 +92,7 @@ describe('TLS', () => {
   const startTls = async (identity: ServerIdentityName = 'good', requireClientCert = false) =>
     cleanup.broker(await startAedes({ tls: { identity, requireClientCert } }));
 
-  it('server authentication: verifies aedes against the test CA and round-trips', async () => {
+  it('[MQTT-7.1.2-1] TLS server authentication: verifies aedes against the test CA and round-trips', async () => {
     const broker = await startTls();
     expect(broker.url.startsWith('mqtts://')).toBe(true);
     const client = await connectedClient(cleanup, { url: broker.url, tls: { ca: certs.caCert } });
