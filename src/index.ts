@@ -2,4 +2,5 @@
 export * from './packet/index.js';
 export * from './session/index.js';
 export * from './transport/index.js';
-export * from './api/index.js';
+export * from './client/index.js';
+export * from './api/imp/index.js';

@@ -1,6 +1,6 @@
 /** What the session's parts share: the action list they append to and the send clock. */
 import type { MqttError, Packet } from '../packet/index.js';
-import type { CloseReason } from './codes.js';
+import type { CloseReason } from './outcomes.js';
 import type { SessionAction } from './types.js';
 
 export class SessionContext {

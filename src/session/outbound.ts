@@ -5,7 +5,7 @@
  */
 import { MqttProtocolError } from '../packet/index.js';
 import type { SubackPacket } from '../packet/index.js';
-import { ResultCode } from './codes.js';
+import { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';

@@ -5,13 +5,13 @@
  */
 import { MAX_REMAINING_LENGTH, MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
 import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
-import type { CloseReason } from './codes.js';
+import type { CloseReason } from './outcomes.js';
 import { SessionContext } from './context.js';
 import { InboundFlows } from './inbound.js';
 import { OutboundFlows } from './outbound.js';
 import { MemorySessionStore } from './store.js';
 import type { SessionStore } from './store.js';
-import { SessionTimers } from './timers.js';
+import { SessionTimers } from './deadlines.js';
 import type {
   ConnectOptions,
   ConnectionState,

@@ -1,6 +1,6 @@
 /** What goes into and comes out of a Session. */
 import type { MqttError, Packet, QoS, SubackCode, Subscription, Will } from '../packet/index.js';
-import type { CloseReason, ResultCode } from './codes.js';
+import type { CloseReason, ResultCode } from './outcomes.js';
 import type { SessionStore } from './store.js';
 
 /** A message the application publishes. `token` is the caller's, returned untouched. */

@@ -1,7 +1,7 @@
 /** The imp-style API: Electric Imp's mqtt / mqttclient / mqttmessage on impmqtt. */
 export { mqtt, createMqtt } from './mqtt.js';
 export type { ImpMqtt, ImpAgentOptions } from './mqtt.js';
-export { ImpMqttClient } from './client.js';
+export { ImpMqttClient } from './imp-client.js';
 export type {
   ImpClientConfig,
   ImpConnectOptions,
@@ -11,11 +11,11 @@ export type {
   MessageHandler,
   SubscribeCallback as ImpSubscribeCallback,
   UnsubscribeCallback as ImpUnsubscribeCallback,
-} from './client.js';
+} from './imp-client.js';
 export { ImpMqttMessage } from './message.js';
 export type { SendCallback } from './message.js';
 export { ImpBlob } from './blob.js';
 export type { StringOrBlob } from './blob.js';
-export { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED } from './codes.js';
+export { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED } from './result-codes.js';
 export { TokenBucket } from './rate-limit.js';
 export type { BucketOptions } from './rate-limit.js';

@@ -1,6 +1,6 @@
 /** mqttmessage: a message made by createmessage(), sent with sendasync(). */
 import type { QoS } from '../../packet/index.js';
-import type { ImpMqttClient } from './client.js';
+import type { ImpMqttClient } from './imp-client.js';
 
 export type SendCallback = (resultCode: number) => void;
 

@@ -1,7 +1,7 @@
 /** The `mqtt` object: QoS constants and createclient(), per agent. */
 import { MqttError } from '../../packet/index.js';
-import { ImpMqttClient } from './client.js';
-import type { ImpAgent, ImpClientConfig } from './client.js';
+import { ImpMqttClient } from './imp-client.js';
+import type { ImpAgent, ImpClientConfig } from './imp-client.js';
 
 export interface ImpMqtt {
   readonly AT_MOST_ONCE: 0;

@@ -10,12 +10,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';
-import type { MosquittoBroker } from '../support/mosquitto.js';
-import { getFreePort } from '../support/ports.js';
+import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
+import type { MosquittoBroker } from '../../support/mosquitto.js';
+import { getFreePort } from '../../support/ports.js';
 import { impUrl, waitFor, within } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SEND = join(ROOT, 'examples/imp/send.mjs');
 const SUBSCRIBE = join(ROOT, 'examples/imp/subscribe.mjs');
 const DIST = join(ROOT, 'dist/esm/index.js');

@@ -5,11 +5,11 @@
  * WebSocket (an impmqtt extension). One simulated device = one agent (createMqtt()).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mqtt } from '../../src/index.js';
-import type { ImpMqttClient } from '../../src/index.js';
-import { startAedesWebSocket } from '../support/aedes.js';
-import { certs } from '../support/certs.js';
-import { startFakeBroker } from '../support/fake-broker.js';
+import { mqtt } from '../../../src/index.js';
+import type { ImpMqttClient } from '../../../src/index.js';
+import { startAedesWebSocket } from '../../support/aedes.js';
+import { certs } from '../../support/certs.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
 import { forEachBroker } from './brokers.js';
 import type { BrokerKind, TestBroker } from './brokers.js';
 import {

@@ -7,8 +7,8 @@
  */
 import { describe } from 'vitest';
 import type { AedesOptions } from 'aedes';
-import { startAedes } from '../support/aedes.js';
-import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';
+import { startAedes } from '../../support/aedes.js';
+import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { impUrl } from './helpers.js';
 
 export interface TestBroker {

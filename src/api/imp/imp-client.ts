@@ -3,12 +3,12 @@ import { MqttError, validateTopicFilter, validateTopicName } from '../../packet/
 import type { Packet, QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
 import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
-import type { BackoffOptions } from '../backoff.js';
-import { MqttClient } from '../client.js';
-import type { ClientOptions } from '../options.js';
+import type { BackoffOptions } from '../../client/backoff.js';
+import { MqttClient } from '../../client/mqtt-client.js';
+import type { ClientOptions } from '../../client/options.js';
 import { ImpBlob, bytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
-import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
+import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { TokenBucket } from './rate-limit.js';

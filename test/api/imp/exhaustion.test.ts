@@ -8,10 +8,10 @@
  * explicit maxInflight of 65,535 queues the next send instead (shown last).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode, mqtt } from '../../src/index.js';
-import type { ImpMqttClient } from '../../src/index.js';
-import { acceptConnect, startFakeBroker } from '../support/fake-broker.js';
-import type { FakeBroker } from '../support/fake-broker.js';
+import { encode, mqtt } from '../../../src/index.js';
+import type { ImpMqttClient } from '../../../src/index.js';
+import { acceptConnect, startFakeBroker } from '../../support/fake-broker.js';
+import type { FakeBroker } from '../../support/fake-broker.js';
 import { closeAll, connectFake, impUrl, newDevice, waitFor } from './helpers.js';
 
 const MAX_IDS = 65_535;

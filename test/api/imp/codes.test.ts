@@ -6,12 +6,12 @@
  * scripted fake broker (and refused ports / bad TLS for the socket failures).
  */
 import { describe, expect, it } from 'vitest';
-import { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED, mqtt } from '../../src/index.js';
-import type { ImpMqttClient } from '../../src/index.js';
-import { certs } from '../support/certs.js';
-import { startFakeBroker } from '../support/fake-broker.js';
-import type { FakeConnection } from '../support/fake-broker.js';
-import { getFreePort } from '../support/ports.js';
+import { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED, mqtt } from '../../../src/index.js';
+import type { ImpMqttClient } from '../../../src/index.js';
+import { certs } from '../../support/certs.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
+import type { FakeConnection } from '../../support/fake-broker.js';
+import { getFreePort } from '../../support/ports.js';
 import { Calls, fakeBrokerPerTest, connectFake, connectImp, impUrl, newDevice, sleep, within } from './helpers.js';
 
 const fx = fakeBrokerPerTest();
