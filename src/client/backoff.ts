@@ -4,6 +4,7 @@
  * count resets only after a connection stayed up for `stableAfter`, so a broker that accepts
  * and then drops at once cannot pull clients into a tight reconnect loop.
  */
+import { usageError } from '../errors.js';
 export interface BackoffOptions {
   /** Cap of the first delay, ms. Default 1,000. */
   initialDelay?: number;
@@ -25,7 +26,7 @@ export class Backoff {
     this.maxDelay = options.maxDelay ?? 60_000;
     this.stableAfter = options.stableAfter ?? 10_000;
     if (!(this.initialDelay >= 0) || !(this.maxDelay >= this.initialDelay)) {
-      throw new RangeError('reconnect delays need 0 <= initialDelay <= maxDelay');
+      throw usageError('INVALID_OPTIONS', 'reconnect delays need 0 <= initialDelay <= maxDelay');
     }
   }
 

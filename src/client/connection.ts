@@ -2,7 +2,9 @@
  * One connection to one broker: its transport and its decoder. It turns bytes into packets and
  * reports how the connection ends; the client decides what that means for the session.
  */
-import { MqttError, PacketDecoder } from '../packet/index.js';
+import { asMqttError, usageError } from '../errors.js';
+import type { MqttError } from '../errors.js';
+import { PacketDecoder } from '../packet/index.js';
 import type { Packet } from '../packet/index.js';
 import type { CloseReason } from '../session/index.js';
 import type { Endpoint, Transport, TransportFactory, TransportOptions } from '../transport/index.js';
@@ -34,7 +36,7 @@ export class Connection {
   }
 
   get transport(): Transport {
-    if (this.#transport === null) throw new MqttError('INVALID_STATE', 'The connection has not been started');
+    if (this.#transport === null) throw usageError('INVALID_STATE', 'The connection has not been started');
     return this.#transport;
   }
 
@@ -78,12 +80,4 @@ export class Connection {
     }
     if (packets.length > 0) events.packets(packets);
   }
-}
-
-/** Any thrown value as an MqttError (keeping the original as its cause). */
-export function asMqttError(error: unknown, code: string): MqttError {
-  if (error instanceof MqttError) return error;
-  const wrapped = new MqttError(code, error instanceof Error ? error.message : String(error));
-  (wrapped as { cause?: unknown }).cause = error;
-  return wrapped;
 }

@@ -3,14 +3,15 @@
  * reconnection policy and server failover; every face (imp API, async API, queue, gateway, CLI)
  * is a thin layer over it.
  */
-import { MqttError, encodedLength, validateTopicName } from '../packet/index.js';
+import { MqttError, asMqttError, usageError } from '../errors.js';
+import { encodedLength, validateTopicName } from '../packet/index.js';
 import type { Packet, Subscription } from '../packet/index.js';
 import { ResultCode, Session } from '../session/index.js';
 import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
 import { Backoff } from './backoff.js';
-import { Connection, asMqttError } from './connection.js';
+import { Connection } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ClientEvents, ClientState, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 import { connectOptionsOf, resolveOptions, toBytes } from './options.js';
@@ -89,7 +90,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Starts connecting; the outcome arrives as 'connect' or 'connectfailed'. */
   connect(): this {
-    if (this.#state !== 'disconnected') throw new MqttError('INVALID_STATE', `connect() while ${this.#state}`);
+    if (this.#state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${this.#state}`);
     this.#timers.clear('reconnect');
     this.#backoff?.reset();
     this.#open();

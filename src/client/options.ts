@@ -1,5 +1,7 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
-import { MAX_REMAINING_LENGTH, MqttError, encodedLength } from '../packet/index.js';
+import { usageError } from '../errors.js';
+import type { MqttError } from '../errors.js';
+import { MAX_REMAINING_LENGTH, encodedLength } from '../packet/index.js';
 import type { ConnectPacket, QoS, Will } from '../packet/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { parseBrokerUrl } from '../transport/index.js';
@@ -87,17 +89,17 @@ export function toBytes(data: string | Uint8Array): Uint8Array {
 
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
-  if (urls.length === 0) throw new MqttError('INVALID_OPTIONS', 'A broker url (or servers list) is required');
+  if (urls.length === 0) throw usageError('INVALID_OPTIONS', 'A broker url (or servers list) is required');
   const endpoints = urls.map(parseBrokerUrl);
   const first = endpoints[0]!;
   const keepalive = options.keepalive ?? 60;
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65_535) {
-    throw new MqttError('INVALID_OPTIONS', `keepalive must be 0..65535 seconds, got ${keepalive}`);
+    throw usageError('INVALID_KEEPALIVE', `keepalive must be 0..65535 seconds, got ${keepalive}`);
   }
   const clientId = options.clientId ?? `impmqtt_${randomHex(16)}`;
   const cleanSession = options.cleanSession ?? true;
   if (clientId === '' && !cleanSession) {
-    throw new MqttError('INVALID_OPTIONS', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
+    throw usageError('INVALID_CLIENT_ID', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
   }
   // Credentials from the URL are a fallback for explicit options.
   const username = options.username ?? first.username;
@@ -131,7 +133,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
 function maxPacketSizeOf(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_PACKET_SIZE;
   if (!Number.isInteger(value) || value < 2 || value > PROTOCOL_MAX_PACKET_SIZE) {
-    throw new MqttError('INVALID_OPTIONS', `maxPacketSize must be an integer from 2 to ${PROTOCOL_MAX_PACKET_SIZE}, got ${value}`);
+    throw usageError('INVALID_OPTIONS', `maxPacketSize must be an integer from 2 to ${PROTOCOL_MAX_PACKET_SIZE}, got ${value}`);
   }
   return value;
 }
@@ -155,7 +157,7 @@ function checkConnect(fields: { clientId: string; keepalive: number; cleanSessio
     encodedLength(packet);
   } catch (error) {
     const cause = error as MqttError;
-    throw new MqttError('INVALID_OPTIONS', `These options make a CONNECT no broker may receive: ${cause.message.replace(/ \[MQTT-[^\]]+\]$/, '')}`, cause.statement);
+    throw usageError('INVALID_OPTIONS', `These options make a CONNECT no broker may receive: ${cause.detail}`, cause.statement);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Field checks shared by the packet families' encoders. */
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import type { QoS } from './types.js';
 import { MAX_STRING_BYTES } from './types.js';
 

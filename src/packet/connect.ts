@@ -1,6 +1,6 @@
 /** CONNECT and CONNACK (3.1, 3.2): opening a connection. */
 import { checkBinary, checkQos } from './checks.js';
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicName } from './topic.js';

@@ -2,7 +2,7 @@
 import { readIdOnly } from './ack.js';
 import { checkFixedFlags } from './checks.js';
 import { readConnack, readConnect } from './connect.js';
-import { protocolError } from './errors.js';
+import { MqttProtocolError, protocolError } from '../errors.js';
 import { readRemainingLength } from './length.js';
 import { readPublish } from './publish.js';
 import { Reader } from './reader.js';
@@ -61,8 +61,16 @@ export function decodeChecked(typeCode: number, firstByte: number, bytes: Uint8A
   }
 }
 
-/** Decodes `bytes`, which must hold exactly one whole packet. */
+/** Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin 'peer'). */
 export function decodePacket(bytes: Uint8Array): Packet {
+  try {
+    return decodeWhole(bytes);
+  } catch (error) {
+    throw error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : error;
+  }
+}
+
+function decodeWhole(bytes: Uint8Array): Packet {
   if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet is at least 2 bytes; got ${bytes.length}`);
   checkFixedFlags(bytes[0]!);
   const remainingLength = readRemainingLength(bytes, 1, bytes.length, headerSize);

@@ -6,7 +6,7 @@
 import { allocBytes, asBytes } from './bytes.js';
 import { checkFixedFlags } from './checks.js';
 import { decodeChecked } from './decode.js';
-import { MqttProtocolError, protocolError } from './errors.js';
+import { MqttProtocolError, protocolError, usageError } from '../errors.js';
 import { readRemainingLength } from './length.js';
 import { MAX_REMAINING_LENGTH } from './types.js';
 import type { Packet } from './types.js';
@@ -56,7 +56,7 @@ export class PacketDecoder {
 
   constructor(options: PacketDecoderOptions = {}) {
     const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
-    if (!(max >= 2)) throw new RangeError(`maxPacketSize must be at least 2, got ${max}`);
+    if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be at least 2, got ${max}`);
     this.maxPacketSize = max;
     this.preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
   }
@@ -73,12 +73,13 @@ export class PacketDecoder {
    */
   push(chunk: Uint8Array): Packet[] {
     if (this.failure !== null) {
-      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.failure.message}`);
+      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.failure.message}`, undefined, 'peer');
     }
     try {
       return this.consume(asBytes(chunk));
     } catch (error) {
-      this.failure = error instanceof MqttProtocolError ? error : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`);
+      // The rules the codec enforces either way were broken by whoever sent these bytes.
+      this.failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
       this.partial = null;
       this.pieces = null;
       this.headLength = this.partialFilled = this.partialLength = 0;

@@ -2,7 +2,7 @@
 import { idOnlyRemainingLength, writeIdOnly } from './ack.js';
 import { allocBytes } from './bytes.js';
 import { connackRemainingLength, connectRemainingLength, writeConnack, writeConnect } from './connect.js';
-import { MqttError, protocolError } from './errors.js';
+import { protocolError, usageError } from '../errors.js';
 import { remainingLengthSize } from './length.js';
 import { publishRemainingLength, writePublish } from './publish.js';
 import {
@@ -108,7 +108,7 @@ export function encodeInto(p: Packet, target: Uint8Array, offset: number): numbe
   const remainingLength = remainingLengthOf(p);
   const size = 1 + remainingLengthSize(remainingLength) + remainingLength;
   if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) {
-    throw new MqttError('BUFFER_TOO_SMALL', `Packet needs ${size} bytes at offset ${offset}; the target holds ${target.length}`);
+    throw usageError('BUFFER_TOO_SMALL', `Packet needs ${size} bytes at offset ${offset}; the target holds ${target.length}`);
   }
   write(p, target, offset, remainingLength);
   return size;

@@ -1,5 +1,5 @@
 /** The fixed header: type-and-flags byte plus the variable-length Remaining Length (2.2.3). */
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { MAX_REMAINING_LENGTH } from './types.js';
 
 /** How many bytes the Remaining Length field takes for `length`. */

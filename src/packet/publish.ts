@@ -1,6 +1,6 @@
 /** PUBLISH (3.3): the one packet on the hot path, so it avoids every avoidable step. */
 import { checkPacketId, checkQos } from './checks.js';
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicName } from './topic.js';

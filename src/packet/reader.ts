@@ -1,5 +1,5 @@
 /** A bounds-checked cursor over one packet's body; truncation and overrun are protocol errors. */
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { readUtf8 } from './utf8.js';
 
 export class Reader {

@@ -1,6 +1,6 @@
 /** SUBSCRIBE, SUBACK and UNSUBSCRIBE (3.8–3.10). */
 import { checkPacketId, checkQos } from './checks.js';
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicFilter } from './topic.js';

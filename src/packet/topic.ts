@@ -1,5 +1,5 @@
 /** Topic names, topic filters and matching (4.7). */
-import { MqttProtocolError, protocolError } from './errors.js';
+import { MqttProtocolError, protocolError } from '../errors.js';
 import { measureString } from './utf8.js';
 
 /**

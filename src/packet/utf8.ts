@@ -3,7 +3,7 @@
  * and no U+0000, checked on the way out and on the way in. A 16-bit length prefix caps a string at
  * 65,535 bytes.
  */
-import { protocolError } from './errors.js';
+import { protocolError } from '../errors.js';
 import { readAsciiBytes, readUtf8Bytes, writeUtf8Bytes } from './bytes.js';
 import { MAX_STRING_BYTES } from './types.js';
 

@@ -4,7 +4,7 @@
  * the PUBACK/PUBREC waits for the application, and acks still leave in arrival order
  * [MQTT-4.6.0-2, MQTT-4.6.0-3].
  */
-import { MqttProtocolError } from '../packet/index.js';
+import { MqttProtocolError } from '../errors.js';
 import type { PublishPacket } from '../packet/index.js';
 import type { SessionContext } from './context.js';
 import { Fifo } from './queue.js';
@@ -42,7 +42,7 @@ export class InboundFlows {
     const owed = this.pendingById.get(packetId);
     if (owed !== undefined && owed.qos !== qos) {
       // The broker reused an id whose ack we still owe for a message of another QoS.
-      this.ctx.requestClose('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2'));
+      this.ctx.requestClose('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
       return;
     }
     if (qos === 1 && owed !== undefined) return; // a re-send of a message the application still holds: its ack covers both

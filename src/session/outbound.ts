@@ -3,7 +3,7 @@
  * PUBCOMP), SUBSCRIBE → SUBACK and UNSUBSCRIBE → UNSUBACK, with the waiting queue in front of
  * them (offline, or over maxInflight) and the re-send rules of reconnection.
  */
-import { MqttProtocolError } from '../packet/index.js';
+import { MqttProtocolError } from '../errors.js';
 import type { SubackPacket } from '../packet/index.js';
 import { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
@@ -183,7 +183,7 @@ export class OutboundFlows {
       this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.FAILURE, granted: packet.granted });
       this.ctx.requestClose(
         'protocol-error',
-        new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5'),
+        new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
       return;
     }

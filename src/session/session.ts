@@ -3,7 +3,8 @@
  * every output is an action in `takeActions()`, which the caller performs in order. It never
  * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
  */
-import { MAX_REMAINING_LENGTH, MqttError, MqttProtocolError, encodedLength, validateTopicName } from '../packet/index.js';
+import { MqttError, MqttProtocolError, usageError } from '../errors.js';
+import { MAX_REMAINING_LENGTH, encodedLength, validateTopicName } from '../packet/index.js';
 import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
 import type { CloseReason } from './outcomes.js';
 import { SessionContext } from './context.js';
@@ -84,7 +85,7 @@ export class Session {
   /** The transport is up: CONNECT goes first, before anything else [MQTT-3.1.0-1]. */
   connect(options: ConnectOptions, now: number): void {
     if (this.connection !== 'disconnected') {
-      throw new MqttError('INVALID_STATE', `connect() while ${this.connection}`);
+      throw usageError('INVALID_STATE', `connect() while ${this.connection}`);
     }
     const packet: ConnectPacket = { type: 'connect', clientId: this.clientId, keepalive: options.keepalive, cleanSession: options.cleanSession };
     if (options.will !== undefined) packet.will = options.will;
@@ -113,7 +114,7 @@ export class Session {
     if (request.qos !== 0 && request.qos !== 1 && request.qos !== 2) {
       throw new MqttProtocolError('INVALID_QOS', `QoS must be 0, 1 or 2, got ${String(request.qos)}`, 'MQTT-3.3.1-4');
     }
-    if (!(request.payload instanceof Uint8Array)) throw new MqttError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
+    if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
     if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
@@ -152,11 +153,11 @@ export class Session {
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
     if (this.connection === 'connecting') {
-      if (now >= this.timers.connackDeadline) this.close('connack-timeout');
+      if (now >= this.timers.connackDeadline) this.close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
       return;
     }
     if (this.connection !== 'connected') return;
-    if (now >= this.timers.pingDeadline) return this.close('keepalive-timeout');
+    if (now >= this.timers.pingDeadline) return this.close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
     this.outbound.retry(now);
     if (this.timers.pingDue(this.ctx.lastSent, now)) {
       this.ctx.send({ type: 'pingreq' }, now);
@@ -216,7 +217,7 @@ export class Session {
   private unexpected(packet: Packet, when: string): void {
     this.ctx.requestClose(
       'protocol-error',
-      new MqttProtocolError('UNEXPECTED_PACKET', `${packet.type.toUpperCase()} is not a packet a client accepts ${when}`, 'MQTT-4.8.0-1'),
+      new MqttProtocolError('UNEXPECTED_PACKET', `${packet.type.toUpperCase()} is not a packet a client accepts ${when}`, 'MQTT-4.8.0-1', 'peer'),
     );
   }
 
@@ -241,16 +242,16 @@ function checkPublishFits(request: PublishRequest): void {
   try {
     encodedLength(packet);
   } catch {
-    throw new MqttError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
+    throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
   }
 }
 
 function positive(value: number, name: string): number {
-  if (!(value >= 1)) throw new RangeError(`${name} must be at least 1, got ${value}`);
+  if (!(value >= 1)) throw usageError('INVALID_OPTIONS', `${name} must be at least 1, got ${value}`);
   return value;
 }
 
 function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw new RangeError(`${name} must be 0 or more, got ${value}`);
+  if (!(value >= 0)) throw usageError('INVALID_OPTIONS', `${name} must be 0 or more, got ${value}`);
   return value;
 }

@@ -1,5 +1,5 @@
 /** impmqtt/transport: byte streams for the session — TCP, TLS, WebSocket. */
-import { MqttError } from '../packet/index.js';
+import { usageError } from '../errors.js';
 import { openNodeSocket } from './node-socket.js';
 import type { Endpoint, Transport, TransportEvents, TransportOptions } from './types.js';
 import { hasGlobalWebSocket, openGlobalWebSocket } from './ws-global.js';
@@ -28,9 +28,9 @@ function openWebSocket(endpoint: Endpoint, options: TransportOptions, events: Tr
   // Node-only needs (TLS material, custom headers) rule out the platform WebSocket.
   const needsNode = options.tls !== undefined || options.ws?.headers !== undefined;
   if (choice === 'global' || (choice === 'auto' && hasGlobalWebSocket() && !needsNode)) {
-    if (!hasGlobalWebSocket()) throw new MqttError('UNSUPPORTED_TRANSPORT', 'This platform has no global WebSocket');
+    if (!hasGlobalWebSocket()) throw usageError('UNSUPPORTED_TRANSPORT', 'This platform has no global WebSocket');
     return openGlobalWebSocket(endpoint, events);
   }
-  if (!isNode) throw new MqttError('UNSUPPORTED_TRANSPORT', 'No WebSocket implementation on this platform');
+  if (!isNode) throw usageError('UNSUPPORTED_TRANSPORT', 'No WebSocket implementation on this platform');
   return openNodeWebSocket(endpoint, options, events);
 }

@@ -1,5 +1,5 @@
 /** TCP and TLS on Node's sockets (loaded on first use, so browser bundles never need them). */
-import { MqttError } from '../packet/index.js';
+import { MqttError } from '../errors.js';
 import type { Endpoint, Transport, TransportEvents, TlsOptions } from './types.js';
 
 type NodeSocket = import('node:net').Socket;

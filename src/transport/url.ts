@@ -1,5 +1,5 @@
 /** Broker URLs: scheme → transport, default ports, WebSocket path; credentials kept out of sight. */
-import { MqttError } from '../packet/index.js';
+import { usageError } from '../errors.js';
 import type { Endpoint, TransportKind } from './types.js';
 
 const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
@@ -17,15 +17,15 @@ export function parseBrokerUrl(url: string): Endpoint {
   try {
     parsed = new URL(url);
   } catch {
-    throw new MqttError('INVALID_URL', `Not a valid broker URL: ${redactUrl(url)}`);
+    throw usageError('INVALID_URL', `Not a valid broker URL: ${redactUrl(url)}`);
   }
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const known = SCHEMES[scheme];
   if (known === undefined) {
-    throw new MqttError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUrl(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
+    throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUrl(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw new MqttError('INVALID_URL', `No host in ${redactUrl(url)}`);
+  if (host === '') throw usageError('INVALID_URL', `No host in ${redactUrl(url)}`);
   const port = parsed.port === '' ? known.port : Number(parsed.port);
   const isWebSocket = known.kind === 'ws' || known.kind === 'wss';
   const path = isWebSocket ? (parsed.pathname === '' || parsed.pathname === '/' ? '/mqtt' : parsed.pathname) + parsed.search : '';

@@ -1,5 +1,5 @@
 /** WebSocket through the platform's own WebSocket class (browsers, Node 22+, Deno, Bun). */
-import { MqttError } from '../packet/index.js';
+import { MqttError } from '../errors.js';
 import type { Endpoint, Transport, TransportEvents } from './types.js';
 import { wsError } from './ws-frames.js';
 

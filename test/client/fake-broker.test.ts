@@ -955,8 +955,8 @@ describe('backoff', () => {
     backoff.reset();
     expect(backoff.attempt).toBe(0);
     expect(backoff.nextDelay(0)).toBe(5);
-    expect(() => new Backoff({ initialDelay: 100, maxDelay: 10 })).toThrow(RangeError);
-    expect(() => new Backoff({ initialDelay: -1 })).toThrow(RangeError);
+    expect(() => new Backoff({ initialDelay: 100, maxDelay: 10 })).toThrow(expect.objectContaining({ name: 'MqttError', code: 'INVALID_OPTIONS', origin: 'caller' }));
+    expect(() => new Backoff({ initialDelay: -1 })).toThrow(expect.objectContaining({ name: 'MqttError', code: 'INVALID_OPTIONS', origin: 'caller' }));
   });
 
   it("the client's 'reconnect' events count attempts and stay within [0, cap]", async () => {

@@ -118,7 +118,7 @@ describe('CONNACK', () => {
     d.open({ keepalive: 0 });
     expect(d.session.nextTimeout()).toBe(d.now + 5000);
     expect(d.advance(4999)).toEqual([]);
-    expect(d.advance(1)).toEqual([{ type: 'close', reason: 'connack-timeout' }]);
+    expect(d.advance(1)).toEqual([{ type: 'close', reason: 'connack-timeout', error: expect.objectContaining({ code: 'CONNECT_TIMEOUT' }) }]);
     expect(d.session.state).toBe('disconnected');
   });
 });

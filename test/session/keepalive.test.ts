@@ -80,7 +80,7 @@ describe('keepalive', () => {
         const deadline = pingAt + (keepalive * 1000) / 2;
         expect(d.session.nextTimeout()).toBe(deadline);
         expect(d.tickAt(deadline - 1)).toEqual([]);
-        expect(d.tickAt(deadline)).toEqual([{ type: 'close', reason: 'keepalive-timeout' }]);
+        expect(d.tickAt(deadline)).toEqual([{ type: 'close', reason: 'keepalive-timeout', error: expect.objectContaining({ code: 'KEEPALIVE_TIMEOUT' }) }]);
         expect(d.session.state).toBe('disconnected');
       }),
       { numRuns: 50 },
@@ -98,7 +98,7 @@ describe('keepalive', () => {
     expect(d.session.nextTimeout()).toBe(t0 + 20_000);
     expect(d.tickAt(t0 + 10_700)).toEqual([]);
     expect(tags(d.tickAt(t0 + 20_000))).toEqual(['pingreq']);
-    expect(d.tickAt(t0 + 20_700)).toEqual([{ type: 'close', reason: 'keepalive-timeout' }]);
+    expect(d.tickAt(t0 + 20_700)).toEqual([{ type: 'close', reason: 'keepalive-timeout', error: expect.objectContaining({ code: 'KEEPALIVE_TIMEOUT' }) }]);
   });
 
   it('any inbound packet while a PINGREQ is unanswered proves the connection alive and extends the wait', () => {

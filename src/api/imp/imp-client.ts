@@ -1,5 +1,6 @@
 /** mqttclient: the imp API's client, on impmqtt's core MqttClient. */
-import { MqttError, validateTopicFilter, validateTopicName } from '../../packet/index.js';
+import { MqttError, MqttProtocolError, usageError } from '../../errors.js';
+import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { Packet, QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
 import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
@@ -111,18 +112,18 @@ export class ImpMqttClient {
    */
   connect(url: string, clientId: string, options: ImpConnectOptions = {}): void {
     if (this.connectionstate() !== 0) {
-      throw new MqttError('INVALID_STATE', 'connect() called while the client is not disconnected (wait for the disconnect() callback first)');
+      throw usageError('INVALID_STATE', 'connect() called while the client is not disconnected (wait for the disconnect() callback first)');
     }
     const other = this.agent.active;
     if (other !== null && other !== this && other.connectionstate() !== 0) {
-      throw new MqttError('ANOTHER_CLIENT_CONNECTED', 'Only one mqttclient may be connected at a time');
+      throw usageError('ANOTHER_CLIENT_CONNECTED', 'Only one mqttclient may be connected at a time');
     }
     if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 255) {
-      throw new MqttError('INVALID_CLIENT_ID', `The client ID must be 1–255 characters, got ${typeof clientId === 'string' ? clientId.length : typeof clientId}`);
+      throw usageError('INVALID_CLIENT_ID', `The client ID must be 1–255 characters, got ${typeof clientId === 'string' ? clientId.length : typeof clientId}`);
     }
     const keepalive = options.keepalive ?? 60;
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
-      throw new MqttError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
+      throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
     }
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
@@ -266,10 +267,10 @@ export class ImpMqttClient {
     validateTopicName(name);
     const payload = bytesOf(message);
     if (payload.length > this.#limits.maxPayloadSize) {
-      throw new MqttError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadSize}`);
+      throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadSize}`);
     }
     const qos = options.qos ?? 0;
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`);
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`, 'MQTT-3.3.1-4');
     return new ImpMqttMessage(this, name, payload, qos, options.retain ?? false);
   }
 
@@ -346,7 +347,7 @@ export class ImpMqttClient {
     // Runs before the session handles each packet, so a refused one is never acknowledged.
     core.on('packetreceive', (packet: Packet) => {
       if (packet.type === 'publish' && packet.payload.length > this.#limits.maxInboundMessageSize) {
-        core.abort('packet-too-large', new MqttError('MESSAGE_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#limits.maxInboundMessageSize}`));
+        core.abort('packet-too-large', new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#limits.maxInboundMessageSize}`, undefined, 'peer'));
         return;
       }
       const bucket = this.#inbound;
@@ -385,16 +386,16 @@ export class ImpMqttClient {
   #requireConnected(what: string): MqttClient {
     const core = this.#core;
     if (core === null || core.state !== 'connected') {
-      throw new MqttError('NOT_CONNECTED', `${what}() needs a connected client: call connect() and wait for onconnect(0)`);
+      throw usageError('NOT_CONNECTED', `${what}() needs a connected client: call connect() and wait for onconnect(0)`);
     }
     return core;
   }
 
   #topicList(topics: StringOrBlob | StringOrBlob[], what: string): StringOrBlob[] {
     const list = Array.isArray(topics) ? topics : [topics];
-    if (list.length === 0) throw new MqttError('NO_TOPICS', `${what}() needs at least one topic`);
+    if (list.length === 0) throw usageError('NO_TOPICS', `${what}() needs at least one topic`);
     if (list.length > this.#limits.maxTopics) {
-      throw new MqttError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#limits.maxTopics} topics, got ${list.length}`);
+      throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#limits.maxTopics} topics, got ${list.length}`);
     }
     return list;
   }
@@ -406,7 +407,7 @@ export class ImpMqttClient {
 
 function handler<T extends (...args: never[]) => void>(callback: T | null | undefined, name: string): T | null {
   if (callback === null || callback === undefined) return null;
-  if (typeof callback !== 'function') throw new MqttError('INVALID_HANDLER', `${name}() takes a function or null`);
+  if (typeof callback !== 'function') throw usageError('INVALID_HANDLER', `${name}() takes a function or null`);
   return callback;
 }
 

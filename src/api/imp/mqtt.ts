@@ -1,5 +1,5 @@
 /** The `mqtt` object: QoS constants and createclient(), per agent. */
-import { MqttError } from '../../packet/index.js';
+import { usageError } from '../../errors.js';
 import { ImpMqttClient } from './imp-client.js';
 import type { ImpAgent, ImpClientConfig } from './imp-client.js';
 
@@ -36,7 +36,7 @@ export function createMqtt(options: ImpAgentOptions = {}): ImpMqtt {
     EXACTLY_ONCE: 2 as const,
     createclient(config?: ImpClientConfig): ImpMqttClient {
       if (options.singleInstance && live.size > 0) {
-        throw new MqttError('CLIENT_EXISTS', 'Only one mqttclient instance may exist per agent; close() the existing one first');
+        throw usageError('CLIENT_EXISTS', 'Only one mqttclient instance may exist per agent; close() the existing one first');
       }
       const client = new ImpMqttClient(agent, config);
       live.add(client);

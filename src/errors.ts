@@ -1,0 +1,120 @@
+/**
+ * Every failure impmqtt reports is an MqttError: a stable `code` from one union to branch on,
+ * the normative statement id (`'MQTT-2.2.2-2'`) when the MQTT 3.1.1 text names the rule broken,
+ * and its `origin`, split as python-h11 splits them:
+ * - 'caller': the application asked for something impossible (bad topic, QoS, option, state).
+ *   Thrown at the call; nothing was sent.
+ * - 'peer': the broker (or whatever answered) broke the protocol. Never thrown into application
+ *   code: the connection closes with it as the reason.
+ * - 'connection': neither broke a rule; the network, the broker's refusal or a deadline ended
+ *   the attempt (socket errors, TLS failures, timeouts, CONNACK refusals).
+ */
+
+/** Bytes or packets that break the MQTT 3.1.1 wire format, whichever side produced them. */
+export type ProtocolErrorCode =
+  | 'MALFORMED_PACKET'
+  | 'MALFORMED_REMAINING_LENGTH'
+  | 'RESERVED_FLAGS'
+  | 'UNKNOWN_PACKET_TYPE'
+  | 'PACKET_TOO_LARGE'
+  | 'INVALID_UTF8'
+  | 'NULL_CHARACTER'
+  | 'STRING_TOO_LONG'
+  | 'INVALID_QOS'
+  | 'INVALID_PACKET_ID'
+  | 'INVALID_TOPIC'
+  | 'INVALID_TOPIC_FILTER'
+  | 'EMPTY_SUBSCRIPTION'
+  | 'INVALID_SUBACK_CODE'
+  | 'INVALID_CONNACK'
+  | 'INVALID_CONNECT'
+  | 'UNSUPPORTED_PROTOCOL'
+  | 'UNEXPECTED_PACKET'
+  | 'DECODER_FAILED';
+
+/** The caller's mistakes that are not about the wire format. */
+export type UsageErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INVALID_STATE'
+  | 'INVALID_URL'
+  | 'INVALID_CLIENT_ID'
+  | 'INVALID_KEEPALIVE'
+  | 'INVALID_HANDLER'
+  | 'INVALID_PAYLOAD'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'TOO_MANY_TOPICS'
+  | 'NO_TOPICS'
+  | 'NOT_CONNECTED'
+  | 'ANOTHER_CLIENT_CONNECTED'
+  | 'CLIENT_EXISTS'
+  | 'BUFFER_TOO_SMALL'
+  | 'UNSUPPORTED_TRANSPORT';
+
+/** How a connection or an attempt ended when nobody broke a rule. */
+export type ConnectionErrorCode =
+  | 'SOCKET_ERROR'
+  | 'TLS_ERROR'
+  | 'WEBSOCKET_ERROR'
+  | 'TRANSPORT_FAILED'
+  | 'CONNECT_TIMEOUT'
+  | 'CONNECT_FAILED'
+  | 'CONNECTION_REFUSED'
+  | 'CONNECTION_CLOSED'
+  | 'KEEPALIVE_TIMEOUT'
+  | 'CLOSE_TIMEOUT'
+  | 'INBOUND_RATE_EXCEEDED'
+  | 'ENCODE_FAILED';
+
+export type ErrorCode = ProtocolErrorCode | UsageErrorCode | ConnectionErrorCode;
+
+export type ErrorOrigin = 'caller' | 'peer' | 'connection';
+
+export class MqttError extends Error {
+  readonly code: ErrorCode;
+  readonly statement: string | undefined;
+  readonly origin: ErrorOrigin;
+  /** The message without the statement suffix. */
+  readonly detail: string;
+
+  constructor(code: ErrorCode, message: string, statement?: string, origin: ErrorOrigin = 'connection') {
+    super(statement ? `${message} [${statement}]` : message);
+    this.name = 'MqttError';
+    this.code = code;
+    this.statement = statement;
+    this.origin = origin;
+    this.detail = message;
+  }
+}
+
+/** A wire-format rule broken: by the caller (refused on encode) or by the peer (on decode). */
+export class MqttProtocolError extends MqttError {
+  declare readonly code: ProtocolErrorCode;
+
+  constructor(code: ProtocolErrorCode, message: string, statement?: string, origin: 'caller' | 'peer' = 'caller') {
+    super(code, message, statement, origin);
+    this.name = 'MqttProtocolError';
+  }
+
+  /** The same rule, broken by the peer: what a decoder reports for bytes it received. */
+  static fromPeer(error: MqttProtocolError): MqttProtocolError {
+    return error.origin === 'peer' ? error : new MqttProtocolError(error.code, error.detail, error.statement, 'peer');
+  }
+}
+
+/** The caller's mistake: thrown at the call, before anything is sent. */
+export function usageError(code: UsageErrorCode, message: string, statement?: string): MqttError {
+  return new MqttError(code, message, statement, 'caller');
+}
+
+/** Throws a wire-format refusal (the caller's, until a decoder re-attributes it to the peer). */
+export function protocolError(code: ProtocolErrorCode, message: string, statement?: string): never {
+  throw new MqttProtocolError(code, message, statement);
+}
+
+/** Any thrown value as an MqttError (keeping the original as its cause). */
+export function asMqttError(error: unknown, code: ErrorCode): MqttError {
+  if (error instanceof MqttError) return error;
+  const wrapped = new MqttError(code, error instanceof Error ? error.message : String(error));
+  (wrapped as { cause?: unknown }).cause = error;
+  return wrapped;
+}
