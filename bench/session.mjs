@@ -13,7 +13,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environment, formatOps, gitCommit, measure, parseArgs, table, writeJson } from './harness.mjs';
-import { Session } from '../dist/esm/index.js';
+import { Session } from '../dist/esm/session/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs();

@@ -15,7 +15,8 @@ export interface ConnectionEvents {
   packets(packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
   malformed(reason: CloseReason, error: MqttError): void;
-  drain(): void;
+  /** The transport can take more bytes again. */
+  writable(): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
   closed(error: Error | undefined): void;
 }
@@ -56,7 +57,7 @@ export class Connection {
     this.#transport = this.openTransport(this.endpoint, this.options, {
       open: () => guard(() => this.ended || events.open(this.transport)),
       data: (chunk) => guard(() => this.ended || this.receive(chunk, events)),
-      drain: () => guard(() => this.ended || events.drain()),
+      drain: () => guard(() => this.ended || events.writable()),
       close: (error) =>
         guard(() => {
           if (this.ended) return;

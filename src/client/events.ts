@@ -1,5 +1,6 @@
 /** What an MqttClient reports, and the callbacks its requests take. */
-import type { MqttError, Packet, QoS, SubackCode } from '../packet/index.js';
+import type { MqttError } from '../errors.js';
+import type { Packet, QoS, SubackCode } from '../packet/index.js';
 import type { CloseReason, InboundMessage, ResultCode } from '../session/index.js';
 
 export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
@@ -7,6 +8,8 @@ export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'disconn
 export type PublishCallback = (result: ResultCode) => void;
 export type SubscribeCallback = (result: ResultCode, granted: SubackCode[]) => void;
 export type UnsubscribeCallback = (result: ResultCode) => void;
+/** The token the engine gives its session: every request's callback has this shape. */
+export type Completion = (result: ResultCode, granted: SubackCode[]) => void;
 
 export interface PublishOptions {
   qos?: QoS;

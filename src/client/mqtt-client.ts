@@ -5,7 +5,7 @@
  */
 import { MqttError, asMqttError, usageError } from '../errors.js';
 import { encodedLength, validateTopicName } from '../packet/index.js';
-import type { Packet, Subscription } from '../packet/index.js';
+import type { Packet, SubackCode, Subscription } from '../packet/index.js';
 import { ResultCode, Session } from '../session/index.js';
 import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
@@ -13,31 +13,38 @@ import type { Transport, TransportFactory, TransportOptions } from '../transport
 import { Backoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
-import type { ClientEvents, ClientState, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
-import { connectOptionsOf, resolveOptions, toBytes } from './options.js';
+import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
+import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import { resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
+import { toPayload } from './payload.js';
+import type { Payload } from './payload.js';
 
-/** Token of the client's own re-subscription after a reconnect. */
-const RESUBSCRIBE = Symbol('resubscribe');
+/** The client's own re-subscription after a reconnect reports to nobody. */
+const RESUBSCRIBED: Completion = () => {};
+const NO_GRANTS: SubackCode[] = [];
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
   readonly #options: ResolvedOptions;
-  readonly #session: Session;
+  /** The client's clock (ms, monotonic): injected, or performance.now(). Faces use it too. */
+  readonly now: () => number;
+  readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
   readonly #backoff: Backoff | null;
-  readonly #now: () => number;
+  readonly #hooks: ClientHooks;
   readonly #openTransport: TransportFactory;
   readonly #transportOptions: TransportOptions;
   #state: ClientState = 'disconnected';
   #connection: Connection | null = null;
   #serverIndex = 0;
+  #attemptStartedAt = 0;
   #connackSeen = false;
   #refusedCode: number | undefined;
   #closeInfo: { reason: CloseReason; error: MqttError | undefined } | null = null;
@@ -52,10 +59,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     super();
     this.#options = resolveOptions(options);
     this.clientId = this.#options.clientId;
+    this.now = this.#options.clock;
+    this.#hooks = this.#options.hooks;
     this.#session = new Session(this.#options.session);
     this.#writer = new PacketWriter((error) => this.#fail('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
     this.#backoff = this.#options.reconnect === false ? null : new Backoff(this.#options.reconnect);
-    this.#now = options.clock ?? (() => performance.now());
     this.#openTransport = options.transport ?? openTransport;
     this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }
@@ -100,70 +108,82 @@ export class MqttClient extends Emitter<ClientEvents> {
   /**
    * Publishes; `callback` gets the result once delivery is complete for the QoS (written,
    * PUBACK, PUBCOMP). While the client waits to reconnect, messages queue (up to maxBuffered);
-   * when it is not trying to connect at all, the result is -3 at once.
+   * when it is not trying to connect at all, the result is -3. Bad input throws (origin
+   * 'caller'). Returns 0, or the code an admission hook refused the request with (then the
+   * callback is not called).
    */
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, callback?: PublishCallback): void {
-    const request: PublishRequest = { topic, payload: toBytes(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
+  publish(topic: string, payload: Payload, options?: PublishOptions, callback?: PublishCallback): number {
+    const request: PublishRequest<Completion> = { topic, payload: toPayload(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
-    if (this.#refusedOffline(() => validateTopicName(topic), callback && (() => callback(ResultCode.DISCONNECTED)))) return;
-    this.#session.publish(request, this.#now());
-    this.#pump();
+    return this.#request({ type: 'publish', request }, () => validateTopicName(topic), () => this.#session.publish(request, this.now()));
   }
 
-  /** Subscribes; queued like a publish while the client is connecting or waiting to reconnect. */
-  subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): void {
-    const request: SubscribeRequest = { subscriptions };
+  /** Subscribes; queued like a publish while the client is connecting or waiting to reconnect. Returns as publish() does. */
+  subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): number {
+    const request: SubscribeRequest<Completion> = { subscriptions };
     if (callback !== undefined) request.token = callback;
     const check = () => void encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
-    if (this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED, [])))) return;
-    this.#session.subscribe(request, this.#now());
-    this.#subscriptions.subscribeRequested(request);
-    this.#pump();
+    const result = this.#request({ type: 'subscribe', request }, check, () => this.#session.subscribe(request, this.now()));
+    if (result === ResultCode.SUCCESS) this.#subscriptions.subscribeRequested(request);
+    return result;
   }
 
-  unsubscribe(topics: string[], callback?: UnsubscribeCallback): void {
-    const request: UnsubscribeRequest = { topics };
+  /** Unsubscribes; the filters are not subscribed again after a reconnect, whatever becomes of the request. */
+  unsubscribe(topics: string[], callback?: UnsubscribeCallback): number {
+    const request: UnsubscribeRequest<Completion> = { topics };
     if (callback !== undefined) request.token = callback;
     const check = () => void encodedLength({ type: 'unsubscribe', packetId: 1, topics });
-    if (!this.#refusedOffline(check, callback && (() => callback(ResultCode.DISCONNECTED)))) this.#session.unsubscribe(request, this.#now());
-    // The application no longer wants these filters, whatever becomes of the request.
-    this.#subscriptions.unsubscribeRequested(topics);
-    this.#pump();
+    const result = this.#request({ type: 'unsubscribe', request }, check, () => this.#session.unsubscribe(request, this.now()));
+    if (result === ResultCode.SUCCESS) this.#subscriptions.unsubscribeRequested(topics);
+    return result;
   }
 
   /**
-   * When the client is not trying to connect (nor will it), a request is still checked (bad
-   * input throws as usual) and then completes -3, asynchronously like every other result.
+   * One request: the session checks it as it accepts it. Before that, an admission hook may
+   * refuse it; and when the client is not trying to connect (nor will it), it is checked here
+   * and completes -3, asynchronously like every other result.
    */
-  #refusedOffline(check: () => void, refuse: (() => void) | undefined): boolean {
-    if (!this.#idle() && this.#state !== 'disconnecting') return false;
-    check();
-    if (refuse !== undefined) queueMicrotask(() => this.#call(refuse));
-    return true;
+  #request(admission: OutboundAdmission & { request: { token?: Completion } }, check: () => void, accept: () => void): number {
+    const offline = this.#idle() || this.#state === 'disconnecting';
+    if (offline) check();
+    const admit = this.#hooks.admitOutbound;
+    if (admit !== undefined) {
+      if (!offline) check();
+      const verdict = admit(admission, this.now());
+      if (verdict !== ResultCode.SUCCESS) return verdict;
+    }
+    if (offline) {
+      const callback = admission.request.token;
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
+    } else {
+      accept();
+      this.#pump();
+    }
+    return ResultCode.SUCCESS;
   }
 
   /** With `manualAck`, tells the broker `message` has been processed. */
   acknowledge(message: InboundMessage): boolean {
-    const owed = this.#session.acknowledge(message, this.#now());
+    const owed = this.#session.acknowledge(message, this.now());
     this.#pump();
     return owed;
   }
 
   /**
    * Ends the connection gracefully and stops reconnecting: publishes already in flight or
-   * queued get up to `drainTimeout` ms (default 5,000) to complete, then DISCONNECT goes out
+   * queued get up to `lingerMs` (default 5,000) to complete, then DISCONNECT goes out
    * (so no will is published). `callback` runs once the connection is fully closed. Whatever is
    * still pending then completes with -3 (never sent) or -11 (in flight): nothing waits forever.
    */
-  disconnect(callback?: () => void, drainTimeout = 5_000): void {
+  disconnect(callback?: () => void, lingerMs = 5_000): void {
     if (callback !== undefined) this.#disconnectCallbacks.push(callback);
     if (this.#state === 'disconnecting') return;
     if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
     } else if (this.#session.state === 'disconnected') {
-      this.#connection?.transport.destroy(); // still reaching the broker: nothing to drain
-    } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && drainTimeout > 0) {
-      this.#timers.set('drain', drainTimeout, () => this.#sendDisconnect());
+      this.#connection?.transport.destroy(); // still reaching the broker: nothing to let finish
+    } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && lingerMs > 0) {
+      this.#timers.set('linger', lingerMs, () => this.#sendDisconnect());
     } else {
       this.#sendDisconnect();
     }
@@ -174,18 +194,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #sendDisconnect(): void {
-    this.#timers.clear('drain');
+    this.#timers.clear('linger');
     if (this.#session.state === 'disconnected') return;
-    this.#session.disconnect(this.#now());
+    this.#session.disconnect(this.now());
     this.#pump();
-  }
-
-  /**
-   * Drops the current connection for `reason` as if the session had detected it (a face's own
-   * limit, say); reconnection then follows the usual policy.
-   */
-  abort(reason: CloseReason, error: MqttError): void {
-    this.#fail(reason, error);
   }
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
@@ -222,19 +234,21 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#setState('connecting');
     this.#connackSeen = false;
     this.#refusedCode = undefined;
+    this.#attemptStartedAt = this.now();
     // Events from a connection the client has already let go of are ignored.
     const current = () => connection === this.#connection;
     const connection: Connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
       open: (transport) => current() && this.#transportOpen(transport),
       packets: (packets) => current() && this.#receive(packets),
       malformed: (reason, error) => current() && this.#fail(reason, error),
-      drain: () => current() && this.#writer.resume(),
+      writable: () => current() && this.#writer.resume(),
       closed: (error) => current() && this.#transportClosed(error),
     });
     this.#connection = connection;
+    // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout, () => {
-      if (this.#connection !== connection || this.#connackSeen) return;
-      this.#fail('connack-timeout', new MqttError('CONNECT_TIMEOUT', `No connection to ${endpoint.displayUrl} within ${this.#options.connectTimeout} ms`));
+      if (this.#connection !== connection) return;
+      this.#fail('connack-timeout', this.#connectTimeoutError());
     });
     try {
       connection.start();
@@ -248,9 +262,10 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** The byte stream is up: CONNECT goes first. */
   #transportOpen(transport: Transport): void {
+    this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
-      this.#session.connect(connectOptionsOf(this.#options), this.#now());
+      this.#session.connect(this.#options.connect, this.now(), this.#attemptStartedAt + this.#options.connectTimeout);
     } catch (error) {
       // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
       this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'INVALID_OPTIONS') };
@@ -261,10 +276,17 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #receive(packets: Packet[]): void {
-    const now = this.#now();
+    const now = this.now();
     const debug = this.listenerCount('packetreceive') > 0;
+    const admit = this.#hooks.admitInbound;
     for (const packet of packets) {
       if (debug) this.emit('packetreceive', packet);
+      const refusal = admit?.(packet, now);
+      if (refusal !== undefined) {
+        // Before the session sees it: the packet is neither delivered nor acknowledged.
+        this.#fail(refusal.reason, refusal.error);
+        return;
+      }
       this.#session.packetReceived(packet, now);
     }
     this.#pump();
@@ -273,7 +295,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** Ends the current connection for `reason`, whatever stage it is at. */
   #fail(reason: CloseReason, error: MqttError): void {
     if (this.#session.state !== 'disconnected') {
-      this.#session.connectionLost(reason, this.#now(), error);
+      this.#session.connectionLost(reason, this.now(), error);
       this.#pump();
     } else if (this.#connection !== null) {
       this.#closeInfo ??= { reason, error };
@@ -285,7 +307,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connection = null;
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.url} closed the connection`);
-      this.#session.connectionLost('transport', this.#now(), cause);
+      this.#session.connectionLost('transport', this.now(), cause);
       this.#pump(); // its close action ends in #finishClose
     } else {
       this.#finishClose(error);
@@ -294,7 +316,8 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** The session ended the connection: flush what it said last, then close the transport. */
   #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
-    this.#closeInfo = { reason, error };
+    // The session knows the deadline passed; the client knows which broker and which limit.
+    this.#closeInfo = { reason, error: reason === 'connack-timeout' ? this.#connectTimeoutError() : error };
     const transport = this.#connection?.transport;
     if (transport === undefined) return this.#finishClose(undefined);
     if (reason === 'normal') {
@@ -319,7 +342,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connection = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
-    this.#timers.clear('drain');
+    this.#timers.clear('linger');
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
     const delivered = info.reason === 'normal' && closeError === undefined;
     this.#writer.detach(delivered ? ResultCode.SUCCESS : ResultCode.DISCONNECTED);
@@ -362,7 +385,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const backoff = this.#backoff!;
     // An attempt that never reached CONNACK moves on to the next server.
     if (!wasConnected) this.#serverIndex = (this.#serverIndex + 1) % this.#options.endpoints.length;
-    const delay = backoff.nextDelay(this.#now());
+    const delay = backoff.nextDelay(this.now());
     this.#timers.set('reconnect', delay, () => {
       if (this.#state === 'disconnected') this.#open();
     });
@@ -389,39 +412,37 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#pumping = false;
     }
     // disconnect() is letting pending publishes finish: DISCONNECT once the last one has.
-    if (this.#timers.has('drain') && this.#pendingPublishes() === 0) this.#sendDisconnect();
+    if (this.#timers.has('linger') && this.#pendingPublishes() === 0) this.#sendDisconnect();
     this.#armSessionTimer();
   }
 
-  #perform(action: SessionAction): void {
+  #perform(action: SessionAction<Completion>): void {
     switch (action.type) {
       case 'send':
         if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));
+        this.#hooks.packetSent?.(action.packet, this.now());
         this.#writer.add(action.packet);
         return;
       case 'deliver':
         this.emit('message', action.message);
         return;
       case 'published': {
-        const callback = action.request.token as PublishCallback | undefined;
+        const callback = action.request.token;
         if (callback === undefined) return;
-        // QoS 0 is complete when its bytes reach the transport, which may wait for drain.
-        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite((result) => this.#call(callback, result));
-        else this.#call(callback, action.result);
+        // QoS 0 is complete when its bytes reach the transport, which may have to wait.
+        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
+        else this.#call(callback, action.result, NO_GRANTS);
         return;
       }
       case 'subscribed': {
-        const subscriptions = action.request.subscriptions;
-        this.#subscriptions.subscribeCompleted(action.request, subscriptions, action.result === ResultCode.SUCCESS ? action.granted : null);
-        const callback = action.request.token;
-        if (typeof callback === 'function') this.#call(callback as SubscribeCallback, action.result, action.granted);
+        const { request, result, granted } = action;
+        this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
+        if (request.token !== undefined) this.#call(request.token, result, granted);
         return;
       }
-      case 'unsubscribed': {
-        const callback = action.request.token;
-        if (typeof callback === 'function') this.#call(callback as UnsubscribeCallback, action.result);
+      case 'unsubscribed':
+        if (action.request.token !== undefined) this.#call(action.request.token, action.result, NO_GRANTS);
         return;
-      }
       case 'connack':
         return this.#connack(action.returnCode, action.sessionPresent);
       case 'close':
@@ -435,14 +456,13 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     this.#connackSeen = true;
-    this.#timers.clear('connect');
-    this.#backoff?.connected(this.#now());
+    this.#backoff?.connected(this.now());
     const resubscribe = this.#options.resubscribe && this.#everConnected && !sessionPresent && this.#subscriptions.size > 0;
     this.#everConnected = true;
     if (resubscribe) {
       for (const subscriptions of this.#subscriptions.batches()) {
-        const request: SubscribeRequest = { subscriptions, token: RESUBSCRIBE };
-        this.#session.subscribe(request, this.#now());
+        const request: SubscribeRequest<Completion> = { subscriptions, token: RESUBSCRIBED };
+        this.#session.subscribe(request, this.now());
         this.#subscriptions.subscribeRequested(request);
       }
     }
@@ -453,13 +473,17 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- timers and helpers ------------------------------------------------------------------
 
   #armSessionTimer(): void {
-    this.#timers.wakeBy(this.#session.nextTimeout(), this.#now(), this.#onSessionTimer);
+    this.#timers.wakeBy(this.#session.nextTimeout(), this.now(), this.#onSessionTimer);
   }
 
   readonly #onSessionTimer = (): void => {
-    this.#session.tick(this.#now());
+    this.#session.tick(this.now());
     this.#pump();
   };
+
+  #connectTimeoutError(): MqttError {
+    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.url} within ${this.#options.connectTimeout} ms`);
+  }
 
   #setState(state: ClientState): void {
     if (this.#state === state) return;

@@ -2,15 +2,20 @@
 import { usageError } from '../errors.js';
 import type { MqttError } from '../errors.js';
 import { MAX_REMAINING_LENGTH, encodedLength } from '../packet/index.js';
-import type { ConnectPacket, QoS, Will } from '../packet/index.js';
+import type { QoS } from '../packet/index.js';
+import { connectPacketOf } from '../session/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
 import type { BackoffOptions } from './backoff.js';
+import type { Completion } from './events.js';
+import type { ClientHooks } from './hooks.js';
+import { toPayload } from './payload.js';
+import type { Payload } from './payload.js';
 
 export interface WillOptions {
   topic: string;
-  payload: string | Uint8Array;
+  payload: Payload;
   qos?: QoS;
   retain?: boolean;
 }
@@ -28,7 +33,7 @@ export interface ClientOptions {
   cleanSession?: boolean;
   will?: WillOptions;
   username?: string;
-  password?: string | Uint8Array;
+  password?: Payload;
   /** Limit for reaching the broker (transport handshakes and CONNACK), ms. Default 30,000. */
   connectTimeout?: number;
   /** Automatic reconnection with exponential backoff and full jitter; false turns it off. Default on. */
@@ -50,7 +55,9 @@ export interface ClientOptions {
   retryInterval?: number;
   pingTimeout?: number;
   manualAck?: boolean;
-  store?: SessionStore;
+  store?: SessionStore<Completion>;
+  /** A face's limits, enforced where refusing loses nothing (see ClientHooks). */
+  hooks?: ClientHooks;
   /** Milliseconds from a monotonic clock. Default performance.now(). */
   clock?: () => number;
   /** Replaces the transport (tests, custom streams). */
@@ -60,16 +67,15 @@ export interface ClientOptions {
 export interface ResolvedOptions {
   endpoints: Endpoint[];
   clientId: string;
-  keepalive: number;
-  cleanSession: boolean;
-  will: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean } | undefined;
-  username: string | undefined;
-  password: Uint8Array | undefined;
+  /** What every CONNECT carries besides the client id (checked once, here). */
+  connect: ConnectOptions;
   connectTimeout: number;
   reconnect: BackoffOptions | false;
   resubscribe: boolean;
   maxPacketSize: number;
-  session: SessionOptions;
+  session: SessionOptions<Completion>;
+  hooks: ClientHooks;
+  clock: () => number;
 }
 
 /**
@@ -81,11 +87,8 @@ export const DEFAULT_MAX_PACKET_SIZE = 16 * 1024 * 1024;
 /** The largest packet MQTT 3.1.1 can frame: 5-byte fixed header + 268,435,455. */
 const PROTOCOL_MAX_PACKET_SIZE = 5 + MAX_REMAINING_LENGTH;
 
-const utf8 = new TextEncoder();
-
-export function toBytes(data: string | Uint8Array): Uint8Array {
-  return typeof data === 'string' ? utf8.encode(data) : data;
-}
+/** Milliseconds from a monotonic clock: the default for every clock option. */
+export const monotonicNow = (): number => performance.now();
 
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
@@ -101,32 +104,34 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (clientId === '' && !cleanSession) {
     throw usageError('INVALID_CLIENT_ID', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
   }
+  const connect: ConnectOptions = { keepalive, cleanSession };
+  if (options.will !== undefined) {
+    const { topic, payload, qos = 0, retain = false } = options.will;
+    connect.will = { topic, payload: toPayload(payload), qos, retain };
+  }
   // Credentials from the URL are a fallback for explicit options.
   const username = options.username ?? first.username;
-  const passwordSource = options.password ?? first.password;
-  const session: SessionOptions = { clientId };
+  const password = options.password ?? first.password;
+  if (username !== undefined) connect.username = username;
+  if (password !== undefined) connect.password = toPayload(password);
+  checkConnect(clientId, connect);
+  const connectTimeout = options.connectTimeout ?? 30_000;
+  const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout };
   const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'store'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
-  const will = options.will === undefined ? undefined : { topic: options.will.topic, payload: toBytes(options.will.payload), qos: options.will.qos ?? 0, retain: options.will.retain ?? false };
-  const password = passwordSource === undefined ? undefined : toBytes(passwordSource);
-  checkConnect({ clientId, keepalive, cleanSession, will, username, password });
-  const connectTimeout = options.connectTimeout ?? 30_000;
-  session.connackTimeout = connectTimeout;
   return {
     endpoints,
     clientId,
-    keepalive,
-    cleanSession,
-    will,
-    username,
-    password,
+    connect,
     connectTimeout,
     reconnect: options.reconnect ?? {},
     resubscribe: options.resubscribe ?? true,
     maxPacketSize: maxPacketSizeOf(options.maxPacketSize),
     session,
+    hooks: options.hooks ?? {},
+    clock: options.clock ?? monotonicNow,
   };
 }
 
@@ -138,23 +143,10 @@ function maxPacketSizeOf(value: number | undefined): number {
   return value;
 }
 
-/** What each CONNECT carries besides the client id. */
-export function connectOptionsOf(o: ResolvedOptions): ConnectOptions {
-  const options: ConnectOptions = { keepalive: o.keepalive, cleanSession: o.cleanSession };
-  if (o.will !== undefined) options.will = o.will;
-  if (o.username !== undefined) options.username = o.username;
-  if (o.password !== undefined) options.password = o.password;
-  return options;
-}
-
 /** Refuses, at construction, a CONNECT the codec would refuse on the wire (e.g. [MQTT-3.1.2-22]). */
-function checkConnect(fields: { clientId: string; keepalive: number; cleanSession: boolean; will: Will | undefined; username: string | undefined; password: Uint8Array | undefined }): void {
-  const packet: ConnectPacket = { type: 'connect', clientId: fields.clientId, keepalive: fields.keepalive, cleanSession: fields.cleanSession };
-  if (fields.will !== undefined) packet.will = fields.will;
-  if (fields.username !== undefined) packet.username = fields.username;
-  if (fields.password !== undefined) packet.password = fields.password;
+function checkConnect(clientId: string, connect: ConnectOptions): void {
   try {
-    encodedLength(packet);
+    encodedLength(connectPacketOf(clientId, connect));
   } catch (error) {
     const cause = error as MqttError;
     throw usageError('INVALID_OPTIONS', `These options make a CONNECT no broker may receive: ${cause.detail}`, cause.statement);

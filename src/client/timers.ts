@@ -1,5 +1,5 @@
 /** The client's real timers, by name: the only place impmqtt calls setTimeout for the session. */
-export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'drain';
+export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger';
 
 export class ClientTimers {
   private readonly handles = new Map<TimerName, ReturnType<typeof setTimeout>>();

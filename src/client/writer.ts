@@ -3,9 +3,8 @@
  * transport's backpressure: while a write waits for the transport to drain, packets accumulate
  * and QoS 0 completions (which mean "handed to the transport") wait with them.
  */
-import { allocBytes } from '../packet/bytes.js';
-import { encode, encodeInto, encodedLength } from '../packet/index.js';
-import type { Packet } from '../packet/index.js';
+import { encode, encodeBatch } from '../packet/index.js';
+import type { EncodedBatch, Packet } from '../packet/index.js';
 import { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
 
@@ -93,7 +92,7 @@ export class PacketWriter {
       const waiting = this.waiting;
       this.packets = [];
       this.waiting = [];
-      const { bytes, failed, error } = encodeAll(packets);
+      const { bytes, failed, error } = packets.length === 1 ? encodeOne(packets[0]!) : encodeBatch(packets);
       if (bytes.length > 0 && !transport.write(bytes)) this.waitingForDrain = true;
       for (const w of waiting) {
         if (failed?.has(w.index)) w.done(ResultCode.FAILURE);
@@ -109,34 +108,11 @@ export class PacketWriter {
   }
 }
 
-/** Encodes `packets` into one buffer; a packet that cannot be encoded is left out and reported. */
-function encodeAll(packets: Packet[]): { bytes: Uint8Array; failed?: Set<number>; error?: unknown } {
-  if (packets.length === 1) {
-    try {
-      return { bytes: encode(packets[0]!) };
-    } catch (error) {
-      return { bytes: allocBytes(0), failed: new Set([0]), error };
-    }
+/** The common case, one packet per turn, without the batch's bookkeeping. */
+function encodeOne(packet: Packet): EncodedBatch {
+  try {
+    return { bytes: encode(packet) };
+  } catch (error) {
+    return { bytes: new Uint8Array(0), failed: new Set([0]), error };
   }
-  const lengths: number[] = [];
-  let total = 0;
-  let failed: Set<number> | undefined;
-  let error: unknown;
-  for (let i = 0; i < packets.length; i++) {
-    let length = 0;
-    try {
-      length = encodedLength(packets[i]!);
-    } catch (cause) {
-      (failed ??= new Set()).add(i);
-      error ??= cause;
-    }
-    lengths.push(length);
-    total += length;
-  }
-  const bytes = allocBytes(total);
-  let offset = 0;
-  for (let i = 0; i < packets.length; i++) {
-    if (lengths[i] !== 0) offset += encodeInto(packets[i]!, bytes, offset);
-  }
-  return failed === undefined ? { bytes } : { bytes, failed, error };
 }

@@ -113,3 +113,41 @@ export function encodeInto(p: Packet, target: Uint8Array, offset: number): numbe
   write(p, target, offset, remainingLength);
   return size;
 }
+
+/** What encodeBatch produced: the bytes, and which packets (by index) could not be encoded. */
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  /** Indexes of the packets left out; absent when every packet was encoded. */
+  failed?: Set<number>;
+  /** The first refusal, when any packet was left out. */
+  error?: unknown;
+}
+
+/**
+ * Encodes `packets` back to back into one buffer, measuring each once. A packet the codec
+ * refuses is left out and reported, so one bad packet never takes the others down with it.
+ */
+export function encodeBatch(packets: readonly Packet[]): EncodedBatch {
+  const count = packets.length;
+  const lengths = new Array<number>(count);
+  let total = 0;
+  let failed: Set<number> | undefined;
+  let error: unknown;
+  for (let i = 0; i < count; i++) {
+    try {
+      const remainingLength = remainingLengthOf(packets[i]!);
+      lengths[i] = remainingLength;
+      total += 1 + remainingLengthSize(remainingLength) + remainingLength;
+    } catch (cause) {
+      lengths[i] = -1;
+      (failed ??= new Set()).add(i);
+      error ??= cause;
+    }
+  }
+  const bytes = allocBytes(total);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    if (lengths[i]! >= 0) offset = write(packets[i]!, bytes, offset, lengths[i]!);
+  }
+  return failed === undefined ? { bytes } : { bytes, failed, error };
+}

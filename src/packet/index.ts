@@ -24,9 +24,10 @@ export type {
   EmptyPacket,
 } from './types.js';
 export { PACKET_TYPE_CODES, MAX_REMAINING_LENGTH, MAX_STRING_BYTES } from './types.js';
-export { MqttError, MqttProtocolError, usageError } from '../errors.js';
+export { MqttError, MqttProtocolError } from '../errors.js';
 export type { ErrorCode, ErrorOrigin, ProtocolErrorCode, UsageErrorCode, ConnectionErrorCode } from '../errors.js';
-export { encode, encodeInto, encodedLength } from './encode.js';
+export { encode, encodeBatch, encodeInto, encodedLength } from './encode.js';
+export type { EncodedBatch } from './encode.js';
 export { decodePacket } from './decode.js';
 export { PacketDecoder } from './decoder.js';
 export type { PacketDecoderOptions } from './decoder.js';

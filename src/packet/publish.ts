@@ -24,7 +24,8 @@ export function publishRemainingLength(p: PublishPacket): number {
 export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
   const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
   offset = writeFixedHeader(target, offset, first, remainingLength);
-  offset = writeString(target, offset, p.topic, measureTopicName(p.topic));
+  // The topic's UTF-8 length is what the measured Remaining Length leaves for it.
+  offset = writeString(target, offset, p.topic, remainingLength - 2 - (p.qos === 0 ? 0 : 2) - p.payload.length);
   if (p.qos !== 0) {
     const id = p.packetId!;
     target[offset++] = id >>> 8;

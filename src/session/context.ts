@@ -3,8 +3,8 @@ import type { MqttError, Packet } from '../packet/index.js';
 import type { CloseReason } from './outcomes.js';
 import type { SessionAction } from './types.js';
 
-export class SessionContext {
-  actions: SessionAction[] = [];
+export class SessionContext<T = unknown> {
+  actions: SessionAction<T>[] = [];
   /** When the last packet was handed out for sending (drives keepalive [MQTT-3.1.2-23]). */
   lastSent = 0;
   /** Set when a part decides the connection must end; the Session acts on it. */
@@ -15,7 +15,7 @@ export class SessionContext {
     this.lastSent = now;
   }
 
-  emit(action: SessionAction): void {
+  emit(action: SessionAction<T>): void {
     this.actions.push(action);
   }
 

@@ -14,17 +14,14 @@ export class SessionTimers {
   /** When the broker was last heard from. */
   private lastReceived = 0;
 
-  constructor(
-    private readonly connackTimeoutMs: number,
-    private readonly pingTimeoutOption: number | undefined,
-  ) {}
+  constructor(private readonly pingTimeoutOption: number | undefined) {}
 
-  connecting(keepaliveSeconds: number, now: number): void {
+  connecting(keepaliveSeconds: number, connackDeadline: number): void {
     this.keepaliveMs = keepaliveSeconds * 1000;
     // By default the wait for PINGRESP is half the interval: silence is declared at 1.5×
     // keepalive, the same tolerance the broker applies to us.
     this.pingTimeoutMs = this.pingTimeoutOption ?? Math.max(1000, this.keepaliveMs / 2);
-    this.connackDeadline = now + this.connackTimeoutMs;
+    this.connackDeadline = connackDeadline;
     this.pingDeadline = Infinity;
   }
 

@@ -21,14 +21,14 @@ interface PendingAck {
   cancelled: boolean;
 }
 
-export class InboundFlows {
+export class InboundFlows<T = unknown> {
   /** Manual mode: acks owed to the broker, in arrival order. */
   private readonly pendingAcks = new Fifo<PendingAck>();
   private readonly pendingById = new Map<number, PendingAck>();
 
   constructor(
-    private readonly ctx: SessionContext,
-    private readonly store: SessionStore,
+    private readonly ctx: SessionContext<T>,
+    private readonly store: SessionStore<T>,
     private readonly manualAck: boolean,
   ) {}
 
@@ -103,7 +103,7 @@ export class InboundFlows {
    * messages); QoS 2 ones stay, tied to ids the session keeps.
    */
   connectionLost(): void {
-    const kept = this.pendingAcks.drain().filter((pending) => pending.qos === 2);
+    const kept = this.pendingAcks.takeAll().filter((pending) => pending.qos === 2);
     this.pendingById.clear();
     for (const pending of kept) {
       this.pendingAcks.push(pending);
@@ -114,7 +114,7 @@ export class InboundFlows {
   /** A new session with the broker: inbound QoS 2 state from the old one is void [MQTT-3.1.2-6]. */
   sessionDiscarded(): void {
     this.store.clearIncoming();
-    this.pendingAcks.drain();
+    this.pendingAcks.takeAll();
     this.pendingById.clear();
   }
 

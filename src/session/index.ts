@@ -1,10 +1,9 @@
 /** impmqtt/session: the sans-I/O MQTT 3.1.1 client state machine. */
-export { Session } from './session.js';
+export { Session, connectPacketOf } from './session.js';
 export { ResultCode } from './outcomes.js';
 export type { CloseReason } from './outcomes.js';
 export { MemorySessionStore } from './store.js';
 export type { SessionStore, OutgoingFlow } from './store.js';
-export { PacketIdAllocator } from './packet-ids.js';
 export type {
   PublishRequest,
   SubscribeRequest,

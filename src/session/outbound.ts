@@ -20,19 +20,19 @@ interface OutboundLimits {
   retryInterval: number;
 }
 
-type PendingControl = { kind: 'subscribe'; request: SubscribeRequest } | { kind: 'unsubscribe'; request: UnsubscribeRequest };
+type PendingControl<T> = { kind: 'subscribe'; request: SubscribeRequest<T> } | { kind: 'unsubscribe'; request: UnsubscribeRequest<T> };
 
-export class OutboundFlows {
+export class OutboundFlows<T = unknown> {
   readonly ids = new PacketIdAllocator();
-  private readonly queue = new Fifo<OutboundRequest>();
+  private readonly queue = new Fifo<OutboundRequest<T>>();
   /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id. */
-  private readonly awaitingAck = new Map<number, PendingControl>();
+  private readonly awaitingAck = new Map<number, PendingControl<T>>();
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   private retryAt = Infinity;
 
   constructor(
-    private readonly ctx: SessionContext,
-    private readonly store: SessionStore,
+    private readonly ctx: SessionContext<T>,
+    private readonly store: SessionStore<T>,
     private readonly limits: OutboundLimits,
   ) {
     // Flows restored from a persistent store keep their ids.
@@ -53,7 +53,7 @@ export class OutboundFlows {
 
   // ---- requests from the application -------------------------------------------------------
 
-  publish(request: PublishRequest, connected: boolean, now: number): void {
+  publish(request: PublishRequest<T>, connected: boolean, now: number): void {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
       if (request.qos === 0) return this.sendQoS0(request, now);
@@ -65,12 +65,12 @@ export class OutboundFlows {
   }
 
   /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
-  requestControl(request: SubscribeRequest | UnsubscribeRequest, connected: boolean, now: number): void {
+  requestControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
     if (connected && this.queue.length === 0) this.sendControl(request, now);
     else this.enqueue(request);
   }
 
-  private enqueue(request: OutboundRequest): void {
+  private enqueue(request: OutboundRequest<T>): void {
     if (this.queue.length >= this.limits.maxBuffered) {
       if (this.limits.dropPolicy === 'reject-new' || this.limits.maxBuffered === 0) {
         return this.complete(request, ResultCode.MAX_BUFFERED);
@@ -80,39 +80,39 @@ export class OutboundFlows {
     this.queue.push(request);
   }
 
-  private sendQoS0(request: PublishRequest, now: number): void {
+  private sendQoS0(request: PublishRequest<T>, now: number): void {
     this.ctx.send({ type: 'publish', topic: request.topic, payload: request.payload, qos: 0, dup: false, retain: request.retain }, now);
     // QoS 0 is done once handed to the transport.
     this.ctx.emit({ type: 'published', request, result: ResultCode.SUCCESS });
   }
 
-  private startPublish(request: PublishRequest, now: number): void {
+  private startPublish(request: PublishRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
     if (packetId === 0) return this.complete(request, ResultCode.NO_MORE_IDS);
-    const flow: OutgoingFlow = { packetId, stage: 'publish', request, sentAt: now };
+    const flow: OutgoingFlow<T> = { packetId, stage: 'publish', request, sentAt: now };
     this.store.putOutgoing(flow);
     this.sendPublish(flow, false, now);
   }
 
-  private sendPublish(flow: OutgoingFlow, dup: boolean, now: number): void {
+  private sendPublish(flow: OutgoingFlow<T>, dup: boolean, now: number): void {
     const r = flow.request;
     this.ctx.send({ type: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, dup, retain: r.retain, packetId: flow.packetId }, now);
     this.sent(flow, now);
   }
 
-  private sendPubrel(flow: OutgoingFlow, now: number): void {
+  private sendPubrel(flow: OutgoingFlow<T>, now: number): void {
     this.ctx.send({ type: 'pubrel', packetId: flow.packetId }, now);
     this.sent(flow, now);
   }
 
   /** Notes when a flow last went out, for same-connection retries. */
-  private sent(flow: OutgoingFlow, now: number): void {
+  private sent(flow: OutgoingFlow<T>, now: number): void {
     flow.sentAt = now;
     const interval = this.limits.retryInterval;
     if (interval > 0 && now + interval < this.retryAt) this.retryAt = now + interval;
   }
 
-  private sendControl(request: SubscribeRequest | UnsubscribeRequest, now: number): void {
+  private sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
     if ('subscriptions' in request) {
       if (packetId === 0) return this.ctx.emit({ type: 'subscribed', request, result: ResultCode.NO_MORE_IDS, granted: [] });
@@ -126,7 +126,7 @@ export class OutboundFlows {
   }
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
-  drain(now: number): void {
+  sendQueued(now: number): void {
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
       if (!('topic' in next)) {
         this.queue.shift();
@@ -150,7 +150,7 @@ export class OutboundFlows {
     // An ack that matches no open flow of its kind is ignored, connection kept.
     if (flow === undefined || flow.request.qos !== 1) return;
     this.finish(flow, ResultCode.SUCCESS);
-    this.drain(now);
+    this.sendQueued(now);
   }
 
   pubrec(packetId: number, now: number): void {
@@ -170,7 +170,7 @@ export class OutboundFlows {
     const flow = this.store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
     this.finish(flow, ResultCode.SUCCESS);
-    this.drain(now);
+    this.sendQueued(now);
   }
 
   suback(packet: SubackPacket): void {
@@ -215,7 +215,7 @@ export class OutboundFlows {
       if (flow.stage === 'publish') this.sendPublish(flow, true, now);
       else this.sendPubrel(flow, now);
     }
-    this.drain(now);
+    this.sendQueued(now);
   }
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
@@ -228,7 +228,7 @@ export class OutboundFlows {
   abandon(): void {
     this.cutOffControl();
     for (const flow of [...this.store.outgoing()]) this.finish(flow, ResultCode.INCOMPLETE);
-    for (const request of this.queue.drain()) this.complete(request, ResultCode.DISCONNECTED);
+    for (const request of this.queue.takeAll()) this.complete(request, ResultCode.DISCONNECTED);
   }
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
@@ -256,13 +256,13 @@ export class OutboundFlows {
     }
   }
 
-  private finish(flow: OutgoingFlow, result: ResultCode): void {
+  private finish(flow: OutgoingFlow<T>, result: ResultCode): void {
     this.store.deleteOutgoing(flow.packetId);
     this.ids.release(flow.packetId);
     this.ctx.emit({ type: 'published', request: flow.request, result });
   }
 
-  private complete(request: OutboundRequest, result: ResultCode): void {
+  private complete(request: OutboundRequest<T>, result: ResultCode): void {
     if ('topic' in request) this.ctx.emit({ type: 'published', request, result });
     else if ('subscriptions' in request) this.ctx.emit({ type: 'subscribed', request, result, granted: [] });
     else this.ctx.emit({ type: 'unsubscribed', request, result });

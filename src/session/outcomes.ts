@@ -8,6 +8,8 @@ export const ResultCode = {
   FAILURE: -1,
   /** The client is not connected. */
   DISCONNECTED: -3,
+  /** A face's limit (an admission hook) refused the request: nothing was sent. */
+  RATE_LIMITED: -4,
   /** All 65,535 packet identifiers are held by open flows. */
   NO_MORE_IDS: -10,
   /** The operation was cut off part way (the connection dropped with it in flight). */

@@ -28,7 +28,7 @@ export class Fifo<T> {
   }
 
   /** Removes and returns everything, oldest first. */
-  drain(): T[] {
+  takeAll(): T[] {
     const rest = this.items.slice(this.head) as T[];
     this.items = [];
     this.head = 0;

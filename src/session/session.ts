@@ -24,28 +24,30 @@ import type {
   UnsubscribeRequest,
 } from './types.js';
 
-export class Session {
+export class Session<T = unknown> {
   readonly clientId: string;
-  readonly store: SessionStore;
-  private readonly ctx = new SessionContext();
-  private readonly outbound: OutboundFlows;
-  private readonly inbound: InboundFlows;
+  readonly store: SessionStore<T>;
+  private readonly ctx = new SessionContext<T>();
+  private readonly outbound: OutboundFlows<T>;
+  private readonly inbound: InboundFlows<T>;
   private readonly timers: SessionTimers;
+  private readonly connackTimeout: number;
   private connection: ConnectionState = 'disconnected';
   private cleanSession = true;
 
-  constructor(options: SessionOptions) {
+  constructor(options: SessionOptions<T>) {
     this.clientId = options.clientId;
-    this.store = options.store ?? new MemorySessionStore();
-    this.outbound = new OutboundFlows(this.ctx, this.store, {
+    this.store = options.store ?? new MemorySessionStore<T>();
+    this.outbound = new OutboundFlows<T>(this.ctx, this.store, {
       maxInflight: positive(options.maxInflight ?? Infinity, 'maxInflight'),
       maxBuffered: nonNegative(options.maxBuffered ?? 10_000, 'maxBuffered'),
       dropPolicy: options.dropPolicy ?? 'reject-new',
       queueQoS0: options.queueQoS0 ?? true,
       retryInterval: nonNegative(options.retryInterval ?? 0, 'retryInterval'),
     });
-    this.inbound = new InboundFlows(this.ctx, this.store, options.manualAck ?? false);
-    this.timers = new SessionTimers(positive(options.connackTimeout ?? 30_000, 'connackTimeout'), options.pingTimeout);
+    this.inbound = new InboundFlows<T>(this.ctx, this.store, options.manualAck ?? false);
+    this.connackTimeout = positive(options.connackTimeout ?? 30_000, 'connackTimeout');
+    this.timers = new SessionTimers(options.pingTimeout);
   }
 
   get state(): ConnectionState {
@@ -63,7 +65,7 @@ export class Session {
   }
 
   /** The actions produced since the last call, oldest first. */
-  takeActions(): SessionAction[] {
+  takeActions(): SessionAction<T>[] {
     const actions = this.ctx.actions;
     if (actions.length === 0) return actions;
     this.ctx.actions = [];
@@ -82,19 +84,20 @@ export class Session {
 
   // ---- inputs ------------------------------------------------------------------------------
 
-  /** The transport is up: CONNECT goes first, before anything else [MQTT-3.1.0-1]. */
-  connect(options: ConnectOptions, now: number): void {
+  /**
+   * The transport is up: CONNECT goes first, before anything else [MQTT-3.1.0-1]. The CONNACK
+   * must arrive by `connackDeadline` (default: connackTimeout from now) — a caller that spent
+   * part of its own connect timeout opening the transport passes what is left.
+   */
+  connect(options: ConnectOptions, now: number, connackDeadline = now + this.connackTimeout): void {
     if (this.connection !== 'disconnected') {
       throw usageError('INVALID_STATE', `connect() while ${this.connection}`);
     }
-    const packet: ConnectPacket = { type: 'connect', clientId: this.clientId, keepalive: options.keepalive, cleanSession: options.cleanSession };
-    if (options.will !== undefined) packet.will = options.will;
-    if (options.username !== undefined) packet.username = options.username;
-    if (options.password !== undefined) packet.password = options.password;
+    const packet = connectPacketOf(this.clientId, options);
     encodedLength(packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.connection = 'connecting';
     this.cleanSession = options.cleanSession;
-    this.timers.connecting(options.keepalive, now);
+    this.timers.connecting(options.keepalive, connackDeadline);
     this.ctx.send(packet, now);
   }
 
@@ -110,7 +113,7 @@ export class Session {
     this.closeIfRequested();
   }
 
-  publish(request: PublishRequest, now: number): void {
+  publish(request: PublishRequest<T>, now: number): void {
     if (request.qos !== 0 && request.qos !== 1 && request.qos !== 2) {
       throw new MqttProtocolError('INVALID_QOS', `QoS must be 0, 1 or 2, got ${String(request.qos)}`, 'MQTT-3.3.1-4');
     }
@@ -122,12 +125,12 @@ export class Session {
   }
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
-  subscribe(request: SubscribeRequest, now: number): void {
+  subscribe(request: SubscribeRequest<T>, now: number): void {
     encodedLength({ type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
     this.outbound.requestControl(request, this.connection === 'connected', now);
   }
 
-  unsubscribe(request: UnsubscribeRequest, now: number): void {
+  unsubscribe(request: UnsubscribeRequest<T>, now: number): void {
     encodedLength({ type: 'unsubscribe', packetId: 1, topics: request.topics });
     this.outbound.requestControl(request, this.connection === 'connected', now);
   }
@@ -234,6 +237,15 @@ export class Session {
     this.inbound.connectionLost();
     this.ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }
+}
+
+/** The CONNECT packet for `clientId` and `options`: the one place it is built. */
+export function connectPacketOf(clientId: string, options: ConnectOptions): ConnectPacket {
+  const packet: ConnectPacket = { type: 'connect', clientId, keepalive: options.keepalive, cleanSession: options.cleanSession };
+  if (options.will !== undefined) packet.will = options.will;
+  if (options.username !== undefined) packet.username = options.username;
+  if (options.password !== undefined) packet.password = options.password;
+  return packet;
 }
 
 function checkPublishFits(request: PublishRequest): void {

@@ -4,22 +4,22 @@
  */
 import type { PublishRequest } from './types.js';
 
-export interface OutgoingFlow {
+export interface OutgoingFlow<T = unknown> {
   packetId: number;
   /** 'publish': waiting for PUBACK (QoS 1) or PUBREC (QoS 2); 'pubrel': waiting for PUBCOMP. */
   stage: 'publish' | 'pubrel';
-  request: PublishRequest;
+  request: PublishRequest<T>;
   /** When the PUBLISH or PUBREL last went out (session clock, ms). */
   sentAt: number;
 }
 
-export interface SessionStore {
+export interface SessionStore<T = unknown> {
   /** Outgoing flows in the order they must be re-sent. */
-  outgoing(): IterableIterator<OutgoingFlow>;
+  outgoing(): IterableIterator<OutgoingFlow<T>>;
   readonly outgoingCount: number;
-  getOutgoing(packetId: number): OutgoingFlow | undefined;
+  getOutgoing(packetId: number): OutgoingFlow<T> | undefined;
   /** Adds a flow at the end, or records a change to one already held (keeping its place). */
-  putOutgoing(flow: OutgoingFlow): void;
+  putOutgoing(flow: OutgoingFlow<T>): void;
   deleteOutgoing(packetId: number): void;
   hasIncoming(packetId: number): boolean;
   addIncoming(packetId: number): void;
@@ -27,11 +27,11 @@ export interface SessionStore {
   clearIncoming(): void;
 }
 
-export class MemorySessionStore implements SessionStore {
-  private readonly flows = new Map<number, OutgoingFlow>();
+export class MemorySessionStore<T = unknown> implements SessionStore {
+  private readonly flows = new Map<number, OutgoingFlow<T>>();
   private readonly incoming = new Set<number>();
 
-  outgoing(): IterableIterator<OutgoingFlow> {
+  outgoing(): IterableIterator<OutgoingFlow<T>> {
     return this.flows.values();
   }
 
@@ -39,11 +39,11 @@ export class MemorySessionStore implements SessionStore {
     return this.flows.size;
   }
 
-  getOutgoing(packetId: number): OutgoingFlow | undefined {
+  getOutgoing(packetId: number): OutgoingFlow<T> | undefined {
     return this.flows.get(packetId);
   }
 
-  putOutgoing(flow: OutgoingFlow): void {
+  putOutgoing(flow: OutgoingFlow<T>): void {
     this.flows.set(flow.packetId, flow);
   }
 

@@ -4,25 +4,25 @@ import type { CloseReason, ResultCode } from './outcomes.js';
 import type { SessionStore } from './store.js';
 
 /** A message the application publishes. `token` is the caller's, returned untouched. */
-export interface PublishRequest {
+export interface PublishRequest<T = unknown> {
   topic: string;
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;
-  token?: unknown;
+  token?: T;
 }
 
-export interface SubscribeRequest {
+export interface SubscribeRequest<T = unknown> {
   subscriptions: Subscription[];
-  token?: unknown;
+  token?: T;
 }
 
-export interface UnsubscribeRequest {
+export interface UnsubscribeRequest<T = unknown> {
   topics: string[];
-  token?: unknown;
+  token?: T;
 }
 
-export type OutboundRequest = PublishRequest | SubscribeRequest | UnsubscribeRequest;
+export type OutboundRequest<T = unknown> = PublishRequest<T> | SubscribeRequest<T> | UnsubscribeRequest<T>;
 
 /** A message from the broker, handed to the application. */
 export interface InboundMessage {
@@ -36,7 +36,7 @@ export interface InboundMessage {
   packetId?: number;
 }
 
-export interface SessionOptions {
+export interface SessionOptions<T = unknown> {
   /** The session's identity: the key of its state on both sides [MQTT-3.1.3-2]. */
   clientId: string;
   /** QoS 1/2 publishes in flight at once; the rest wait in order. Default: no limit but the 65,535 ids (a publish finding none completes -10). */
@@ -56,7 +56,7 @@ export interface SessionOptions {
   /** The application acknowledges inbound QoS 1/2 itself via `acknowledge()`. Default false. */
   manualAck?: boolean;
   /** Where the state that must survive a reconnect lives. Default: in memory. */
-  store?: SessionStore;
+  store?: SessionStore<T>;
 }
 
 /** What one CONNECT carries besides the client id. */
@@ -70,16 +70,16 @@ export interface ConnectOptions {
 }
 
 /** What the caller must do, in order. */
-export type SessionAction =
+export type SessionAction<T = unknown> =
   /** Write this packet to the transport. */
   | { type: 'send'; packet: Packet }
   /** The CONNACK arrived; returnCode 0 means connected (any packets it triggered come before this). */
   | { type: 'connack'; returnCode: number; sessionPresent: boolean }
   /** Hand this message to the application. */
   | { type: 'deliver'; message: InboundMessage }
-  | { type: 'published'; request: PublishRequest; result: ResultCode }
-  | { type: 'subscribed'; request: SubscribeRequest; result: ResultCode; granted: SubackCode[] }
-  | { type: 'unsubscribed'; request: UnsubscribeRequest; result: ResultCode }
+  | { type: 'published'; request: PublishRequest<T>; result: ResultCode }
+  | { type: 'subscribed'; request: SubscribeRequest<T>; result: ResultCode; granted: SubackCode[] }
+  | { type: 'unsubscribed'; request: UnsubscribeRequest<T>; result: ResultCode }
   /** The connection is over: close the transport (if still open). */
   | { type: 'close'; reason: CloseReason; error?: MqttError };
 

@@ -1,36 +1,4 @@
 /** impmqtt/transport: byte streams for the session — TCP, TLS, WebSocket. */
-import { usageError } from '../errors.js';
-import { openNodeSocket } from './node-socket.js';
-import type { Endpoint, Transport, TransportEvents, TransportOptions } from './types.js';
-import { hasGlobalWebSocket, openGlobalWebSocket } from './ws-global.js';
-import { openNodeWebSocket } from './ws-node.js';
-
 export type { Endpoint, Transport, TransportEvents, TransportFactory, TransportKind, TransportOptions, TlsOptions, WebSocketOptions } from './types.js';
 export { parseBrokerUrl, redactUrl } from './url.js';
-
-const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-
-/** Opens the transport an endpoint's scheme calls for. */
-export function openTransport(endpoint: Endpoint, options: TransportOptions, events: TransportEvents): Transport {
-  switch (endpoint.kind) {
-    case 'tcp':
-      return openNodeSocket(endpoint, false, undefined, events);
-    case 'tls':
-      return openNodeSocket(endpoint, true, options.tls, events);
-    case 'ws':
-    case 'wss':
-      return openWebSocket(endpoint, options, events);
-  }
-}
-
-function openWebSocket(endpoint: Endpoint, options: TransportOptions, events: TransportEvents): Transport {
-  const choice = options.ws?.implementation ?? 'auto';
-  // Node-only needs (TLS material, custom headers) rule out the platform WebSocket.
-  const needsNode = options.tls !== undefined || options.ws?.headers !== undefined;
-  if (choice === 'global' || (choice === 'auto' && hasGlobalWebSocket() && !needsNode)) {
-    if (!hasGlobalWebSocket()) throw usageError('UNSUPPORTED_TRANSPORT', 'This platform has no global WebSocket');
-    return openGlobalWebSocket(endpoint, events);
-  }
-  if (!isNode) throw usageError('UNSUPPORTED_TRANSPORT', 'No WebSocket implementation on this platform');
-  return openNodeWebSocket(endpoint, options, events);
-}
+export { openTransport } from './platform.js';

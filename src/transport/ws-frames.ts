@@ -2,7 +2,7 @@
  * RFC 6455 framing for a client: masked frames out, unmasked frames in. Data frames are passed
  * on as their bytes arrive, since MQTT does not care where frames begin or end [MQTT-6.0.0-2].
  */
-import { MqttError } from '../errors.js';
+import { wsError } from './ws-error.js';
 
 export const OPCODE = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
@@ -160,8 +160,4 @@ export class FrameParser {
       sink.close(code, new TextDecoder().decode(control.subarray(2)));
     }
   }
-}
-
-export function wsError(message: string): MqttError {
-  return new MqttError('WEBSOCKET_ERROR', `WebSocket: ${message}`);
 }

@@ -1,7 +1,7 @@
 /** WebSocket through the platform's own WebSocket class (browsers, Node 22+, Deno, Bun). */
 import { MqttError } from '../errors.js';
 import type { Endpoint, Transport, TransportEvents } from './types.js';
-import { wsError } from './ws-frames.js';
+import { wsError } from './ws-error.js';
 
 /** Above this many unsent bytes, write() asks the caller to wait. */
 const HIGH_WATER = 1 << 20;

@@ -1,5 +1,5 @@
 /** The client side of the RFC 6455 opening handshake over HTTP/1.1. */
-import { wsError } from './ws-frames.js';
+import { wsError } from './ws-error.js';
 
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_RESPONSE_HEAD = 16_384;

@@ -1,7 +1,8 @@
 /** impmqtt's own WebSocket client (RFC 6455) on a Node TCP or TLS socket, for Node without a global WebSocket. */
 import { openNodeSocket } from './node-socket.js';
 import type { Endpoint, Transport, TransportEvents, TransportOptions } from './types.js';
-import { FrameParser, OPCODE, encodeFrame, wsError } from './ws-frames.js';
+import { FrameParser, OPCODE, encodeFrame } from './ws-frames.js';
+import { wsError } from './ws-error.js';
 import type { FrameSink, RandomFill } from './ws-frames.js';
 import { HandshakeReader, expectedAccept, upgradeRequest } from './ws-handshake.js';
 

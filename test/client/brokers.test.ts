@@ -4,7 +4,7 @@
  * wills, persistent sessions, authentication, TLS, WebSocket, and a 10,000-message run.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient, QoS } from '../../src/index.js';
+import type { MqttClient, QoS } from '../support/internals.js';
 import { startAedes, startAedesWebSocket } from '../support/aedes.js';
 import { certs, clientIdentity } from '../support/certs.js';
 import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backoff, MqttClient, PacketDecoder, ResultCode, encode } from '../../src/index.js';
-import type { ClientOptions, ConnectPacket, MqttError, Packet, PublishPacket, Transport, TransportEvents, TransportFactory } from '../../src/index.js';
+import { Backoff, MqttClient, PacketDecoder, ResultCode, encode } from '../support/internals.js';
+import type { ClientOptions, ConnectPacket, MqttError, Packet, PublishPacket, Transport, TransportEvents, TransportFactory } from '../support/internals.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
 import { LOOPBACK, getFreePort } from '../support/ports.js';

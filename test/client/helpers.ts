@@ -3,8 +3,8 @@
  * assertions), collecting messages, promise forms of publish/subscribe/disconnect, and a
  * cleanup list so every client and broker a test starts is stopped by that test.
  */
-import { MqttClient } from '../../src/index.js';
-import type { ClientEvents, ClientOptions, InboundMessage, PublishOptions, ResultCode, SubackCode, Subscription } from '../../src/index.js';
+import { MqttClient } from '../support/internals.js';
+import type { ClientEvents, ClientOptions, InboundMessage, PublishOptions, ResultCode, SubackCode, Subscription } from '../support/internals.js';
 
 /** Generous bound for waits: a guard against hangs, not a timing assertion. */
 export const WAIT_MS = 10_000;

@@ -4,8 +4,8 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_PACKET_SIZE, MqttClient, PacketDecoder, ResultCode, encode } from '../../src/index.js';
-import type { ClientOptions, MqttError, Packet, Transport, TransportEvents, TransportFactory } from '../../src/index.js';
+import { DEFAULT_MAX_PACKET_SIZE, MqttClient, PacketDecoder, ResultCode, encode } from '../support/internals.js';
+import type { ClientOptions, MqttError, Packet, Transport, TransportEvents, TransportFactory } from '../support/internals.js';
 import { PacketWriter } from '../../src/client/writer.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PacketIdAllocator, ResultCode, Session } from '../../src/session/index.js';
+import { PacketIdAllocator } from '../../src/session/packet-ids.js';
+import { ResultCode, Session } from '../../src/session/index.js';
 import type { PublishRequest, SessionAction } from '../../src/session/index.js';
 
 const MAX = 65_535;

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MqttError, parseBrokerUrl, redactUrl } from '../../src/index.js';
+import { MqttError, parseBrokerUrl, redactUrl } from '../support/internals.js';
 
 function parseError(url: string): MqttError {
   try {

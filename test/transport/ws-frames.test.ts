@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MqttError } from '../../src/index.js';
+import { MqttError } from '../support/internals.js';
 import { FrameParser, OPCODE, encodeFrame } from '../../src/transport/ws-frames.js';
 import type { FrameSink, RandomFill } from '../../src/transport/ws-frames.js';
 import { HandshakeReader, expectedAccept, upgradeRequest } from '../../src/transport/ws-handshake.js';

@@ -1,19 +1,21 @@
 /** mqttclient: the imp API's client, on impmqtt's core MqttClient. */
 import { MqttError, MqttProtocolError, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
-import type { Packet, QoS } from '../../packet/index.js';
+import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
 import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
 import type { BackoffOptions } from '../../client/backoff.js';
 import { MqttClient } from '../../client/mqtt-client.js';
+import { monotonicNow } from '../../client/options.js';
 import type { ClientOptions } from '../../client/options.js';
+import type { Completion } from '../../client/events.js';
 import { ImpBlob, bytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
 import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
-import { TokenBucket } from './rate-limit.js';
-import type { BucketOptions } from './rate-limit.js';
+import { ImpLimits } from './limits.js';
+import type { ImpRateLimits } from './limits.js';
 
 /** What createclient(config) accepts: the imp's limits as defaults, and impmqtt's tuning. */
 export interface ImpClientConfig {
@@ -24,7 +26,7 @@ export interface ImpClientConfig {
   /** Largest inbound PUBLISH payload; a larger one drops the connection with -3. Default 256 KB. */
   maxInboundMessageSize?: number;
   /** The imp's rate limits; off unless given. `true` means 40 credits, +2/s out, +8/s in. */
-  rateLimits?: true | { outbound?: BucketOptions | false; inbound?: BucketOptions | false };
+  rateLimits?: true | ImpRateLimits;
   maxInflight?: number;
   maxBuffered?: number;
   retryInterval?: number;
@@ -84,19 +86,18 @@ export class ImpMqttClient {
   #onmessage: MessageHandler | null = null;
   #connectCancelled = false;
   /** Session state per client id, so inbound QoS 2 stays exactly-once across connect() calls. */
-  readonly #stores = new Map<string, MemorySessionStore>();
-  #outbound: TokenBucket | null = null;
-  #inbound: TokenBucket | null = null;
+  readonly #stores = new Map<string, MemorySessionStore<Completion>>();
+  /** This connect()'s size cap and rate limits, as engine hooks. */
+  #limits: ImpLimits | null = null;
   /** Outbound credits already taken when the application asked, not to be charged again on the wire. */
-  #prepaid = 0;
-  readonly #limits: { maxPayloadSize: number; maxTopics: number; maxInboundMessageSize: number };
+  readonly #sizes: { maxPayloadSize: number; maxTopics: number; maxInboundMessageSize: number };
 
   /** @internal use mqtt.createclient() */
   constructor(
     private readonly agent: ImpAgent,
     private readonly config: ImpClientConfig = {},
   ) {
-    this.#limits = {
+    this.#sizes = {
       maxPayloadSize: config.maxPayloadSize ?? 256 * KB,
       maxTopics: config.maxTopics ?? 10,
       maxInboundMessageSize: config.maxInboundMessageSize ?? 256 * KB,
@@ -125,6 +126,7 @@ export class ImpMqttClient {
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
     }
+    this.#limits = new ImpLimits(this.config.rateLimits, this.#sizes.maxInboundMessageSize, (this.config.clock ?? monotonicNow)());
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
     this.#core = core;
@@ -229,16 +231,14 @@ export class ImpMqttClient {
       if (problem !== 0) return problem;
       subscriptions.push({ topic: filter, qos: q });
     }
-    if (!this.#takeOutboundCredit()) return OperationResult.OUTBOUND_RATE_EXCEEDED;
-    core.subscribe(subscriptions, (result, granted) => {
-      this.#settleCredit(result);
+    return core.subscribe(subscriptions, (result, granted) => {
+      this.#settle(core, result);
       if (!callback) return;
       const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
       const qosMode = many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED);
       if (callback.length >= 2) (callback as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
       else (callback as (qosMode: number | number[]) => void)(qosMode);
     });
-    return OperationResult.SUCCESS;
   }
 
   /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
@@ -249,14 +249,11 @@ export class ImpMqttClient {
       validateTopicFilter(filter);
       return filter;
     });
-    if (!this.#takeOutboundCredit()) {
-      if (callback) queueMicrotask(() => callback(OperationResult.FAILURE));
-      return;
-    }
-    core.unsubscribe(filters, (result) => {
-      this.#settleCredit(result);
+    const admitted = core.unsubscribe(filters, (result) => {
+      this.#settle(core, result);
       callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
     });
+    if (admitted !== 0 && callback) queueMicrotask(() => callback(OperationResult.FAILURE));
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -266,33 +263,30 @@ export class ImpMqttClient {
     const name = textOf(topic);
     validateTopicName(name);
     const payload = bytesOf(message);
-    if (payload.length > this.#limits.maxPayloadSize) {
-      throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadSize}`);
+    if (payload.length > this.#sizes.maxPayloadSize) {
+      throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#sizes.maxPayloadSize}`);
     }
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`, 'MQTT-3.3.1-4');
-    return new ImpMqttMessage(this, name, payload, qos, options.retain ?? false);
+    return new ImpMqttMessage(this.#send, name, payload, qos, options.retain ?? false);
   }
 
-  /** @internal mqttmessage.sendasync() */
-  send(message: ImpMqttMessage, callback: SendCallback | undefined): void {
+  /** mqttmessage.sendasync(): the result always arrives through the callback, never synchronously. */
+  readonly #send = (message: ImpMqttMessage, callback: SendCallback | undefined): void => {
     const core = this.#requireConnected('sendasync');
-    if (!this.#takeOutboundCredit()) {
-      if (callback) queueMicrotask(() => callback(OperationResult.OUTBOUND_RATE_EXCEEDED));
-      return;
-    }
-    core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
-      this.#settleCredit(result);
+    const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
+      this.#settle(core, result);
       callback?.(result);
     });
-  }
+    if (admitted !== 0 && callback) queueMicrotask(() => callback(admitted));
+  };
 
   // ---- internals ---------------------------------------------------------------------------
 
   #coreOptions(url: string, clientId: string, keepalive: number, options: ImpConnectOptions): ClientOptions {
     const c = this.config;
     let store = this.#stores.get(clientId);
-    if (store === undefined) this.#stores.set(clientId, (store = new MemorySessionStore()));
+    if (store === undefined) this.#stores.set(clientId, (store = new MemorySessionStore<Completion>()));
     const core: ClientOptions = {
       url,
       clientId,
@@ -301,9 +295,10 @@ export class ImpMqttClient {
       reconnect: options.reconnect ?? false,
       resubscribe: false, // imp code re-subscribes in onconnect itself
       store,
+      hooks: this.#limits!.hooks,
       // Room for the largest topic and header around the largest payload; the exact payload
       // check happens before the session sees the packet.
-      maxPacketSize: this.#limits.maxInboundMessageSize + 65_546,
+      maxPacketSize: this.#sizes.maxInboundMessageSize + 65_546,
     };
     if (options.username !== undefined) core.username = textOf(options.username);
     if (options.password !== undefined) core.password = bytesOf(options.password);
@@ -320,14 +315,6 @@ export class ImpMqttClient {
   }
 
   #wire(core: MqttClient): void {
-    const now = this.config.clock ?? (() => performance.now());
-    const limits = this.config.rateLimits;
-    const outbound = limits === true ? { refillPerSecond: 2 } : limits?.outbound;
-    const inbound = limits === true ? { refillPerSecond: 8 } : limits?.inbound;
-    this.#outbound = outbound ? new TokenBucket(outbound, now()) : null;
-    this.#inbound = inbound ? new TokenBucket(inbound, now()) : null;
-    this.#prepaid = 0;
-
     core.on('connect', () => this.#fire(this.#onconnect, ConnectResult.ACCEPTED));
     core.on('connectfailed', ({ returnCode }) => {
       if (!this.#connectCancelled) this.#fire(this.#onconnect, returnCode ?? ConnectResult.SOCKET_ERROR);
@@ -344,43 +331,11 @@ export class ImpMqttClient {
       if (handler === null) return; // still acknowledged [MQTT-4.5.0-2]
       handler({ topic: m.topic, message: new ImpBlob(m.payload), qos: m.qos, retain: m.retain ? 1 : 0, dup: m.dup ? 1 : 0 });
     });
-    // Runs before the session handles each packet, so a refused one is never acknowledged.
-    core.on('packetreceive', (packet: Packet) => {
-      if (packet.type === 'publish' && packet.payload.length > this.#limits.maxInboundMessageSize) {
-        core.abort('packet-too-large', new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#limits.maxInboundMessageSize}`, undefined, 'peer'));
-        return;
-      }
-      const bucket = this.#inbound;
-      if (bucket !== null) {
-        bucket.charge(now());
-        if (bucket.exceeded(now())) core.abort('rate-exceeded', new MqttError('INBOUND_RATE_EXCEEDED', 'The inbound message rate limit was exceeded'));
-      }
-    });
-    if (this.#outbound !== null) {
-      core.on('packetsend', (packet: Packet) => {
-        // A request's first transmission was paid for when it was made; a DUP re-send, an ack
-        // or a PINGREQ is charged as it goes.
-        const firstSend = packet.type === 'publish' ? !packet.dup : packet.type === 'subscribe' || packet.type === 'unsubscribe';
-        if (firstSend && this.#prepaid > 0) this.#prepaid--;
-        else this.#outbound?.charge(now());
-      });
-    }
   }
 
-  /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
-  #settleCredit(result: number): void {
-    if (this.#outbound === null || this.#prepaid === 0) return;
-    if (result !== OperationResult.NO_MORE_MESSAGE_IDS && result !== OperationResult.MAX_BUFFERED_MESSAGES) return;
-    this.#prepaid--;
-    this.#outbound.refund((this.config.clock ?? (() => performance.now()))());
-  }
-
-  #takeOutboundCredit(): boolean {
-    const bucket = this.#outbound;
-    if (bucket === null) return true;
-    if (!bucket.tryTake((this.config.clock ?? (() => performance.now()))())) return false;
-    this.#prepaid++;
-    return true;
+  /** Gives back the credit of a request that never reached the wire. */
+  #settle(core: MqttClient, result: number): void {
+    this.#limits?.settle(result, core.now());
   }
 
   #requireConnected(what: string): MqttClient {
@@ -394,8 +349,8 @@ export class ImpMqttClient {
   #topicList(topics: StringOrBlob | StringOrBlob[], what: string): StringOrBlob[] {
     const list = Array.isArray(topics) ? topics : [topics];
     if (list.length === 0) throw usageError('NO_TOPICS', `${what}() needs at least one topic`);
-    if (list.length > this.#limits.maxTopics) {
-      throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#limits.maxTopics} topics, got ${list.length}`);
+    if (list.length > this.#sizes.maxTopics) {
+      throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#sizes.maxTopics} topics, got ${list.length}`);
     }
     return list;
   }

@@ -1,7 +1,8 @@
 /** The imp-style API: Electric Imp's mqtt / mqttclient / mqttmessage on impmqtt. */
 export { mqtt, createMqtt } from './mqtt.js';
 export type { ImpMqtt, ImpAgentOptions } from './mqtt.js';
-export { ImpMqttClient } from './imp-client.js';
+/** The class, for types and instanceof; instances come from mqtt.createclient(). */
+export type { ImpMqttClient } from './imp-client.js';
 export type {
   ImpClientConfig,
   ImpConnectOptions,
@@ -17,5 +18,5 @@ export type { SendCallback } from './message.js';
 export { ImpBlob } from './blob.js';
 export type { StringOrBlob } from './blob.js';
 export { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED } from './result-codes.js';
-export { TokenBucket } from './rate-limit.js';
 export type { BucketOptions } from './rate-limit.js';
+export type { ImpRateLimits } from './limits.js';

@@ -1,13 +1,12 @@
 /** mqttmessage: a message made by createmessage(), sent with sendasync(). */
 import type { QoS } from '../../packet/index.js';
-import type { ImpMqttClient } from './imp-client.js';
-
 export type SendCallback = (resultCode: number) => void;
+type Send = (message: ImpMqttMessage, callback: SendCallback | undefined) => void;
 
 export class ImpMqttMessage {
   /** @internal */
   constructor(
-    private readonly client: ImpMqttClient,
+    private readonly send: Send,
     readonly topic: string,
     readonly payload: Uint8Array,
     readonly qos: QoS,
@@ -20,6 +19,6 @@ export class ImpMqttMessage {
    * -10, -11 or -12. Throws when the client is not connected. A message may be sent again.
    */
   sendasync(callback?: SendCallback | null): void {
-    this.client.send(this, callback ?? undefined);
+    this.send(this, callback ?? undefined);
   }
 }

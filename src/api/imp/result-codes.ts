@@ -2,6 +2,7 @@
  * The imp API's three code spaces, kept apart because the same number means different things
  * in each (imp-api.md §9.1).
  */
+import { ResultCode } from '../../session/index.js';
 import type { CloseReason } from '../../session/index.js';
 
 /** onconnect(resultCode): -1 socket failure, else the CONNACK return code 0–5. */
@@ -23,19 +24,22 @@ export const ConnectionLostReason = {
   MALFORMED_FRAME: -4,
 } as const;
 
-/** sendasync / subscribe / unsubscribe results (Paho-derived). */
+/**
+ * sendasync / subscribe / unsubscribe results (Paho-derived), under the imp's names. The values
+ * are the engine's ResultCode; only the imp's own validation codes (-5, -8, -9) are added here.
+ */
 export const OperationResult = {
-  SUCCESS: 0,
-  FAILURE: -1,
-  DISCONNECTED: -3,
+  SUCCESS: ResultCode.SUCCESS,
+  FAILURE: ResultCode.FAILURE,
+  DISCONNECTED: ResultCode.DISCONNECTED,
   /** impmqtt's choice for an outbound rate-limit hit: Paho's "maximum in-flight messages reached". */
-  OUTBOUND_RATE_EXCEEDED: -4,
+  OUTBOUND_RATE_EXCEEDED: ResultCode.RATE_LIMITED,
   BAD_UTF8_STRING: -5,
   BAD_STRUCTURE: -8,
   BAD_QOS: -9,
-  NO_MORE_MESSAGE_IDS: -10,
-  OPERATION_INCOMPLETE: -11,
-  MAX_BUFFERED_MESSAGES: -12,
+  NO_MORE_MESSAGE_IDS: ResultCode.NO_MORE_IDS,
+  OPERATION_INCOMPLETE: ResultCode.INCOMPLETE,
+  MAX_BUFFERED_MESSAGES: ResultCode.MAX_BUFFERED,
 } as const;
 
 /** SUBACK's failure code, as the imp passes it in qosMode. */

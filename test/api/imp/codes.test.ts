@@ -6,8 +6,8 @@
  * scripted fake broker (and refused ports / bad TLS for the socket failures).
  */
 import { describe, expect, it } from 'vitest';
-import { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED, mqtt } from '../../../src/index.js';
-import type { ImpMqttClient } from '../../../src/index.js';
+import { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED, mqtt } from '../../support/internals.js';
+import type { ImpMqttClient } from '../../support/internals.js';
 import { certs } from '../../support/certs.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeConnection } from '../../support/fake-broker.js';

@@ -8,8 +8,8 @@
  * explicit maxInflight of 65,535 queues the next send instead (shown last).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode, mqtt } from '../../../src/index.js';
-import type { ImpMqttClient } from '../../../src/index.js';
+import { encode, mqtt } from '../../support/internals.js';
+import type { ImpMqttClient } from '../../support/internals.js';
 import { acceptConnect, startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker } from '../../support/fake-broker.js';
 import { closeAll, connectFake, impUrl, newDevice, waitFor } from './helpers.js';

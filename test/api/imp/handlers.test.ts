@@ -6,8 +6,8 @@
  * disconnect() semantics [imp §2.2, §9.10] and the state accessors [imp §2.3–2.5, §9.11].
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ImpBlob, encode } from '../../../src/index.js';
-import type { ImpMessageItem, ImpMqttClient } from '../../../src/index.js';
+import { ImpBlob, encode } from '../../support/internals.js';
+import type { ImpMessageItem, ImpMqttClient } from '../../support/internals.js';
 import type { FakeConnection } from '../../support/fake-broker.js';
 import { Calls, fakeBrokerPerTest, Inbox, connectFake, disconnectFake, impUrl, newDevice, sleep, within } from './helpers.js';
 

@@ -5,8 +5,8 @@
  * broker URL conversion to the imp's `tcp://` / `ssl://` schemes.
  */
 import net from 'node:net';
-import { MqttClient, PacketDecoder, createMqtt, encode, openTransport } from '../../../src/index.js';
-import type { ImpClientConfig, ImpConnectOptions, ImpMessageItem, ImpMqttClient, Packet, Transport, TransportFactory } from '../../../src/index.js';
+import { MqttClient, PacketDecoder, createMqtt, encode, openTransport } from '../../support/internals.js';
+import type { ImpClientConfig, ImpConnectOptions, ImpMessageItem, ImpMqttClient, Packet, Transport, TransportFactory } from '../../support/internals.js';
 import { afterEach, beforeEach } from 'vitest';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';

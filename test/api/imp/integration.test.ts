@@ -5,8 +5,8 @@
  * WebSocket (an impmqtt extension). One simulated device = one agent (createMqtt()).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mqtt } from '../../../src/index.js';
-import type { ImpMqttClient } from '../../../src/index.js';
+import { mqtt } from '../../support/internals.js';
+import type { ImpMqttClient } from '../../support/internals.js';
 import { startAedesWebSocket } from '../../support/aedes.js';
 import { certs } from '../../support/certs.js';
 import { startFakeBroker } from '../../support/fake-broker.js';

@@ -17,8 +17,8 @@
  * marker message or a short settle period.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MqttClient, MqttError, encode } from '../../../src/index.js';
-import type { ImpMqttClient } from '../../../src/index.js';
+import { MqttClient, MqttError, encode } from '../../support/internals.js';
+import type { ImpMqttClient } from '../../support/internals.js';
 import { forEachBroker } from './brokers.js';
 import type { BrokerKind, TestBroker } from './brokers.js';
 import {

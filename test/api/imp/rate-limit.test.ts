@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../../src/index.js';
-import type { ImpClientConfig, ImpMqttClient } from '../../../src/index.js';
+import { TokenBucket } from '../../support/internals.js';
+import type { ImpClientConfig, ImpMqttClient } from '../../support/internals.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { Calls, Inbox, closeAll, connectFake, disconnectFake, newDevice, sleep } from './helpers.js';

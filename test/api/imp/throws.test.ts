@@ -7,8 +7,8 @@
  * the scripted fake fx.broker, so every state is reached deterministically.
  */
 import { describe, expect, it } from 'vitest';
-import { MqttError, createMqtt, mqtt } from '../../../src/index.js';
-import type { ImpMqttClient } from '../../../src/index.js';
+import { MqttError, createMqtt, mqtt } from '../../support/internals.js';
+import type { ImpMqttClient } from '../../support/internals.js';
 import { Calls, fakeBrokerPerTest, connectFake, disconnectFake, impUrl, within } from './helpers.js';
 
 /** Runs `fn`, expecting an MqttError with `code`. */
