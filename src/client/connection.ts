@@ -4,7 +4,8 @@
  */
 import { asMqttError, usageError } from '../errors.js';
 import type { MqttError } from '../errors.js';
-import { PacketDecoder } from '../packet/index.js';
+import { CLIENT_READERS } from '../packet/client-readers.js';
+import { StreamDecoder } from '../packet/stream-decoder.js';
 import type { Packet } from '../packet/index.js';
 import type { CloseReason } from '../session/index.js';
 import type { Endpoint, Transport, TransportFactory, TransportOptions } from '../transport/index.js';
@@ -23,7 +24,7 @@ export interface ConnectionEvents {
 
 export class Connection {
   #transport: Transport | null = null;
-  private readonly decoder: PacketDecoder;
+  private readonly decoder: StreamDecoder;
   private ended = false;
 
   constructor(
@@ -33,7 +34,7 @@ export class Connection {
     maxPacketSize: number,
     private readonly events: ConnectionEvents,
   ) {
-    this.decoder = new PacketDecoder({ maxPacketSize });
+    this.decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
   }
 
   get transport(): Transport {

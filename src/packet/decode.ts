@@ -1,64 +1,42 @@
 /** Decoding one packet body once its fixed header has been read. */
 import { readIdOnly } from './ack.js';
+import { decodeWith, readDisconnect, readPingreq, readPingresp } from './readers.js';
+import type { Readers } from './readers.js';
 import { checkFixedFlags } from './checks.js';
 import { readConnack, readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
 import { readRemainingLength } from './length.js';
 import { readPublish } from './publish.js';
-import { Reader } from './reader.js';
 import { readSuback, readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 
-// Decoding is synchronous and never re-entered, so one cursor serves every packet.
-const reader = new Reader();
 const headerSize = new Int32Array(1);
 
-const NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT'];
+/** Every packet type, both directions: what a general-purpose codec decodes. */
+export const ALL_READERS: Readers = [
+  undefined,
+  (r) => readConnect(r),
+  (r) => readConnack(r),
+  readPublish,
+  (r) => readIdOnly(r, 'puback'),
+  (r) => readIdOnly(r, 'pubrec'),
+  (r) => readIdOnly(r, 'pubrel'),
+  (r) => readIdOnly(r, 'pubcomp'),
+  (r) => readSubscribe(r),
+  (r) => readSuback(r),
+  (r) => readUnsubscribe(r),
+  (r) => readIdOnly(r, 'unsuback'),
+  readPingreq,
+  readPingresp,
+  readDisconnect,
+];
 
 /**
  * Decodes the body bytes[start, end) of a packet whose first byte is `firstByte`. Payloads and
  * binary fields are views of `bytes`, not copies.
  */
 export function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
-  return decodeChecked(checkFixedFlags(firstByte), firstByte, bytes, start, end);
-}
-
-/** decodeBody for a first byte already passed through checkFixedFlags, which gave `typeCode`. */
-export function decodeChecked(typeCode: number, firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
-  const r = reader.reset(bytes, start, end, NAMES[typeCode]!);
-  switch (typeCode) {
-    case 3:
-      return readPublish(r, firstByte & 0x0f);
-    case 4:
-      return readIdOnly(r, 'puback');
-    case 5:
-      return readIdOnly(r, 'pubrec');
-    case 6:
-      return readIdOnly(r, 'pubrel');
-    case 7:
-      return readIdOnly(r, 'pubcomp');
-    case 11:
-      return readIdOnly(r, 'unsuback');
-    case 1:
-      return readConnect(r);
-    case 2:
-      return readConnack(r);
-    case 8:
-      return readSubscribe(r);
-    case 9:
-      return readSuback(r);
-    case 10:
-      return readUnsubscribe(r);
-    case 12:
-      r.done();
-      return { type: 'pingreq' };
-    case 13:
-      r.done();
-      return { type: 'pingresp' };
-    default:
-      r.done();
-      return { type: 'disconnect' };
-  }
+  return decodeWith(ALL_READERS, checkFixedFlags(firstByte), firstByte, bytes, start, end);
 }
 
 /** Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin 'peer'). */
