@@ -1,0 +1,53 @@
+/**
+ * What the published build promises bundlers and runtimes: a browser bundle built with default
+ * settings succeeds and references no Node built-in; its size stays under the CI ceiling (sizes
+ * are deterministic); a Node import never loads browser code; CommonJS works; the shipped
+ * types leave internals out. Runs on dist/, which `npm test` builds first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { BUDGETS, measure } from '../../scripts/size.mjs';
+
+const root = new URL('../../', import.meta.url);
+const at = (path: string): string => new URL(path, root).pathname;
+
+describe('the browser build', () => {
+  for (const entry of BUDGETS) {
+    it(`${entry.name}: bundles for the browser with no Node built-in, within ${(entry.ceiling / 1024).toFixed(1)} KB gzip`, async () => {
+      const { gzip, text } = await measure(entry.source);
+      expect(text).not.toMatch(/["']node:/);
+      expect(gzip, `gzip size ${gzip} B (target ${entry.budget} B)`).toBeLessThanOrEqual(entry.ceiling);
+    });
+  }
+
+  it('ships the browser transport in place of the Node one', () => {
+    const platform = readFileSync(at('dist/browser/transport/platform.js'), 'utf8');
+    expect(platform).toContain('A browser cannot open');
+    for (const file of ['node-socket.js', 'ws-node.js', 'ws-frames.js', 'ws-handshake.js']) expect(existsSync(at(`dist/browser/transport/${file}`))).toBe(false);
+  });
+});
+
+describe('the Node build', () => {
+  it('never loads browser code: the Node platform module opens TCP, TLS and WebSocket', () => {
+    const platform = readFileSync(at('dist/esm/transport/platform.js'), 'utf8');
+    expect(platform).toContain('openNodeSocket');
+    expect(platform).not.toContain('A browser cannot open');
+    expect(existsSync(at('dist/esm/transport/platform.browser.js'))).toBe(false);
+  });
+
+  it('require() gives the same curated surface as import', async () => {
+    const require = createRequire(import.meta.url);
+    const cjs = require(at('dist/cjs/index.cjs')) as Record<string, unknown>;
+    const esm = (await import(at('dist/esm/index.js'))) as Record<string, unknown>;
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+    expect(typeof cjs.MqttClient).toBe('function');
+  });
+
+  it('the shipped types leave internals out (stripInternal)', () => {
+    const imp = readFileSync(at('dist/types/api/imp/imp-client.d.ts'), 'utf8');
+    expect(imp).not.toMatch(/constructor\(agent/);
+    const index = readFileSync(at('dist/types/index.d.ts'), 'utf8');
+    for (const internal of ['PacketIdAllocator', 'Backoff,', 'TokenBucket', 'openTransport']) expect(index).not.toContain(internal);
+  });
+});
