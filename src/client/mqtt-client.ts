@@ -4,13 +4,13 @@
  * is a thin layer over it.
  */
 import { MqttError, asMqttError, usageError } from '../errors.js';
-import { encodedLength, validateTopicName } from '../packet/index.js';
-import type { Packet, SubackCode, Subscription } from '../packet/index.js';
+import type { Packet, Subscription } from '../packet/index.js';
 import { ResultCode, Session } from '../session/index.js';
 import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
-import { Backoff } from './backoff.js';
+import { Failover } from './failover.js';
+import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
@@ -18,15 +18,12 @@ import type { ClientHooks, OutboundAdmission } from './hooks.js';
 import { resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
-import { SubscriptionRegistry } from './subscriptions.js';
+import { Requests } from './requests.js';
 import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
 import { toPayload } from './payload.js';
 import type { Payload } from './payload.js';
 
-/** The client's own re-subscription after a reconnect reports to nobody. */
-const RESUBSCRIBED: Completion = () => {};
-const NO_GRANTS: SubackCode[] = [];
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -37,22 +34,18 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly now: () => number;
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
-  readonly #backoff: Backoff | null;
+  readonly #failover: Failover;
   readonly #hooks: ClientHooks;
   readonly #openTransport: TransportFactory;
   readonly #transportOptions: TransportOptions;
   #state: ClientState = 'disconnected';
   #connection: Connection | null = null;
-  #serverIndex = 0;
-  #attemptStartedAt = 0;
-  #connackSeen = false;
-  #refusedCode: number | undefined;
-  #closeInfo: { reason: CloseReason; error: MqttError | undefined } | null = null;
+  #attempt = new Attempt(0);
   #userClosing = false;
   #everConnected = false;
   #pumping = false;
   #disconnectCallbacks: (() => void)[] = [];
-  readonly #subscriptions = new SubscriptionRegistry();
+  readonly #requests: Requests;
   readonly #timers = new ClientTimers();
 
   constructor(options: ClientOptions) {
@@ -63,7 +56,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#hooks = this.#options.hooks;
     this.#session = new Session(this.#options.session);
     this.#writer = new PacketWriter((error) => this.#fail('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
-    this.#backoff = this.#options.reconnect === false ? null : new Backoff(this.#options.reconnect);
+    this.#failover = new Failover(this.#options.endpoints, this.#options.reconnect);
+    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, ...args) => this.#call(callback, ...args));
     this.#openTransport = options.transport ?? openTransport;
     this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }
@@ -83,7 +77,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** The broker in use (or last used), without credentials. */
   get url(): string {
-    return this.#options.endpoints[this.#serverIndex]!.displayUrl;
+    return this.#failover.endpoint.displayUrl;
   }
 
   get inflightCount(): number {
@@ -100,7 +94,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   connect(): this {
     if (this.#state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${this.#state}`);
     this.#timers.clear('reconnect');
-    this.#backoff?.reset();
+    this.#failover.restart();
     this.#open();
     return this;
   }
@@ -115,51 +109,28 @@ export class MqttClient extends Emitter<ClientEvents> {
   publish(topic: string, payload: Payload, options?: PublishOptions, callback?: PublishCallback): number {
     const request: PublishRequest<Completion> = { topic, payload: toPayload(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
-    return this.#request({ type: 'publish', request }, () => validateTopicName(topic), () => this.#session.publish(request, this.now()));
+    return this.#submit({ type: 'publish', request });
   }
 
   /** Subscribes; queued like a publish while the client is connecting or waiting to reconnect. Returns as publish() does. */
   subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): number {
     const request: SubscribeRequest<Completion> = { subscriptions };
     if (callback !== undefined) request.token = callback;
-    const check = () => void encodedLength({ type: 'subscribe', packetId: 1, subscriptions });
-    const result = this.#request({ type: 'subscribe', request }, check, () => this.#session.subscribe(request, this.now()));
-    if (result === ResultCode.SUCCESS) this.#subscriptions.subscribeRequested(request);
-    return result;
+    return this.#submit({ type: 'subscribe', request });
   }
 
   /** Unsubscribes; the filters are not subscribed again after a reconnect, whatever becomes of the request. */
   unsubscribe(topics: string[], callback?: UnsubscribeCallback): number {
     const request: UnsubscribeRequest<Completion> = { topics };
     if (callback !== undefined) request.token = callback;
-    const check = () => void encodedLength({ type: 'unsubscribe', packetId: 1, topics });
-    const result = this.#request({ type: 'unsubscribe', request }, check, () => this.#session.unsubscribe(request, this.now()));
-    if (result === ResultCode.SUCCESS) this.#subscriptions.unsubscribeRequested(topics);
-    return result;
+    return this.#submit({ type: 'unsubscribe', request });
   }
 
-  /**
-   * One request: the session checks it as it accepts it. Before that, an admission hook may
-   * refuse it; and when the client is not trying to connect (nor will it), it is checked here
-   * and completes -3, asynchronously like every other result.
-   */
-  #request(admission: OutboundAdmission & { request: { token?: Completion } }, check: () => void, accept: () => void): number {
+  #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
-    if (offline) check();
-    const admit = this.#hooks.admitOutbound;
-    if (admit !== undefined) {
-      if (!offline) check();
-      const verdict = admit(admission, this.now());
-      if (verdict !== ResultCode.SUCCESS) return verdict;
-    }
-    if (offline) {
-      const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
-    } else {
-      accept();
-      this.#pump();
-    }
-    return ResultCode.SUCCESS;
+    const result = this.#requests.submit(admission, offline, this.now());
+    if (result === ResultCode.SUCCESS && !offline) this.#pump();
+    return result;
   }
 
   /** With `manualAck`, tells the broker `message` has been processed. */
@@ -230,11 +201,9 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #open(): void {
-    const endpoint = this.#options.endpoints[this.#serverIndex]!;
+    const endpoint = this.#failover.endpoint;
     this.#setState('connecting');
-    this.#connackSeen = false;
-    this.#refusedCode = undefined;
-    this.#attemptStartedAt = this.now();
+    this.#attempt = new Attempt(this.now());
     // Events from a connection the client has already let go of are ignored.
     const current = () => connection === this.#connection;
     const connection: Connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
@@ -255,7 +224,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } catch (error) {
       this.#connection = null;
       this.#timers.clear('connect');
-      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'TRANSPORT_FAILED') };
+      this.#attempt.ending('transport', asMqttError(error, 'TRANSPORT_FAILED'));
       queueMicrotask(() => this.#finishClose(undefined));
     }
   }
@@ -265,10 +234,10 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
-      this.#session.connect(this.#options.connect, this.now(), this.#attemptStartedAt + this.#options.connectTimeout);
+      this.#session.connect(this.#options.connect, this.now(), this.#attempt.startedAt + this.#options.connectTimeout);
     } catch (error) {
       // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
-      this.#closeInfo = { reason: 'transport', error: asMqttError(error, 'INVALID_OPTIONS') };
+      this.#attempt.ending('transport', asMqttError(error, 'INVALID_OPTIONS'));
       transport.destroy();
       return;
     }
@@ -298,7 +267,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#session.connectionLost(reason, this.now(), error);
       this.#pump();
     } else if (this.#connection !== null) {
-      this.#closeInfo ??= { reason, error };
+      this.#attempt.ending(reason, error, false);
       this.#connection.transport.destroy();
     }
   }
@@ -317,7 +286,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** The session ended the connection: flush what it said last, then close the transport. */
   #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
     // The session knows the deadline passed; the client knows which broker and which limit.
-    this.#closeInfo = { reason, error: reason === 'connack-timeout' ? this.#connectTimeoutError() : error };
+    this.#attempt.ending(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
     const transport = this.#connection?.transport;
     if (transport === undefined) return this.#finishClose(undefined);
     if (reason === 'normal') {
@@ -325,7 +294,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
       this.#timers.set('close', CLOSE_GRACE_MS, () => {
-        this.#closeInfo = { reason, error: new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`) };
+        this.#attempt.ending(reason, new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
         transport.destroy();
       });
     } else {
@@ -335,20 +304,16 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #finishClose(transportError: Error | undefined): void {
-    const transportFailure = transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined;
-    const info = this.#closeInfo ?? { reason: 'transport' as const, error: transportFailure };
-    const closeError = info.error ?? transportFailure;
-    this.#closeInfo = null;
+    const attempt = this.#attempt;
+    const info = attempt.closeInfo(transportError);
     this.#connection = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
     this.#timers.clear('linger');
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
-    const delivered = info.reason === 'normal' && closeError === undefined;
+    const delivered = info.reason === 'normal' && info.error === undefined;
     this.#writer.detach(delivered ? ResultCode.SUCCESS : ResultCode.DISCONNECTED);
-    const wasConnected = this.#connackSeen;
-    const refused = this.#refusedCode;
-    this.#connackSeen = false;
+    const wasConnected = attempt.connected;
     this.#setState('disconnected');
     this.#armSessionTimer();
 
@@ -356,12 +321,11 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#userClosing = false;
       this.#session.abandon();
       this.#pump();
-      if (wasConnected) this.emit('close', { reason: 'normal', error: closeError });
+      if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
       this.#runDisconnectCallbacks();
       return;
     }
-    // Refusals other than "server unavailable" (3) will not change by retrying.
-    const willReconnect = this.#backoff !== null && (refused === undefined || refused === 3);
+    const willReconnect = this.#failover.willRetry(attempt.refusedCode);
     if (!willReconnect) {
       // Nothing pending waits for a connection nobody will make: it completes before the
       // event, so an application reconnecting from its handler starts clean.
@@ -371,25 +335,17 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (wasConnected) {
       this.emit('close', info);
     } else {
-      const error =
-        info.error ??
-        (refused !== undefined
-          ? new MqttError('CONNECTION_REFUSED', `${this.url} refused the connection: CONNACK return code ${refused}`)
-          : new MqttError('CONNECT_FAILED', `Could not connect to ${this.url}`));
-      this.emit('connectfailed', { returnCode: refused, error });
+      this.emit('connectfailed', { returnCode: attempt.refusedCode, error: attempt.failure(info, this.url) });
     }
     if (willReconnect && this.#idle()) this.#scheduleReconnect(wasConnected); // unless the handler reconnected
   }
 
   #scheduleReconnect(wasConnected: boolean): void {
-    const backoff = this.#backoff!;
-    // An attempt that never reached CONNACK moves on to the next server.
-    if (!wasConnected) this.#serverIndex = (this.#serverIndex + 1) % this.#options.endpoints.length;
-    const delay = backoff.nextDelay(this.now());
+    const { delay, attempt } = this.#failover.next(wasConnected, this.now());
     this.#timers.set('reconnect', delay, () => {
       if (this.#state === 'disconnected') this.#open();
     });
-    this.emit('reconnect', { attempt: backoff.attempt, delay, url: this.url });
+    this.emit('reconnect', { attempt, delay, url: this.url });
   }
 
   #runDisconnectCallbacks(): void {
@@ -426,23 +382,10 @@ export class MqttClient extends Emitter<ClientEvents> {
       case 'deliver':
         this.emit('message', action.message);
         return;
-      case 'published': {
-        const callback = action.request.token;
-        if (callback === undefined) return;
-        // QoS 0 is complete when its bytes reach the transport, which may have to wait.
-        if (action.request.qos === 0 && action.result === ResultCode.SUCCESS) this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
-        else this.#call(callback, action.result, NO_GRANTS);
-        return;
-      }
-      case 'subscribed': {
-        const { request, result, granted } = action;
-        this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
-        if (request.token !== undefined) this.#call(request.token, result, granted);
-        return;
-      }
+      case 'published':
+      case 'subscribed':
       case 'unsubscribed':
-        if (action.request.token !== undefined) this.#call(action.request.token, action.result, NO_GRANTS);
-        return;
+        return this.#requests.completed(action);
       case 'connack':
         return this.#connack(action.returnCode, action.sessionPresent);
       case 'close':
@@ -452,20 +395,13 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #connack(returnCode: number, sessionPresent: boolean): void {
     if (returnCode !== 0) {
-      this.#refusedCode = returnCode;
+      this.#attempt.refusedCode = returnCode;
       return;
     }
-    this.#connackSeen = true;
-    this.#backoff?.connected(this.now());
-    const resubscribe = this.#options.resubscribe && this.#everConnected && !sessionPresent && this.#subscriptions.size > 0;
+    this.#attempt.connected = true;
+    this.#failover.connected(this.now());
+    if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe(this.now());
     this.#everConnected = true;
-    if (resubscribe) {
-      for (const subscriptions of this.#subscriptions.batches()) {
-        const request: SubscribeRequest<Completion> = { subscriptions, token: RESUBSCRIBED };
-        this.#session.subscribe(request, this.now());
-        this.#subscriptions.subscribeRequested(request);
-      }
-    }
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });
   }

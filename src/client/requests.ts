@@ -1,0 +1,92 @@
+/**
+ * The application's requests (publish, subscribe, unsubscribe) from the call to the callback:
+ * admission by a face's hook, refusal while offline, hand-over to the session, completion, and
+ * the subscriptions to restore after a fresh session.
+ */
+import { encodedLength, validateTopicName } from '../packet/index.js';
+import type { SubackCode } from '../packet/index.js';
+import { ResultCode } from '../session/index.js';
+import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
+import type { Completion } from './events.js';
+import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import type { PacketWriter } from './writer.js';
+
+const NO_GRANTS: SubackCode[] = [];
+/** The client's own re-subscription after a reconnect reports to nobody. */
+const RESUBSCRIBED: Completion = () => {};
+
+type Admission = OutboundAdmission & { request: { token?: Completion } };
+type Outcome = Extract<SessionAction<Completion>, { type: 'published' | 'subscribed' | 'unsubscribed' }>;
+/** Calls application code so that its exceptions never unwind the client. */
+export type Caller = <A extends unknown[]>(callback: (...args: A) => void, ...args: A) => void;
+
+export class Requests {
+  readonly #subscriptions = new SubscriptionRegistry();
+
+  constructor(
+    private readonly session: Session<Completion>,
+    private readonly writer: PacketWriter,
+    private readonly hooks: ClientHooks,
+    private readonly call: Caller,
+  ) {}
+
+  /**
+   * One request. The session checks it as it accepts it; before that an admission hook may
+   * refuse it (its code is returned, the callback never called). `offline` (the client is not
+   * trying to connect, nor will it): checked here, then completed -3 asynchronously like every
+   * other result. Returns 0 when the request was taken.
+   */
+  submit(admission: Admission, offline: boolean, now: number): number {
+    if (offline || this.hooks.admitOutbound !== undefined) check(admission);
+    const verdict = this.hooks.admitOutbound?.(admission, now) ?? ResultCode.SUCCESS;
+    if (verdict !== ResultCode.SUCCESS) return verdict;
+    if (offline) {
+      const callback = admission.request.token;
+      if (callback !== undefined) queueMicrotask(() => this.call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
+    } else if (admission.type === 'publish') {
+      this.session.publish(admission.request, now);
+    } else if (admission.type === 'subscribe') {
+      this.#subscribe(admission.request, now);
+    } else {
+      this.session.unsubscribe(admission.request, now);
+    }
+    // The application no longer wants these filters, whatever becomes of the request.
+    if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested(admission.request.topics);
+    return ResultCode.SUCCESS;
+  }
+
+  /** The session finished a request. */
+  completed(outcome: Outcome): void {
+    const callback = outcome.request.token;
+    if (outcome.type === 'subscribed') {
+      const { request, result, granted } = outcome;
+      this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
+      if (callback !== undefined) this.call(callback, result, granted);
+    } else if (callback === undefined) {
+      return;
+    } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === ResultCode.SUCCESS) {
+      // QoS 0 is complete when its bytes reach the transport, which may have to wait.
+      this.writer.afterWrite((result) => this.call(callback, result, NO_GRANTS));
+    } else {
+      this.call(callback, outcome.result, NO_GRANTS);
+    }
+  }
+
+  /** After a reconnect to a broker that kept no session: subscribe again to what was subscribed. */
+  resubscribe(now: number): void {
+    for (const subscriptions of this.#subscriptions.batches()) this.#subscribe({ subscriptions, token: RESUBSCRIBED }, now);
+  }
+
+  #subscribe(request: SubscribeRequest<Completion>, now: number): void {
+    this.session.subscribe(request, now);
+    this.#subscriptions.subscribeRequested(request);
+  }
+}
+
+/** Bad input throws at the call (origin 'caller'), whatever the client's state. */
+function check(admission: Admission): void {
+  if (admission.type === 'publish') validateTopicName(admission.request.topic);
+  else if (admission.type === 'subscribe') encodedLength({ type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
+  else encodedLength({ type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
+}
