@@ -1,7 +1,7 @@
 // Codec benchmark: impmqtt's packet codec against the anchor, mqtt-packet 9.0.2 (what MQTT.js
-// uses), in one process, interleaved rounds, medians and ratios (see
-// /work/shared/reference/perf-targets.md). A report, not a test: it exits 0 whether targets pass
-// or miss, and non-zero only when a sanity check shows a broken path.
+// uses), in one process, interleaved rounds, medians and ratios (see perf-targets.md in
+// ../shared/reference/, beside this repository). A report, not a test: it exits 0 whether
+// targets pass or miss, and non-zero only when a sanity check shows a broken path.
 //
 //   npm run bench:codec                      # build, then run everything (~1.5 min)
 //   node bench/codec.mjs --filter=decode     # only cases whose name matches (results not saved)

@@ -1,7 +1,7 @@
 // End-to-end benchmark: impmqtt against the anchor, MQTT.js 5.16, through a real broker
 // (mosquitto, started here on a free 127.0.0.1 port and stopped at the end). See
-// /work/shared/reference/perf-targets.md for the anchor figures and the rules: same sitting,
-// interleaved rounds, ratios, client CPU time per message from process.cpuUsage().
+// perf-targets.md in ../shared/reference/ (beside this repository) for the anchor figures and
+// the rules: same sitting, interleaved rounds, ratios, client CPU time per message from process.cpuUsage().
 // A report, not a test: it exits 0 whether targets pass or miss (and prints what went wrong, e.g.
 // lost messages); it exits 77 (SKIP_EXIT_CODE) when mosquitto is not installed, and 1 when the
 // benchmark itself cannot run (broker does not start, build missing).

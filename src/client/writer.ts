@@ -47,10 +47,6 @@ export class PacketWriter {
     for (const done of completions) done(result);
   }
 
-  get pendingPackets(): number {
-    return this.packets.length;
-  }
-
   add(packet: Packet): void {
     this.packets.push(packet);
     this.schedule();

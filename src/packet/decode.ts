@@ -35,7 +35,7 @@ export const ALL_READERS: Readers = [
  * Decodes the body bytes[start, end) of a packet whose first byte is `firstByte`. Payloads and
  * binary fields are views of `bytes`, not copies.
  */
-export function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
+function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
   return decodeWith(ALL_READERS, checkFixedFlags(firstByte), firstByte, bytes, start, end);
 }
 

@@ -4,7 +4,7 @@
  * wait. Silence from the broker counts as well as our own: a client that only publishes QoS 0
  * keeps sending, and would otherwise never learn that a half-open connection is dead.
  */
-export class SessionTimers {
+export class SessionDeadlines {
   private keepaliveMs = 0;
   private pingTimeoutMs = 0;
   /** When the CONNACK must have arrived; Infinity when not waiting. */

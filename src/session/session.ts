@@ -12,7 +12,7 @@ import { InboundFlows } from './inbound.js';
 import { OutboundFlows } from './outbound.js';
 import { MemorySessionStore } from './store.js';
 import type { SessionStore } from './store.js';
-import { SessionTimers } from './deadlines.js';
+import { SessionDeadlines } from './deadlines.js';
 import type {
   ConnectOptions,
   ConnectionState,
@@ -30,7 +30,7 @@ export class Session<T = unknown> {
   private readonly ctx = new SessionContext<T>();
   private readonly outbound: OutboundFlows<T>;
   private readonly inbound: InboundFlows<T>;
-  private readonly timers: SessionTimers;
+  private readonly deadlines: SessionDeadlines;
   private readonly connackTimeout: number;
   private connection: ConnectionState = 'disconnected';
   private cleanSession = true;
@@ -47,7 +47,7 @@ export class Session<T = unknown> {
     });
     this.inbound = new InboundFlows<T>(this.ctx, this.store, options.manualAck ?? false);
     this.connackTimeout = positive(options.connackTimeout ?? 30_000, 'connackTimeout');
-    this.timers = new SessionTimers(options.pingTimeout);
+    this.deadlines = new SessionDeadlines(options.pingTimeout);
   }
 
   get state(): ConnectionState {
@@ -76,8 +76,8 @@ export class Session<T = unknown> {
   nextTimeout(): number | undefined {
     if (this.connection === 'disconnected') return undefined;
     // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
-    if (this.connection === 'connecting') return this.timers.connackDeadline;
-    let next = this.timers.next(this.ctx.lastSent);
+    if (this.connection === 'connecting') return this.deadlines.connackDeadline;
+    let next = this.deadlines.next(this.ctx.lastSent);
     if (this.connection === 'connected') next = Math.min(next, this.outbound.nextRetry);
     return next === Infinity ? undefined : next;
   }
@@ -97,13 +97,13 @@ export class Session<T = unknown> {
     encodedLength(packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.connection = 'connecting';
     this.cleanSession = options.cleanSession;
-    this.timers.connecting(options.keepalive, connackDeadline);
+    this.deadlines.connecting(options.keepalive, connackDeadline);
     this.ctx.send(packet, now);
   }
 
   packetReceived(packet: Packet, now: number): void {
     if (this.connection === 'disconnected') return; // bytes that raced the close
-    this.timers.received(packet.type === 'pingresp', now);
+    this.deadlines.received(packet.type === 'pingresp', now);
     if (this.connection === 'connecting') {
       if (packet.type === 'connack') this.connack(packet.returnCode, packet.sessionPresent, now);
       else this.unexpected(packet, 'before CONNACK');
@@ -156,15 +156,15 @@ export class Session<T = unknown> {
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
     if (this.connection === 'connecting') {
-      if (now >= this.timers.connackDeadline) this.close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
+      if (now >= this.deadlines.connackDeadline) this.close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
       return;
     }
     if (this.connection !== 'connected') return;
-    if (now >= this.timers.pingDeadline) return this.close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
+    if (now >= this.deadlines.pingDeadline) return this.close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
     this.outbound.retry(now);
-    if (this.timers.pingDue(this.ctx.lastSent, now)) {
+    if (this.deadlines.pingDue(this.ctx.lastSent, now)) {
       this.ctx.send({ type: 'pingreq' }, now);
-      this.timers.pingSent(now);
+      this.deadlines.pingSent(now);
     }
   }
 
@@ -185,7 +185,7 @@ export class Session<T = unknown> {
       return;
     }
     this.connection = 'connected';
-    this.timers.connected(now);
+    this.deadlines.connected(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.cleanSession;
     if (!resumed) this.inbound.sessionDiscarded();
@@ -232,7 +232,7 @@ export class Session<T = unknown> {
   private close(reason: CloseReason, error?: MqttError): void {
     this.ctx.closeRequest = null;
     this.connection = 'disconnected';
-    this.timers.stopped();
+    this.deadlines.stopped();
     this.outbound.connectionLost();
     this.inbound.connectionLost();
     this.ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
