@@ -1,8 +1,9 @@
 // Builds dist/ one output file per source module, so bundlers tree-shake:
 //   dist/esm      ES modules for Node (TCP, TLS, WebSocket)
 //   dist/cjs      CommonJS for Node (.cjs)
-//   dist/browser  ES modules for browsers: transport/platform.js is platform.browser.ts, so no
-//                 Node built-in is ever referenced
+//   dist/browser  ES modules for browsers: each X.browser.ts stands in for X.ts (the transport
+//                 platform: WebSocket only, so no Node built-in is ever referenced; the client's
+//                 scheduler: timers in a worker, out of reach of background-tab throttling)
 //   dist/types    .d.ts from tsc (stripInternal)
 // package.json's export conditions pick the right one ("browser" / "node" / "default").
 import { build } from 'esbuild';
@@ -10,7 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BROWSER_PLATFORM = 'transport/platform.browser';
+const BROWSER = '.browser.ts';
+/** Modules only the Node build uses: the browser build does not ship them. */
+const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -31,17 +34,17 @@ const common = { bundle: false, platform: 'neutral', target: 'es2022', outbase: 
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: all.filter((f) => !f.includes(BROWSER_PLATFORM)), format: 'esm', outdir: 'dist/esm' }),
-  build({ ...common, entryPoints: all.filter((f) => !f.includes(BROWSER_PLATFORM)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
+  build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'esm', outdir: 'dist/esm' }),
+  build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser' }),
 ]);
 
-// The browser build's platform module is the browser one; the Node one is not shipped there.
-for (const extension of ['.js', '.js.map']) {
-  renameSync(`dist/browser/${BROWSER_PLATFORM}${extension}`, `dist/browser/transport/platform${extension}`);
+const browserVariants = all.filter((f) => f.endsWith(BROWSER)).map((f) => f.slice('src/'.length, -BROWSER.length));
+for (const module of browserVariants) {
+  for (const extension of ['.js', '.js.map']) renameSync(`dist/browser/${module}.browser${extension}`, `dist/browser/${module}${extension}`);
 }
-for (const file of ['node-socket', 'ws-node', 'ws-frames', 'ws-handshake']) {
-  for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/transport/${file}${extension}`);
+for (const module of NODE_ONLY) {
+  for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/${module}${extension}`);
 }
 
 // CommonJS modules require their siblings by the .cjs name they were written under.
@@ -51,4 +54,4 @@ for (const file of outputs('dist/cjs', '.cjs')) {
 }
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-rmSync(`dist/types/${BROWSER_PLATFORM}.d.ts`);
+for (const module of browserVariants) rmSync(`dist/types/${module}.browser.d.ts`);

@@ -1,27 +1,33 @@
-/** The client's real timers, by name: the only place impmqtt calls setTimeout for the session. */
+/** The client's real timers, by name: the only place the engine starts a timer. */
+import { startTimer, stopTimer } from './scheduler.js';
+import type { TimerHandle } from './scheduler.js';
+
 export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger';
 
 export class ClientTimers {
-  private readonly handles = new Map<TimerName, ReturnType<typeof setTimeout>>();
+  private readonly handles = new Map<TimerName, TimerHandle>();
   /** When the 'session' timer fires, on the client's clock. */
   private sessionAt = Infinity;
 
   /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
   set(name: TimerName, delayMs: number, fire: () => void, unref = false): void {
     this.clear(name);
-    const handle = setTimeout(() => {
-      this.handles.delete(name);
-      if (name === 'session') this.sessionAt = Infinity;
-      fire();
-    }, delayMs);
-    if (unref) (handle as { unref?: () => void }).unref?.();
+    const handle = startTimer(
+      () => {
+        this.handles.delete(name);
+        if (name === 'session') this.sessionAt = Infinity;
+        fire();
+      },
+      delayMs,
+      unref,
+    );
     this.handles.set(name, handle);
   }
 
   clear(name: TimerName): void {
     const handle = this.handles.get(name);
     if (handle === undefined) return;
-    clearTimeout(handle);
+    stopTimer(handle);
     this.handles.delete(name);
     if (name === 'session') this.sessionAt = Infinity;
   }
