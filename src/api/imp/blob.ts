@@ -1,4 +1,5 @@
 /** The imp's blob, as much of it as MQTT messages need: bytes with tostring(). */
+import { toPayload } from '../../client/payload.js';
 const utf8 = new TextDecoder();
 
 export class ImpBlob {
@@ -26,11 +27,9 @@ export class ImpBlob {
 /** Strings and blobs (or raw bytes) are both accepted wherever the imp takes "string or blob". */
 export type StringOrBlob = string | ImpBlob | Uint8Array;
 
-const encoder = new TextEncoder();
-
+/** A string or blob as payload bytes: the engine's one conversion, blobs unwrapped. */
 export function bytesOf(value: StringOrBlob): Uint8Array {
-  if (typeof value === 'string') return encoder.encode(value);
-  return value instanceof ImpBlob ? value.bytes : value;
+  return toPayload(value instanceof ImpBlob ? value.bytes : value);
 }
 
 /** A topic or credential given as a string or blob, as a string; bytes must be valid UTF-8. */
