@@ -57,7 +57,13 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#session = new Session(this.#options.session);
     this.#writer = new PacketWriter((error) => this.#fail('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
     this.#failover = new Failover(this.#options.endpoints, this.#options.reconnect);
-    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, ...args) => this.#call(callback, ...args));
+    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, result, granted) => {
+      try {
+        callback(result, granted);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    });
     this.#openTransport = options.transport ?? openTransport;
     this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }

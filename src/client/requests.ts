@@ -18,8 +18,8 @@ const RESUBSCRIBED: Completion = () => {};
 
 type Admission = OutboundAdmission & { request: { token?: Completion } };
 type Outcome = Extract<SessionAction<Completion>, { type: 'published' | 'subscribed' | 'unsubscribed' }>;
-/** Calls application code so that its exceptions never unwind the client. */
-export type Caller = <A extends unknown[]>(callback: (...args: A) => void, ...args: A) => void;
+/** Calls a request's callback so that its exceptions never unwind the client (fixed arity: the hot path). */
+export type Reporter = (callback: Completion, result: ResultCode, granted: SubackCode[]) => void;
 
 export class Requests {
   readonly #subscriptions = new SubscriptionRegistry();
@@ -28,7 +28,7 @@ export class Requests {
     private readonly session: Session<Completion>,
     private readonly writer: PacketWriter,
     private readonly hooks: ClientHooks,
-    private readonly call: Caller,
+    private readonly call: Reporter,
   ) {}
 
   /**
