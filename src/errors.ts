@@ -63,7 +63,23 @@ export type ConnectionErrorCode =
   | 'KEEPALIVE_TIMEOUT'
   | 'CLOSE_TIMEOUT'
   | 'INBOUND_RATE_EXCEEDED'
-  | 'ENCODE_FAILED';
+  | 'ENCODE_FAILED'
+  /** A request was cut off by the loss of the connection, or cannot be sent for want of one. */
+  | 'CONNECTION_LOST'
+  /** An operation did not complete within its time limit. */
+  | 'TIMEOUT'
+  /** The caller's AbortSignal cancelled the wait. */
+  | 'ABORTED'
+  /** The broker refused a subscription (SUBACK 0x80). */
+  | 'SUBSCRIPTION_REFUSED'
+  /** A bounded buffer was full, so the request was refused (nothing was sent). */
+  | 'QUEUE_FULL'
+  /** All 65,535 packet identifiers are held by messages in flight. */
+  | 'NO_PACKET_IDS'
+  /** A face's limit refused the request (nothing was sent). */
+  | 'RATE_LIMITED'
+  /** The request failed for a reason the broker did not give. */
+  | 'OPERATION_FAILED';
 
 export type ErrorCode = ProtocolErrorCode | UsageErrorCode | ConnectionErrorCode;
 

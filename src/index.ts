@@ -27,3 +27,5 @@ export { topicMatches, isValidTopicName, isValidTopicFilter } from './packet/ind
 export type { Packet, QoS, SubackCode, Subscription } from './packet/index.js';
 export type { Endpoint, TlsOptions, Transport, TransportEvents, TransportFactory, WebSocketOptions } from './transport/index.js';
 export * from './api/imp/index.js';
+export { connect, Client, Message, MqttCodeError, Topic, Wildcard } from './api/async/index.js';
+export type { AsyncClientEvents, AsyncClientOptions, AsyncPayload, AsyncPublishOptions, FilterSpec, OperationOptions, SubscribeOptions } from './api/async/index.js';

@@ -20,6 +20,12 @@ describe('public API', () => {
         'topicMatches',
         'isValidTopicName',
         'isValidTopicFilter',
+        'connect',
+        'Client',
+        'Message',
+        'MqttCodeError',
+        'Topic',
+        'Wildcard',
         ...Object.keys(imp),
       ].sort(),
     );

@@ -71,6 +71,15 @@ export class Connection {
     for (const event of replay) event();
   }
 
+  /** Stops or restarts reading from the transport, where it can (see Transport.pause). */
+  setReading(reading: boolean): boolean {
+    const transport = this.#transport;
+    if (transport === null || transport.pause === undefined || transport.resume === undefined) return false;
+    if (reading) transport.resume();
+    else transport.pause();
+    return true;
+  }
+
   private receive(chunk: Uint8Array, events: ConnectionEvents): void {
     let packets: Packet[];
     try {

@@ -42,6 +42,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   #connection: Connection | null = null;
   #attempt = new Attempt(0);
   #userClosing = false;
+  #reading = true;
   #everConnected = false;
   #pumping = false;
   #disconnectCallbacks: (() => void)[] = [];
@@ -139,6 +140,16 @@ export class MqttClient extends Emitter<ClientEvents> {
     return result;
   }
 
+  /**
+   * Inbound flow control for a face whose consumer lags: while paused the client reads nothing
+   * more from the broker (TCP backpressure), on this and every later connection, until resumed.
+   * False where the transport cannot pause (a browser's WebSocket).
+   */
+  setReading(reading: boolean): boolean {
+    this.#reading = reading;
+    return this.#connection?.setReading(reading) ?? true;
+  }
+
   /** With `manualAck`, tells the broker `message` has been processed. */
   acknowledge(message: InboundMessage): boolean {
     const owed = this.#session.acknowledge(message, this.now());
@@ -227,6 +238,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     });
     try {
       connection.start();
+      if (!this.#reading) connection.setReading(false);
     } catch (error) {
       this.#connection = null;
       this.#timers.clear('connect');

@@ -14,6 +14,8 @@ export function openNodeSocket(
   let socket: NodeSocket | null = null;
   let closed = false;
   let failure: Error | undefined;
+  /** Asked to pause before the socket existed: it starts paused. */
+  let paused = false;
 
   const finish = (error?: Error): void => {
     if (closed) return;
@@ -24,6 +26,7 @@ export function openNodeSocket(
   const attach = (s: NodeSocket, connectEvent: string): void => {
     socket = s;
     s.setNoDelay(true);
+    if (paused) s.pause();
     s.once(connectEvent, () => events.open());
     s.on('data', (chunk: Uint8Array) => events.data(chunk));
     s.on('drain', () => events.drain());
@@ -55,6 +58,14 @@ export function openNodeSocket(
     destroy: () => {
       if (socket === null) return finish();
       socket.destroy();
+    },
+    pause: () => {
+      paused = true;
+      socket?.pause();
+    },
+    resume: () => {
+      paused = false;
+      socket?.resume();
     },
   };
 }

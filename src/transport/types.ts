@@ -17,6 +17,12 @@ export interface Transport {
   end(): void;
   /** Closes at once, dropping anything queued. */
   destroy(): void;
+  /**
+   * Stops reading (the peer then meets TCP backpressure) until resume(). Absent where the
+   * platform cannot stop a stream (a browser's WebSocket).
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 export interface TlsOptions {

@@ -75,6 +75,8 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
       socket.end();
     },
     destroy: () => socket.destroy(),
+    pause: () => socket.pause?.(),
+    resume: () => socket.resume?.(),
   };
 }
 

@@ -1,0 +1,273 @@
+/**
+ * The async face: promises and async iterators on the engine, in the spirit of aiomqtt, with
+ * what its users ask for — immediate, specific failures, built-in reconnection, bounded
+ * lossless delivery with backpressure, per-filter streams and manual acknowledgement.
+ */
+import { MqttError, usageError } from '../../errors.js';
+import type { QoS, SubackCode } from '../../packet/index.js';
+import type { InboundMessage } from '../../session/index.js';
+import { Emitter } from '../../client/emitter.js';
+import { MqttClient } from '../../client/mqtt-client.js';
+import type { ClientOptions } from '../../client/options.js';
+import { connectionRefused, operationFailed, MqttCodeError } from './errors.js';
+import { Message } from './message.js';
+import { asyncPayload } from './payload.js';
+import type { AsyncPayload } from './payload.js';
+import { MessageQueue } from './queue.js';
+import { Wildcard } from './topic.js';
+import { withDeadline } from './deadline.js';
+import type { OperationOptions, Settle } from './deadline.js';
+
+export interface AsyncClientOptions extends Omit<ClientOptions, 'hooks' | 'reconnect'> {
+  /** Automatic reconnection (off by default, as in aiomqtt): true, or backoff options. */
+  reconnect?: boolean | Exclude<ClientOptions['reconnect'], undefined>;
+  /** Default limit for every operation, the wait for CONNACK included, ms. Default 10,000; Infinity for none. */
+  timeout?: number;
+  /** Messages held for each iterator before the client stops reading from the broker. Default 1,000. */
+  maxQueuedMessages?: number;
+}
+
+export interface PublishOptions extends OperationOptions {
+  qos?: QoS;
+  retain?: boolean;
+}
+
+export interface SubscribeOptions extends OperationOptions {
+  /** QoS for filters given without one. Default 0. */
+  qos?: QoS;
+}
+
+export type FilterSpec = string | Wildcard | [string | Wildcard, QoS];
+
+export interface AsyncClientEvents {
+  connect(info: { sessionPresent: boolean }): void;
+  close(info: { reason: string; error: MqttError | undefined }): void;
+  reconnect(info: { attempt: number; delay: number; url: string }): void;
+}
+
+const REFUSED = 0x80;
+
+export class Client extends Emitter<AsyncClientEvents> {
+  readonly #engine: MqttClient;
+  readonly #timeout: number;
+  readonly #reconnects: boolean;
+  readonly #manualAck: boolean;
+  readonly #capacity: number;
+  readonly #filters: { wildcard: Wildcard; queue: MessageQueue }[] = [];
+  readonly #paused = new Set<MessageQueue>();
+  /** Every message no filtered stream took. */
+  readonly messages: AsyncIterable<Message>;
+  readonly #main: MessageQueue;
+  #pendingConnect: Settle<void> | null = null;
+
+  constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
+    super();
+    const merged = typeof urlOrOptions === 'string' ? { ...options, url: urlOrOptions } : { ...urlOrOptions };
+    const { timeout = 10_000, maxQueuedMessages = 1_000, reconnect = false, ...engineOptions } = merged;
+    if (!(timeout > 0)) throw usageError('INVALID_OPTIONS', `timeout must be a positive number of ms (or Infinity), got ${timeout}`);
+    if (!Number.isInteger(maxQueuedMessages) || maxQueuedMessages < 1) {
+      throw usageError('INVALID_OPTIONS', `maxQueuedMessages must be a whole number of at least 1, got ${maxQueuedMessages}`);
+    }
+    this.#timeout = timeout;
+    this.#capacity = maxQueuedMessages;
+    this.#reconnects = reconnect !== false;
+    this.#manualAck = engineOptions.manualAck ?? false;
+    this.#engine = new MqttClient({ connectTimeout: Number.isFinite(timeout) ? timeout : 30_000, ...engineOptions, reconnect: reconnect === true ? {} : reconnect });
+    this.#main = this.#queue(() => {});
+    this.messages = this.#main;
+    this.#wire();
+  }
+
+  get connected(): boolean {
+    return this.#engine.connected;
+  }
+
+  get clientId(): string {
+    return this.#engine.clientId;
+  }
+
+  /**
+   * Connects; resolves once the broker accepted (CONNACK 0). A refusal rejects with an
+   * MqttCodeError whose `rc` is the CONNACK return code. With `reconnect` on, failed attempts
+   * are retried until the timeout. Rejects at once when already connected or connecting.
+   */
+  async connect(options: OperationOptions = {}): Promise<this> {
+    const engine = this.#engine;
+    if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
+    this.#main.reopen();
+    for (const { queue } of this.#filters) queue.reopen();
+    let cleanup = (): void => {};
+    const connected = withDeadline<void>(`connect to ${engine.url}`, this.#limits(options), (settle) => {
+      const onConnect = (): void => settle.resolve();
+      const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
+        // The engine schedules its next attempt right after this event.
+        queueMicrotask(() => {
+          if (!engine.reconnecting) settle.reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
+        });
+      };
+      engine.on('connect', onConnect).on('connectfailed', onFailed);
+      this.#pendingConnect = settle;
+      cleanup = () => {
+        engine.off('connect', onConnect).off('connectfailed', onFailed);
+        this.#pendingConnect = null;
+      };
+      engine.connect();
+    });
+    try {
+      await connected;
+    } catch (error) {
+      if (engine.state !== 'disconnected' || engine.reconnecting) engine.destroy(); // stop trying
+      throw error;
+    } finally {
+      cleanup();
+    }
+    return this;
+  }
+
+  /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
+  disconnect(options: OperationOptions = {}): Promise<void> {
+    this.#pendingConnect?.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called while connecting'));
+    return withDeadline<void>('disconnect', this.#limits(options), (settle) => this.#engine.disconnect(() => settle.resolve()));
+  }
+
+  /** Resolves when delivery is complete for the QoS: written (0), PUBACK (1), PUBCOMP (2). */
+  async publish(topic: string, payload?: AsyncPayload, options: PublishOptions = {}): Promise<void> {
+    const bytes = asyncPayload(payload);
+    const what = `publish to '${topic}'`;
+    const publishOptions = { qos: options.qos ?? 0, retain: options.retain ?? false };
+    return withDeadline<void>(what, this.#limits(options), (settle) => {
+      const admitted = this.#engine.publish(topic, bytes, publishOptions, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
+      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
+    });
+  }
+
+  /**
+   * Subscribes; resolves with the granted QoS — a number for one filter, an array for an array.
+   * A refused filter (0x80) rejects with an MqttCodeError naming it, unless some were granted:
+   * then the array holds 0x80 for the refused ones.
+   */
+  subscribe(filter: string | Wildcard, options?: SubscribeOptions): Promise<number>;
+  subscribe(filters: FilterSpec[], options?: SubscribeOptions): Promise<number[]>;
+  async subscribe(filters: string | Wildcard | FilterSpec[], options: SubscribeOptions = {}): Promise<number | number[]> {
+    const many = Array.isArray(filters);
+    const specs = (many ? filters : [filters]).map((spec) => (Array.isArray(spec) ? spec : ([spec, options.qos ?? 0] as const)));
+    const subscriptions = specs.map(([filter, qos]) => ({ topic: new Wildcard(String(filter)).value, qos }));
+    const what = `subscribe to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`;
+    const granted = await withDeadline<SubackCode[]>(what, this.#limits(options), (settle) => {
+      const admitted = this.#engine.subscribe(subscriptions, (rc, codes) => (rc === 0 ? settle.resolve(codes) : settle.reject(operationFailed(rc, what))));
+      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
+    });
+    if (granted.every((code) => code === REFUSED)) {
+      throw new MqttCodeError('SUBSCRIPTION_REFUSED', REFUSED, `The broker refused the subscription to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`);
+    }
+    return many ? granted : granted[0]!;
+  }
+
+  async unsubscribe(filters: string | Wildcard | (string | Wildcard)[], options: OperationOptions = {}): Promise<void> {
+    const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => new Wildcard(String(filter)).value);
+    const what = `unsubscribe from ${topics.map((t) => `'${t}'`).join(', ')}`;
+    return withDeadline<void>(what, this.#limits(options), (settle) => {
+      const admitted = this.#engine.unsubscribe(topics, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
+      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
+    });
+  }
+
+  /**
+   * The messages matching `filter`, as their own stream: a message goes to the first open
+   * filtered stream that matches it, else to `client.messages`. Breaking out of its loop closes it.
+   */
+  filter(filter: string | Wildcard): AsyncIterable<Message> {
+    const wildcard = filter instanceof Wildcard ? filter : new Wildcard(filter);
+    const entry = { wildcard, queue: this.#queue(() => this.#removeFilter(entry.queue)) };
+    this.#filters.push(entry);
+    return entry.queue;
+  }
+
+  /** Resolves once connected (at once if it is). */
+  whenConnected(options: OperationOptions = {}): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    let cleanup = (): void => {};
+    return withDeadline<void>('wait for the connection', this.#limits(options), (settle) => {
+      const onConnect = (): void => settle.resolve();
+      this.#engine.on('connect', onConnect);
+      cleanup = () => this.#engine.off('connect', onConnect);
+    }).finally(() => cleanup());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.disconnect();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #limits(options: OperationOptions): OperationOptions {
+    return { timeout: options.timeout ?? this.#timeout, ...(options.signal && { signal: options.signal }) };
+  }
+
+  #queue(onReturn: () => void): MessageQueue {
+    const queue = new MessageQueue(this.#capacity, (reading) => this.#setReading(queue, reading), onReturn);
+    return queue;
+  }
+
+  /** The client reads from the broker only while no queue is full. */
+  #setReading(queue: MessageQueue, reading: boolean): void {
+    if (reading) this.#paused.delete(queue);
+    else this.#paused.add(queue);
+    this.#engine.setReading(this.#paused.size === 0);
+  }
+
+  #removeFilter(queue: MessageQueue): void {
+    const at = this.#filters.findIndex((entry) => entry.queue === queue);
+    if (at !== -1) this.#filters.splice(at, 1);
+    queue.end();
+    this.#setReading(queue, true);
+  }
+
+  #route(inbound: InboundMessage): void {
+    const message = new Message(inbound, this.#manualAck ? (m) => this.#ack(m) : undefined);
+    const topic = message.topic;
+    for (const { wildcard, queue } of this.#filters) {
+      if (topic.matches(wildcard)) return queue.push(message);
+    }
+    this.#main.push(message);
+  }
+
+  #ack(inbound: InboundMessage): Promise<void> {
+    this.#engine.acknowledge(inbound);
+    return Promise.resolve();
+  }
+
+  #endIterations(error?: MqttError): void {
+    this.#main.end(error);
+    for (const { queue } of this.#filters) queue.end(error);
+  }
+
+  #wire(): void {
+    const engine = this.#engine;
+    engine.on('message', (message) => this.#route(message));
+    engine.on('connect', (info) => this.emit('connect', info));
+    engine.on('reconnect', (info) => this.emit('reconnect', info));
+    engine.on('close', ({ reason, error }) => {
+      this.emit('close', { reason, error });
+      if (reason === 'normal') return this.#endIterations();
+      if (!this.#reconnects) this.#endIterations(lost(error));
+    });
+    engine.on('connectfailed', ({ error }) => {
+      // Reconnecting ended (a refusal retrying cannot fix): the iterations end with it.
+      queueMicrotask(() => {
+        if (this.#reconnects && !engine.reconnecting && engine.state === 'disconnected') this.#endIterations(lost(error));
+      });
+    });
+  }
+}
+
+function lost(cause: MqttError | undefined): MqttError {
+  const error = new MqttError('CONNECTION_LOST', `The connection was lost${cause ? `: ${cause.message}` : ''}`);
+  if (cause !== undefined) (error as { cause?: unknown }).cause = cause;
+  return error;
+}
+
+/** Connects a new Client: `await using client = await connect(url, options)`. */
+export async function connect(url: string, options: AsyncClientOptions = {}): Promise<Client> {
+  return new Client(url, options).connect();
+}

@@ -1,0 +1,42 @@
+/**
+ * MqttCodeError: an MqttError that carries the numeric code it came from — a CONNACK return
+ * code, a SUBACK's 0x80, or an operation's result code — as aiomqtt's does (`rc`).
+ */
+import { MqttError } from '../../errors.js';
+import type { ErrorCode } from '../../errors.js';
+import { ResultCode } from '../../session/index.js';
+
+export class MqttCodeError extends MqttError {
+  readonly rc: number;
+
+  constructor(code: ErrorCode, rc: number, message: string) {
+    super(code, `[code:${rc}] ${message}`);
+    this.name = 'MqttCodeError';
+    this.rc = rc;
+  }
+}
+
+const CONNACK_REASONS = ['', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+
+/** A CONNACK refusal (return code 1–5). */
+export function connectionRefused(rc: number, url: string): MqttCodeError {
+  return new MqttCodeError('CONNECTION_REFUSED', rc, `${url} refused the connection: ${CONNACK_REASONS[rc] ?? 'unknown reason'}`);
+}
+
+/** The error for an operation that completed with result code `rc` (not 0). */
+export function operationFailed(rc: number, what: string): MqttCodeError {
+  switch (rc) {
+    case ResultCode.DISCONNECTED:
+      return new MqttCodeError('CONNECTION_LOST', rc, `${what}: the client is not connected`);
+    case ResultCode.INCOMPLETE:
+      return new MqttCodeError('CONNECTION_LOST', rc, `${what}: the connection was lost before the broker confirmed it`);
+    case ResultCode.RATE_LIMITED:
+      return new MqttCodeError('RATE_LIMITED', rc, `${what}: refused by a rate limit`);
+    case ResultCode.NO_MORE_IDS:
+      return new MqttCodeError('NO_PACKET_IDS', rc, `${what}: all 65,535 packet identifiers are in use`);
+    case ResultCode.MAX_BUFFERED:
+      return new MqttCodeError('QUEUE_FULL', rc, `${what}: the outgoing buffer (maxBuffered) is full`);
+    default:
+      return new MqttCodeError('OPERATION_FAILED', rc, `${what} failed`);
+  }
+}

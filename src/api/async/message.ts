@@ -1,0 +1,48 @@
+/** A received message, as the async face hands it out. */
+import type { QoS } from '../../packet/index.js';
+import type { InboundMessage } from '../../session/index.js';
+import { Topic } from './topic.js';
+
+const utf8 = new TextDecoder();
+
+export class Message {
+  readonly topic: Topic;
+  /** The payload bytes (a view of what was received; copy it to keep it past heavy traffic). */
+  readonly payload: Uint8Array;
+  /** The QoS it was delivered with: the lower of the publisher's and the subscription's. */
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly dup: boolean;
+  /** The broker's packet identifier (QoS 1 and 2). */
+  readonly packetId: number | undefined;
+  readonly #ack: (() => Promise<void>) | undefined;
+
+  /** @internal */
+  constructor(inbound: InboundMessage, ack: ((message: InboundMessage) => Promise<void>) | undefined) {
+    this.topic = Topic.received(inbound.topic);
+    this.payload = inbound.payload;
+    this.qos = inbound.qos;
+    this.retain = inbound.retain;
+    this.dup = inbound.dup;
+    this.packetId = inbound.packetId;
+    this.#ack = ack && (() => ack(inbound));
+  }
+
+  /** The payload as UTF-8 text. */
+  text(): string {
+    return utf8.decode(this.payload);
+  }
+
+  /** The payload parsed as JSON (a SyntaxError if it is not). */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+
+  /**
+   * With `manualAck: true`: sends the PUBACK (QoS 1) or PUBREC (QoS 2) now. Nothing is
+   * acknowledged before the application asks. Resolves at once otherwise, and for QoS 0.
+   */
+  ack(): Promise<void> {
+    return this.#ack?.() ?? Promise.resolve();
+  }
+}
