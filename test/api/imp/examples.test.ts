@@ -4,60 +4,17 @@
  * package (dist/). The subscriber starts first; once it reports its subscription, the sender
  * publishes the seed 000 message; both must exit 0 with the expected output.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
 import type { MosquittoBroker } from '../../support/mosquitto.js';
 import { getFreePort } from '../../support/ports.js';
-import { impUrl, waitFor, within } from './helpers.js';
+import { ExampleRunner, ensureBuilt, exitCode } from '../../support/examples.js';
+import { impUrl, waitFor } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SEND = join(ROOT, 'examples/imp/send.mjs');
-const SUBSCRIBE = join(ROOT, 'examples/imp/subscribe.mjs');
-const DIST = join(ROOT, 'dist/esm/index.js');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ unless it is already newer than every source file. */
-function ensureBuilt(): void {
-  if (existsSync(DIST) && statSync(DIST).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
-}
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-
-function run(script: string, args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function exitCode(r: Run, what: string): Promise<number | null> {
-  return within(r.exit, `${what} to exit (stdout: ${JSON.stringify(r.stdout())}, stderr: ${JSON.stringify(r.stderr())})`, 20_000);
-}
+const SEND = 'examples/imp/send.mjs';
+const SUBSCRIBE = 'examples/imp/subscribe.mjs';
+const runner = new ExampleRunner();
+const run = runner.run.bind(runner);
 
 describeWithMosquitto('imp examples (examples/imp/*.mjs on dist/)', () => {
   let broker: MosquittoBroker;
@@ -68,7 +25,7 @@ describeWithMosquitto('imp examples (examples/imp/*.mjs on dist/)', () => {
   }, 150_000);
 
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    runner.killAll();
     await broker?.stop();
   });
 

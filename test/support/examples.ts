@@ -1,0 +1,67 @@
+/**
+ * Running the runnable examples (examples/<face>/*.mjs) as child processes, exactly as their npm
+ * scripts run them: on the built package (dist/), which is built first when it is stale.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = join(ROOT, 'dist/esm/index.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ unless it is already newer than every source file. */
+export function ensureBuilt(): void {
+  if (existsSync(DIST) && statSync(DIST).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+}
+
+export interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Example processes started by a suite; kill the ones still running in its afterAll. */
+export class ExampleRunner {
+  readonly children: ChildProcess[] = [];
+
+  run(script: string, args: string[], env: Record<string, string> = {}): Run {
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, stdout: () => out, stderr: () => err, exit };
+  }
+
+  killAll(): void {
+    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** The exit code, within `ms` (a bound against hangs, naming what the process printed). */
+export async function exitCode(r: Run, what: string, ms = 20_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not exit within ${ms} ms (stdout: ${JSON.stringify(r.stdout())}, stderr: ${JSON.stringify(r.stderr())})`)), ms);
+  });
+  try {
+    return await Promise.race([r.exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
