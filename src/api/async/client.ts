@@ -4,6 +4,7 @@
  * lossless delivery with backpressure, per-filter streams and manual acknowledgement.
  */
 import { MqttError, usageError } from '../../errors.js';
+import { topicMatches } from '../../packet/index.js';
 import type { QoS, SubackCode } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
@@ -15,8 +16,8 @@ import { asyncPayload } from './payload.js';
 import type { AsyncPayload } from './payload.js';
 import { MessageQueue } from './queue.js';
 import { Wildcard } from './topic.js';
-import { withDeadline } from './deadline.js';
-import type { OperationOptions, Settle } from './deadline.js';
+import { Deadlines } from './deadline.js';
+import type { Operation, OperationOptions } from './deadline.js';
 
 export interface AsyncClientOptions extends Omit<ClientOptions, 'hooks' | 'reconnect'> {
   /** Automatic reconnection (off by default, as in aiomqtt): true, or backoff options. */
@@ -46,10 +47,12 @@ export interface AsyncClientEvents {
 }
 
 const REFUSED = 0x80;
+const NO_OPTIONS: PublishOptions = {};
+const QOS0 = { qos: 0, retain: false } as const;
 
 export class Client extends Emitter<AsyncClientEvents> {
   readonly #engine: MqttClient;
-  readonly #timeout: number;
+  readonly #deadlines: Deadlines;
   readonly #reconnects: boolean;
   readonly #manualAck: boolean;
   readonly #capacity: number;
@@ -58,7 +61,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   /** Every message no filtered stream took. */
   readonly messages: AsyncIterable<Message>;
   readonly #main: MessageQueue;
-  #pendingConnect: Settle<void> | null = null;
+  #pendingConnect: Operation<void> | null = null;
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -68,7 +71,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     if (!Number.isInteger(maxQueuedMessages) || maxQueuedMessages < 1) {
       throw usageError('INVALID_OPTIONS', `maxQueuedMessages must be a whole number of at least 1, got ${maxQueuedMessages}`);
     }
-    this.#timeout = timeout;
+    this.#deadlines = new Deadlines(timeout);
     this.#capacity = maxQueuedMessages;
     this.#reconnects = reconnect !== false;
     this.#manualAck = engineOptions.manualAck ?? false;
@@ -97,7 +100,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#main.reopen();
     for (const { queue } of this.#filters) queue.reopen();
     let cleanup = (): void => {};
-    const connected = withDeadline<void>(`connect to ${engine.url}`, this.#limits(options), (settle) => {
+    const connected = this.#deadlines.run<void>('connect to', engine.url, options, (settle) => {
       const onConnect = (): void => settle.resolve();
       const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
         // The engine schedules its next attempt right after this event.
@@ -127,18 +130,27 @@ export class Client extends Emitter<AsyncClientEvents> {
   /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
   disconnect(options: OperationOptions = {}): Promise<void> {
     this.#pendingConnect?.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called while connecting'));
-    return withDeadline<void>('disconnect', this.#limits(options), (settle) => this.#engine.disconnect(() => settle.resolve()));
+    return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) => this.#engine.disconnect(() => settle.resolve()));
   }
 
   /** Resolves when delivery is complete for the QoS: written (0), PUBACK (1), PUBCOMP (2). */
-  async publish(topic: string, payload?: AsyncPayload, options: PublishOptions = {}): Promise<void> {
-    const bytes = asyncPayload(payload);
-    const what = `publish to '${topic}'`;
-    const publishOptions = { qos: options.qos ?? 0, retain: options.retain ?? false };
-    return withDeadline<void>(what, this.#limits(options), (settle) => {
-      const admitted = this.#engine.publish(topic, bytes, publishOptions, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
-      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
-    });
+  publish(topic: string, payload?: AsyncPayload, options: PublishOptions = NO_OPTIONS): Promise<void> {
+    const operation = this.#deadlines.begin<void>('publish to', topic, options);
+    if (operation.done) return operation.promise;
+    const complete = (rc: number): void => this.#complete(operation, rc);
+    try {
+      const admitted = this.#engine.publish(topic, asyncPayload(payload), options.qos === undefined && options.retain === undefined ? QOS0 : options, complete);
+      if (admitted !== 0) complete(admitted);
+    } catch (error) {
+      operation.reject(error);
+    }
+    return operation.promise;
+  }
+
+  #complete(operation: Operation<void>, rc: number): void {
+    if (rc === 0) operation.resolve();
+    else operation.reject(operationFailed(rc, operation.describe()));
+    this.#deadlines.trim();
   }
 
   /**
@@ -153,7 +165,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     const specs = (many ? filters : [filters]).map((spec) => (Array.isArray(spec) ? spec : ([spec, options.qos ?? 0] as const)));
     const subscriptions = specs.map(([filter, qos]) => ({ topic: new Wildcard(String(filter)).value, qos }));
     const what = `subscribe to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`;
-    const granted = await withDeadline<SubackCode[]>(what, this.#limits(options), (settle) => {
+    const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) => {
       const admitted = this.#engine.subscribe(subscriptions, (rc, codes) => (rc === 0 ? settle.resolve(codes) : settle.reject(operationFailed(rc, what))));
       if (admitted !== 0) settle.reject(operationFailed(admitted, what));
     });
@@ -166,7 +178,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   async unsubscribe(filters: string | Wildcard | (string | Wildcard)[], options: OperationOptions = {}): Promise<void> {
     const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => new Wildcard(String(filter)).value);
     const what = `unsubscribe from ${topics.map((t) => `'${t}'`).join(', ')}`;
-    return withDeadline<void>(what, this.#limits(options), (settle) => {
+    return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) => {
       const admitted = this.#engine.unsubscribe(topics, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
       if (admitted !== 0) settle.reject(operationFailed(admitted, what));
     });
@@ -187,7 +199,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
     let cleanup = (): void => {};
-    return withDeadline<void>('wait for the connection', this.#limits(options), (settle) => {
+    return this.#deadlines.run<void>('wait for the connection to', this.#engine.url, options, (settle) => {
       const onConnect = (): void => settle.resolve();
       this.#engine.on('connect', onConnect);
       cleanup = () => this.#engine.off('connect', onConnect);
@@ -199,10 +211,6 @@ export class Client extends Emitter<AsyncClientEvents> {
   }
 
   // ---- internals ---------------------------------------------------------------------------
-
-  #limits(options: OperationOptions): OperationOptions {
-    return { timeout: options.timeout ?? this.#timeout, ...(options.signal && { signal: options.signal }) };
-  }
 
   #queue(onReturn: () => void): MessageQueue {
     const queue = new MessageQueue(this.#capacity, (reading) => this.#setReading(queue, reading), onReturn);
@@ -224,18 +232,17 @@ export class Client extends Emitter<AsyncClientEvents> {
   }
 
   #route(inbound: InboundMessage): void {
-    const message = new Message(inbound, this.#manualAck ? (m) => this.#ack(m) : undefined);
-    const topic = message.topic;
+    const message = new Message(inbound, this.#manualAck ? this.#ack : undefined);
     for (const { wildcard, queue } of this.#filters) {
-      if (topic.matches(wildcard)) return queue.push(message);
+      if (topicMatches(wildcard.matchingFilter, inbound.topic)) return queue.push(message);
     }
     this.#main.push(message);
   }
 
-  #ack(inbound: InboundMessage): Promise<void> {
+  readonly #ack = (inbound: InboundMessage): Promise<void> => {
     this.#engine.acknowledge(inbound);
     return Promise.resolve();
-  }
+  };
 
   #endIterations(error?: MqttError): void {
     this.#main.end(error);

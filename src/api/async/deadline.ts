@@ -1,5 +1,11 @@
-/** One awaited operation with the face's time limit and the caller's AbortSignal. */
+/**
+ * Awaited operations with a time limit and an AbortSignal. Every operation has a limit, so the
+ * common case must be cheap: operations under the client's default limit share one timer (their
+ * deadlines come in the order they started), and only an operation with a limit of its own, or
+ * a signal, pays for a timer or a listener.
+ */
 import { MqttError } from '../../errors.js';
+import { Fifo } from '../../session/queue.js';
 
 export interface OperationOptions {
   /** ms; the client's `timeout` when absent; Infinity for none. */
@@ -8,41 +14,129 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
-export interface Settle<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
+/** One awaited operation, named in errors as `${action} '${subject}'` (built only when needed). */
+export class Operation<T> {
+  done = false;
+  deadline = Infinity;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+  /** Only an operation with a limit or a signal of its own pays for these. */
+  #own: { timer?: ReturnType<typeof setTimeout>; signal?: AbortSignal; onAbort?: () => void } | undefined;
+  readonly promise: Promise<T>;
+
+  constructor(
+    private readonly action: string,
+    private readonly subject: string,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  describe(): string {
+    return `${this.action} '${this.subject}'`;
+  }
+
+  resolve(value: T): void {
+    if (this.#finish()) this.#resolve(value);
+  }
+
+  reject(error: unknown): void {
+    if (this.#finish()) this.#reject(error);
+  }
+
+  expire(limit: number): void {
+    this.reject(new MqttError('TIMEOUT', `${this.describe()} did not complete within ${limit} ms`));
+  }
+
+  /** A limit of its own: its own timer. */
+  limit(ms: number): void {
+    (this.#own ??= {}).timer = setTimeout(() => this.expire(ms), ms);
+  }
+
+  watch(signal: AbortSignal): void {
+    const onAbort = (): void => this.reject(new MqttError('ABORTED', `${this.describe()} was aborted`));
+    if (signal.aborted) return onAbort();
+    const own = (this.#own ??= {});
+    own.signal = signal;
+    own.onAbort = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  #finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    const own = this.#own;
+    if (own !== undefined) {
+      if (own.timer !== undefined) clearTimeout(own.timer);
+      if (own.onAbort !== undefined) own.signal!.removeEventListener('abort', own.onAbort);
+    }
+    return true;
+  }
 }
 
-/** Runs `start`, whose settle() ends the wait; a timeout or an abort ends it first with a typed error. */
-export function withDeadline<T>(what: string, options: OperationOptions, start: (settle: Settle<T>) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const { timeout = Infinity, signal } = options;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let done = false;
-    const finish = (): boolean => {
-      if (done) return false;
-      done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const onAbort = (): void => {
-      if (finish()) reject(new MqttError('ABORTED', `${what} was aborted`));
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (Number.isFinite(timeout)) {
-      timer = setTimeout(() => {
-        if (finish()) reject(new MqttError('TIMEOUT', `${what} did not complete within ${timeout} ms`));
-      }, timeout);
+/** Runs operations under a default limit, on one shared timer. */
+export class Deadlines {
+  readonly #pending = new Fifo<Operation<unknown>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly defaultTimeout: number) {}
+
+  /** An operation under its limit and signal; the caller starts the work unless it is already done (aborted). */
+  begin<T>(action: string, subject: string, options: OperationOptions): Operation<T> {
+    const operation = new Operation<T>(action, subject);
+    const timeout = options.timeout ?? this.defaultTimeout;
+    if (options.signal !== undefined) operation.watch(options.signal);
+    if (timeout === this.defaultTimeout && Number.isFinite(timeout)) this.#track(operation as Operation<unknown>, timeout);
+    else if (Number.isFinite(timeout)) operation.limit(timeout);
+    return operation;
+  }
+
+  /** begin(), then `start` (a throw rejects the operation). */
+  run<T>(action: string, subject: string, options: OperationOptions, start: (operation: Operation<T>) => void): Promise<T> {
+    const operation = this.begin<T>(action, subject, options);
+    if (!operation.done) {
+      try {
+        start(operation);
+      } catch (error) {
+        operation.reject(error);
+      }
     }
-    try {
-      start({
-        resolve: (value) => finish() && resolve(value),
-        reject: (error) => finish() && reject(error),
-      });
-    } catch (error) {
-      if (finish()) reject(error);
+    return operation.promise;
+  }
+
+  #track(operation: Operation<unknown>, timeout: number): void {
+    operation.deadline = performance.now() + timeout;
+    this.#pending.push(operation);
+    this.#timer ??= unref(setTimeout(this.#sweep, timeout));
+  }
+
+  /** Expires what is due, drops what is done, and re-arms for the oldest still pending. */
+  readonly #sweep = (): void => {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (let head = this.#pending.peek(); head !== undefined; head = this.#pending.peek()) {
+      if (!head.done && head.deadline > now) {
+        this.#timer = unref(setTimeout(this.#sweep, Math.ceil(head.deadline - now)));
+        return;
+      }
+      this.#pending.shift();
+      if (!head.done) head.expire(this.defaultTimeout);
     }
-  });
+  };
+
+  /**
+   * Forgets completed operations at the head, so a busy client holds only what is pending. The
+   * shared timer stays armed (re-arming it per operation would cost more than one idle wake-up);
+   * it is unref'd, so it never keeps a process alive by itself.
+   */
+  trim(): void {
+    for (let head = this.#pending.peek(); head !== undefined && head.done; head = this.#pending.peek()) this.#pending.shift();
+  }
+}
+
+function unref(timer: ReturnType<typeof setTimeout>): ReturnType<typeof setTimeout> {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
 }

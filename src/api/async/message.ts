@@ -6,7 +6,6 @@ import { Topic } from './topic.js';
 const utf8 = new TextDecoder();
 
 export class Message {
-  readonly topic: Topic;
   /** The payload bytes (a view of what was received; copy it to keep it past heavy traffic). */
   readonly payload: Uint8Array;
   /** The QoS it was delivered with: the lower of the publisher's and the subscription's. */
@@ -15,17 +14,29 @@ export class Message {
   readonly dup: boolean;
   /** The broker's packet identifier (QoS 1 and 2). */
   readonly packetId: number | undefined;
-  readonly #ack: (() => Promise<void>) | undefined;
+  readonly #inbound: InboundMessage;
+  readonly #ack: ((message: InboundMessage) => Promise<void>) | undefined;
+  #topic: Topic | undefined;
 
   /** @internal */
   constructor(inbound: InboundMessage, ack: ((message: InboundMessage) => Promise<void>) | undefined) {
-    this.topic = Topic.received(inbound.topic);
+    this.#inbound = inbound;
+    this.#ack = ack;
     this.payload = inbound.payload;
     this.qos = inbound.qos;
     this.retain = inbound.retain;
     this.dup = inbound.dup;
     this.packetId = inbound.packetId;
-    this.#ack = ack && (() => ack(inbound));
+  }
+
+  /** The topic it was published to (made on first use: routing needs only the string). */
+  get topic(): Topic {
+    return (this.#topic ??= Topic.received(this.#inbound.topic));
+  }
+
+  /** @internal the topic as received. */
+  get topicName(): string {
+    return this.#inbound.topic;
   }
 
   /** The payload as UTF-8 text. */
@@ -43,6 +54,6 @@ export class Message {
    * acknowledged before the application asks. Resolves at once otherwise, and for QoS 0.
    */
   ack(): Promise<void> {
-    return this.#ack?.() ?? Promise.resolve();
+    return this.#ack?.(this.#inbound) ?? Promise.resolve();
   }
 }

@@ -1,0 +1,250 @@
+// The async face's cost over the engine, and beside MQTT.js's promise API: QoS 1 publish
+// (a window of 1,000 unacknowledged) and QoS 1 receive, 64 B, against an in-process broker
+// stand-in that answers at once (no sockets, no broker process), so what is measured is each
+// client's own CPU per message. Interleaved rounds, medians, ratios. Target: the face ≤ 1.15×
+// the engine. A report, not a test: exits 0 whether the target passes or not.
+//
+//   npm run bench:async            (builds first)
+//   node bench/async.mjs --rounds=7 --n=200000
+import { Duplex } from 'node:stream';
+import { environment, median, parseArgs, table, writeJson } from './harness.mjs';
+
+const args = parseArgs();
+const ROUNDS = Number(args.rounds ?? 5);
+const N = Number(args.n ?? 100_000);
+const WINDOW = 1_000;
+const PAYLOAD = Buffer.alloc(64, 7);
+
+const lib = await import('../dist/esm/index.js');
+const { PacketDecoder, encode } = await import('../dist/esm/packet/index.js');
+const mqttjs = (await import('mqtt')).default;
+
+/** The broker stand-in: answers CONNECT, PUBLISH QoS 1 and SUBSCRIBE at once; send() pushes packets to the client. */
+function standIn(deliver) {
+  const decoder = new PacketDecoder();
+  let pending = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const out = pending;
+    pending = [];
+    if (out.length > 0) deliver(Buffer.concat(out));
+  };
+  const send = (packet) => {
+    pending.push(encode(packet));
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const onBytes = (bytes, onPuback) => {
+    for (const p of decoder.push(bytes)) {
+      if (p.type === 'connect') send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+      else if (p.type === 'publish' && p.qos === 1) send({ type: 'puback', packetId: p.packetId });
+      else if (p.type === 'subscribe') send({ type: 'suback', packetId: p.packetId, granted: p.subscriptions.map((s) => s.qos) });
+      else if (p.type === 'puback') onPuback?.();
+    }
+  };
+  return { send, onBytes };
+}
+
+/** Streams N QoS 1 PUBLISHes to the client, keeping at most WINDOW unacknowledged. */
+function feeder(broker) {
+  let sent = 0;
+  let acked = 0;
+  const top = () => {
+    while (sent < N && sent - acked < WINDOW) {
+      sent++;
+      broker.send({ type: 'publish', topic: 'bench/in', payload: PAYLOAD, qos: 1, dup: false, retain: false, packetId: (sent % 65535) + 1 });
+    }
+  };
+  return { start: top, acked: () => (acked++, top()) };
+}
+
+function impTransport(state) {
+  return (_endpoint, _options, events) => {
+    state.broker = standIn((bytes) => events.data(bytes));
+    setImmediate(() => events.open());
+    return {
+      write: (bytes) => (state.broker.onBytes(bytes, state.onPuback), true),
+      end: () => setImmediate(() => events.close()),
+      destroy: () => setImmediate(() => events.close()),
+    };
+  };
+}
+
+function mqttjsStream(state) {
+  const stream = new Duplex({
+    read() {},
+    write(chunk, _encoding, callback) {
+      state.broker.onBytes(chunk, state.onPuback);
+      callback();
+    },
+  });
+  state.broker = standIn((bytes) => stream.push(bytes));
+  return stream;
+}
+
+const options = { url: 'mqtt://127.0.0.1:1', clientId: 'bench', keepalive: 0, reconnect: false };
+const QOS1 = { qos: 1 };
+
+/** CPU µs per message of `run` (which resolves after N messages). */
+async function cpuPerMessage(run) {
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / N;
+}
+
+const cases = {
+  'publish: engine (callbacks)': async () => {
+    const state = {};
+    const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
+    await new Promise((ok) => client.once('connect', ok).connect());
+    const us = await cpuPerMessage(
+      () =>
+        new Promise((done) => {
+          let sent = 0;
+          let completed = 0;
+          const next = () => {
+            if (++completed === N) done();
+            else if (sent < N) (sent++, client.publish('bench/out', PAYLOAD, { qos: 1 }, next));
+          };
+          for (; sent < WINDOW; sent++) client.publish('bench/out', PAYLOAD, { qos: 1 }, next);
+        }),
+    );
+    client.destroy();
+    return us;
+  },
+  // The floor of any promise API on this engine: a bare Promise around each publish, awaited the same way.
+  'publish: engine + bare promise (floor)': async () => {
+    const state = {};
+    const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
+    await new Promise((ok) => client.once('connect', ok).connect());
+    const us = await cpuPerMessage(async () => {
+      let sent = 0;
+      const worker = async () => {
+        while (sent < N) {
+          sent++;
+          await new Promise((resolve) => client.publish('bench/out', PAYLOAD, QOS1, resolve));
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, worker));
+    });
+    client.destroy();
+    return us;
+  },
+  'publish: async face (await)': async () => {
+    const state = {};
+    const client = await new lib.Client({ ...options, transport: impTransport(state) }).connect();
+    const us = await cpuPerMessage(async () => {
+      let sent = 0;
+      const worker = async () => {
+        while (sent < N) {
+          sent++;
+          await client.publish('bench/out', PAYLOAD, { qos: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, worker));
+    });
+    await client.disconnect();
+    return us;
+  },
+  'publish: MQTT.js publishAsync': async () => {
+    const state = {};
+    const client = new mqttjs.MqttClient(() => mqttjsStream(state), { clientId: 'bench', keepalive: 0, reconnectPeriod: 0, protocolVersion: 4 });
+    await new Promise((ok) => client.once('connect', ok));
+    const us = await cpuPerMessage(async () => {
+      let sent = 0;
+      const worker = async () => {
+        while (sent < N) {
+          sent++;
+          await client.publishAsync('bench/out', PAYLOAD, { qos: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, worker));
+    });
+    client.end(true);
+    return us;
+  },
+  'receive: engine (message event)': async () => {
+    const state = {};
+    const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
+    await new Promise((ok) => client.once('connect', ok).connect());
+    const feed = feeder(state.broker);
+    state.onPuback = feed.acked;
+    const us = await cpuPerMessage(
+      () =>
+        new Promise((done) => {
+          let received = 0;
+          client.on('message', () => {
+            if (++received === N) done();
+          });
+          feed.start();
+        }),
+    );
+    client.destroy();
+    return us;
+  },
+  'receive: async face (for await)': async () => {
+    const state = {};
+    const client = await new lib.Client({ ...options, transport: impTransport(state) }).connect();
+    const feed = feeder(state.broker);
+    state.onPuback = feed.acked;
+    const us = await cpuPerMessage(async () => {
+      let received = 0;
+      feed.start();
+      for await (const message of client.messages) {
+        if (message.payload.length !== 64) throw new Error('bad payload');
+        if (++received === N) break;
+      }
+    });
+    await client.disconnect();
+    return us;
+  },
+  'receive: MQTT.js (message event)': async () => {
+    const state = {};
+    const client = new mqttjs.MqttClient(() => mqttjsStream(state), { clientId: 'bench', keepalive: 0, reconnectPeriod: 0, protocolVersion: 4 });
+    await new Promise((ok) => client.once('connect', ok));
+    const feed = feeder(state.broker);
+    state.onPuback = feed.acked;
+    const us = await cpuPerMessage(
+      () =>
+        new Promise((done) => {
+          let received = 0;
+          client.on('message', () => {
+            if (++received === N) done();
+          });
+          feed.start();
+        }),
+    );
+    client.end(true);
+    return us;
+  },
+};
+
+const names = Object.keys(cases).filter((name) => !args.only || name.includes(args.only));
+const samples = Object.fromEntries(names.map((name) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? names : [...names].reverse();
+  for (const name of order) {
+    if (args.verbose) console.error(`${name}…`);
+    samples[name].push(await cases[name]());
+  }
+}
+const med = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+const env = environment();
+console.log(`async face vs engine vs MQTT.js — node ${env.node}, ${ROUNDS} rounds of ${N} QoS 1 messages, 64 B, in-process broker stand-in\n`);
+table([
+  ['case', 'CPU µs/msg (median)', 'vs engine', 'vs MQTT.js'],
+  ...names.map((name) => {
+    const kind = name.split(':')[0];
+    const engine = med[`${kind}: engine (${kind === 'publish' ? 'callbacks' : 'message event'})`];
+    const anchor = med[names.find((n) => n.startsWith(kind) && n.includes('MQTT.js'))];
+    return [name, med[name].toFixed(3), `${(med[name] / engine).toFixed(2)}×`, `${(med[name] / anchor).toFixed(2)}×`];
+  }),
+]);
+const publishOver = med['publish: async face (await)'] / med['publish: engine + bare promise (floor)'];
+const receiveOver = med['receive: async face (for await)'] / med['receive: engine (message event)'];
+console.log(`\ntarget: the async face ≤ 1.15× the engine (publish: against the engine behind a bare promise) — publish ${publishOver.toFixed(2)}× ${publishOver <= 1.15 ? 'PASS' : 'MISS'}, receive ${receiveOver.toFixed(2)}× ${receiveOver <= 1.15 ? 'PASS' : 'MISS'}`);
+writeJson(`bench/results/async-latest.json`, { benchmark: 'async', date: new Date().toISOString(), ...env, rounds: ROUNDS, n: N, samples, medians: med });
