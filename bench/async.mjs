@@ -96,6 +96,22 @@ async function cpuPerMessage(run) {
   return (used.user + used.system) / N;
 }
 
+/** CPU µs per message received through a 'message' event (both libraries have one). */
+function receiveByEvent(client, state) {
+  const feed = feeder(state.broker);
+  state.onPuback = feed.acked;
+  return cpuPerMessage(
+    () =>
+      new Promise((done) => {
+        let received = 0;
+        client.on('message', () => {
+          if (++received === N) done();
+        });
+        feed.start();
+      }),
+  );
+}
+
 const cases = {
   'publish: engine (callbacks)': async () => {
     const state = {};
@@ -171,18 +187,7 @@ const cases = {
     const state = {};
     const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
     await new Promise((ok) => client.once('connect', ok).connect());
-    const feed = feeder(state.broker);
-    state.onPuback = feed.acked;
-    const us = await cpuPerMessage(
-      () =>
-        new Promise((done) => {
-          let received = 0;
-          client.on('message', () => {
-            if (++received === N) done();
-          });
-          feed.start();
-        }),
-    );
+    const us = await receiveByEvent(client, state);
     client.destroy();
     return us;
   },
@@ -206,18 +211,7 @@ const cases = {
     const state = {};
     const client = new mqttjs.MqttClient(() => mqttjsStream(state), { clientId: 'bench', keepalive: 0, reconnectPeriod: 0, protocolVersion: 4 });
     await new Promise((ok) => client.once('connect', ok));
-    const feed = feeder(state.broker);
-    state.onPuback = feed.acked;
-    const us = await cpuPerMessage(
-      () =>
-        new Promise((done) => {
-          let received = 0;
-          client.on('message', () => {
-            if (++received === N) done();
-          });
-          feed.start();
-        }),
-    );
+    const us = await receiveByEvent(client, state);
     client.end(true);
     return us;
   },
