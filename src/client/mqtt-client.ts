@@ -146,8 +146,13 @@ export class MqttClient extends Emitter<ClientEvents> {
    * False where the transport cannot pause (a browser's WebSocket).
    */
   setReading(reading: boolean): boolean {
+    if (reading === this.#reading) return true;
     this.#reading = reading;
-    return this.#connection?.setReading(reading) ?? true;
+    const paused = this.#connection?.setReading(reading) ?? true;
+    // Where the transport really stopped reading, keepalive must not mistake it for silence.
+    if (paused) this.#session.setReading(reading, this.now());
+    this.#armSessionTimer();
+    return paused;
   }
 
   /** With `manualAck`, tells the broker `message` has been processed. */

@@ -3,6 +3,10 @@
  * `keepalive` seconds without sending [MQTT-3.1.2-23] or without receiving, and the PINGRESP
  * wait. Silence from the broker counts as well as our own: a client that only publishes QoS 0
  * keeps sending, and would otherwise never learn that a half-open connection is dead.
+ *
+ * While the caller has stopped reading (inbound backpressure), the broker's answers wait unread:
+ * silence then proves nothing, so no PINGRESP is awaited and only our own sending drives
+ * PINGREQ (the broker still needs them). Reading again starts a fresh interval.
  */
 export class SessionDeadlines {
   private keepaliveMs = 0;
@@ -13,6 +17,7 @@ export class SessionDeadlines {
   pingDeadline = Infinity;
   /** When the broker was last heard from. */
   private lastReceived = 0;
+  private paused = false;
 
   constructor(private readonly pingTimeoutOption: number | undefined) {}
 
@@ -38,11 +43,23 @@ export class SessionDeadlines {
 
   /** Is a PINGREQ due, given when we last sent anything? */
   pingDue(lastSent: number, now: number): boolean {
-    return this.keepaliveMs > 0 && this.pingDeadline === Infinity && now - Math.min(lastSent, this.lastReceived) >= this.keepaliveMs;
+    return this.keepaliveMs > 0 && this.pingDeadline === Infinity && now - this.quietSince(lastSent) >= this.keepaliveMs;
   }
 
   pingSent(now: number): void {
-    this.pingDeadline = now + this.pingTimeoutMs;
+    if (!this.paused) this.pingDeadline = now + this.pingTimeoutMs;
+  }
+
+  /** The caller stopped (false) or resumed (true) reading from the broker. */
+  reading(reading: boolean, now: number): void {
+    this.paused = !reading;
+    if (reading) this.lastReceived = now;
+    else this.pingDeadline = Infinity;
+  }
+
+  /** Since when the link has been quiet, as far as we can tell. */
+  private quietSince(lastSent: number): number {
+    return this.paused ? lastSent : Math.min(lastSent, this.lastReceived);
   }
 
   /** Anything from the broker proves the connection alive; a PINGRESP ends the wait. */
@@ -54,7 +71,7 @@ export class SessionDeadlines {
 
   /** The next time `tick` has work, given when we last sent anything. */
   next(lastSent: number): number {
-    const ping = this.keepaliveMs > 0 && this.pingDeadline === Infinity ? Math.min(lastSent, this.lastReceived) + this.keepaliveMs : Infinity;
+    const ping = this.keepaliveMs > 0 && this.pingDeadline === Infinity ? this.quietSince(lastSent) + this.keepaliveMs : Infinity;
     return Math.min(this.connackDeadline, this.pingDeadline, ping);
   }
 }

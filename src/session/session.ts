@@ -153,6 +153,14 @@ export class Session<T = unknown> {
     this.close(reason, error);
   }
 
+  /**
+   * The caller stopped (false) or resumed (true) reading the broker's bytes (inbound
+   * backpressure): while it reads nothing, the broker's silence proves nothing.
+   */
+  setReading(reading: boolean, now: number): void {
+    this.deadlines.reading(reading, now);
+  }
+
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
     if (this.connection === 'connecting') {

@@ -3,10 +3,12 @@
  * (in-process). Two clients talk through the broker: QoS 0/1/2 both ways, retained messages,
  * wills, persistent sessions, authentication, TLS, WebSocket, and a 10,000-message run.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient, QoS } from '../support/internals.js';
 import { startAedes, startAedesWebSocket } from '../support/aedes.js';
 import { certs, clientIdentity } from '../support/certs.js';
+import { describeOnBroker } from '../support/broker-suite.js';
+import type { Describe, RunningBroker } from '../support/broker-suite.js';
 import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';
 import {
   Cleanup,
@@ -25,33 +27,18 @@ import {
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-interface RunningBroker {
-  url: string;
-  stop(): Promise<void>;
-}
-
-type Describe = (name: string, fn: () => void) => void;
-
 /** Sends `count` messages `prefix-0..` from `from` to `topic` at `qos`; resolves with their results. */
 function publishMany(from: MqttClient, topic: string, prefix: string, count: number, qos: QoS): Promise<number[]> {
   return Promise.all(Array.from({ length: count }, (_, i) => publishAsync(from, topic, `${prefix}-${i}`, { qos })));
 }
 
 function brokerSuite(name: string, describeFn: Describe, start: () => Promise<RunningBroker>): void {
-  describeFn(`${name}: two clients through the broker`, () => {
-    let broker: RunningBroker;
-    beforeAll(async () => {
-      broker = await start();
-    });
-    afterAll(async () => {
-      await broker?.stop();
-    });
-
+  describeOnBroker(`${name}: two clients through the broker`, describeFn, start, (broker) => {
     for (const qos of [0, 1, 2] as const) {
       it(`QoS ${qos} round trips both ways: every message arrives${qos === 2 ? ', exactly once' : ''}`, async () => {
         const base = `rt/${uniqueId()}/q${qos}`;
-        const a = await connectedClient(cleanup, { url: broker.url, clientId: uniqueId('a') });
-        const b = await connectedClient(cleanup, { url: broker.url, clientId: uniqueId('b') });
+        const a = await connectedClient(cleanup, { url: broker().url, clientId: uniqueId('a') });
+        const b = await connectedClient(cleanup, { url: broker().url, clientId: uniqueId('b') });
         expect(await subscribeAsync(a, [{ topic: `${base}/to-a`, qos }])).toEqual({ result: 0, granted: [qos] });
         expect(await subscribeAsync(b, [{ topic: `${base}/to-b`, qos }])).toEqual({ result: 0, granted: [qos] });
         const inboxA = collectMessages(a, `${base}/to-a`);
@@ -83,8 +70,8 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
 
     it('retained messages: a later subscriber gets the last one with retain=1; an empty retained publish clears it', async () => {
       const topic = `retained/${uniqueId()}`;
-      const publisher = await connectedClient(cleanup, { url: broker.url });
-      const live = await connectedClient(cleanup, { url: broker.url });
+      const publisher = await connectedClient(cleanup, { url: broker().url });
+      const live = await connectedClient(cleanup, { url: broker().url });
       await subscribeAsync(live, [{ topic, qos: 1 }]);
       const liveInbox = collectMessages(live, topic);
       expect(await publishAsync(publisher, topic, 'first', { qos: 1, retain: true })).toBe(0);
@@ -95,7 +82,7 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
         ['keep', false],
       ]);
 
-      const late = makeClient(cleanup, { url: broker.url });
+      const late = makeClient(cleanup, { url: broker().url });
       const lateInbox = collectMessages(late, topic);
       const connected = waitFor(late, 'connect');
       late.connect();
@@ -107,7 +94,7 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
       expect(retained!.qos).toBe(1);
 
       expect(await publishAsync(publisher, topic, '', { qos: 1, retain: true })).toBe(0);
-      const after = await connectedClient(cleanup, { url: broker.url });
+      const after = await connectedClient(cleanup, { url: broker().url });
       const afterInbox = collectMessages(after, topic);
       await subscribeAsync(after, [{ topic, qos: 1 }]);
       expect(await publishAsync(publisher, topic, 'marker', { qos: 1 })).toBe(0);
@@ -118,10 +105,10 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
 
     it('will: published when the client goes away without DISCONNECT (destroy)', async () => {
       const topic = `will/${uniqueId()}`;
-      const watcher = await connectedClient(cleanup, { url: broker.url });
+      const watcher = await connectedClient(cleanup, { url: broker().url });
       await subscribeAsync(watcher, [{ topic, qos: 1 }]);
       const inbox = collectMessages(watcher, topic);
-      const doomed = await connectedClient(cleanup, { url: broker.url, will: { topic, payload: 'gone', qos: 1 } });
+      const doomed = await connectedClient(cleanup, { url: broker().url, will: { topic, payload: 'gone', qos: 1 } });
       doomed.destroy();
       const [will] = await inbox.wait(1);
       expect(utf8(will!.payload)).toBe('gone');
@@ -130,13 +117,13 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
 
     it('will: not published after disconnect()', async () => {
       const topic = `will/${uniqueId()}`;
-      const watcher = await connectedClient(cleanup, { url: broker.url });
+      const watcher = await connectedClient(cleanup, { url: broker().url });
       await subscribeAsync(watcher, [{ topic, qos: 1 }]);
       const inbox = collectMessages(watcher, topic);
-      const polite = await connectedClient(cleanup, { url: broker.url, will: { topic, payload: 'gone', qos: 1 } });
+      const polite = await connectedClient(cleanup, { url: broker().url, will: { topic, payload: 'gone', qos: 1 } });
       await disconnectAsync(polite);
       // A marker sent after the disconnect completed arrives first: no will came before it.
-      const other = await connectedClient(cleanup, { url: broker.url });
+      const other = await connectedClient(cleanup, { url: broker().url });
       expect(await publishAsync(other, topic, 'marker', { qos: 1 })).toBe(0);
       const [first] = await inbox.wait(1);
       expect(utf8(first!.payload)).toBe('marker');
@@ -146,7 +133,7 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
     it('[MQTT-3.1.2-4] persistent session: QoS 1 messages published while the client is offline arrive when it comes back', async () => {
       const topic = `offline/${uniqueId()}`;
       const clientId = uniqueId('persistent');
-      const sleeper = makeClient(cleanup, { url: broker.url, clientId, cleanSession: false });
+      const sleeper = makeClient(cleanup, { url: broker().url, clientId, cleanSession: false });
       const inbox = collectMessages(sleeper, topic);
       const first = waitFor(sleeper, 'connect');
       sleeper.connect();
@@ -154,7 +141,7 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
       expect(await subscribeAsync(sleeper, [{ topic, qos: 1 }])).toEqual({ result: 0, granted: [1] });
       await disconnectAsync(sleeper);
 
-      const publisher = await connectedClient(cleanup, { url: broker.url });
+      const publisher = await connectedClient(cleanup, { url: broker().url });
       const results = await publishMany(publisher, topic, 'offline', 5, 1);
       expect(results).toEqual([0, 0, 0, 0, 0]);
       expect(inbox.messages).toHaveLength(0);
@@ -168,13 +155,13 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
 
       // Clean up the broker's session state.
       await disconnectAsync(sleeper);
-      const wipe = await connectedClient(cleanup, { url: broker.url, clientId, cleanSession: true });
+      const wipe = await connectedClient(cleanup, { url: broker().url, clientId, cleanSession: true });
       await disconnectAsync(wipe);
     });
 
     it('throughput sanity: 10,000 QoS 1 messages all arrive', { timeout: 120_000 }, async () => {
       const topic = `bulk/${uniqueId()}`;
-      const subscriber = await connectedClient(cleanup, { url: broker.url });
+      const subscriber = await connectedClient(cleanup, { url: broker().url });
       await subscribeAsync(subscriber, [{ topic, qos: 1 }]);
       const seen = new Set<string>();
       let received = 0;
@@ -183,7 +170,7 @@ function brokerSuite(name: string, describeFn: Describe, start: () => Promise<Ru
         received++;
         seen.add(utf8(message.payload));
       });
-      const publisher = await connectedClient(cleanup, { url: broker.url });
+      const publisher = await connectedClient(cleanup, { url: broker().url });
       const count = 10_000;
       const results = await publishMany(publisher, topic, 'm', count, 1);
       expect(results.filter((r) => r !== 0)).toEqual([]);

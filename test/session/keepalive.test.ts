@@ -101,6 +101,21 @@ describe('keepalive', () => {
     expect(d.tickAt(t0 + 20_700)).toEqual([{ type: 'close', reason: 'keepalive-timeout', error: expect.objectContaining({ code: 'KEEPALIVE_TIMEOUT' }) }]);
   });
 
+  it('[MQTT-3.1.2-23] while the caller does not read (inbound backpressure), PINGREQs keep going out every keepalive and unread silence closes nothing; reading again starts a fresh interval', () => {
+    const d = new Driver({ pingTimeout: 1000 });
+    d.connect({ keepalive: 10 });
+    const t0 = d.now;
+    d.session.setReading(false, t0);
+    expect(tags(d.tickAt(t0 + 10_000))).toEqual(['pingreq']);
+    expect(d.tickAt(t0 + 11_000)).toEqual([]); // the PINGRESP may be waiting unread
+    expect(d.session.nextTimeout()).toBe(t0 + 20_000);
+    expect(tags(d.tickAt(t0 + 20_000))).toEqual(['pingreq']);
+    d.session.setReading(true, t0 + 25_000);
+    // From now on silence counts again: the next PINGREQ keepalive after the last one, then its wait.
+    expect(tags(d.tickAt(t0 + 30_000))).toEqual(['pingreq']);
+    expect(trace(d.tickAt(t0 + 31_000))).toEqual(['close keepalive-timeout']);
+  });
+
   it('any inbound packet while a PINGREQ is unanswered proves the connection alive and extends the wait', () => {
     const d = new Driver({ pingTimeout: 1000 });
     d.connect({ keepalive: 5 });

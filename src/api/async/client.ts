@@ -62,6 +62,8 @@ export class Client extends Emitter<AsyncClientEvents> {
   readonly messages: AsyncIterable<Message>;
   readonly #main: MessageQueue;
   #pendingConnect: Operation<void> | null = null;
+  /** Pending whenConnected() calls. */
+  readonly #waiters = new Set<Operation<void>>();
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -129,8 +131,16 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
   disconnect(options: OperationOptions = {}): Promise<void> {
-    this.#pendingConnect?.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called while connecting'));
-    return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) => this.#engine.disconnect(() => settle.resolve()));
+    const stopped = new MqttError('CONNECTION_LOST', 'disconnect() was called');
+    this.#pendingConnect?.reject(stopped);
+    return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) =>
+      this.#engine.disconnect(() => {
+        // Also when it was waiting to reconnect (no close event then): iterations end normally.
+        this.#endIterations();
+        this.#rejectWaiters(stopped);
+        settle.resolve();
+      }),
+    );
   }
 
   /** Resolves when delivery is complete for the QoS: written (0), PUBACK (1), PUBCOMP (2). */
@@ -198,12 +208,12 @@ export class Client extends Emitter<AsyncClientEvents> {
   /** Resolves once connected (at once if it is). */
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
-    let cleanup = (): void => {};
-    return this.#deadlines.run<void>('wait for the connection to', this.#engine.url, options, (settle) => {
-      const onConnect = (): void => settle.resolve();
-      this.#engine.on('connect', onConnect);
-      cleanup = () => this.#engine.off('connect', onConnect);
-    }).finally(() => cleanup());
+    if (this.#engine.state === 'disconnected' && !this.#engine.reconnecting) {
+      return Promise.reject(new MqttError('CONNECTION_LOST', `Not connected to ${this.#engine.url}, and not trying to be: call connect()`));
+    }
+    const operation = this.#deadlines.begin<void>('wait for the connection to', this.#engine.url, options);
+    this.#waiters.add(operation);
+    return operation.promise.finally(() => this.#waiters.delete(operation));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -224,10 +234,12 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#engine.setReading(this.#paused.size === 0);
   }
 
+  /** A filtered stream closed: what it still held goes to client.messages, never lost. */
   #removeFilter(queue: MessageQueue): void {
     const at = this.#filters.findIndex((entry) => entry.queue === queue);
     if (at !== -1) this.#filters.splice(at, 1);
     queue.end();
+    for (const message of queue.takeAll()) this.#main.push(message);
     this.#setReading(queue, true);
   }
 
@@ -247,12 +259,20 @@ export class Client extends Emitter<AsyncClientEvents> {
   #endIterations(error?: MqttError): void {
     this.#main.end(error);
     for (const { queue } of this.#filters) queue.end(error);
+    if (error !== undefined) this.#rejectWaiters(error);
+  }
+
+  #rejectWaiters(error: MqttError): void {
+    for (const waiter of this.#waiters) waiter.reject(error);
   }
 
   #wire(): void {
     const engine = this.#engine;
     engine.on('message', (message) => this.#route(message));
-    engine.on('connect', (info) => this.emit('connect', info));
+    engine.on('connect', (info) => {
+      for (const waiter of this.#waiters) waiter.resolve();
+      this.emit('connect', info);
+    });
     engine.on('reconnect', (info) => this.emit('reconnect', info));
     engine.on('close', ({ reason, error }) => {
       this.emit('close', { reason, error });

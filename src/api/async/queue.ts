@@ -51,6 +51,11 @@ export class MessageQueue implements AsyncIterable<Message> {
     }
   }
 
+  /** Removes and returns what is buffered (a stream being closed hands it on). */
+  takeAll(): Message[] {
+    return this.#buffer.takeAll();
+  }
+
   /** Opens the queue again (a client that connects again). */
   reopen(): void {
     this.#ended = null;

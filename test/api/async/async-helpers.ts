@@ -1,0 +1,58 @@
+/**
+ * Shared by the async face's integration suites: bounded waits on promises and iterators,
+ * clients registered for cleanup, and the broker list the shared scenarios run against.
+ */
+import { expect } from 'vitest';
+import { Client, MqttError } from '../../../src/api/async/index.js';
+import type { AsyncClientOptions, Message } from '../../../src/api/async/index.js';
+import { WAIT_MS, uniqueId } from '../../client/helpers.js';
+import type { Cleanup } from '../../client/helpers.js';
+
+export { WAIT_MS };
+
+/** `promise`, or a rejection naming `what` after `ms` — a bound against hangs, never a timing assertion. */
+export function bounded<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The next message of an iterator, bounded. */
+export async function nextMessage(iterator: AsyncIterator<Message>, what = 'a message', ms = WAIT_MS): Promise<Message> {
+  const result = await bounded(iterator.next(), what, ms);
+  if (result.done === true) throw new Error(`The iteration ended while waiting for ${what}`);
+  return result.value;
+}
+
+/** A connected async client, disconnected (whatever its state) at cleanup. */
+export async function connected(cleanup: Cleanup, url: string, options: AsyncClientOptions = {}): Promise<Client> {
+  const client = cleanup.add(new Client(url, { clientId: uniqueId('async'), ...options }), (c) => c.disconnect());
+  await client.connect();
+  return client;
+}
+
+/** A not yet connected client, disconnected at cleanup. */
+export function unconnected(cleanup: Cleanup, url: string, options: AsyncClientOptions = {}): Client {
+  return cleanup.add(new Client(url, { clientId: uniqueId('async'), ...options }), (c) => c.disconnect());
+}
+
+/** The rejection of `promise` (bounded); fails if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>, what: string, ms = WAIT_MS): Promise<unknown> {
+  let outcome: { value: unknown } | { error: unknown };
+  try {
+    outcome = { value: await bounded(promise, what, ms) };
+  } catch (error) {
+    outcome = { error };
+  }
+  if ('value' in outcome) throw new Error(`Expected ${what} to reject, it resolved with ${String(outcome.value)}`);
+  return outcome.error;
+}
+
+/** Asserts `error` is an MqttError with `code`; returns it typed. */
+export function expectMqttError(error: unknown, code: string): MqttError {
+  expect(error).toBeInstanceOf(MqttError);
+  expect((error as MqttError).code).toBe(code);
+  return error as MqttError;
+}
