@@ -41,6 +41,7 @@ export type UsageErrorCode =
   | 'INVALID_KEEPALIVE'
   | 'INVALID_HANDLER'
   | 'INVALID_PAYLOAD'
+  | 'NOT_OPENED'
   | 'PAYLOAD_TOO_LARGE'
   | 'TOO_MANY_TOPICS'
   | 'NO_TOPICS'

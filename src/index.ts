@@ -29,3 +29,5 @@ export type { Endpoint, TlsOptions, Transport, TransportEvents, TransportFactory
 export * from './api/imp/index.js';
 export { connect, Client, Message, MqttCodeError, Topic, Wildcard } from './api/async/index.js';
 export type { AsyncClientEvents, AsyncClientOptions, AsyncPayload, AsyncPublishOptions, FilterSpec, OperationOptions, SubscribeOptions } from './api/async/index.js';
+export { MqttMessageQueue, MessageEnvelope, MessagingCapabilities } from './api/queue/index.js';
+export type { ConfigValues, EnvelopeBody, MessageReceiver, QueueEvents } from './api/queue/index.js';

@@ -26,6 +26,9 @@ describe('public API', () => {
         'MqttCodeError',
         'Topic',
         'Wildcard',
+        'MqttMessageQueue',
+        'MessageEnvelope',
+        'MessagingCapabilities',
         ...Object.keys(imp),
       ].sort(),
     );

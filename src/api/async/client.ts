@@ -10,7 +10,7 @@ import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { ClientOptions } from '../../client/options.js';
-import { connectionRefused, operationFailed, MqttCodeError } from './errors.js';
+import { connectionRefused, operationFailed, MqttCodeError } from '../common/operation-errors.js';
 import { Message } from './message.js';
 import { asyncPayload } from './payload.js';
 import type { AsyncPayload } from './payload.js';

@@ -1,6 +1,7 @@
 /**
- * MqttCodeError: an MqttError that carries the numeric code it came from — a CONNACK return
- * code, a SUBACK's 0x80, or an operation's result code — as aiomqtt's does (`rc`).
+ * What every face reports when an engine operation fails: MqttCodeError, an MqttError that
+ * carries the numeric code it came from — a CONNACK return code, a SUBACK's 0x80, or an
+ * operation's result code — as aiomqtt's does (`rc`), with one error code per result.
  */
 import { MqttError } from '../../errors.js';
 import type { ErrorCode } from '../../errors.js';

@@ -1,0 +1,162 @@
+/**
+ * Pip.Services' MessageEnvelope, wire-compatible with pip-services3 (Node): the JSON keys in
+ * Pip's order, no whitespace, `sent_time` as ISO 8601 with milliseconds and Z, the body as
+ * standard base64 or null. Unlike Pip, bytes given to the constructor stay bytes.
+ */
+import { usageError } from '../../errors.js';
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+export type EnvelopeBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | object | number | boolean | null | undefined;
+
+export class MessageEnvelope {
+  /** 32 lowercase hex digits (a version 4 UUID without dashes), as Pip's IdGenerator.nextLong(). */
+  message_id: string;
+  correlation_id: string | null;
+  message_type: string | null;
+  /** Set when the envelope is sent (or as received). */
+  sent_time: Date | null = null;
+  message: Uint8Array | null = null;
+  #reference: unknown;
+
+  constructor(correlationId: string | null | undefined, messageType: string | null | undefined, message?: EnvelopeBody) {
+    this.message_id = newMessageId();
+    this.correlation_id = correlationId ?? null;
+    this.message_type = messageType ?? null;
+    if (message === null || message === undefined) this.message = null;
+    else if (typeof message === 'string') this.setMessageAsString(message);
+    else if (message instanceof Uint8Array) this.message = message;
+    else if (message instanceof ArrayBuffer) this.message = new Uint8Array(message);
+    else if (ArrayBuffer.isView(message)) this.message = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+    else this.setMessageAsObject(message);
+  }
+
+  /** The queue's handle for this message (the received MQTT message, for complete/abandon). */
+  getReference(): unknown {
+    return this.#reference;
+  }
+
+  setReference(reference: unknown): void {
+    this.#reference = reference;
+  }
+
+  getMessageAsString(): string | null {
+    return this.message === null ? null : utf8Decoder.decode(this.message);
+  }
+
+  setMessageAsString(value: string): void {
+    this.message = utf8Encoder.encode(value);
+  }
+
+  getMessageAs<T = unknown>(): T | null {
+    const text = this.getMessageAsString();
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  setMessageAsObject(value: unknown): void {
+    this.message = value === null || value === undefined ? null : utf8Encoder.encode(JSON.stringify(value));
+  }
+
+  /** Pip 3's names for the same two methods. */
+  getMessageAsJson<T = unknown>(): T | null {
+    return this.getMessageAs<T>();
+  }
+
+  setMessageAsJson(value: unknown): void {
+    this.setMessageAsObject(value);
+  }
+
+  /** `[correlation_id,message_type,first 50 bytes]`, with `---` for what is missing. */
+  toString(): string {
+    const body = this.message === null ? '---' : utf8Decoder.decode(this.message.subarray(0, 50));
+    return `[${this.correlation_id || '---'},${this.message_type || '---'},${body}]`;
+  }
+
+  /** The JSON object Pip writes, in its key order. */
+  toJSON(): { message_id: string; correlation_id: string | null; message_type: string | null; sent_time: string; message: string | null } {
+    return {
+      message_id: this.message_id,
+      correlation_id: this.correlation_id,
+      message_type: this.message_type,
+      sent_time: (this.sent_time ?? new Date()).toISOString(),
+      message: this.message === null ? null : toBase64(this.message),
+    };
+  }
+
+  /**
+   * Parses an envelope written by any Pip port: every field is optional, v4's `trace_id` stands
+   * for `correlation_id`, and Python's spaced JSON and zone-less times are read too. Null in, null
+   * out; text that is not an envelope throws an MqttError (INVALID_PAYLOAD).
+   */
+  static fromJSON(value: string | null | undefined): MessageEnvelope | null {
+    if (value === null || value === undefined) return null;
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      throw usageError('INVALID_PAYLOAD', `Not a message envelope (not JSON): ${JSON.stringify(value.slice(0, 40))}`);
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usageError('INVALID_PAYLOAD', 'Not a message envelope (not a JSON object)');
+    const fields = json as Record<string, unknown>;
+    const envelope = new MessageEnvelope(text(fields.correlation_id ?? fields.trace_id), text(fields.message_type), null);
+    envelope.message_id = text(fields.message_id) ?? envelope.message_id;
+    const sent = text(fields.sent_time);
+    envelope.sent_time = sent === null ? null : new Date(sent);
+    const body = text(fields.message);
+    envelope.message = body === null ? null : fromBase64(body);
+    return envelope;
+  }
+}
+
+function text(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function newMessageId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  let hex = '';
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 with padding (no Buffer: the browser build has none). */
+function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + BASE64[(n >> 6) & 63]! + BASE64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + BASE64[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+function fromBase64(text: string): Uint8Array {
+  const clean = text.replace(/[^A-Za-z0-9+/]/g, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (const char of clean) {
+    value = (value << 6) | BASE64.indexOf(char);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (value >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, at);
+}

@@ -1,0 +1,327 @@
+/**
+ * Pip.Services' MqttMessageQueue on the engine: the same methods, keys and wire format, so Pip
+ * producers and consumers interoperate with it, without the anchor's bugs (pip-mqtt-queue.md
+ * §10): it opens whatever autosubscribe says, publishes and subscribes on one topic, subscribes
+ * once (again after a reopen), matches + and # as MQTT does, hands listen() what was buffered,
+ * gives each queue its own client id, honours connect_timeout, and survives foreign payloads.
+ * Beyond the anchor: a bounded receive buffer with backpressure, and acknowledgement on
+ * complete() for at-least-once processing.
+ */
+import { MqttError, usageError } from '../../errors.js';
+import { topicMatches } from '../../packet/index.js';
+import type { InboundMessage } from '../../session/index.js';
+import { Emitter } from '../../client/emitter.js';
+import { MqttClient } from '../../client/mqtt-client.js';
+import { connectionRefused, operationFailed } from '../common/operation-errors.js';
+import { MessagingCapabilities } from './capabilities.js';
+import { flatten, resolveSettings } from './config.js';
+import type { ConfigValues, QueueSettings } from './config.js';
+import { MessageEnvelope } from './envelope.js';
+
+/** Pip's IMessageReceiver (the promise form). */
+export interface MessageReceiver {
+  receiveMessage(envelope: MessageEnvelope, queue: MqttMessageQueue): Promise<void> | void;
+}
+
+export interface QueueEvents {
+  /** A problem that ends no operation: a payload that is not an envelope, a receiver that threw. */
+  error(error: MqttError): void;
+}
+
+const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+export class MqttMessageQueue extends Emitter<QueueEvents> {
+  readonly #name: string | undefined;
+  #config: ConfigValues = {};
+  #settings: QueueSettings | null = null;
+  #engine: MqttClient | null = null;
+  #opened = false;
+  #subscribed: Promise<void> | null = null;
+  #buffer: MessageEnvelope[] = [];
+  #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
+  #receiver: MessageReceiver | null = null;
+  #delivering: Promise<void> = Promise.resolve();
+  #inDelivery = 0;
+  /** Messages sent and received since the queue was created. */
+  readonly counters = { sent: 0, received: 0 };
+
+  constructor(name?: string) {
+    super();
+    this.#name = name;
+  }
+
+  getName(): string {
+    return this.#name ?? '';
+  }
+
+  getCapabilities(): MessagingCapabilities {
+    return new MessagingCapabilities(false, true, true, true, true, false, false, false, true);
+  }
+
+  /** Pip's keys, dotted or nested; later calls add to earlier ones. Checked at open(). */
+  configure(config: ConfigValues): void {
+    this.#config = { ...this.#config, ...flatten(config) };
+  }
+
+  /** Pip's container references: accepted, nothing to resolve here. */
+  setReferences(_references?: unknown): void {}
+
+  unsetReferences(): void {}
+
+  isOpen(): boolean {
+    return this.#opened;
+  }
+
+  async open(_correlationId?: string | null): Promise<void> {
+    if (this.#opened) return;
+    const settings = resolveSettings(this.#config);
+    const topic = settings.topic || this.#name;
+    if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
+    this.#settings = settings;
+    const engine = new MqttClient({
+      url: settings.uri,
+      clientId: settings.clientId ?? `impmqtt-queue-${randomHex(6)}`,
+      keepalive: settings.keepalive,
+      cleanSession: settings.cleanSession,
+      connectTimeout: settings.connectTimeout,
+      reconnect: settings.retryConnect ? { initialDelay: settings.reconnectTimeout, maxDelay: Math.max(settings.reconnectTimeout, 30_000) } : false,
+      manualAck: settings.ackOn === 'complete',
+      ...(settings.username !== undefined && { username: settings.username }),
+      ...(settings.password !== undefined && { password: settings.password }),
+    });
+    engine.on('message', (message) => this.#arrived(message));
+    await new Promise<void>((resolve, reject) => {
+      engine.once('connect', () => resolve());
+      engine.once('connectfailed', ({ returnCode, error }) => {
+        engine.destroy(); // open() failed: no attempts behind the caller's back
+        reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
+      });
+      engine.connect();
+    });
+    this.#engine = engine;
+    this.#opened = true;
+    if (settings.autosubscribe) await this.#subscribe();
+  }
+
+  async close(_correlationId?: string | null): Promise<void> {
+    if (!this.#opened) return;
+    const engine = this.#engine!;
+    this.#opened = false;
+    if (this.#subscribed !== null && engine.connected) {
+      await new Promise<void>((resolve) => engine.unsubscribe([this.#topic()], () => resolve()));
+    }
+    await new Promise<void>((resolve) => engine.disconnect(() => resolve()));
+    this.#engine = null;
+    this.#subscribed = null;
+    this.#receiver = null;
+    this.#buffer = [];
+    for (const waiter of this.#waiters.splice(0)) waiter(null);
+  }
+
+  async send(correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
+    const engine = this.#checkOpen();
+    const settings = this.#settings!;
+    let payload = envelope.message ?? EMPTY;
+    if (settings.serializeEnvelope) {
+      envelope.sent_time = new Date();
+      payload = utf8.encode(JSON.stringify(envelope));
+    }
+    const topic = this.#topic();
+    await new Promise<void>((resolve, reject) => {
+      const admitted = engine.publish(topic, payload, { qos: settings.qos, retain: settings.retain }, (rc) => (rc === 0 ? resolve() : reject(operationFailed(rc, `send to '${topic}'`))));
+      if (admitted !== 0) reject(operationFailed(admitted, `send to '${topic}'`));
+    });
+    this.counters.sent++;
+    void correlationId;
+  }
+
+  sendAsObject(correlationId: string | null, messageType: string, value: unknown): Promise<void> {
+    return this.send(correlationId, new MessageEnvelope(correlationId, messageType, value as object));
+  }
+
+  /** The next message, waiting up to `waitTimeout` ms; null when none came (or the queue closed). */
+  async receive(_correlationId: string | null, waitTimeout: number): Promise<MessageEnvelope | null> {
+    this.#checkOpen();
+    await this.#subscribe();
+    const head = this.#take();
+    if (head !== null || !(waitTimeout > 0)) return head;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(null);
+      }, waitTimeout);
+      const waiter = (envelope: MessageEnvelope | null): void => {
+        clearTimeout(timer);
+        resolve(envelope);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async peek(_correlationId?: string | null): Promise<MessageEnvelope | null> {
+    this.#checkOpen();
+    await this.#subscribe();
+    return this.#buffer[0] ?? null;
+  }
+
+  async peekBatch(_correlationId: string | null, messageCount: number): Promise<MessageEnvelope[]> {
+    this.#checkOpen();
+    await this.#subscribe();
+    return this.#buffer.slice(0, messageCount);
+  }
+
+  /** Messages received and waiting in this queue. */
+  async readMessageCount(): Promise<number> {
+    return this.#buffer.length;
+  }
+
+  /** Hands every message to `receiver` — those already waiting first — until endListen(). */
+  listen(_correlationId: string | null, receiver: MessageReceiver): void {
+    this.#checkOpen();
+    this.#receiver = receiver;
+    for (const envelope of this.#buffer.splice(0)) this.#deliver(receiver, envelope);
+    this.#updateReading();
+    this.#subscribe().catch((error: unknown) => this.#report(error, 'subscribe for listen()'));
+  }
+
+  beginListen(correlationId: string | null, receiver: MessageReceiver): void {
+    queueMicrotask(() => {
+      try {
+        this.listen(correlationId, receiver);
+      } catch (error) {
+        this.#report(error, 'beginListen()');
+      }
+    });
+  }
+
+  endListen(_correlationId?: string | null): void {
+    this.#receiver = null;
+  }
+
+  /** Empties the local buffer (nothing is sent to the broker). */
+  async clear(_correlationId?: string | null): Promise<void> {
+    this.#buffer = [];
+    this.#updateReading();
+  }
+
+  /** With options.ack_on 'complete': acknowledges the message to the broker now. Otherwise nothing to do. */
+  async complete(message: MessageEnvelope): Promise<void> {
+    const inbound = message.getReference() as InboundMessage | undefined;
+    if (inbound !== undefined && this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
+    message.setReference(undefined);
+  }
+
+  /** With options.ack_on 'complete': puts the message back for the next receive(), unacknowledged. */
+  async abandon(message: MessageEnvelope): Promise<void> {
+    if (this.#settings?.ackOn !== 'complete' || message.getReference() === undefined || !this.#opened) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(message);
+    else this.#buffer.unshift(message);
+  }
+
+  /** MQTT has no locks: a successful no-op, as in Pip. */
+  async renewLock(_message: MessageEnvelope, _lockTimeout: number): Promise<void> {}
+
+  /** MQTT has no dead-letter queue: a successful no-op, as in Pip. */
+  async moveToDeadLetter(_message: MessageEnvelope): Promise<void> {}
+
+  override toString(): string {
+    return `[${this.getName()}]`;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** `topic` when configured, else the queue name: one topic to publish and subscribe on. */
+  #topic(): string {
+    return this.#settings?.topic || this.#name || '';
+  }
+
+  #checkOpen(): MqttClient {
+    if (!this.#opened || this.#engine === null) throw new MqttError('NOT_OPENED', `The queue ${this.toString()} is not opened`);
+    return this.#engine;
+  }
+
+  /** Subscribes once per open (and again after a reopen). */
+  #subscribe(): Promise<void> {
+    if (this.#subscribed !== null) return this.#subscribed;
+    const engine = this.#checkOpen();
+    const topic = this.#topic();
+    const subscribing = new Promise<void>((resolve, reject) => {
+      engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
+        if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
+        else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
+        else resolve();
+      });
+    });
+    this.#subscribed = subscribing;
+    subscribing.catch(() => {
+      if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
+    });
+    return subscribing;
+  }
+
+  #arrived(inbound: InboundMessage): void {
+    if (!this.#opened || !topicMatches(this.#topic(), inbound.topic)) return;
+    const envelope = this.#toEnvelope(inbound);
+    envelope.setReference(inbound);
+    this.counters.received++;
+    if (this.#receiver !== null) return this.#deliver(this.#receiver, envelope);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) return waiter(envelope);
+    this.#buffer.push(envelope);
+    this.#updateReading();
+  }
+
+  #toEnvelope(inbound: InboundMessage): MessageEnvelope {
+    if (this.#settings!.serializeEnvelope) {
+      try {
+        const envelope = MessageEnvelope.fromJSON(new TextDecoder().decode(inbound.payload));
+        if (envelope !== null) return envelope;
+      } catch (error) {
+        // A foreign payload never takes the queue down: reported, then handed on as raw bytes.
+        this.#report(error, `a message on '${inbound.topic}' that is not an envelope (handed on as raw bytes)`);
+      }
+    }
+    const envelope = new MessageEnvelope(null, inbound.topic, Uint8Array.from(inbound.payload));
+    if (inbound.packetId !== undefined) envelope.message_id = String(inbound.packetId);
+    return envelope;
+  }
+
+  #take(): MessageEnvelope | null {
+    const head = this.#buffer.shift() ?? null;
+    if (head !== null) this.#updateReading();
+    return head;
+  }
+
+  /** One message at a time to the receiver, in order; its failures are reported, never thrown here. */
+  #deliver(receiver: MessageReceiver, envelope: MessageEnvelope): void {
+    this.#inDelivery++;
+    this.#delivering = this.#delivering
+      .then(() => receiver.receiveMessage(envelope, this))
+      .catch((error: unknown) => this.#report(error, `the receiver failed on message ${envelope.message_id}`))
+      .finally(() => {
+        this.#inDelivery--;
+        this.#updateReading();
+      });
+  }
+
+  /** Reads from the broker only while the buffer (or the receiver's backlog) has room. */
+  #updateReading(): void {
+    const held = this.#buffer.length + this.#inDelivery;
+    this.#engine?.setReading(held < (this.#settings?.maxBuffered ?? Infinity));
+  }
+
+  #report(error: unknown, what: string): void {
+    const reported = error instanceof MqttError ? error : new MqttError('OPERATION_FAILED', `${what}: ${String(error)}`);
+    // An 'error' event nobody listens to would crash Node if it were Node's EventEmitter; here it is a warning.
+    if (this.listenerCount('error') > 0) this.emit('error', reported);
+    else console.warn(`impmqtt queue ${this.toString()}: ${what}: ${reported.message}`);
+  }
+}
+
+function randomHex(bytes: number): string {
+  const random = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(random);
+  return Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('');
+}
