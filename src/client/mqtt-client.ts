@@ -42,6 +42,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   #connection: Connection | null = null;
   #attempt = new Attempt(0);
   #userClosing = false;
+  /** Counts the application's disconnect()/destroy() calls: a handler's call cancels a retry. */
+  #stops = 0;
   #reading = true;
   #everConnected = false;
   #pumping = false;
@@ -206,6 +208,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   #closeByApplication(): boolean {
     this.#timers.clear('reconnect');
+    this.#stops++;
     if (this.#state === 'disconnected') {
       this.#session.abandon();
       this.#pump();
@@ -349,6 +352,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     const willReconnect = this.#failover.willRetry(attempt.refusedCode);
+    const stopsBefore = this.#stops;
     if (!willReconnect) {
       // Nothing pending waits for a connection nobody will make: it completes before the
       // event, so an application reconnecting from its handler starts clean.
@@ -360,7 +364,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     } else {
       this.emit('connectfailed', { returnCode: attempt.refusedCode, error: attempt.failure(info, this.url) });
     }
-    if (willReconnect && this.#idle()) this.#scheduleReconnect(wasConnected); // unless the handler reconnected
+    // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
+    if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
   }
 
   #scheduleReconnect(wasConnected: boolean): void {

@@ -7,6 +7,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { describeWithMosquitto, startMosquitto } from './mosquitto.js';
+import type { MosquittoBroker } from './mosquitto.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist/esm/index.js');
@@ -64,4 +67,25 @@ export async function exitCode(r: Run, what: string, ms = 20_000): Promise<numbe
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A suite of example runs against one mosquitto (skipped, or failed under
+ * MQTT_REQUIRE_MOSQUITTO, where mosquitto is missing): dist/ built first, every example process
+ * and the broker stopped at the end.
+ */
+export function describeExamples(title: string, body: (broker: () => MosquittoBroker, runner: ExampleRunner) => void): void {
+  const runner = new ExampleRunner();
+  describeWithMosquitto(title, () => {
+    let broker: MosquittoBroker | undefined;
+    beforeAll(async () => {
+      ensureBuilt();
+      broker = await startMosquitto();
+    }, 150_000);
+    afterAll(async () => {
+      runner.killAll();
+      await broker?.stop();
+    });
+    body(() => broker!, runner);
+  });
 }

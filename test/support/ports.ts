@@ -68,3 +68,15 @@ export async function waitForPort(port: number, options: WaitForPortOptions = {}
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Starts `server` listening on a free loopback port; resolves with the port. */
+export function listenOnLoopback(server: import('node:net').Server): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: LOOPBACK }, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error(`Unexpected address ${String(address)}`));
+      else resolve(address.port);
+    });
+  });
+}

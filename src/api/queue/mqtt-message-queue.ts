@@ -37,6 +37,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #settings: QueueSettings | null = null;
   #engine: MqttClient | null = null;
   #opened = false;
+  #opening: Promise<void> | null = null;
   #subscribed: Promise<void> | null = null;
   #buffer: MessageEnvelope[] = [];
   #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
@@ -73,8 +74,16 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     return this.#opened;
   }
 
-  async open(_correlationId?: string | null): Promise<void> {
-    if (this.#opened) return;
+  /** Connects (once: overlapping calls share one attempt), and subscribes if autosubscribe. */
+  open(_correlationId?: string | null): Promise<void> {
+    if (this.#opened) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
     const settings = resolveSettings(this.#config);
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
@@ -92,25 +101,33 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     });
     engine.on('message', (message) => this.#arrived(message));
     await new Promise<void>((resolve, reject) => {
-      engine.once('connect', () => resolve());
+      engine.once('connect', () => {
+        // Open from CONNACK on: what the broker sends in the same read is already ours.
+        this.#engine = engine;
+        this.#opened = true;
+        resolve();
+      });
       engine.once('connectfailed', ({ returnCode, error }) => {
         engine.destroy(); // open() failed: no attempts behind the caller's back
         reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
       });
       engine.connect();
     });
-    this.#engine = engine;
-    this.#opened = true;
-    if (settings.autosubscribe) await this.#subscribe();
+    if (!settings.autosubscribe) return;
+    try {
+      await this.#subscribe();
+    } catch (error) {
+      await this.close(null); // open() failed: nothing half-open stays behind
+      throw error;
+    }
   }
 
   async close(_correlationId?: string | null): Promise<void> {
     if (!this.#opened) return;
     const engine = this.#engine!;
     this.#opened = false;
-    if (this.#subscribed !== null && engine.connected) {
-      await new Promise<void>((resolve) => engine.unsubscribe([this.#topic()], () => resolve()));
-    }
+    // UNSUBSCRIBE goes out before DISCONNECT, in order; waiting for its ack could wait for ever.
+    if (this.#subscribed !== null && engine.connected) engine.unsubscribe([this.#topic()]);
     await new Promise<void>((resolve) => engine.disconnect(() => resolve()));
     this.#engine = null;
     this.#subscribed = null;
@@ -199,9 +216,14 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#receiver = null;
   }
 
-  /** Empties the local buffer (nothing is sent to the broker). */
+  /**
+   * Empties the local buffer. The messages are discarded deliberately, so with ack_on 'complete'
+   * they are acknowledged (completed) rather than left to hold the broker's in-flight window.
+   */
   async clear(_correlationId?: string | null): Promise<void> {
+    const cleared = this.#buffer;
     this.#buffer = [];
+    for (const envelope of cleared) await this.complete(envelope);
     this.#updateReading();
   }
 

@@ -3,32 +3,16 @@
  * here, as `npm run example:async:*` runs them, on the built package: the subscriber starts
  * first; once subscribed, the publisher sends the seed's 28.4; both exit 0.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ExampleRunner, ensureBuilt, exitCode } from '../../support/examples.js';
-import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
-import type { MosquittoBroker } from '../../support/mosquitto.js';
+import { expect, it } from 'vitest';
+import { describeExamples, exitCode } from '../../support/examples.js';
 import { getFreePort } from '../../support/ports.js';
 import { until } from '../../client/helpers.js';
 
-const runner = new ExampleRunner();
-
-describeWithMosquitto('async examples (examples/async/*.mjs on dist/)', () => {
-  let broker: MosquittoBroker;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    broker = await startMosquitto();
-  }, 150_000);
-
-  afterAll(async () => {
-    runner.killAll();
-    await broker?.stop();
-  });
-
+describeExamples('async examples (examples/async/*.mjs on dist/)', (broker, runner) => {
   it('[seed 002] subscribe.mjs receives the 28.4 that publish.mjs publishes to temperature/outside; both exit 0', async () => {
-    const subscriber = runner.run('examples/async/subscribe.mjs', [broker.url, '1', '15']);
+    const subscriber = runner.run('examples/async/subscribe.mjs', [broker().url, '1', '15']);
     await until(() => /subscribed to temperature\/#/.test(subscriber.stdout()) || subscriber.child.exitCode !== null, 'the subscriber to subscribe', 15_000);
-    const publisher = runner.run('examples/async/publish.mjs', [], { MQTT_URL: broker.url });
+    const publisher = runner.run('examples/async/publish.mjs', [], { MQTT_URL: broker().url });
     expect(await exitCode(publisher, 'publish.mjs')).toBe(0);
     expect(publisher.stdout()).toContain('published 28.4 to temperature/outside');
     expect(await exitCode(subscriber, 'subscribe.mjs')).toBe(0);

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { LOOPBACK } from '../../support/ports.js';
+import { LOOPBACK, listenOnLoopback } from '../../support/ports.js';
 
 export interface TcpProxy {
   readonly port: number;
@@ -56,14 +56,7 @@ export async function startTcpProxy(target: { port: number } | string): Promise<
     upstream.pipe(client);
   });
   server.on('error', () => {});
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host: LOOPBACK }, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error(`Unexpected address ${String(address)}`));
-      else resolve(address.port);
-    });
-  });
+  const port = await listenOnLoopback(server);
   const cut = (): void => {
     for (const [client, upstream] of [...pairs]) {
       client.destroy();

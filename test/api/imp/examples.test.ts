@@ -4,33 +4,19 @@
  * package (dist/). The subscriber starts first; once it reports its subscription, the sender
  * publishes the seed 000 message; both must exit 0 with the expected output.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
-import type { MosquittoBroker } from '../../support/mosquitto.js';
+import { expect, it } from 'vitest';
 import { getFreePort } from '../../support/ports.js';
-import { ExampleRunner, ensureBuilt, exitCode } from '../../support/examples.js';
+import { describeExamples, exitCode } from '../../support/examples.js';
 import { impUrl, waitFor } from './helpers.js';
 
 const SEND = 'examples/imp/send.mjs';
 const SUBSCRIBE = 'examples/imp/subscribe.mjs';
-const runner = new ExampleRunner();
-const run = runner.run.bind(runner);
 
-describeWithMosquitto('imp examples (examples/imp/*.mjs on dist/)', () => {
-  let broker: MosquittoBroker;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    broker = await startMosquitto();
-  }, 150_000);
-
-  afterAll(async () => {
-    runner.killAll();
-    await broker?.stop();
-  });
+describeExamples('imp examples (examples/imp/*.mjs on dist/)', (broker, runner) => {
+  const run = runner.run.bind(runner);
 
   it('subscribe.mjs receives what send.mjs publishes; both exit 0', async () => {
-    const url = impUrl(broker.url);
+    const url = impUrl(broker().url);
     const subscriber = run(SUBSCRIBE, [url, '1'], { MQTT_TIMEOUT_MS: '15000' });
     await waitFor(() => /Subscribed to imp\.mqtt\.test\.pings/.test(subscriber.stdout()) || subscriber.child.exitCode !== null, 'the subscriber to subscribe', 15_000);
     expect(subscriber.stdout()).toMatch(/Subscribed to imp\.mqtt\.test\.pings with delivery mode 1/);
@@ -57,7 +43,7 @@ describeWithMosquitto('imp examples (examples/imp/*.mjs on dist/)', () => {
   });
 
   it('subscribe.mjs gives up after its timeout with exit code 1', async () => {
-    const subscriber = run(SUBSCRIBE, [impUrl(broker.url)], { MQTT_TIMEOUT_MS: '300', MQTT_TOPIC: 'nobody/publishes/here' });
+    const subscriber = run(SUBSCRIBE, [impUrl(broker().url)], { MQTT_TIMEOUT_MS: '300', MQTT_TOPIC: 'nobody/publishes/here' });
     expect(await exitCode(subscriber, 'subscribe.mjs')).toBe(1);
     expect(subscriber.stderr()).toMatch(/Timed out after 300 ms with 0 of 1 message/);
   });
