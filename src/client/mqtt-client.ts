@@ -150,11 +150,17 @@ export class MqttClient extends Emitter<ClientEvents> {
   setReading(reading: boolean): boolean {
     if (reading === this.#reading) return true;
     this.#reading = reading;
-    const paused = this.#connection?.setReading(reading) ?? true;
-    // Where the transport really stopped reading, keepalive must not mistake it for silence.
-    if (paused) this.#session.setReading(reading, this.now());
+    // A connection still waiting for its CONNACK reads on: the pause starts once it is up.
+    return this.#attempt.connected ? this.#applyReading() : true;
+  }
+
+  /** Applies the reading the application asked for to the live connection (and keepalive). */
+  #applyReading(): boolean {
+    const applied = this.#connection?.setReading(this.#reading) ?? false;
+    // Only where the transport really stopped reading may keepalive not count the silence.
+    this.#session.setReading(this.#reading || !applied, this.now());
     this.#armSessionTimer();
-    return paused;
+    return applied;
   }
 
   /** With `manualAck`, tells the broker `message` has been processed. */
@@ -246,12 +252,12 @@ export class MqttClient extends Emitter<ClientEvents> {
     });
     try {
       connection.start();
-      if (!this.#reading) connection.setReading(false);
     } catch (error) {
       this.#connection = null;
       this.#timers.clear('connect');
       this.#attempt.ending('transport', asMqttError(error, 'TRANSPORT_FAILED'));
-      queueMicrotask(() => this.#finishClose(undefined));
+      // Unless destroy()/disconnect() finished the attempt meanwhile.
+      queueMicrotask(() => this.#state === 'connecting' && this.#connection === null && this.#finishClose(undefined));
     }
   }
 
@@ -283,6 +289,7 @@ export class MqttClient extends Emitter<ClientEvents> {
         return;
       }
       this.#session.packetReceived(packet, now);
+      if (this.#session.state === 'disconnected') break; // the rest of the read belongs to no connection
     }
     this.#pump();
   }
@@ -295,6 +302,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } else if (this.#connection !== null) {
       this.#attempt.ending(reason, error, false);
       this.#connection.transport.destroy();
+      this.#pump();
     }
   }
 
@@ -316,7 +324,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     const transport = this.#connection?.transport;
     if (transport === undefined) return this.#finishClose(undefined);
     if (reason === 'normal') {
-      // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark.
+      // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark;
+      // and reading resumes, or a paused socket would never see the broker hang up.
+      this.#connection!.setReading(true);
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
       this.#timers.set('close', CLOSE_GRACE_MS, () => {
@@ -427,6 +437,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     this.#attempt.connected = true;
+    this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
     if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe(this.now());
     this.#everConnected = true;

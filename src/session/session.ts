@@ -140,10 +140,14 @@ export class Session<T = unknown> {
     return this.inbound.acknowledge(message, this.connection === 'connected', now);
   }
 
-  /** Ends the connection deliberately: DISCONNECT, then close [MQTT-3.14.4-1]. Flows are kept. */
+  /**
+   * Ends the connection deliberately: DISCONNECT, then close [MQTT-3.14.4-1]. Flows are kept.
+   * Also while the CONNACK is awaited: a client may send right after CONNECT, and a broker that
+   * accepts the CONNECT must not then publish the will.
+   */
   disconnect(now: number): void {
     if (this.connection === 'disconnected') return;
-    if (this.connection === 'connected') this.ctx.send({ type: 'disconnect' }, now);
+    this.ctx.send({ type: 'disconnect' }, now);
     this.close('normal');
   }
 

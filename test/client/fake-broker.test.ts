@@ -273,7 +273,7 @@ describe('DISCONNECT and destroy', () => {
     expect(client.state).toBe('disconnected');
   });
 
-  it('disconnect() while still connecting ends the attempt without DISCONNECT and calls back', async () => {
+  it('[MQTT-3.14.4-1] disconnect() while waiting for CONNACK sends DISCONNECT after the CONNECT (so no will is published) and calls back', async () => {
     const broker = await fakeBroker();
     const client = makeClient(cleanup, { url: broker.url });
     client.connect();
@@ -281,7 +281,7 @@ describe('DISCONNECT and destroy', () => {
     await conn.expect('connect');
     await disconnectAsync(client);
     await conn.expectClosed();
-    expect(conn.received.map((p) => p.type)).toEqual(['connect']);
+    expect(conn.received.map((p) => p.type)).toEqual(['connect', 'disconnect']);
     expect(client.state).toBe('disconnected');
   });
 });

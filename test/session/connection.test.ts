@@ -351,10 +351,10 @@ describe('DISCONNECT', () => {
     );
   });
 
-  it('disconnect() while waiting for CONNACK sends no DISCONNECT and closes "normal"', () => {
+  it('[MQTT-3.14.4-1] disconnect() while waiting for CONNACK sends DISCONNECT (a broker that accepts the CONNECT must not publish the will) and closes "normal"', () => {
     const d = new Driver();
     d.open();
-    expect(d.disconnect()).toEqual([{ type: 'close', reason: 'normal' }]);
+    expect(trace(d.disconnect())).toEqual(['send disconnect', 'close normal']);
   });
 
   it('connect() twice without a close in between is refused', () => {

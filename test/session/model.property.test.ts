@@ -310,7 +310,7 @@ class Model {
 
   disconnect(out: Out): void {
     if (this.conn === 'disconnected') return;
-    if (this.conn === 'connected') this.send(out, { type: 'disconnect' });
+    this.send(out, { type: 'disconnect' }); // also while the CONNACK is awaited
     this.close(out, 'normal');
   }
 

@@ -99,8 +99,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   async connect(options: OperationOptions = {}): Promise<this> {
     const engine = this.#engine;
     if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
-    this.#main.reopen();
-    for (const { queue } of this.#filters) queue.reopen();
+    this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
     const connected = this.#deadlines.run<void>('connect to', engine.url, options, (settle) => {
       const onConnect = (): void => settle.resolve();
@@ -121,7 +120,10 @@ export class Client extends Emitter<AsyncClientEvents> {
     try {
       await connected;
     } catch (error) {
-      if (engine.state !== 'disconnected' || engine.reconnecting) engine.destroy(); // stop trying
+      if (engine.state !== 'disconnected' || engine.reconnecting) {
+        engine.destroy(); // stop trying
+        this.#endIterations(lost(error as MqttError));
+      }
       throw error;
     } finally {
       cleanup();
@@ -205,12 +207,12 @@ export class Client extends Emitter<AsyncClientEvents> {
     return entry.queue;
   }
 
-  /** Resolves once connected (at once if it is). */
+  /**
+   * Resolves once connected (at once if it is). Rejects with CONNECTION_LOST as soon as no
+   * connection will come (an attempt failed for good, or disconnect() was called), else at its time limit.
+   */
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
-    if (this.#engine.state === 'disconnected' && !this.#engine.reconnecting) {
-      return Promise.reject(new MqttError('CONNECTION_LOST', `Not connected to ${this.#engine.url}, and not trying to be: call connect()`));
-    }
     const operation = this.#deadlines.begin<void>('wait for the connection to', this.#engine.url, options);
     this.#waiters.add(operation);
     return operation.promise.finally(() => this.#waiters.delete(operation));
@@ -256,9 +258,14 @@ export class Client extends Emitter<AsyncClientEvents> {
     return Promise.resolve();
   };
 
+  /** Ends every iteration; filtered streams end for good (their backlog has nowhere to go but away). */
   #endIterations(error?: MqttError): void {
     this.#main.end(error);
-    for (const { queue } of this.#filters) queue.end(error);
+    for (const { queue } of this.#filters.splice(0)) {
+      queue.end(error);
+      this.#paused.delete(queue);
+    }
+    this.#engine.setReading(this.#paused.size === 0);
     if (error !== undefined) this.#rejectWaiters(error);
   }
 
@@ -280,9 +287,9 @@ export class Client extends Emitter<AsyncClientEvents> {
       if (!this.#reconnects) this.#endIterations(lost(error));
     });
     engine.on('connectfailed', ({ error }) => {
-      // Reconnecting ended (a refusal retrying cannot fix): the iterations end with it.
+      // No further attempt follows (reconnect off, or a refusal retrying cannot fix): iterations and waiters end with it.
       queueMicrotask(() => {
-        if (this.#reconnects && !engine.reconnecting && engine.state === 'disconnected') this.#endIterations(lost(error));
+        if (!engine.reconnecting && engine.state === 'disconnected') this.#endIterations(lost(error));
       });
     });
   }

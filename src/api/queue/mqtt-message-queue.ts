@@ -38,6 +38,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #engine: MqttClient | null = null;
   #opened = false;
   #opening: Promise<void> | null = null;
+  #closing: Promise<void> = Promise.resolve();
   #subscribed: Promise<void> | null = null;
   #buffer: MessageEnvelope[] = [];
   #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
@@ -84,6 +85,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   async #open(): Promise<void> {
+    await this.#closing; // a reopen waits for the close before it
     const settings = resolveSettings(this.#config);
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
@@ -101,16 +103,19 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     });
     engine.on('message', (message) => this.#arrived(message));
     await new Promise<void>((resolve, reject) => {
-      engine.once('connect', () => {
+      const onConnect = (): void => {
+        engine.off('connect', onConnect).off('connectfailed', onFailed); // later reconnects are the engine's
         // Open from CONNACK on: what the broker sends in the same read is already ours.
         this.#engine = engine;
         this.#opened = true;
         resolve();
-      });
-      engine.once('connectfailed', ({ returnCode, error }) => {
+      };
+      const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
+        engine.off('connect', onConnect).off('connectfailed', onFailed);
         engine.destroy(); // open() failed: no attempts behind the caller's back
         reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
-      });
+      };
+      engine.on('connect', onConnect).on('connectfailed', onFailed);
       engine.connect();
     });
     if (!settings.autosubscribe) return;
@@ -122,7 +127,13 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     }
   }
 
-  async close(_correlationId?: string | null): Promise<void> {
+  /** Closes (after an open() still in progress, which it then undoes). */
+  close(_correlationId?: string | null): Promise<void> {
+    this.#closing = (this.#opening ?? Promise.resolve()).catch(() => {}).then(() => this.#close());
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (!this.#opened) return;
     const engine = this.#engine!;
     this.#opened = false;
@@ -284,7 +295,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   #arrived(inbound: InboundMessage): void {
-    if (!this.#opened || !topicMatches(this.#topic(), inbound.topic)) return;
+    if (!this.#opened || !topicMatches(this.#topic(), inbound.topic)) {
+      // Not ours (a subscription a persistent session kept): acknowledged, so it holds up nothing.
+      if (this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
+      return;
+    }
     const envelope = this.#toEnvelope(inbound);
     envelope.setReference(inbound);
     this.counters.received++;
@@ -319,6 +334,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** One message at a time to the receiver, in order; its failures are reported, never thrown here. */
   #deliver(receiver: MessageReceiver, envelope: MessageEnvelope): void {
     this.#inDelivery++;
+    this.#updateReading();
     this.#delivering = this.#delivering
       .then(() => receiver.receiveMessage(envelope, this))
       .catch((error: unknown) => this.#report(error, `the receiver failed on message ${envelope.message_id}`))

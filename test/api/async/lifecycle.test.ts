@@ -1,0 +1,44 @@
+/**
+ * The async client across connect / disconnect cycles: streams that ended stay ended (a new
+ * filter() stream gets the messages), and waiters learn at once that no connection will come.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../../src/api/async/index.js';
+import { startAedes } from '../../support/aedes.js';
+import { getFreePort } from '../../support/ports.js';
+import { Cleanup, uniqueId } from '../../client/helpers.js';
+import { bounded, nextMessage } from './async-helpers.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('across connections', () => {
+  it('a filtered stream that ended with disconnect() takes nothing from the next connection: a new filter() gets it all', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const client = cleanup.add(new Client(broker.url, { clientId: uniqueId('life') }), (c) => c.disconnect());
+    await client.connect();
+    const first = client.filter('a/#');
+    const firstLoop = (async () => {
+      for await (const _ of first) void _;
+    })();
+    await client.disconnect();
+    await bounded(firstLoop, 'the first loop to end');
+    await client.connect();
+    await client.subscribe('a/#', { qos: 1 });
+    const second = client.filter('a/#')[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) await client.publish(`a/${i}`, i, { qos: 1 });
+    for (let i = 0; i < 3; i++) expect((await nextMessage(second)).text()).toBe(String(i));
+  });
+
+  it('without reconnect, whenConnected() and a running loop end as soon as connect() fails', async () => {
+    const port = await getFreePort();
+    const client = new Client(`mqtt://127.0.0.1:${port}`, { clientId: uniqueId('life'), timeout: 10_000 });
+    const loop = (async () => {
+      for await (const _ of client.messages) void _;
+    })();
+    const waiting = client.whenConnected({ timeout: 10_000 });
+    await expect(client.connect()).rejects.toMatchObject({ code: 'SOCKET_ERROR' });
+    await expect(bounded(waiting, 'whenConnected() to reject', 2_000)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    await expect(bounded(loop, 'the loop to end', 2_000)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+  });
+});
