@@ -96,6 +96,20 @@ async function cpuPerMessage(run) {
   return (used.user + used.system) / N;
 }
 
+/** CPU µs per message for N publishes awaited one by one in each of WINDOW concurrent loops. */
+function awaitedInWindow(publishOne) {
+  return cpuPerMessage(async () => {
+    let sent = 0;
+    const worker = async () => {
+      while (sent < N) {
+        sent++;
+        await publishOne();
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, worker));
+  });
+}
+
 /** CPU µs per message received through a 'message' event (both libraries have one). */
 function receiveByEvent(client, state) {
   const feed = feeder(state.broker);
@@ -137,32 +151,14 @@ const cases = {
     const state = {};
     const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
     await new Promise((ok) => client.once('connect', ok).connect());
-    const us = await cpuPerMessage(async () => {
-      let sent = 0;
-      const worker = async () => {
-        while (sent < N) {
-          sent++;
-          await new Promise((resolve) => client.publish('bench/out', PAYLOAD, QOS1, resolve));
-        }
-      };
-      await Promise.all(Array.from({ length: WINDOW }, worker));
-    });
+    const us = await awaitedInWindow(() => new Promise((resolve) => client.publish('bench/out', PAYLOAD, QOS1, resolve)));
     client.destroy();
     return us;
   },
   'publish: async face (await)': async () => {
     const state = {};
     const client = await new lib.Client({ ...options, transport: impTransport(state) }).connect();
-    const us = await cpuPerMessage(async () => {
-      let sent = 0;
-      const worker = async () => {
-        while (sent < N) {
-          sent++;
-          await client.publish('bench/out', PAYLOAD, { qos: 1 });
-        }
-      };
-      await Promise.all(Array.from({ length: WINDOW }, worker));
-    });
+    const us = await awaitedInWindow(() => client.publish('bench/out', PAYLOAD, { qos: 1 }));
     await client.disconnect();
     return us;
   },
@@ -170,16 +166,7 @@ const cases = {
     const state = {};
     const client = new mqttjs.MqttClient(() => mqttjsStream(state), { clientId: 'bench', keepalive: 0, reconnectPeriod: 0, protocolVersion: 4 });
     await new Promise((ok) => client.once('connect', ok));
-    const us = await cpuPerMessage(async () => {
-      let sent = 0;
-      const worker = async () => {
-        while (sent < N) {
-          sent++;
-          await client.publishAsync('bench/out', PAYLOAD, { qos: 1 });
-        }
-      };
-      await Promise.all(Array.from({ length: WINDOW }, worker));
-    });
+    const us = await awaitedInWindow(() => client.publishAsync('bench/out', PAYLOAD, { qos: 1 }));
     client.end(true);
     return us;
   },

@@ -1,35 +1,21 @@
 /** Decoding one packet body once its fixed header has been read. */
-import { readIdOnly } from './ack.js';
-import { decodeWith, readDisconnect, readPingreq, readPingresp } from './readers.js';
+import { CLIENT_READERS } from './client-readers.js';
+import { decodeWith, readDisconnect, readPingreq } from './readers.js';
 import type { Readers } from './readers.js';
 import { checkFixedFlags } from './checks.js';
-import { readConnack, readConnect } from './connect.js';
+import { readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
 import { readRemainingLength } from './length.js';
-import { readPublish } from './publish.js';
-import { readSuback, readSubscribe, readUnsubscribe } from './subscribe.js';
+import { readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 
 const headerSize = new Int32Array(1);
 
+/** What only a client sends: the rest of a general-purpose decoder's table. */
+const SERVER_BOUND: Readers = [undefined, readConnect, undefined, undefined, undefined, undefined, undefined, undefined, readSubscribe, undefined, readUnsubscribe, undefined, readPingreq, undefined, readDisconnect];
+
 /** Every packet type, both directions: what a general-purpose codec decodes. */
-export const ALL_READERS: Readers = [
-  undefined,
-  (r) => readConnect(r),
-  (r) => readConnack(r),
-  readPublish,
-  (r) => readIdOnly(r, 'puback'),
-  (r) => readIdOnly(r, 'pubrec'),
-  (r) => readIdOnly(r, 'pubrel'),
-  (r) => readIdOnly(r, 'pubcomp'),
-  (r) => readSubscribe(r),
-  (r) => readSuback(r),
-  (r) => readUnsubscribe(r),
-  (r) => readIdOnly(r, 'unsuback'),
-  readPingreq,
-  readPingresp,
-  readDisconnect,
-];
+export const ALL_READERS: Readers = CLIENT_READERS.map((read, type) => read ?? SERVER_BOUND[type]);
 
 /**
  * Decodes the body bytes[start, end) of a packet whose first byte is `firstByte`. Payloads and

@@ -7,14 +7,9 @@ import { topicMatches, validateTopicFilter, validateTopicName } from '../../pack
 
 const SHARE_PREFIX = '$share/';
 
-export class Wildcard {
-  readonly value: string;
-
-  constructor(value: string) {
-    if (typeof value !== 'string') throw new TypeError(`A topic filter is a string, got ${typeof value}`);
-    validateTopicFilter(value);
-    this.value = value;
-  }
+/** A validated string compared by value: what Topic and Wildcard share. */
+abstract class TopicString {
+  constructor(readonly value: string) {}
 
   toString(): string {
     return this.value;
@@ -24,8 +19,16 @@ export class Wildcard {
     return this.value;
   }
 
-  equals(other: Wildcard | string): boolean {
+  equals(other: TopicString | string): boolean {
     return this.value === String(other);
+  }
+}
+
+export class Wildcard extends TopicString {
+  constructor(value: string) {
+    if (typeof value !== 'string') throw new TypeError(`A topic filter is a string, got ${typeof value}`);
+    validateTopicFilter(value);
+    super(value);
   }
 
   /** The filter a topic is matched against: a shared subscription's filter without its group. */
@@ -36,13 +39,11 @@ export class Wildcard {
   }
 }
 
-export class Topic {
-  readonly value: string;
-
+export class Topic extends TopicString {
   constructor(value: string) {
     if (typeof value !== 'string') throw new TypeError(`A topic is a string, got ${typeof value}`);
     validateTopicName(value);
-    this.value = value;
+    super(value);
   }
 
   /** A topic the broker sent: the decoder has already validated it. */
@@ -56,17 +57,5 @@ export class Topic {
   matches(filter: string | Wildcard): boolean {
     const wildcard = filter instanceof Wildcard ? filter : new Wildcard(filter);
     return topicMatches(wildcard.matchingFilter, this.value);
-  }
-
-  toString(): string {
-    return this.value;
-  }
-
-  toJSON(): string {
-    return this.value;
-  }
-
-  equals(other: Topic | string): boolean {
-    return this.value === String(other);
   }
 }
