@@ -14,6 +14,8 @@ import { join } from 'node:path';
 const BROWSER = '.browser.ts';
 /** Modules only the Node build uses: the browser build does not ship them. */
 const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
+/** Whole folders that only run on Node (an HTTP server): no browser build at all. */
+const NODE_ONLY_FOLDERS = ['api/gateway'];
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -46,6 +48,8 @@ for (const module of browserVariants) {
 for (const module of NODE_ONLY) {
   for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/${module}${extension}`);
 }
+
+for (const folder of NODE_ONLY_FOLDERS) rmSync(`dist/browser/${folder}`, { recursive: true, force: true });
 
 // CommonJS modules require their siblings by the .cjs name they were written under.
 for (const file of outputs('dist/cjs', '.cjs')) {
