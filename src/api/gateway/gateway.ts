@@ -75,9 +75,15 @@ class SendMessageGateway implements Gateway {
       },
     };
     const { http } = options;
-    this.#server = createServer({ maxHeaderSize: http.maxHeaderSize, headersTimeout: http.headersTimeout, requestTimeout: http.requestTimeout, keepAliveTimeout: http.keepAliveTimeout }, (request, response) => {
-      void this.#serve(request, response);
-    });
+    const limits = {
+      maxHeaderSize: http.maxHeaderSize,
+      headersTimeout: http.headersTimeout,
+      requestTimeout: http.requestTimeout,
+      keepAliveTimeout: http.keepAliveTimeout,
+      // Node checks the two timeouts only this often (30 s by default): a slow client would outlive them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(http.headersTimeout / 4))),
+    };
+    this.#server = createServer(limits, (request, response) => void this.#serve(request, response));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#refuseMalformed(error, socket));
     this.client.on('connect', () => options.log(`gateway: connected to ${this.client.url}`));
     this.client.on('close', ({ error }) => options.log(`gateway: MQTT connection closed${error ? `: ${error.message}` : ''}`));

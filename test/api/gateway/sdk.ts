@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { createGateway } from '../../../src/api/gateway/index.js';
+import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
 import type { Gateway, GatewayOptions } from '../../../src/api/gateway/index.js';
 import { LOOPBACK } from '../../support/ports.js';
 
@@ -82,34 +82,44 @@ export interface RawResponse {
 }
 
 /**
- * Writes `request` bytes as they are (one write, or `chunks` spaced by `gapMs`) and reads what
- * comes back until the server closes or `waitMs` passes with a complete answer.
+ * Writes `request` bytes as they are (one write, or `parts` spaced by `gapMs`) and reads one
+ * answer: complete once its Content-Length is in, or when the server closes. A server that
+ * answers nothing within `timeoutMs` fails the call (a hang).
  */
-export function rawHttp(port: number, request: string | Buffer | (string | Buffer)[], waitMs = 300, gapMs = 0): Promise<RawResponse> {
+export function rawHttp(port: number, request: string | Buffer | (string | Buffer)[], gapMs = 0, timeoutMs = 10_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, LOOPBACK);
-    const received: Buffer[] = [];
-    let closed = false;
-    const finish = (): void => {
+    let received = Buffer.alloc(0);
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      const text = Buffer.concat(received).toString('latin1');
+      const text = received.toString('latin1');
       const split = text.indexOf('\r\n\r\n');
       const head = split === -1 ? text : text.slice(0, split);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       socket.destroy();
-      resolve({ status, headers: head, body: split === -1 ? '' : Buffer.from(text.slice(split + 4), 'latin1').toString('utf8'), closed });
+      resolve({ status, headers: head, body: split === -1 ? '' : received.subarray(split + 4).toString('utf8'), closed });
     };
-    let timer = setTimeout(finish, 10_000);
+    const timer = setTimeout(() => {
+      done = true;
+      socket.destroy();
+      reject(new Error(`no complete answer within ${timeoutMs} ms (got ${JSON.stringify(received.toString('latin1').slice(0, 200))})`));
+    }, timeoutMs);
     socket.on('data', (chunk) => {
-      received.push(chunk);
-      clearTimeout(timer);
-      timer = setTimeout(finish, waitMs);
+      received = Buffer.concat([received, chunk]);
+      const split = received.indexOf('\r\n\r\n');
+      if (split === -1) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(received.subarray(0, split).toString('latin1'))?.[1];
+      if (length !== undefined && received.length >= split + 4 + Number(length)) {
+        // Give a server that closes after answering the moment to do so, so `closed` tells.
+        setTimeout(() => finish(socket.readableEnded || socket.destroyed), 20);
+      }
     });
-    socket.on('close', () => {
-      closed = true;
-      finish();
-    });
-    socket.on('error', (error) => (received.length > 0 ? finish() : reject(error)));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', (error) => (received.length > 0 ? finish(true) : done || reject(error)));
     const parts = Array.isArray(request) ? request : [request];
     void (async () => {
       for (const part of parts) {
@@ -120,3 +130,25 @@ export function rawHttp(port: number, request: string | Buffer | (string | Buffe
     })();
   });
 }
+
+/** A fresh, validly signed SendMessage query (RPC v1). */
+export function signedQuery(method: string, overrides: Record<string, string> = {}): string {
+  const parameters = new Map(
+    Object.entries({
+      AccessKeyId: KEY.accessKeyId,
+      Action: 'SendMessage',
+      Format: 'JSON',
+      Version: '2020-04-20',
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureVersion: '1.0',
+      SignatureNonce: `${Math.random()}-${process.hrtime.bigint()}`,
+      Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      InstanceId: INSTANCE,
+      MqttTopic: 'http/t',
+      Payload: 'p',
+      ...overrides,
+    }),
+  );
+  return rpcSignedQuery(method, parameters, KEY.accessKeySecret);
+}
+
