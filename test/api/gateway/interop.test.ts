@@ -124,6 +124,14 @@ describeWithMosquitto('SendMessage gateway with the real SDKs, to mosquitto', ()
     await until(() => received.messages.some((m) => m.topic === 'gw/end'), 'the marker');
     expect(received.messages.map((m) => utf8(m.payload))).toEqual(sent);
   });
+
+  it('secrets never reach the log or an error body (a wrong secret is not echoed either)', async () => {
+    const error = await popCoreError(popCore(running.endpoint, { accessKeyId: KEY.accessKeyId, accessKeySecret: 'wrong-secret-value' }).request('SendMessage', { InstanceId: INSTANCE, MqttTopic: 'gw/s', Payload: 'x' }));
+    expect(JSON.stringify(error.data)).not.toContain('wrong-secret-value');
+    expect(JSON.stringify(error.data)).not.toContain(KEY.accessKeySecret);
+    expect(running.log.length).toBeGreaterThan(0);
+    for (const line of running.log) expect(line).not.toMatch(/testsecret|othersecret/);
+  });
 });
 
 describeWithMosquitto('SendMessage gateway: limits and a broker that is down or silent', () => {
