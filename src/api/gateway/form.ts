@@ -6,9 +6,17 @@
  */
 import { ApiFailure } from './api-failure.js';
 
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+/** What encodeURIComponent leaves alone but RFC 3986 reserves. */
+const SUB_DELIMS = /[!'()*]/g;
+
 /** RFC 3986 unreserved characters stay; everything else is %XX of its UTF-8 bytes (upper-case hex). */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Most names and values (ids, dates, hex) need no encoding at all: every request signs ~25 of them.
+  if (UNRESERVED.test(value)) return value;
+  const encoded = encodeURIComponent(value);
+  SUB_DELIMS.lastIndex = 0;
+  return SUB_DELIMS.test(encoded) ? encoded.replace(SUB_DELIMS, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded;
 }
 
 /** Request parameters by name, each given once. */
