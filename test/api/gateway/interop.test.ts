@@ -12,7 +12,7 @@ import type { Collector } from '../../client/helpers.js';
 import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.js';
 import type { MosquittoBroker } from '../../support/mosquitto.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
-import { startTcpProxy } from '../async/tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { INSTANCE, KEY, popCore, popCoreError, startGateway, teaSendMessage } from './sdk.js';
 import type { RunningGateway, TeaError } from './sdk.js';
 
