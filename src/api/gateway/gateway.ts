@@ -85,7 +85,16 @@ class SendMessageGateway implements Gateway {
     };
     this.#server = createServer(limits, (request, response) => void this.#serve(request, response));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#refuseMalformed(error, socket));
-    this.client.on('connect', () => options.log(`gateway: connected to ${this.client.url}`));
+    let lastFailure = '';
+    this.client.on('connect', () => {
+      lastFailure = '';
+      options.log(`gateway: connected to ${this.client.url}`);
+    });
+    // Each attempt of an outage fails the same way: say it once, not at every retry.
+    this.client.on('connectfailed', ({ error }) => {
+      if (error.message !== lastFailure) options.log(`gateway: cannot connect to ${this.client.url}: ${error.message} (retrying)`);
+      lastFailure = error.message;
+    });
     this.client.on('close', ({ error }) => options.log(`gateway: MQTT connection closed${error ? `: ${error.message}` : ''}`));
   }
 
