@@ -10,17 +10,19 @@ import type { Endpoint } from '../transport/index.js';
 export class Failover {
   #index = 0;
   readonly #backoff: Backoff | null;
+  readonly #endpoints: readonly Endpoint[];
 
   constructor(
-    private readonly endpoints: readonly Endpoint[],
+    endpoints: readonly Endpoint[],
     reconnect: BackoffOptions | false,
   ) {
+    this.#endpoints = endpoints;
     this.#backoff = reconnect === false ? null : new Backoff(reconnect);
   }
 
   /** The server in use, or to be tried next. */
   get endpoint(): Endpoint {
-    return this.endpoints[this.#index]!;
+    return this.#endpoints[this.#index]!;
   }
 
   /** The application starts over: growth forgotten. */
@@ -40,7 +42,7 @@ export class Failover {
 
   /** The next attempt's delay and number; only after willRetry() said yes. */
   next(wasConnected: boolean, now: number): { delay: number; attempt: number } {
-    if (!wasConnected) this.#index = (this.#index + 1) % this.endpoints.length;
+    if (!wasConnected) this.#index = (this.#index + 1) % this.#endpoints.length;
     const backoff = this.#backoff!;
     const delay = backoff.nextDelay(now);
     return { delay, attempt: backoff.attempt };

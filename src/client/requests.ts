@@ -23,13 +23,21 @@ export type Reporter = (callback: Completion, result: ResultCode, granted: Subac
 
 export class Requests {
   readonly #subscriptions = new SubscriptionRegistry();
+  readonly #session: Session<Completion>;
+  readonly #writer: PacketWriter;
+  readonly #hooks: ClientHooks;
+  readonly #call: Reporter;
 
   constructor(
-    private readonly session: Session<Completion>,
-    private readonly writer: PacketWriter,
-    private readonly hooks: ClientHooks,
-    private readonly call: Reporter,
-  ) {}
+    session: Session<Completion>,
+    writer: PacketWriter,
+    hooks: ClientHooks,
+    call: Reporter,
+  ) {
+    this.#session = session;
+    this.#writer = writer;
+    this.#hooks = hooks;
+    this.#call = call;}
 
   /**
    * One request. The session checks it as it accepts it; before that an admission hook may
@@ -38,18 +46,18 @@ export class Requests {
    * other result. Returns 0 when the request was taken.
    */
   submit(admission: Admission, offline: boolean, now: number): number {
-    if (offline || this.hooks.admitOutbound !== undefined) check(admission);
-    const verdict = this.hooks.admitOutbound?.(admission, now) ?? ResultCode.SUCCESS;
+    if (offline || this.#hooks.admitOutbound !== undefined) check(admission);
+    const verdict = this.#hooks.admitOutbound?.(admission, now) ?? ResultCode.SUCCESS;
     if (verdict !== ResultCode.SUCCESS) return verdict;
     if (offline) {
       const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => this.call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
     } else if (admission.type === 'publish') {
-      this.session.publish(admission.request, now);
+      this.#session.publish(admission.request, now);
     } else if (admission.type === 'subscribe') {
       this.#subscribe(admission.request, now);
     } else {
-      this.session.unsubscribe(admission.request, now);
+      this.#session.unsubscribe(admission.request, now);
     }
     // The application no longer wants these filters, whatever becomes of the request.
     if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested(admission.request.topics);
@@ -62,14 +70,14 @@ export class Requests {
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
       this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
-      if (callback !== undefined) this.call(callback, result, granted);
+      if (callback !== undefined) this.#call(callback, result, granted);
     } else if (callback === undefined) {
       return;
     } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === ResultCode.SUCCESS) {
       // QoS 0 is complete when its bytes reach the transport, which may have to wait.
-      this.writer.afterWrite((result) => this.call(callback, result, NO_GRANTS));
+      this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
     } else {
-      this.call(callback, outcome.result, NO_GRANTS);
+      this.#call(callback, outcome.result, NO_GRANTS);
     }
   }
 
@@ -79,7 +87,7 @@ export class Requests {
   }
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {
-    this.session.subscribe(request, now);
+    this.#session.subscribe(request, now);
     this.#subscriptions.subscribeRequested(request);
   }
 }

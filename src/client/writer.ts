@@ -17,21 +17,25 @@ interface Waiting {
 }
 
 export class PacketWriter {
-  private packets: Packet[] = [];
+  #packets: Packet[] = [];
   /** Completions of packets not yet written. */
-  private waiting: Waiting[] = [];
+  #waiting: Waiting[] = [];
   /** Completions of packets written while the transport is over its high-water mark. */
-  private written: WriteCompletion[] = [];
-  private scheduled = false;
-  private waitingForDrain = false;
-  private transport: Transport | null = null;
+  #written: WriteCompletion[] = [];
+  #scheduled = false;
+  #waitingForDrain = false;
+  #transport: Transport | null = null;
+
+  readonly #onError: (error: unknown) => void;
 
   /** `onError` hears of a packet that could not be encoded (it was not written; the others were). */
-  constructor(private readonly onError: (error: unknown) => void) {}
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
+  }
 
   attach(transport: Transport): void {
-    this.transport = transport;
-    this.waitingForDrain = false;
+    this.#transport = transport;
+    this.#waitingForDrain = false;
   }
 
   /**
@@ -39,40 +43,40 @@ export class PacketWriter {
    * `result`: the caller knows whether the bytes written reached the peer.
    */
   detach(result: ResultCode): void {
-    this.transport = null;
-    this.packets = [];
-    const completions = [...this.written, ...this.waiting.map((w) => w.done)];
-    this.written = [];
-    this.waiting = [];
+    this.#transport = null;
+    this.#packets = [];
+    const completions = [...this.#written, ...this.#waiting.map((w) => w.done)];
+    this.#written = [];
+    this.#waiting = [];
     for (const done of completions) done(result);
   }
 
   add(packet: Packet): void {
-    this.packets.push(packet);
-    this.schedule();
+    this.#packets.push(packet);
+    this.#schedule();
   }
 
   /** Runs `done(0)` once the packet added last has been handed to the transport (-1 if it could not be encoded). */
   afterWrite(done: WriteCompletion): void {
-    if (this.packets.length === 0) this.written.push(done);
-    else this.waiting.push({ index: this.packets.length - 1, done });
-    this.schedule();
+    if (this.#packets.length === 0) this.#written.push(done);
+    else this.#waiting.push({ index: this.#packets.length - 1, done });
+    this.#schedule();
   }
 
   /** The transport can take more bytes. */
   resume(): void {
-    this.waitingForDrain = false;
+    this.#waitingForDrain = false;
     this.flush();
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(this.flushScheduled);
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flushScheduled);
   }
 
-  private readonly flushScheduled = (): void => {
-    this.scheduled = false;
+  readonly #flushScheduled = (): void => {
+    this.#scheduled = false;
     this.flush();
   };
 
@@ -81,24 +85,24 @@ export class PacketWriter {
    * while the transport asks to wait: what was accepted must go out before the end.
    */
   flush(final = false): void {
-    const transport = this.transport;
-    if (transport === null || (this.waitingForDrain && !final)) return;
-    if (this.packets.length > 0) {
-      const packets = this.packets;
-      const waiting = this.waiting;
-      this.packets = [];
-      this.waiting = [];
+    const transport = this.#transport;
+    if (transport === null || (this.#waitingForDrain && !final)) return;
+    if (this.#packets.length > 0) {
+      const packets = this.#packets;
+      const waiting = this.#waiting;
+      this.#packets = [];
+      this.#waiting = [];
       const { bytes, failed, error } = packets.length === 1 ? encodeOne(packets[0]!) : encodeBatch(packets);
-      if (bytes.length > 0 && !transport.write(bytes)) this.waitingForDrain = true;
+      if (bytes.length > 0 && !transport.write(bytes)) this.#waitingForDrain = true;
       for (const w of waiting) {
         if (failed?.has(w.index)) w.done(ResultCode.FAILURE);
-        else this.written.push(w.done);
+        else this.#written.push(w.done);
       }
-      if (error !== undefined) this.onError(error);
+      if (error !== undefined) this.#onError(error);
     }
-    if (this.written.length > 0 && !this.waitingForDrain) {
-      const written = this.written;
-      this.written = [];
+    if (this.#written.length > 0 && !this.#waitingForDrain) {
+      const written = this.#written;
+      this.#written = [];
       for (const done of written) done(ResultCode.SUCCESS);
     }
   }
