@@ -5,7 +5,8 @@
  */
 import { MqttError, asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
-import { ResultCode, Session } from '../session/index.js';
+import * as Result from '../session/result-codes.js';
+import { Session } from '../session/index.js';
 import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
@@ -138,7 +139,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
     const result = this.#requests.submit(admission, offline, this.now());
-    if (result === ResultCode.SUCCESS && !offline) this.#pump();
+    if (result === Result.SUCCESS && !offline) this.#pump();
     return result;
   }
 
@@ -348,7 +349,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.clear('linger');
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
     const delivered = info.reason === 'normal' && info.error === undefined;
-    this.#writer.detach(delivered ? ResultCode.SUCCESS : ResultCode.DISCONNECTED);
+    this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
     const wasConnected = attempt.connected;
     this.#setState('disconnected');
     this.#armSessionTimer();

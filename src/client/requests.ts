@@ -5,7 +5,8 @@
  */
 import { encodedLength, validateTopicName } from '../packet/index.js';
 import type { SubackCode } from '../packet/index.js';
-import { ResultCode } from '../session/index.js';
+import * as Result from '../session/result-codes.js';
+import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
 import type { Completion } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
@@ -47,11 +48,11 @@ export class Requests {
    */
   submit(admission: Admission, offline: boolean, now: number): number {
     if (offline || this.#hooks.admitOutbound !== undefined) check(admission);
-    const verdict = this.#hooks.admitOutbound?.(admission, now) ?? ResultCode.SUCCESS;
-    if (verdict !== ResultCode.SUCCESS) return verdict;
+    const verdict = this.#hooks.admitOutbound?.(admission, now) ?? Result.SUCCESS;
+    if (verdict !== Result.SUCCESS) return verdict;
     if (offline) {
       const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, Result.DISCONNECTED, NO_GRANTS));
     } else if (admission.type === 'publish') {
       this.#session.publish(admission.request, now);
     } else if (admission.type === 'subscribe') {
@@ -61,7 +62,7 @@ export class Requests {
     }
     // The application no longer wants these filters, whatever becomes of the request.
     if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested(admission.request.topics);
-    return ResultCode.SUCCESS;
+    return Result.SUCCESS;
   }
 
   /** The session finished a request. */
@@ -69,11 +70,11 @@ export class Requests {
     const callback = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
-      this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
+      this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
       if (callback !== undefined) this.#call(callback, result, granted);
     } else if (callback === undefined) {
       return;
-    } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === ResultCode.SUCCESS) {
+    } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === Result.SUCCESS) {
       // QoS 0 is complete when its bytes reach the transport, which may have to wait.
       this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
     } else {

@@ -5,7 +5,8 @@
  */
 import { encode, encodeBatch } from '../packet/index.js';
 import type { EncodedBatch, Packet } from '../packet/index.js';
-import { ResultCode } from '../session/index.js';
+import * as Result from '../session/result-codes.js';
+import type { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
 
 export type WriteCompletion = (result: ResultCode) => void;
@@ -95,7 +96,7 @@ export class PacketWriter {
       const { bytes, failed, error } = packets.length === 1 ? encodeOne(packets[0]!) : encodeBatch(packets);
       if (bytes.length > 0 && !transport.write(bytes)) this.#waitingForDrain = true;
       for (const w of waiting) {
-        if (failed?.has(w.index)) w.done(ResultCode.FAILURE);
+        if (failed?.has(w.index)) w.done(Result.FAILURE);
         else this.#written.push(w.done);
       }
       if (error !== undefined) this.#onError(error);
@@ -103,7 +104,7 @@ export class PacketWriter {
     if (this.#written.length > 0 && !this.#waitingForDrain) {
       const written = this.#written;
       this.#written = [];
-      for (const done of written) done(ResultCode.SUCCESS);
+      for (const done of written) done(Result.SUCCESS);
     }
   }
 }

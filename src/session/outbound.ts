@@ -5,7 +5,8 @@
  */
 import { MqttProtocolError } from '../errors.js';
 import type { SubackPacket } from '../packet/index.js';
-import { ResultCode } from './outcomes.js';
+import * as Result from './result-codes.js';
+import type { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';
@@ -65,7 +66,7 @@ export class OutboundFlows<T = unknown> {
       if (request.qos === 0) return this.#sendQoS0(request, now);
       if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight) return this.#startPublish(request, now);
     } else if (request.qos === 0 && !this.#limits.queueQoS0) {
-      return this.#complete(request, ResultCode.DISCONNECTED);
+      return this.#complete(request, Result.DISCONNECTED);
     }
     this.#enqueue(request);
   }
@@ -79,9 +80,9 @@ export class OutboundFlows<T = unknown> {
   #enqueue(request: OutboundRequest<T>): void {
     if (this.#queue.length >= this.#limits.maxBuffered) {
       if (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0) {
-        return this.#complete(request, ResultCode.MAX_BUFFERED);
+        return this.#complete(request, Result.MAX_BUFFERED);
       }
-      this.#complete(this.#queue.shift()!, ResultCode.MAX_BUFFERED);
+      this.#complete(this.#queue.shift()!, Result.MAX_BUFFERED);
     }
     this.#queue.push(request);
   }
@@ -89,12 +90,12 @@ export class OutboundFlows<T = unknown> {
   #sendQoS0(request: PublishRequest<T>, now: number): void {
     this.#ctx.send({ type: 'publish', topic: request.topic, payload: request.payload, qos: 0, dup: false, retain: request.retain }, now);
     // QoS 0 is done once handed to the transport.
-    this.#ctx.emit({ type: 'published', request, result: ResultCode.SUCCESS });
+    this.#ctx.emit({ type: 'published', request, result: Result.SUCCESS });
   }
 
   #startPublish(request: PublishRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if (packetId === 0) return this.#complete(request, ResultCode.NO_MORE_IDS);
+    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
     const flow: OutgoingFlow<T> = { packetId, stage: 'publish', request, sentAt: now };
     this.#store.putOutgoing(flow);
     this.#sendPublish(flow, false, now);
@@ -121,11 +122,11 @@ export class OutboundFlows<T = unknown> {
   #sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
     if ('subscriptions' in request) {
-      if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: ResultCode.NO_MORE_IDS, granted: [] });
+      if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: Result.NO_MORE_IDS, granted: [] });
       this.#awaitingAck.set(packetId, { kind: 'subscribe', request });
       this.#ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
     } else {
-      if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: ResultCode.NO_MORE_IDS });
+      if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: Result.NO_MORE_IDS });
       this.#awaitingAck.set(packetId, { kind: 'unsubscribe', request });
       this.#ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
     }
@@ -155,7 +156,7 @@ export class OutboundFlows<T = unknown> {
     const flow = this.#store.getOutgoing(packetId);
     // An ack that matches no open flow of its kind is ignored, connection kept.
     if (flow === undefined || flow.request.qos !== 1) return;
-    this.#finish(flow, ResultCode.SUCCESS);
+    this.#finish(flow, Result.SUCCESS);
     this.sendQueued(now);
   }
 
@@ -175,7 +176,7 @@ export class OutboundFlows<T = unknown> {
   pubcomp(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
-    this.#finish(flow, ResultCode.SUCCESS);
+    this.#finish(flow, Result.SUCCESS);
     this.sendQueued(now);
   }
 
@@ -186,14 +187,14 @@ export class OutboundFlows<T = unknown> {
     this.ids.release(packet.packetId);
     const requested = pending.request.subscriptions.length;
     if (packet.granted.length !== requested) {
-      this.#ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.FAILURE, granted: packet.granted });
+      this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.FAILURE, granted: packet.granted });
       this.#ctx.requestClose(
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
       return;
     }
-    this.#ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.SUCCESS, granted: packet.granted });
+    this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.SUCCESS, granted: packet.granted });
   }
 
   unsuback(packetId: number): void {
@@ -201,7 +202,7 @@ export class OutboundFlows<T = unknown> {
     if (pending === undefined || pending.kind !== 'unsubscribe') return;
     this.#awaitingAck.delete(packetId);
     this.ids.release(packetId);
-    this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.SUCCESS });
+    this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.SUCCESS });
   }
 
   // ---- connection events -------------------------------------------------------------------
@@ -233,16 +234,16 @@ export class OutboundFlows<T = unknown> {
   /** Gives up on everything: queued requests complete -3, those in flight -11. */
   abandon(): void {
     this.#cutOffControl();
-    for (const flow of [...this.#store.outgoing()]) this.#finish(flow, ResultCode.INCOMPLETE);
-    for (const request of this.#queue.takeAll()) this.#complete(request, ResultCode.DISCONNECTED);
+    for (const flow of [...this.#store.outgoing()]) this.#finish(flow, Result.INCOMPLETE);
+    for (const request of this.#queue.takeAll()) this.#complete(request, Result.DISCONNECTED);
   }
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
   #cutOffControl(): void {
     for (const [packetId, pending] of this.#awaitingAck) {
       this.ids.release(packetId);
-      if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.INCOMPLETE, granted: [] });
-      else this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.INCOMPLETE });
+      if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.INCOMPLETE, granted: [] });
+      else this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.INCOMPLETE });
     }
     this.#awaitingAck.clear();
   }

@@ -7,7 +7,7 @@
 import { MqttError, MqttProtocolError } from '../../errors.js';
 import type { ClientHooks, InboundRefusal } from '../../client/hooks.js';
 import type { Packet } from '../../packet/index.js';
-import { ResultCode } from '../../session/index.js';
+import * as Result from '../../session/result-codes.js';
 import { TokenBucket } from './rate-limit.js';
 import type { BucketOptions } from './rate-limit.js';
 
@@ -46,7 +46,7 @@ export class ImpLimits {
   /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
   settle(result: number, now: number): void {
     if (this.#outbound === null || this.#prepaid === 0) return;
-    if (result !== ResultCode.NO_MORE_IDS && result !== ResultCode.MAX_BUFFERED) return;
+    if (result !== Result.NO_MORE_IDS && result !== Result.MAX_BUFFERED) return;
     this.#prepaid--;
     this.#outbound.refund(now);
   }
@@ -64,9 +64,9 @@ export class ImpLimits {
   }
 
   #admitOutbound(now: number): number {
-    if (!this.#outbound!.tryTake(now)) return ResultCode.RATE_LIMITED;
+    if (!this.#outbound!.tryTake(now)) return Result.RATE_LIMITED;
     this.#prepaid++;
-    return ResultCode.SUCCESS;
+    return Result.SUCCESS;
   }
 
   #packetSent(packet: Packet, now: number): void {
