@@ -22,12 +22,15 @@ export class ImpLimits {
   /** Credits taken for requests that have not yet gone out for the first time. */
   #prepaid = 0;
 
+  readonly #maxInboundMessageSize: number;
+
   /** Buckets start full: the limits apply per connect() (imp-api.md). */
   constructor(
     rateLimits: true | ImpRateLimits | undefined,
-    private readonly maxInboundMessageSize: number,
+    maxInboundMessageSize: number,
     now: number,
   ) {
+    this.#maxInboundMessageSize = maxInboundMessageSize;
     const outbound = rateLimits === true ? { refillPerSecond: 2 } : rateLimits?.outbound;
     const inbound = rateLimits === true ? { refillPerSecond: 8 } : rateLimits?.inbound;
     this.#outbound = outbound ? new TokenBucket(outbound, now) : null;
@@ -52,8 +55,8 @@ export class ImpLimits {
   }
 
   #admitInbound(packet: Packet, now: number): InboundRefusal | undefined {
-    if (packet.type === 'publish' && packet.payload.length > this.maxInboundMessageSize) {
-      const error = new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.maxInboundMessageSize}`, undefined, 'peer');
+    if (packet.type === 'publish' && packet.payload.length > this.#maxInboundMessageSize) {
+      const error = new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#maxInboundMessageSize}`, undefined, 'peer');
       return { reason: 'packet-too-large', error };
     }
     const bucket = this.#inbound;
