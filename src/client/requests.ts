@@ -3,7 +3,9 @@
  * admission by a face's hook, refusal while offline, hand-over to the session, completion, and
  * the subscriptions to restore after a fresh session.
  */
-import { encodedLength, validateTopicName } from '../packet/index.js';
+import { validateTopicName } from '../packet/index.js';
+import { clientRemainingLength } from '../packet/client-encoder.js';
+import { encodedLengthWith } from '../packet/encoder.js';
 import type { SubackCode } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
@@ -96,6 +98,6 @@ export class Requests {
 /** Bad input throws at the call (origin 'caller'), whatever the client's state. */
 function check(admission: Admission): void {
   if (admission.type === 'publish') validateTopicName(admission.request.topic);
-  else if (admission.type === 'subscribe') encodedLength({ type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
-  else encodedLength({ type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
+  else if (admission.type === 'subscribe') encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
+  else encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
 }

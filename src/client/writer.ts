@@ -3,8 +3,10 @@
  * transport's backpressure: while a write waits for the transport to drain, packets accumulate
  * and QoS 0 completions (which mean "handed to the transport") wait with them.
  */
-import { encode, encodeBatch } from '../packet/index.js';
-import type { EncodedBatch, Packet } from '../packet/index.js';
+import { clientRemainingLength, clientWrite } from '../packet/client-encoder.js';
+import { encodeBatchWith, encodeWith } from '../packet/encoder.js';
+import type { EncodedBatch } from '../packet/encoder.js';
+import type { Packet } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
@@ -93,7 +95,7 @@ export class PacketWriter {
       const waiting = this.#waiting;
       this.#packets = [];
       this.#waiting = [];
-      const { bytes, failed, error } = packets.length === 1 ? encodeOne(packets[0]!) : encodeBatch(packets);
+      const { bytes, failed, error } = packets.length === 1 ? encodeOne(packets[0]!) : encodeBatchWith(clientRemainingLength, clientWrite, packets);
       if (bytes.length > 0 && !transport.write(bytes)) this.#waitingForDrain = true;
       for (const w of waiting) {
         if (failed?.has(w.index)) w.done(Result.FAILURE);
@@ -112,7 +114,7 @@ export class PacketWriter {
 /** The common case, one packet per turn, without the batch's bookkeeping. */
 function encodeOne(packet: Packet): EncodedBatch {
   try {
-    return { bytes: encode(packet) };
+    return { bytes: encodeWith(clientRemainingLength, clientWrite, packet) };
   } catch (error) {
     return { bytes: new Uint8Array(0), failed: new Set([0]), error };
   }

@@ -4,7 +4,9 @@
  * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
  */
 import { MqttError, MqttProtocolError, usageError } from '../errors.js';
-import { MAX_REMAINING_LENGTH, encodedLength, validateTopicName } from '../packet/index.js';
+import { MAX_REMAINING_LENGTH, validateTopicName } from '../packet/index.js';
+import { clientRemainingLength } from '../packet/client-encoder.js';
+import { encodedLengthWith } from '../packet/encoder.js';
 import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
 import type { CloseReason } from './outcomes.js';
 import { SessionContext } from './context.js';
@@ -94,7 +96,7 @@ export class Session<T = unknown> {
       throw usageError('INVALID_STATE', `connect() while ${this.#connection}`);
     }
     const packet = connectPacketOf(this.clientId, options);
-    encodedLength(packet); // refuses a CONNECT the codec would refuse, now rather than at write time
+    encodedLengthWith(clientRemainingLength, packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.#connection = 'connecting';
     this.#cleanSession = options.cleanSession;
     this.#deadlines.connecting(options.keepalive, connackDeadline);
@@ -126,12 +128,12 @@ export class Session<T = unknown> {
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
   subscribe(request: SubscribeRequest<T>, now: number): void {
-    encodedLength({ type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
+    encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
     this.#outbound.requestControl(request, this.#connection === 'connected', now);
   }
 
   unsubscribe(request: UnsubscribeRequest<T>, now: number): void {
-    encodedLength({ type: 'unsubscribe', packetId: 1, topics: request.topics });
+    encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: request.topics });
     this.#outbound.requestControl(request, this.#connection === 'connected', now);
   }
 
@@ -264,7 +266,7 @@ function checkPublishFits(request: PublishRequest): void {
   const packet: PublishPacket = { type: 'publish', topic: request.topic, payload: request.payload, qos: request.qos, dup: false, retain: request.retain };
   if (request.qos !== 0) packet.packetId = 1;
   try {
-    encodedLength(packet);
+    encodedLengthWith(clientRemainingLength, packet);
   } catch {
     throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
   }
