@@ -35,7 +35,7 @@ export class Failover {
   }
 
   /** Whether to try again after an attempt that ended with CONNACK `refused` (undefined: none). */
-  willRetry(refused: number | undefined): boolean {
+  willRetry_(refused: number | undefined): boolean {
     // Refusals other than "server unavailable" (3) will not change by retrying.
     return this.#backoff !== null && (refused === undefined || refused === 3);
   }

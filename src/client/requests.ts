@@ -63,7 +63,7 @@ export class Requests {
       this.#session.unsubscribe(admission.request, now);
     }
     // The application no longer wants these filters, whatever becomes of the request.
-    if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested(admission.request.topics);
+    if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested_(admission.request.topics);
     return Result.SUCCESS;
   }
 
@@ -72,7 +72,7 @@ export class Requests {
     const callback = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
-      this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
+      this.#subscriptions.subscribeCompleted_(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
       if (callback !== undefined) this.#call(callback, result, granted);
     } else if (callback === undefined) {
       return;
@@ -91,7 +91,7 @@ export class Requests {
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {
     this.#session.subscribe(request, now);
-    this.#subscriptions.subscribeRequested(request);
+    this.#subscriptions.subscribeRequested_(request);
   }
 }
 

@@ -23,7 +23,7 @@ export class SubscriptionRegistry {
   }
 
   /** A SUBSCRIBE was asked for (`request` is the object its SUBACK will come back with). */
-  subscribeRequested(request: object): void {
+  subscribeRequested_(request: object): void {
     this.#subscribeSequence.set(request, ++this.#sequence);
     this.#pending++;
   }
@@ -32,7 +32,7 @@ export class SubscriptionRegistry {
    * The subscribe completed: with the SUBACK's codes (`granted`), granted filters are active
    * and refused (0x80) ones are not; without (refused or cut off), nothing changes.
    */
-  subscribeCompleted(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
+  subscribeCompleted_(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
     const at = this.#subscribeSequence.get(request);
     if (at === undefined) return;
     this.#subscribeSequence.delete(request);
@@ -47,7 +47,7 @@ export class SubscriptionRegistry {
   }
 
   /** The application asked to unsubscribe: the filters are no longer wanted, whatever happens to the request. */
-  unsubscribeRequested(topics: readonly string[]): void {
+  unsubscribeRequested_(topics: readonly string[]): void {
     const at = ++this.#sequence;
     for (const topic of topics) {
       this.#active.delete(topic);

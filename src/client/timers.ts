@@ -41,7 +41,7 @@ export class ClientTimers {
    * already set is kept: it re-arms for the later deadline when it fires, which costs less
    * than moving a timer on every packet.
    */
-  wakeBy(at: number | undefined, now: number, fire: () => void): void {
+  wakeBy_(at: number | undefined, now: number, fire: () => void): void {
     if (at === undefined) return this.clear('session');
     if (this.#handles.has('session') && this.#sessionAt <= at) return;
     this.set('session', Math.max(0, Math.ceil(at - now)), fire, true);

@@ -16,9 +16,9 @@ interface PendingAck {
   qos: 1 | 2;
   /** The object the application was handed: only it can acknowledge this entry. */
   message: InboundMessage;
-  acknowledged: boolean;
+  acknowledged_: boolean;
   /** Released by the broker itself (PUBREL overtook our PUBREC): leaves the line unsent. */
-  cancelled: boolean;
+  cancelled_: boolean;
 }
 
 export class InboundFlows<T = unknown> {
@@ -48,7 +48,7 @@ export class InboundFlows<T = unknown> {
     const owed = this.#pendingById.get(packetId);
     if (owed !== undefined && owed.qos !== qos) {
       // The broker reused an id whose ack we still owe for a message of another QoS.
-      this.#ctx.requestClose('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
+      this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
       return;
     }
     if (qos === 1 && owed !== undefined) return; // a re-send of a message the application still holds: its ack covers both
@@ -57,7 +57,7 @@ export class InboundFlows<T = unknown> {
       // unless the application has yet to acknowledge the first copy.
       const pending = this.#pendingById.get(packetId);
       if (pending === undefined) this.#ctx.send({ type: 'pubrec', packetId }, now);
-      else if (pending.acknowledged) this.flush(now);
+      else if (pending.acknowledged_) this.flush(now);
       return;
     }
     if (qos === 2) this.#store.addIncoming(packetId);
@@ -67,7 +67,7 @@ export class InboundFlows<T = unknown> {
       this.#ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
       return;
     }
-    const pending: PendingAck = { packetId, qos, message, acknowledged: false, cancelled: false };
+    const pending: PendingAck = { packetId, qos, message, acknowledged_: false, cancelled_: false };
     this.#pendingAcks.push(pending);
     this.#pendingById.set(packetId, pending);
   }
@@ -77,7 +77,7 @@ export class InboundFlows<T = unknown> {
     this.#store.deleteIncoming(packetId);
     const owed = this.#pendingById.get(packetId);
     if (owed !== undefined && owed.qos === 2) {
-      owed.cancelled = owed.acknowledged = true;
+      owed.cancelled_ = owed.acknowledged_ = true;
       this.#pendingById.delete(packetId);
     }
     this.#ctx.send({ type: 'pubcomp', packetId }, now);
@@ -88,17 +88,17 @@ export class InboundFlows<T = unknown> {
   acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
     if (message.qos === 0 || message.packetId === undefined) return false;
     const pending = this.#pendingById.get(message.packetId);
-    if (pending === undefined || pending.message !== message || pending.acknowledged) return false;
-    pending.acknowledged = true;
+    if (pending === undefined || pending.message !== message || pending.acknowledged_) return false;
+    pending.acknowledged_ = true;
     if (connected) this.flush(now);
     return true;
   }
 
   /** Sends the acks at the head of the line that the application has released. */
   flush(now: number): void {
-    for (let head = this.#pendingAcks.peek(); head !== undefined && head.acknowledged; head = this.#pendingAcks.peek()) {
+    for (let head = this.#pendingAcks.peek(); head !== undefined && head.acknowledged_; head = this.#pendingAcks.peek()) {
       this.#pendingAcks.shift();
-      if (head.cancelled) continue;
+      if (head.cancelled_) continue;
       this.#pendingById.delete(head.packetId);
       this.#ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
     }
@@ -118,7 +118,7 @@ export class InboundFlows<T = unknown> {
   }
 
   /** A new session with the broker: inbound QoS 2 state from the old one is void [MQTT-3.1.2-6]. */
-  sessionDiscarded(): void {
+  sessionDiscarded_(): void {
     this.#store.clearIncoming();
     this.#pendingAcks.takeAll();
     this.#pendingById.clear();

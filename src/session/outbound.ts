@@ -54,7 +54,7 @@ export class OutboundFlows<T = unknown> {
     return this.#store.outgoingCount;
   }
 
-  get nextRetry(): number {
+  get nextRetry_(): number {
     return this.#retryAt;
   }
 
@@ -72,7 +72,7 @@ export class OutboundFlows<T = unknown> {
   }
 
   /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
-  requestControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
+  requestControl_(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
     if (connected && this.#queue.length === 0) this.#sendControl(request, now);
     else this.#enqueue(request);
   }
@@ -133,7 +133,7 @@ export class OutboundFlows<T = unknown> {
   }
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
-  sendQueued(now: number): void {
+  sendQueued_(now: number): void {
     for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
       if (!('topic' in next)) {
         this.#queue.shift();
@@ -157,7 +157,7 @@ export class OutboundFlows<T = unknown> {
     // An ack that matches no open flow of its kind is ignored, connection kept.
     if (flow === undefined || flow.request.qos !== 1) return;
     this.#finish(flow, Result.SUCCESS);
-    this.sendQueued(now);
+    this.sendQueued_(now);
   }
 
   pubrec(packetId: number, now: number): void {
@@ -177,7 +177,7 @@ export class OutboundFlows<T = unknown> {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
     this.#finish(flow, Result.SUCCESS);
-    this.sendQueued(now);
+    this.sendQueued_(now);
   }
 
   suback(packet: SubackPacket): void {
@@ -188,7 +188,7 @@ export class OutboundFlows<T = unknown> {
     const requested = pending.request.subscriptions.length;
     if (packet.granted.length !== requested) {
       this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.FAILURE, granted: packet.granted });
-      this.#ctx.requestClose(
+      this.#ctx.requestClose_(
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
@@ -222,7 +222,7 @@ export class OutboundFlows<T = unknown> {
       if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
       else this.#sendPubrel(flow, now);
     }
-    this.sendQueued(now);
+    this.sendQueued_(now);
   }
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */

@@ -7,6 +7,7 @@ import { MqttError, MqttProtocolError, usageError } from '../errors.js';
 import { MAX_REMAINING_LENGTH, validateTopicName } from '../packet/index.js';
 import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
+import { checkQos } from '../packet/checks.js';
 import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
 import type { CloseReason } from './outcomes.js';
 import { SessionContext } from './context.js';
@@ -41,14 +42,14 @@ export class Session<T = unknown> {
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
-      maxInflight: positive(options.maxInflight ?? Infinity, 'maxInflight'),
-      maxBuffered: nonNegative(options.maxBuffered ?? 10_000, 'maxBuffered'),
+      maxInflight: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
+      maxBuffered: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
       dropPolicy: options.dropPolicy ?? 'reject-new',
       queueQoS0: options.queueQoS0 ?? true,
-      retryInterval: nonNegative(options.retryInterval ?? 0, 'retryInterval'),
+      retryInterval: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });
     this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
-    this.#connackTimeout = positive(options.connackTimeout ?? 30_000, 'connackTimeout');
+    this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
     this.#deadlines = new SessionDeadlines(options.pingTimeout);
   }
 
@@ -68,9 +69,9 @@ export class Session<T = unknown> {
 
   /** The actions produced since the last call, oldest first. */
   takeActions(): SessionAction<T>[] {
-    const actions = this.#ctx.actions;
+    const actions = this.#ctx.actions_;
     if (actions.length === 0) return actions;
-    this.#ctx.actions = [];
+    this.#ctx.actions_ = [];
     return actions;
   }
 
@@ -78,9 +79,9 @@ export class Session<T = unknown> {
   nextTimeout(): number | undefined {
     if (this.#connection === 'disconnected') return undefined;
     // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
-    if (this.#connection === 'connecting') return this.#deadlines.connackDeadline;
-    let next = this.#deadlines.next(this.#ctx.lastSent);
-    if (this.#connection === 'connected') next = Math.min(next, this.#outbound.nextRetry);
+    if (this.#connection === 'connecting') return this.#deadlines.connackDeadline_;
+    let next = this.#deadlines.next(this.#ctx.lastSent_);
+    if (this.#connection === 'connected') next = Math.min(next, this.#outbound.nextRetry_);
     return next === Infinity ? undefined : next;
   }
 
@@ -116,9 +117,7 @@ export class Session<T = unknown> {
   }
 
   publish(request: PublishRequest<T>, now: number): void {
-    if (request.qos !== 0 && request.qos !== 1 && request.qos !== 2) {
-      throw new MqttProtocolError('INVALID_QOS', `QoS must be 0, 1 or 2, got ${String(request.qos)}`, 'MQTT-3.3.1-4');
-    }
+    checkQos(request.qos, 'QoS', 'MQTT-3.3.1-4');
     if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
@@ -129,12 +128,12 @@ export class Session<T = unknown> {
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
   subscribe(request: SubscribeRequest<T>, now: number): void {
     encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
-    this.#outbound.requestControl(request, this.#connection === 'connected', now);
+    this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
   unsubscribe(request: UnsubscribeRequest<T>, now: number): void {
     encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: request.topics });
-    this.#outbound.requestControl(request, this.#connection === 'connected', now);
+    this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
   /** Manual acknowledgement: the application has processed `message`. */
@@ -170,15 +169,15 @@ export class Session<T = unknown> {
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
     if (this.#connection === 'connecting') {
-      if (now >= this.#deadlines.connackDeadline) this.#close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
+      if (now >= this.#deadlines.connackDeadline_) this.#close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
       return;
     }
     if (this.#connection !== 'connected') return;
-    if (now >= this.#deadlines.pingDeadline) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
+    if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
     this.#outbound.retry(now);
-    if (this.#deadlines.pingDue(this.#ctx.lastSent, now)) {
+    if (this.#deadlines.pingDue_(this.#ctx.lastSent_, now)) {
       this.#ctx.send({ type: 'pingreq' }, now);
-      this.#deadlines.pingSent(now);
+      this.#deadlines.pingSent_(now);
     }
   }
 
@@ -195,14 +194,14 @@ export class Session<T = unknown> {
   #connack(returnCode: number, sessionPresent: boolean, now: number): void {
     if (returnCode !== 0) {
       this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
-      this.#ctx.requestClose('refused');
+      this.#ctx.requestClose_('refused');
       return;
     }
     this.#connection = 'connected';
     this.#deadlines.connected(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.#cleanSession;
-    if (!resumed) this.#inbound.sessionDiscarded();
+    if (!resumed) this.#inbound.sessionDiscarded_();
     this.#outbound.resume(now);
     this.#inbound.flush(now);
     this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
@@ -232,19 +231,19 @@ export class Session<T = unknown> {
   }
 
   #unexpected(packet: Packet, when: string): void {
-    this.#ctx.requestClose(
+    this.#ctx.requestClose_(
       'protocol-error',
       new MqttProtocolError('UNEXPECTED_PACKET', `${packet.type.toUpperCase()} is not a packet a client accepts ${when}`, 'MQTT-4.8.0-1', 'peer'),
     );
   }
 
   #closeIfRequested(): void {
-    const request = this.#ctx.closeRequest;
+    const request = this.#ctx.closeRequest_;
     if (request !== null) this.#close(request.reason, request.error);
   }
 
   #close(reason: CloseReason, error?: MqttError): void {
-    this.#ctx.closeRequest = null;
+    this.#ctx.closeRequest_ = null;
     this.#connection = 'disconnected';
     this.#deadlines.stopped();
     this.#outbound.connectionLost();
@@ -272,12 +271,7 @@ function checkPublishFits(request: PublishRequest): void {
   }
 }
 
-function positive(value: number, name: string): number {
-  if (!(value >= 1)) throw usageError('INVALID_OPTIONS', `${name} must be at least 1, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw usageError('INVALID_OPTIONS', `${name} must be 0 or more, got ${value}`);
+function atLeast(min: number, value: number, name: string): number {
+  if (!(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
   return value;
 }
