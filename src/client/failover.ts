@@ -12,10 +12,7 @@ export class Failover {
   readonly #backoff: Backoff | null;
   readonly #endpoints: readonly Endpoint[];
 
-  constructor(
-    endpoints: readonly Endpoint[],
-    reconnect: BackoffOptions | false,
-  ) {
+  constructor(endpoints: readonly Endpoint[], reconnect: BackoffOptions | false) {
     this.#endpoints = endpoints;
     this.#backoff = reconnect === false ? null : new Backoff(reconnect);
   }

@@ -31,16 +31,12 @@ export class Requests {
   readonly #hooks: ClientHooks;
   readonly #call: Reporter;
 
-  constructor(
-    session: Session<Completion>,
-    writer: PacketWriter,
-    hooks: ClientHooks,
-    call: Reporter,
-  ) {
+  constructor(session: Session<Completion>, writer: PacketWriter, hooks: ClientHooks, call: Reporter) {
     this.#session = session;
     this.#writer = writer;
     this.#hooks = hooks;
-    this.#call = call;}
+    this.#call = call;
+  }
 
   /**
    * One request. The session checks it as it accepts it; before that an admission hook may

@@ -57,10 +57,7 @@ export class StreamDecoder {
   readonly #headerSize = new Int32Array(1);
   readonly #readers: Readers;
 
-  constructor(
-    options: PacketDecoderOptions,
-    readers: Readers,
-  ) {
+  constructor(options: PacketDecoderOptions, readers: Readers) {
     this.#readers = readers;
     const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
     if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be at least 2, got ${max}`);

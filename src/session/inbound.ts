@@ -29,14 +29,11 @@ export class InboundFlows<T = unknown> {
   readonly #store: SessionStore<T>;
   readonly #manualAck: boolean;
 
-  constructor(
-    ctx: SessionContext<T>,
-    store: SessionStore<T>,
-    manualAck: boolean,
-  ) {
+  constructor(ctx: SessionContext<T>, store: SessionStore<T>, manualAck: boolean) {
     this.#ctx = ctx;
     this.#store = store;
-    this.#manualAck = manualAck;}
+    this.#manualAck = manualAck;
+  }
 
   publish(packet: PublishPacket, now: number): void {
     const qos = packet.qos;

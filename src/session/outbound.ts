@@ -34,11 +34,7 @@ export class OutboundFlows<T = unknown> {
   readonly #store: SessionStore<T>;
   readonly #limits: OutboundLimits;
 
-  constructor(
-    ctx: SessionContext<T>,
-    store: SessionStore<T>,
-    limits: OutboundLimits,
-  ) {
+  constructor(ctx: SessionContext<T>, store: SessionStore<T>, limits: OutboundLimits) {
     this.#ctx = ctx;
     this.#store = store;
     this.#limits = limits;

@@ -21,15 +21,10 @@ export class ImpLimits {
   readonly #inbound: TokenBucket | null;
   /** Credits taken for requests that have not yet gone out for the first time. */
   #prepaid = 0;
-
   readonly #maxInboundMessageSize: number;
 
   /** Buckets start full: the limits apply per connect() (imp-api.md). */
-  constructor(
-    rateLimits: true | ImpRateLimits | undefined,
-    maxInboundMessageSize: number,
-    now: number,
-  ) {
+  constructor(rateLimits: true | ImpRateLimits | undefined, maxInboundMessageSize: number, now: number) {
     this.#maxInboundMessageSize = maxInboundMessageSize;
     const outbound = rateLimits === true ? { refillPerSecond: 2 } : rateLimits?.outbound;
     const inbound = rateLimits === true ? { refillPerSecond: 8 } : rateLimits?.inbound;
