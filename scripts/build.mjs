@@ -31,14 +31,35 @@ function outputs(dir, extension) {
   });
 }
 
+/**
+ * Internal members shared between the package's own classes (fields and methods no user reaches,
+ * where #private cannot serve) end in '_'; a browser bundle carries them as short names.
+ */
+const MANGLED = /_$/;
+
 const all = sources('src');
 const common = { bundle: false, platform: 'neutral', target: 'es2022', outbase: 'src', logLevel: 'warning', sourcemap: true };
+
+// A build of separate modules names each module's mangled members on its own; one bundled pass
+// over every module finds names that agree across them and collide with nothing, for it to reuse.
+const { mangleCache } = await build({
+  entryPoints: all,
+  bundle: true,
+  platform: 'neutral',
+  external: ['node:*'],
+  outdir: 'dist/unused',
+  write: false,
+  logLevel: 'warning',
+  mangleProps: MANGLED,
+  mangleCache: {},
+});
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'esm', outdir: 'dist/esm' }),
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
-  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser' }),
+  // The browser build renames the members MANGLED names, as the bundled pass did.
+  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser', mangleProps: MANGLED, mangleCache }),
 ]);
 
 const browserVariants = all.filter((f) => f.endsWith(BROWSER)).map((f) => f.slice('src/'.length, -BROWSER.length));
