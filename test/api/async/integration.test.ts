@@ -260,13 +260,13 @@ function brokerScenarios(name: string, describeFn: Describe, start: () => Promis
         (e: unknown) => e,
       );
       expectMqttError(error, 'TIMEOUT');
-      const attempts = proxy.refused;
-      expect(attempts).toBeGreaterThanOrEqual(1);
+      expect(proxy.refused).toBeGreaterThanOrEqual(1);
       proxy.refusing = false;
       // Had it kept trying, it would connect now (the delays are at most 50 ms): a bounded look.
+      // (A connection the kernel queued before the give-up may still reach the proxy late on a
+      // loaded machine; the client has closed it, so it cannot stay open.)
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(proxy.refused).toBe(attempts);
-      expect(proxy.accepted).toBe(0);
+      expect(proxy.open).toBe(0);
       expect(client.connected).toBe(false);
     });
 
