@@ -15,7 +15,7 @@ const BROWSER = '.browser.ts';
 /** Modules only the Node build uses: the browser build does not ship them. */
 const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
 /** Whole folders that only run on Node (an HTTP server): no browser build at all. */
-const NODE_ONLY_FOLDERS = ['api/gateway'];
+const NODE_ONLY_FOLDERS = ['api/gateway', 'store'];
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {

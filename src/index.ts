@@ -14,6 +14,8 @@ export type {
   Payload,
   PublishCallback,
   PublishOptions,
+  RestoredMessage,
+  SessionStoreProvider,
   SubscribeCallback,
   UnsubscribeCallback,
   WillOptions,

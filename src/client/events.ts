@@ -14,6 +14,20 @@ export type Completion = (result: ResultCode, granted: SubackCode[]) => void;
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;
+  /** Your id for the message: with a durable store it comes back in 'restored' after a restart. */
+  messageId?: string;
+  /** Your data kept with the message by a durable store (string values). */
+  properties?: Record<string, string>;
+}
+
+/** A message a durable store brought back after a restart, as the 'restored' event reports it. */
+export interface RestoredMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  messageId: string | undefined;
+  properties: Record<string, string> | undefined;
 }
 
 export interface ClientEvents {
@@ -26,6 +40,11 @@ export interface ClientEvents {
   /** A reconnection attempt is scheduled. */
   reconnect(info: { attempt: number; delay: number; url: string }): void;
   message(message: InboundMessage): void;
+  /**
+   * A message accepted by an earlier process and brought back by a durable store has
+   * completed (its callback died with that process): result 0 once delivered for its QoS.
+   */
+  restored(info: { message: RestoredMessage; packetId: number | undefined; result: ResultCode }): void;
   state(state: ClientState): void;
   /** Debugging: every packet written and read (credentials redacted). */
   packetsend(packet: Packet): void;

@@ -1,7 +1,7 @@
 /** The engine every face is built on. */
 export { MqttClient } from './mqtt-client.js';
-export type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
-export type { ClientOptions, WillOptions } from './options.js';
+export type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, RestoredMessage, SubscribeCallback, UnsubscribeCallback } from './events.js';
+export type { ClientOptions, SessionStoreProvider, WillOptions } from './options.js';
 export { DEFAULT_MAX_PACKET_SIZE } from './options.js';
 export type { ClientHooks, InboundRefusal, OutboundAdmission } from './hooks.js';
 export type { Payload } from './payload.js';

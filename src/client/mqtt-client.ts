@@ -7,7 +7,7 @@ import { MqttError, asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
-import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import type { CloseReason, InboundMessage, PublishRequest, ResultCode, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
 import { Failover } from './failover.js';
@@ -119,6 +119,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   publish(topic: string, payload: Payload, options?: PublishOptions, callback?: PublishCallback): number {
     const request: PublishRequest<Completion> = { topic, payload: toPayload(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
+    if (options?.messageId !== undefined) request.messageId = options.messageId;
+    if (options?.properties !== undefined) request.properties = options.properties;
     return this.#submit({ type: 'publish', request });
   }
 
@@ -139,7 +141,11 @@ export class MqttClient extends Emitter<ClientEvents> {
   #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
     const result = this.#requests.submit(admission, offline, this.now());
-    if (result === Result.SUCCESS && !offline) this.#pump();
+    if (result === Result.SUCCESS) {
+      if (!offline) this.#pump();
+      // A durable store has the request once publish() returns, queued or sent.
+      this.#session.store.flush?.();
+    }
     return result;
   }
 
@@ -401,6 +407,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#pumping = true;
     try {
       for (let actions = this.#session.takeActions(); actions.length > 0; actions = this.#session.takeActions()) {
+        // Write-ahead: what the session stored is durable before a packet it justifies is written
+        // or a message it recorded is handed over.
+        this.#session.store.flush?.();
         for (const action of actions) this.#perform(action);
       }
     } finally {
@@ -422,6 +431,8 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.emit('message', action.message);
         return;
       case 'published':
+        if (action.request.restored === true) return this.#restoredCompleted(action.request, action.result, action.packetId);
+        return this.#requests.completed(action);
       case 'subscribed':
       case 'unsubscribed':
         return this.#requests.completed(action);
@@ -430,6 +441,11 @@ export class MqttClient extends Emitter<ClientEvents> {
       case 'close':
         return this.#sessionClosed(action.reason, action.error);
     }
+  }
+
+  #restoredCompleted(request: PublishRequest<Completion>, result: ResultCode, packetId: number | undefined): void {
+    const { topic, payload, qos, retain, messageId, properties } = request;
+    this.emit('restored', { message: { topic, payload, qos, retain, messageId, properties }, packetId, result });
   }
 
   #connack(returnCode: number, sessionPresent: boolean): void {

@@ -57,13 +57,22 @@ export interface ClientOptions {
   retryInterval?: number;
   pingTimeout?: number;
   manualAck?: boolean;
-  store?: SessionStore<Completion>;
+  /**
+   * Where the session state lives: a SessionStore, or a provider that opens one per client id
+   * (a durable store, e.g. fileStore(dir) from impmqtt/store). Default: in memory.
+   */
+  store?: SessionStore<Completion> | SessionStoreProvider;
   /** A face's limits, enforced where refusing loses nothing (see ClientHooks). */
   hooks?: ClientHooks;
   /** Milliseconds from a monotonic clock. Default performance.now(). */
   clock?: () => number;
   /** Replaces the transport (tests, custom streams). */
   transport?: TransportFactory;
+}
+
+/** Opens the store of one client id (a durable store keeps each client's session apart). */
+export interface SessionStoreProvider {
+  open(clientId: string): SessionStore<Completion>;
 }
 
 export interface ResolvedOptions {
@@ -119,10 +128,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   checkConnect(clientId, connect);
   const connectTimeout = options.connectTimeout ?? 30_000;
   const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout };
-  const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'store'] as const;
+  const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
+  const store = options.store;
+  if (store !== undefined) session.store = 'open' in store && typeof store.open === 'function' ? store.open(clientId) : (store as SessionStore<Completion>);
   return {
     endpoints,
     clientId,

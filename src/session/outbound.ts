@@ -38,8 +38,9 @@ export class OutboundFlows<T = unknown> {
     this.#ctx = ctx;
     this.#store = store;
     this.#limits = limits;
-    // Flows restored from a persistent store keep their ids.
+    // Flows restored from a persistent store keep their ids; publishes it had queued wait first.
     for (const flow of store.outgoing()) this.ids.reserve(flow.packetId);
+    for (const request of store.restoredQueue?.() ?? []) this.#queue.push(request);
   }
 
   get queuedCount(): number {
@@ -81,6 +82,7 @@ export class OutboundFlows<T = unknown> {
       this.#complete(this.#queue.shift()!, Result.MAX_BUFFERED);
     }
     this.#queue.push(request);
+    if ('topic' in request) this.#store.queued?.(request);
   }
 
   #sendQoS0(request: PublishRequest<T>, now: number): void {
@@ -136,6 +138,7 @@ export class OutboundFlows<T = unknown> {
         this.#sendControl(next, now);
       } else if (next.qos === 0) {
         this.#queue.shift();
+        this.#store.settled?.(next);
         this.#sendQoS0(next, now);
       } else if (this.#store.outgoingCount < this.#limits.maxInflight) {
         this.#queue.shift();
@@ -161,8 +164,7 @@ export class OutboundFlows<T = unknown> {
     if (flow === undefined || flow.request.qos !== 2) return;
     if (flow.stage === 'publish') {
       flow.stage = 'pubrel';
-      // Re-inserting keeps the flows in PUBREC order, the order PUBRELs must be re-sent in [MQTT-4.6.0-4].
-      this.#store.deleteOutgoing(packetId);
+      // The store moves it to the end: PUBRELs are re-sent in PUBREC order [MQTT-4.6.0-4].
       this.#store.putOutgoing(flow);
     }
     // A repeated PUBREC is answered again; the PUBLISH is never re-sent after PUBREL [MQTT-4.3.3-1].
@@ -262,12 +264,16 @@ export class OutboundFlows<T = unknown> {
   #finish(flow: OutgoingFlow<T>, result: ResultCode): void {
     this.#store.deleteOutgoing(flow.packetId);
     this.ids.release(flow.packetId);
-    this.#ctx.emit({ type: 'published', request: flow.request, result });
+    const request = flow.request;
+    // Only a restored message's completion names its packet id: it has no callback to tell apart.
+    this.#ctx.emit(request.restored === true ? { type: 'published', request, result, packetId: flow.packetId } : { type: 'published', request, result });
   }
 
   #complete(request: OutboundRequest<T>, result: ResultCode): void {
-    if ('topic' in request) this.#ctx.emit({ type: 'published', request, result });
-    else if ('subscriptions' in request) this.#ctx.emit({ type: 'subscribed', request, result, granted: [] });
+    if ('topic' in request) {
+      this.#store.settled?.(request);
+      this.#ctx.emit({ type: 'published', request, result });
+    } else if ('subscriptions' in request) this.#ctx.emit({ type: 'subscribed', request, result, granted: [] });
     else this.#ctx.emit({ type: 'unsubscribed', request, result });
   }
 }

@@ -18,13 +18,26 @@ export interface SessionStore<T = unknown> {
   outgoing(): IterableIterator<OutgoingFlow<T>>;
   readonly outgoingCount: number;
   getOutgoing(packetId: number): OutgoingFlow<T> | undefined;
-  /** Adds a flow at the end, or records a change to one already held (keeping its place). */
+  /**
+   * Adds a flow at the end, or records a change to one already held: one that reached stage
+   * 'pubrel' moves to the end (PUBRELs are re-sent in PUBREC order [MQTT-4.6.0-4]); a re-send
+   * keeps its place.
+   */
   putOutgoing(flow: OutgoingFlow<T>): void;
   deleteOutgoing(packetId: number): void;
   hasIncoming(packetId: number): boolean;
   addIncoming(packetId: number): void;
   deleteIncoming(packetId: number): void;
   clearIncoming(): void;
+  // A durable store's part: what it needs to bring back messages accepted but not yet sent.
+  /** A publish was queued (offline, or over maxInflight) before getting a packet id. */
+  queued?(request: PublishRequest<T>): void;
+  /** A queued publish left the session without a flow: sent at QoS 0, refused or dropped. */
+  settled?(request: PublishRequest<T>): void;
+  /** Publishes queued by an earlier process, oldest first (read once, at the session's start). */
+  restoredQueue?(): PublishRequest<T>[];
+  /** Makes every change so far durable; called before any action the changes justify is taken. */
+  flush?(): void;
 }
 
 export class MemorySessionStore<T = unknown> implements SessionStore {
@@ -44,6 +57,7 @@ export class MemorySessionStore<T = unknown> implements SessionStore {
   }
 
   putOutgoing(flow: OutgoingFlow<T>): void {
+    if (flow.stage === 'pubrel' && this.#flows.get(flow.packetId) === flow) this.#flows.delete(flow.packetId);
     this.#flows.set(flow.packetId, flow);
   }
 

@@ -10,6 +10,12 @@ export interface PublishRequest<T = unknown> {
   qos: QoS;
   retain: boolean;
   token?: T;
+  /** The application's own id for the message: a durable store keeps it, to report the message's completion after a restart. */
+  messageId?: string;
+  /** Application data a durable store keeps with the message. */
+  properties?: Record<string, string>;
+  /** Restored by a durable store after a restart: no token; its completion is reported as an event. */
+  restored?: boolean;
 }
 
 export interface SubscribeRequest<T = unknown> {
@@ -77,7 +83,8 @@ export type SessionAction<T = unknown> =
   | { type: 'connack'; returnCode: number; sessionPresent: boolean }
   /** Hand this message to the application. */
   | { type: 'deliver'; message: InboundMessage }
-  | { type: 'published'; request: PublishRequest<T>; result: ResultCode }
+  /** `packetId`: for a restored message, the id it went out under (QoS 1/2). */
+  | { type: 'published'; request: PublishRequest<T>; result: ResultCode; packetId?: number }
   | { type: 'subscribed'; request: SubscribeRequest<T>; result: ResultCode; granted: SubackCode[] }
   | { type: 'unsubscribed'; request: UnsubscribeRequest<T>; result: ResultCode }
   /** The connection is over: close the transport (if still open). */

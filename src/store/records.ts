@@ -28,9 +28,11 @@ export type StoreRecord =
   /** An inbound QoS 2 message was delivered; its PUBREL is awaited. */
   | { kind: 'inbound'; packetId: number }
   | { kind: 'inbound-released'; packetId: number }
-  | { kind: 'inbound-cleared' };
+  | { kind: 'inbound-cleared' }
+  /** Messages accepted so far (the highest sequence number): kept by compaction. */
+  | { kind: 'mark'; seq: number };
 
-const KINDS = ['accept', 'send', 'release', 'done', 'inbound', 'inbound-released', 'inbound-cleared'] as const;
+const KINDS = ['accept', 'send', 'release', 'done', 'inbound', 'inbound-released', 'inbound-cleared', 'mark'] as const;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -62,7 +64,8 @@ export function encodeRecord(record: StoreRecord): Uint8Array {
       return out;
     }
     case 'release':
-    case 'done': {
+    case 'done':
+    case 'mark': {
       const out = new Uint8Array(1 + 8);
       out[0] = kind;
       new DataView(out.buffer).setFloat64(1, record.seq, true);
@@ -110,6 +113,7 @@ export function decodeRecord(body: Uint8Array): StoreRecord {
       return { kind, seq: view.getFloat64(1, true), packetId: view.getUint16(9, true) };
     case 'release':
     case 'done':
+    case 'mark':
       expectLength(body, 9);
       return { kind, seq: view.getFloat64(1, true) };
     case 'inbound':

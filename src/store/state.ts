@@ -36,7 +36,12 @@ export class StoreState {
       }
       case 'release': {
         const flow = this.flows.get(record.seq);
-        if (flow !== undefined) flow.stage = 'pubrel';
+        if (flow !== undefined) {
+          flow.stage = 'pubrel';
+          // PUBRELs are re-sent in PUBREC order [MQTT-4.6.0-4]: to the end, as the session does.
+          this.flows.delete(record.seq);
+          this.flows.set(record.seq, flow);
+        }
         return;
       }
       case 'done':
@@ -51,11 +56,15 @@ export class StoreState {
       case 'inbound-cleared':
         this.inbound.clear();
         return;
+      case 'mark':
+        this.lastSeq = Math.max(this.lastSeq, record.seq);
+        return;
     }
   }
 
   /** The fewest records that rebuild this state (what compaction writes). */
   *snapshot(): Generator<StoreRecord> {
+    yield { kind: 'mark', seq: this.lastSeq };
     for (const flow of this.flows.values()) {
       yield { kind: 'accept', seq: flow.seq, message: flow.message };
       if (flow.packetId !== undefined) yield { kind: 'send', seq: flow.seq, packetId: flow.packetId };

@@ -34,6 +34,7 @@ const record: fc.Arbitrary<StoreRecord> = fc.oneof(
   fc.record({ kind: fc.constant('inbound' as const), packetId }),
   fc.record({ kind: fc.constant('inbound-released' as const), packetId }),
   fc.constant({ kind: 'inbound-cleared' as const }),
+  fc.record({ kind: fc.constant('mark' as const), seq }),
 );
 
 const normalise = (r: StoreRecord): unknown => JSON.parse(JSON.stringify(r, (_k, v) => (v instanceof Uint8Array ? [...v] : v)));
@@ -66,7 +67,7 @@ describe('store records', () => {
         for (const r of history) full.apply(r);
         const compacted = new StoreState();
         for (const r of full.snapshot()) compacted.apply(decodeRecord(encodeRecord(r)));
-        const view = (s: StoreState): unknown => normalise({ flows: [...s.flows.values()], inbound: [...s.inbound].sort() } as never);
+        const view = (s: StoreState): unknown => normalise({ flows: [...s.flows.values()], inbound: [...s.inbound].sort(), lastSeq: s.lastSeq } as never);
         expect(view(compacted)).toEqual(view(full));
       }),
     );

@@ -1,0 +1,213 @@
+/**
+ * A SessionStore in a file per client id, so that a process killed at any moment loses and
+ * duplicates nothing it had accepted: messages queued or in flight come back with their stage,
+ * and inbound QoS 2 ids delivered but not released are remembered. Every change is a record in
+ * a journal (journal.ts), written before the packet or delivery it justifies (the engine calls
+ * flush() first); the journal is compacted to a snapshot of what is live whenever it has grown
+ * past `maxLogBytes` and twice that live state.
+ */
+import type { PublishRequest } from '../session/index.js';
+import type { OutgoingFlow, SessionStore } from '../session/index.js';
+import { Journal } from './journal.js';
+import type { FsyncPolicy } from './journal.js';
+import type { StoreLock } from './lock.js';
+import { decodeRecord, encodeRecord } from './records.js';
+import type { StoreRecord, StoredMessage } from './records.js';
+import { StoreState } from './state.js';
+
+export interface FileStoreOptions {
+  /** When written records reach the disk: 'always' (every flush), 'interval' (default), 'never' (the OS decides). */
+  fsync?: FsyncPolicy;
+  /** With 'interval': ms between syncs. Default 50. */
+  fsyncInterval?: number;
+  /** The journal is compacted once over this size and twice its live content. Default 4 MiB. */
+  maxLogBytes?: number;
+  /** Told about damage found when opening (a torn or corrupt tail). Default: process.emitWarning. */
+  warn?: (message: string) => void;
+}
+
+export class FileSessionStore<T = unknown> implements SessionStore<T> {
+  readonly #journal: Journal;
+  readonly #lock: StoreLock;
+  readonly #state = new StoreState();
+  readonly #maxLogBytes: number;
+  /** Live flows by packet id, in re-send order. */
+  readonly #flows = new Map<number, OutgoingFlow<T>>();
+  readonly #recordedStage = new Map<number, 'publish' | 'pubrel'>();
+  readonly #seqByPacket = new Map<number, number>();
+  readonly #seqOf = new WeakMap<PublishRequest<T>, number>();
+  readonly #incoming = new Set<number>();
+  #restoredQueue: PublishRequest<T>[] = [];
+  #nextSeq: number;
+  /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
+  #liveBytes: number;
+
+  constructor(path: string, lock: StoreLock, options: FileStoreOptions, warn: (message: string) => void) {
+    this.#lock = lock;
+    this.#maxLogBytes = options.maxLogBytes ?? 4 * 1024 * 1024;
+    const journalOptions = { fsync: options.fsync ?? 'interval', warn, ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }) };
+    const { journal, records } = Journal.open(path, journalOptions);
+    this.#journal = journal;
+    let damaged = false;
+    for (const body of records) {
+      try {
+        this.#state.apply(decodeRecord(body));
+      } catch (error) {
+        // Checksummed but unreadable: written by something else. Keep what came before it.
+        warn(`${path}: a record could not be read (${(error as Error).message}); the rest of the file is ignored`);
+        damaged = true;
+        break;
+      }
+    }
+    this.#nextSeq = this.#state.lastSeq + 1;
+    for (const flow of this.#state.flows.values()) {
+      const request = restoredRequest<T>(flow.message);
+      this.#seqOf.set(request, flow.seq);
+      if (flow.stage === 'queued' || flow.packetId === undefined) {
+        this.#restoredQueue.push(request);
+      } else {
+        this.#flows.set(flow.packetId, { packetId: flow.packetId, stage: flow.stage, request, sentAt: 0 });
+        this.#recordedStage.set(flow.packetId, flow.stage);
+        this.#seqByPacket.set(flow.packetId, flow.seq);
+      }
+    }
+    for (const packetId of this.#state.inbound) this.#incoming.add(packetId);
+    this.#liveBytes = this.#journal.size;
+    if (damaged) this.#compact();
+  }
+
+  outgoing(): IterableIterator<OutgoingFlow<T>> {
+    return this.#flows.values();
+  }
+
+  get outgoingCount(): number {
+    return this.#flows.size;
+  }
+
+  getOutgoing(packetId: number): OutgoingFlow<T> | undefined {
+    return this.#flows.get(packetId);
+  }
+
+  putOutgoing(flow: OutgoingFlow<T>): void {
+    const { packetId } = flow;
+    if (this.#flows.get(packetId) === flow) {
+      if (flow.stage === 'pubrel' && this.#recordedStage.get(packetId) === 'publish') {
+        this.#recordedStage.set(packetId, 'pubrel');
+        this.#record({ kind: 'release', seq: this.#seqByPacket.get(packetId)! });
+        this.#flows.delete(packetId);
+        this.#flows.set(packetId, flow);
+      }
+      return; // a re-send: nothing new to keep
+    }
+    let seq = this.#seqOf.get(flow.request);
+    if (seq === undefined) {
+      seq = this.#accept(flow.request);
+    }
+    this.#record({ kind: 'send', seq, packetId });
+    if (flow.stage === 'pubrel') this.#record({ kind: 'release', seq });
+    this.#flows.set(packetId, flow);
+    this.#recordedStage.set(packetId, flow.stage);
+    this.#seqByPacket.set(packetId, seq);
+  }
+
+  deleteOutgoing(packetId: number): void {
+    const seq = this.#seqByPacket.get(packetId);
+    if (seq === undefined) return;
+    const flow = this.#flows.get(packetId);
+    if (flow !== undefined) this.#seqOf.delete(flow.request);
+    this.#flows.delete(packetId);
+    this.#recordedStage.delete(packetId);
+    this.#seqByPacket.delete(packetId);
+    this.#record({ kind: 'done', seq });
+  }
+
+  hasIncoming(packetId: number): boolean {
+    return this.#incoming.has(packetId);
+  }
+
+  addIncoming(packetId: number): void {
+    if (this.#incoming.has(packetId)) return;
+    this.#incoming.add(packetId);
+    this.#record({ kind: 'inbound', packetId });
+  }
+
+  deleteIncoming(packetId: number): void {
+    if (!this.#incoming.delete(packetId)) return;
+    this.#record({ kind: 'inbound-released', packetId });
+  }
+
+  clearIncoming(): void {
+    if (this.#incoming.size === 0) return;
+    this.#incoming.clear();
+    this.#record({ kind: 'inbound-cleared' });
+  }
+
+  queued(request: PublishRequest<T>): void {
+    if (!this.#seqOf.has(request)) this.#accept(request);
+  }
+
+  settled(request: PublishRequest<T>): void {
+    const seq = this.#seqOf.get(request);
+    if (seq === undefined) return;
+    this.#seqOf.delete(request);
+    this.#record({ kind: 'done', seq });
+  }
+
+  restoredQueue(): PublishRequest<T>[] {
+    const queue = this.#restoredQueue;
+    this.#restoredQueue = [];
+    return queue;
+  }
+
+  flush(): void {
+    if (!this.#journal.dirty) return;
+    this.#journal.flush();
+    if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
+  }
+
+  /** Makes everything durable and releases the store for another process (or client). */
+  close(): void {
+    this.#journal.close();
+    this.#lock.release();
+  }
+
+  /**
+   * Messages this store has ever accepted. An application numbering its messages can resume
+   * from here after a crash: the count is durable with the message it counts.
+   */
+  get acceptedCount(): number {
+    return this.#nextSeq - 1;
+  }
+
+  /** Bytes in the journal now (for tests and the benchmark's bound). */
+  get logBytes(): number {
+    return this.#journal.size;
+  }
+
+  #accept(request: PublishRequest<T>): number {
+    const seq = this.#nextSeq++;
+    this.#seqOf.set(request, seq);
+    const message: StoredMessage = { topic: request.topic, payload: request.payload, qos: request.qos, retain: request.retain };
+    if (request.messageId !== undefined) message.messageId = request.messageId;
+    if (request.properties !== undefined) message.properties = request.properties;
+    this.#record({ kind: 'accept', seq, message });
+    return seq;
+  }
+
+  #record(record: StoreRecord): void {
+    this.#state.apply(record);
+    this.#journal.append(encodeRecord(record));
+  }
+
+  #compact(): void {
+    this.#journal.rewrite([...this.#state.snapshot()].map(encodeRecord));
+    this.#liveBytes = this.#journal.size;
+  }
+}
+
+function restoredRequest<T>(message: StoredMessage): PublishRequest<T> {
+  const request: PublishRequest<T> = { topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, restored: true };
+  if (message.messageId !== undefined) request.messageId = message.messageId;
+  if (message.properties !== undefined) request.properties = message.properties;
+  return request;
+}
