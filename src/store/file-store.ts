@@ -7,7 +7,8 @@
  * past `maxLogBytes` and twice that live state.
  */
 import type { PublishRequest } from '../session/index.js';
-import type { OutgoingFlow, SessionStore } from '../session/index.js';
+import { MemorySessionStore } from '../session/index.js';
+import type { OutgoingFlow } from '../session/index.js';
 import { Journal } from './journal.js';
 import type { FsyncPolicy } from './journal.js';
 import type { StoreLock } from './lock.js';
@@ -26,23 +27,21 @@ export interface FileStoreOptions {
   warn?: (message: string) => void;
 }
 
-export class FileSessionStore<T = unknown> implements SessionStore<T> {
+export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   readonly #journal: Journal;
   readonly #lock: StoreLock;
   readonly #state = new StoreState();
   readonly #maxLogBytes: number;
-  /** Live flows by packet id, in re-send order. */
-  readonly #flows = new Map<number, OutgoingFlow<T>>();
   readonly #recordedStage = new Map<number, 'publish' | 'pubrel'>();
   readonly #seqByPacket = new Map<number, number>();
   readonly #seqOf = new WeakMap<PublishRequest<T>, number>();
-  readonly #incoming = new Set<number>();
   #restoredQueue: PublishRequest<T>[] = [];
   #nextSeq: number;
   /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
   #liveBytes: number;
 
   constructor(path: string, lock: StoreLock, options: FileStoreOptions, warn: (message: string) => void) {
+    super();
     this.#lock = lock;
     this.#maxLogBytes = options.maxLogBytes ?? 4 * 1024 * 1024;
     const journalOptions = { fsync: options.fsync ?? 'interval', warn, ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }) };
@@ -66,79 +65,59 @@ export class FileSessionStore<T = unknown> implements SessionStore<T> {
       if (flow.stage === 'queued' || flow.packetId === undefined) {
         this.#restoredQueue.push(request);
       } else {
-        this.#flows.set(flow.packetId, { packetId: flow.packetId, stage: flow.stage, request, sentAt: 0 });
+        super.putOutgoing({ packetId: flow.packetId, stage: flow.stage, request, sentAt: 0 });
         this.#recordedStage.set(flow.packetId, flow.stage);
         this.#seqByPacket.set(flow.packetId, flow.seq);
       }
     }
-    for (const packetId of this.#state.inbound) this.#incoming.add(packetId);
+    for (const packetId of this.#state.inbound) super.addIncoming(packetId);
     this.#liveBytes = this.#journal.size;
     if (damaged) this.#compact();
   }
 
-  outgoing(): IterableIterator<OutgoingFlow<T>> {
-    return this.#flows.values();
-  }
-
-  get outgoingCount(): number {
-    return this.#flows.size;
-  }
-
-  getOutgoing(packetId: number): OutgoingFlow<T> | undefined {
-    return this.#flows.get(packetId);
-  }
-
-  putOutgoing(flow: OutgoingFlow<T>): void {
+  override putOutgoing(flow: OutgoingFlow<T>): void {
     const { packetId } = flow;
-    if (this.#flows.get(packetId) === flow) {
+    if (this.getOutgoing(packetId) === flow) {
       if (flow.stage === 'pubrel' && this.#recordedStage.get(packetId) === 'publish') {
         this.#recordedStage.set(packetId, 'pubrel');
         this.#record({ kind: 'release', seq: this.#seqByPacket.get(packetId)! });
-        this.#flows.delete(packetId);
-        this.#flows.set(packetId, flow);
       }
-      return; // a re-send: nothing new to keep
+      return super.putOutgoing(flow); // a re-send keeps its place; a PUBREC moves it to the end
     }
-    let seq = this.#seqOf.get(flow.request);
-    if (seq === undefined) {
-      seq = this.#accept(flow.request);
-    }
+    const seq = this.#seqOf.get(flow.request) ?? this.#accept(flow.request);
     this.#record({ kind: 'send', seq, packetId });
     if (flow.stage === 'pubrel') this.#record({ kind: 'release', seq });
-    this.#flows.set(packetId, flow);
     this.#recordedStage.set(packetId, flow.stage);
     this.#seqByPacket.set(packetId, seq);
+    super.putOutgoing(flow);
   }
 
-  deleteOutgoing(packetId: number): void {
+  override deleteOutgoing(packetId: number): void {
     const seq = this.#seqByPacket.get(packetId);
     if (seq === undefined) return;
-    const flow = this.#flows.get(packetId);
+    const flow = this.getOutgoing(packetId);
     if (flow !== undefined) this.#seqOf.delete(flow.request);
-    this.#flows.delete(packetId);
     this.#recordedStage.delete(packetId);
     this.#seqByPacket.delete(packetId);
     this.#record({ kind: 'done', seq });
+    super.deleteOutgoing(packetId);
   }
 
-  hasIncoming(packetId: number): boolean {
-    return this.#incoming.has(packetId);
-  }
-
-  addIncoming(packetId: number): void {
-    if (this.#incoming.has(packetId)) return;
-    this.#incoming.add(packetId);
+  override addIncoming(packetId: number): void {
+    if (this.hasIncoming(packetId)) return;
+    super.addIncoming(packetId);
     this.#record({ kind: 'inbound', packetId });
   }
 
-  deleteIncoming(packetId: number): void {
-    if (!this.#incoming.delete(packetId)) return;
+  override deleteIncoming(packetId: number): void {
+    if (!this.hasIncoming(packetId)) return;
+    super.deleteIncoming(packetId);
     this.#record({ kind: 'inbound-released', packetId });
   }
 
-  clearIncoming(): void {
-    if (this.#incoming.size === 0) return;
-    this.#incoming.clear();
+  override clearIncoming(): void {
+    if (this.#state.inbound.size === 0) return;
+    super.clearIncoming();
     this.#record({ kind: 'inbound-cleared' });
   }
 
