@@ -8,6 +8,7 @@ import * as imp from '../src/api/imp/index.js';
 import * as root from '../src/index.js';
 import * as packet from '../src/packet/index.js';
 import * as session from '../src/session/index.js';
+import * as store from '../src/store/index.js';
 
 describe('public API', () => {
   it("'impmqtt': the engine, the errors, the result codes, topic helpers and the imp face", () => {
@@ -52,5 +53,9 @@ describe('public API', () => {
 
   it("'impmqtt/gateway' (Node only) is the SendMessage gateway and the signers its callers need", () => {
     expect(Object.keys(gateway).sort()).toEqual(['API_VERSION', 'ApiFailure', 'acs3CanonicalRequest', 'acs3Signature', 'createGateway', 'percentEncode', 'rpcSignature', 'rpcSignedQuery', 'rpcStringToSign']);
+  });
+
+  it("'impmqtt/store' (Node only) is the durable session store", () => {
+    expect(Object.keys(store).sort()).toEqual(['FileSessionStore', 'fileStore']);
   });
 });
