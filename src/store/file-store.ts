@@ -36,6 +36,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   readonly #seqByPacket = new Map<number, number>();
   readonly #seqOf = new WeakMap<PublishRequest<T>, number>();
   #restoredQueue: PublishRequest<T>[] = [];
+  #closed = false;
   #nextSeq: number;
   /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
   #liveBytes: number;
@@ -139,13 +140,18 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   }
 
   flush(): void {
-    if (!this.#journal.dirty) return;
+    if (this.#closed || !this.#journal.dirty) return;
     this.#journal.flush();
     if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
   }
 
-  /** Makes everything durable and releases the store for another process (or client). */
+  /**
+   * Makes everything durable and releases the store for another process (or client). A client
+   * still using it afterwards changes only its memory: the file keeps the state as of close().
+   */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#journal.close();
     this.#lock.release();
   }
@@ -174,6 +180,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   }
 
   #record(record: StoreRecord): void {
+    if (this.#closed) return;
     this.#state.apply(record);
     this.#journal.append(encodeRecord(record));
   }

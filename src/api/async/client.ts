@@ -10,6 +10,7 @@ import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { ClientOptions } from '../../client/options.js';
+import type { RestoredMessage } from '../../client/events.js';
 import { connectionRefused, operationFailed, MqttCodeError } from '../common/operation-errors.js';
 import { Message } from './message.js';
 import { asyncPayload } from './payload.js';
@@ -31,6 +32,10 @@ export interface AsyncClientOptions extends Omit<ClientOptions, 'hooks' | 'recon
 export interface PublishOptions extends OperationOptions {
   qos?: QoS;
   retain?: boolean;
+  /** Your id for the message; with a durable `store` it comes back in 'restored' after a restart. */
+  messageId?: string;
+  /** Your data a durable `store` keeps with the message. */
+  properties?: Record<string, string>;
 }
 
 export interface SubscribeOptions extends OperationOptions {
@@ -44,6 +49,8 @@ export interface AsyncClientEvents {
   connect(info: { sessionPresent: boolean }): void;
   close(info: { reason: string; error: MqttError | undefined }): void;
   reconnect(info: { attempt: number; delay: number; url: string }): void;
+  /** With a durable `store`: a message an earlier process accepted has completed (no promise is left to settle). */
+  restored(info: { message: RestoredMessage; packetId: number | undefined; result: number }): void;
 }
 
 const REFUSED = 0x80;
@@ -151,7 +158,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     if (operation.done) return operation.promise;
     const complete = (rc: number): void => this.#complete(operation, rc);
     try {
-      const admitted = this.#engine.publish(topic, asyncPayload(payload), options.qos === undefined && options.retain === undefined ? QOS0 : options, complete);
+      const admitted = this.#engine.publish(topic, asyncPayload(payload), options.qos === undefined && options.retain === undefined && options.messageId === undefined ? QOS0 : options, complete);
       if (admitted !== 0) complete(admitted);
     } catch (error) {
       operation.reject(error);
@@ -281,6 +288,7 @@ export class Client extends Emitter<AsyncClientEvents> {
       this.emit('connect', info);
     });
     engine.on('reconnect', (info) => this.emit('reconnect', info));
+    engine.on('restored', (info) => this.emit('restored', info));
     engine.on('close', ({ reason, error }) => {
       this.emit('close', { reason, error });
       if (reason === 'normal') return this.#endIterations();

@@ -3,11 +3,12 @@ import { MqttError, MqttProtocolError, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
+import type { SessionStore } from '../../session/index.js';
 import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
 import type { BackoffOptions } from '../../client/backoff.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow } from '../../client/options.js';
-import type { ClientOptions } from '../../client/options.js';
+import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import type { Completion } from '../../client/events.js';
 import { ImpBlob, bytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
@@ -53,7 +54,15 @@ export interface ImpConnectOptions {
   connecttimeout?: number;
   /** Automatic reconnection (the imp has none; off by default). */
   reconnect?: false | BackoffOptions;
+  /**
+   * A durable session store (impmqtt/store's fileStore(dir)): messages sent but not yet
+   * acknowledged survive the agent process; their completions after a restart go to onrestored().
+   */
+  store?: SessionStoreProvider;
 }
+
+/** onrestored(): a message an earlier process sent has completed; `resultCode` as sendasync's. */
+export type RestoredHandler = (topic: string, resultCode: number) => void;
 
 export type ConnectHandler = (resultCode: number) => void;
 export type ConnectionLostHandler = ((reasonCode: number) => void) | (() => void);
@@ -84,9 +93,10 @@ export class ImpMqttClient {
   #onconnect: ConnectHandler | null = null;
   #onconnectionlost: ConnectionLostHandler | null = null;
   #onmessage: MessageHandler | null = null;
+  #onrestored: RestoredHandler | null = null;
   #connectCancelled = false;
   /** Session state per client id, so inbound QoS 2 stays exactly-once across connect() calls. */
-  readonly #stores = new Map<string, MemorySessionStore<Completion>>();
+  readonly #stores = new Map<string, SessionStore<Completion>>();
   /** This connect()'s size cap and rate limits, as engine hooks. */
   #limits: ImpLimits | null = null;
   /** Outbound credits already taken when the application asked, not to be charged again on the wire. */
@@ -197,6 +207,11 @@ export class ImpMqttClient {
     this.#onconnectionlost = handler(callback, 'onconnectionlost');
   }
 
+  /** impmqtt's extension, with a durable `store`: completions of messages an earlier process sent. */
+  onrestored(callback: RestoredHandler | null): void {
+    this.#onrestored = handler(callback, 'onrestored');
+  }
+
   onmessage(callback: MessageHandler | null): void {
     this.#onmessage = handler(callback, 'onmessage');
   }
@@ -287,7 +302,7 @@ export class ImpMqttClient {
   #coreOptions(url: string, clientId: string, keepalive: number, options: ImpConnectOptions): ClientOptions {
     const c = this.#config;
     let store = this.#stores.get(clientId);
-    if (store === undefined) this.#stores.set(clientId, (store = new MemorySessionStore<Completion>()));
+    if (store === undefined) this.#stores.set(clientId, (store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>()));
     const core: ClientOptions = {
       url,
       clientId,
@@ -327,6 +342,7 @@ export class ImpMqttClient {
       if (lost.length >= 1) (lost as (reasonCode: number) => void)(lostReasonFor(reason));
       else (lost as () => void)();
     });
+    core.on('restored', ({ message, result }) => this.#onrestored?.(message.topic, result));
     core.on('message', (m) => {
       const handler = this.#onmessage;
       if (handler === null) return; // still acknowledged [MQTT-4.5.0-2]

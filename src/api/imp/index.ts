@@ -6,6 +6,7 @@ export type { ImpMqttClient } from './imp-client.js';
 export type {
   ImpClientConfig,
   ImpConnectOptions,
+  RestoredHandler,
   ImpMessageItem,
   ConnectHandler,
   ConnectionLostHandler,

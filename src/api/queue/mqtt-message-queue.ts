@@ -12,6 +12,7 @@ import { topicMatches } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
+import type { SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
 import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
@@ -26,6 +27,8 @@ export interface MessageReceiver {
 export interface QueueEvents {
   /** A problem that ends no operation: a payload that is not an envelope, a receiver that threw. */
   error(error: MqttError): void;
+  /** With a durable store (useStore): an envelope sent by an earlier process has completed. */
+  restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
 const utf8 = new TextEncoder();
@@ -34,6 +37,7 @@ const EMPTY = new Uint8Array(0);
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
   #config: ConfigValues = {};
+  #store: SessionStoreProvider | undefined;
   #settings: QueueSettings | null = null;
   #engine: MqttClient | null = null;
   #opened = false;
@@ -64,6 +68,15 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** Pip's keys, dotted or nested; later calls add to earlier ones. Checked at open(). */
   configure(config: ConfigValues): void {
     this.#config = { ...this.#config, ...flatten(config) };
+  }
+
+  /**
+   * impmqtt's extension: a durable session store (e.g. fileStore(dir) from impmqtt/store) for
+   * the next open(), so envelopes sent but not yet acknowledged survive the process. Needs a
+   * fixed `client_id`; each envelope is stored under its message_id.
+   */
+  useStore(store: SessionStoreProvider | undefined): void {
+    this.#store = store;
   }
 
   /** Pip's container references: accepted, nothing to resolve here. */
@@ -100,8 +113,10 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       manualAck: settings.ackOn === 'complete',
       ...(settings.username !== undefined && { username: settings.username }),
       ...(settings.password !== undefined && { password: settings.password }),
+      ...(this.#store !== undefined && { store: this.#store }),
     });
     engine.on('message', (message) => this.#arrived(message));
+    engine.on('restored', ({ message, result }) => this.emit('restored', { messageId: message.messageId, topic: message.topic, result }));
     await new Promise<void>((resolve, reject) => {
       const onConnect = (): void => {
         engine.off('connect', onConnect).off('connectfailed', onFailed); // later reconnects are the engine's
@@ -157,7 +172,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     }
     const topic = this.#topic();
     await new Promise<void>((resolve, reject) => {
-      const admitted = engine.publish(topic, payload, { qos: settings.qos, retain: settings.retain }, (rc) => (rc === 0 ? resolve() : reject(operationFailed(rc, `send to '${topic}'`))));
+      const options = { qos: settings.qos, retain: settings.retain, ...(envelope.message_id ? { messageId: envelope.message_id } : {}) };
+      const admitted = engine.publish(topic, payload, options, (rc) => (rc === 0 ? resolve() : reject(operationFailed(rc, `send to '${topic}'`))));
       if (admitted !== 0) reject(operationFailed(admitted, `send to '${topic}'`));
     });
     this.counters.sent++;
