@@ -28,8 +28,8 @@ function scratch(): string {
   return dir;
 }
 
-/** Leaves `clientId`'s store in `dir` holding one unacknowledged QoS 1 message, as a killed process would. */
-async function crashWithOneInFlight(dir: string, clientId: string, publish: (url: string, store: ReturnType<typeof fileStore>) => Promise<() => void>): Promise<void> {
+/** Leaves the store in `dir` holding one unacknowledged QoS 1 message, as a killed process would. */
+async function crashWithOneInFlight(dir: string, publish: (url: string, store: ReturnType<typeof fileStore>) => Promise<() => void>): Promise<void> {
   const fake = await startFakeBroker();
   cleanups.push(() => fake.stop());
   const accepted = fake.acceptNext();
@@ -44,7 +44,7 @@ async function crashWithOneInFlight(dir: string, clientId: string, publish: (url
 describe('durable store through each face', () => {
   it("engine: 'restored' carries the messageId, properties and the packet id", async () => {
     const dir = scratch();
-    await crashWithOneInFlight(dir, 'engine-1', async (url, provider) => {
+    await crashWithOneInFlight(dir, async (url, provider) => {
       const client = new MqttClient({ url, clientId: 'engine-1', store: provider, reconnect: false });
       client.connect();
       await waitFor(client, 'connect');
@@ -67,7 +67,7 @@ describe('durable store through each face', () => {
 
   it("async face: a 'restored' event (the promise of the first process is gone)", async () => {
     const dir = scratch();
-    await crashWithOneInFlight(dir, 'async-1', async (url, provider) => {
+    await crashWithOneInFlight(dir, async (url, provider) => {
       const client = await connect(url, { clientId: 'async-1', store: provider });
       void client.publish('faces/async', 'a', { qos: 1, messageId: 'a-1' }).catch(() => undefined);
       return () => void client.disconnect().catch(() => undefined);
@@ -84,7 +84,7 @@ describe('durable store through each face', () => {
 
   it("queue face: useStore(); 'restored' names the envelope's message_id", async () => {
     const dir = scratch();
-    await crashWithOneInFlight(dir, 'queue-1', async (url, provider) => {
+    await crashWithOneInFlight(dir, async (url, provider) => {
       const queue = new MqttMessageQueue('faces-queue');
       queue.configure({ connection: { uri: url }, client_id: 'queue-1', options: { qos: 1, autosubscribe: false } });
       queue.useStore(provider);
@@ -110,7 +110,7 @@ describe('durable store through each face', () => {
   it('imp face: connect(…, {store}); onrestored(topic, resultCode)', async () => {
     const dir = scratch();
     const imp1 = createMqtt();
-    await crashWithOneInFlight(dir, 'imp-1', async (url, provider) => {
+    await crashWithOneInFlight(dir, async (url, provider) => {
       const client = imp1.createclient();
       await new Promise<void>((resolve) => {
         client.onconnect(() => resolve());
