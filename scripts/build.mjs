@@ -5,10 +5,11 @@
 //                 platform: WebSocket only, so no Node built-in is ever referenced; the client's
 //                 scheduler: timers in a worker, out of reach of background-tab throttling)
 //   dist/types    .d.ts from tsc (stripInternal)
+// src/cli (the `impmqtt` command) is Node-only ES modules: dist/esm/cli, its bin made executable.
 // package.json's export conditions pick the right one ("browser" / "node" / "default").
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const BROWSER = '.browser.ts';
@@ -29,12 +30,15 @@ function outputs(dir, extension) {
   });
 }
 
-const all = sources('src');
+const CLI = 'src/cli/';
+const BIN = 'dist/esm/cli/bin.js';
+const cli = sources('src').filter((f) => f.startsWith(CLI));
+const all = sources('src').filter((f) => !f.startsWith(CLI));
 const common = { bundle: false, platform: 'neutral', target: 'es2022', outbase: 'src', logLevel: 'warning', sourcemap: true };
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'esm', outdir: 'dist/esm' }),
+  build({ ...common, entryPoints: [...all.filter((f) => !f.endsWith(BROWSER)), ...cli], format: 'esm', outdir: 'dist/esm' }),
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
   build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser' }),
 ]);
@@ -46,6 +50,8 @@ for (const module of browserVariants) {
 for (const module of NODE_ONLY) {
   for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/${module}${extension}`);
 }
+
+chmodSync(BIN, 0o755);
 
 // CommonJS modules require their siblings by the .cjs name they were written under.
 for (const file of outputs('dist/cjs', '.cjs')) {

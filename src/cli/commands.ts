@@ -1,0 +1,9 @@
+/**
+ * The commands `impmqtt` knows, in the order --help lists them. A new command is one file
+ * exporting a Command, added here.
+ */
+import type { Command } from './command.js';
+import { pubCommand } from './pub.js';
+import { subCommand } from './sub.js';
+
+export const COMMANDS: readonly Command[] = [pubCommand, subCommand];
