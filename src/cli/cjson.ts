@@ -26,11 +26,9 @@ export function writeJsonString(out: ByteSink, bytes: Uint8Array): void {
   out.ascii('"');
 }
 
-/** cJSON's print_number: integers in int range as %d, others as %1.15g unless that loses the value. */
+/** cJSON's print_number: %1.15g, or %1.17g where that would not read back as the same value. */
 export function cjsonNumber(value: number): string {
   if (!Number.isFinite(value)) return 'null';
-  const asInt = value >= 2147483647 ? 2147483647 : value <= -2147483648 ? -2147483648 : Math.trunc(value);
-  if (value === asInt) return String(asInt);
   const short = formatG(value, 15);
   const back = Number(short);
   return Math.abs(back - value) <= Math.max(Math.abs(back), Math.abs(value)) * Number.EPSILON ? short : formatG(value, 17);
@@ -38,13 +36,15 @@ export function cjsonNumber(value: number): string {
 
 /** C's %.<precision>g. */
 export function formatG(value: number, precision: number): string {
-  const [mantissa, exponentText] = value.toExponential(precision - 1).split('e') as [string, string];
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  const magnitude = Math.abs(value);
+  const [mantissa, exponentText] = magnitude.toExponential(precision - 1).split('e') as [string, string];
   const exponent = Number(exponentText);
   const trim = (digits: string): string => (digits.includes('.') ? digits.replace(/0+$/, '').replace(/\.$/, '') : digits);
   if (exponent < -4 || exponent >= precision) {
-    return `${trim(mantissa)}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+    return `${sign}${trim(mantissa)}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   }
-  return trim(value.toFixed(precision - 1 - exponent));
+  return sign + trim(magnitude.toFixed(precision - 1 - exponent));
 }
 
 /** The payload re-printed as cJSON prints what it parsed; false when cJSON would refuse it. */
