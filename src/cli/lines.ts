@@ -16,7 +16,7 @@ export class LineSplitter {
       start = end + 1;
     }
     if (start < chunk.length) {
-      this.#parts.push(chunk.slice(start));
+      this.#parts.push(copyOf(chunk.subarray(start)));
       this.#partsLength += chunk.length - start;
     }
   }
@@ -27,7 +27,7 @@ export class LineSplitter {
   }
 
   #take(tail: Uint8Array): Uint8Array {
-    if (this.#parts.length === 0) return tail.slice();
+    if (this.#parts.length === 0) return copyOf(tail);
     const bytes = new Uint8Array(this.#partsLength + tail.length);
     let offset = 0;
     for (const part of this.#parts) {
@@ -39,4 +39,11 @@ export class LineSplitter {
     this.#partsLength = 0;
     return bytes;
   }
+}
+
+/** A copy (a Buffer's slice() would be a view, keeping the whole chunk alive). */
+function copyOf(view: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(view.length);
+  copy.set(view);
+  return copy;
 }
