@@ -97,6 +97,33 @@ describe('main', () => {
     expect(io.out()).toBe('hi\n');
   });
 
+  it("usage errors are one line on stderr with status 1, in mosquitto's words where it has them", async () => {
+    const cases: [string[], string][] = [
+      [['pub', '-t', 'a', '-m', 'b', '--bogus'], "Error: Unknown option '--bogus'."],
+      [['pub', '-t', 'a', '-m', 'b', '-q', '3'], 'Error: Invalid QoS given: 3.'],
+      [['pub', '-t', 'a/#', '-m', 'b'], "Error: Invalid publish topic 'a/#', does it contain '+' or '#'?"],
+      [['pub', '-t', 'a'], 'Error: Both topic and message must be supplied.'],
+      [['pub', '-t', 'a', '-m', 'b', '-n'], 'Error: Only one type of message can be sent at once.'],
+      [['pub', '-t', 'a', '-m', 'b', '-c'], 'Error: You must provide a client id if you are using the -c option.'],
+      [['pub', '-t', 'a', '-m', 'b', '-p', 'http'], 'Error: Invalid port given: http.'],
+      [['pub', '-t', 'a', '-m', 'b', '-V', '5'], 'Error: impmqtt speaks MQTT 3.1.1 only; -V 5 is not supported.'],
+      [['pub', '-t', 'a', '-f', '/nonexistent/file'], 'Error: Unable to read input file "/nonexistent/file".'],
+      [['pub', '-t', 'a', '-m'], 'Error: -m argument given but no message specified.'],
+      [['sub'], 'Error: You must specify a topic to subscribe to (-t) or unsubscribe from (-U).'],
+      [['sub', '-t', 'a/#/b'], "Error: Invalid subscription topic 'a/#/b', are all '+' and '#' wildcards correct?"],
+      [['sub', '-t', 'a', '-F', '%z'], "Error: Invalid format specifier 'z'."],
+      [['sub', '-t', 'a', '-R', '--retained-only'], "Error: Combining '-R' and '--retained-only' makes no sense."],
+      [['sub', '-t', 'a', '-C', '0'], 'Error: Invalid message count: 0.'],
+      [['bogus'], "Error: Unknown command 'bogus'."],
+    ];
+    for (const [argv, line] of cases) {
+      const io = fakeIo();
+      expect(await main(argv, io), argv.join(' ')).toBe(1);
+      expect(io.err(), argv.join(' ')).toMatch(/^Error: [^\n]+\n$/);
+      expect(io.err().startsWith(line), `${argv.join(' ')}: ${io.err()}`).toBe(true);
+    }
+  });
+
   it('usage errors are one line on stderr with status 1, thrown by the parser or by the command', async () => {
     for (const argv of [['pub', '--bogus'], ['pub', '-t', 'a'], ['sub', '-F', '%'], ['nope']]) {
       const io = fakeIo();
