@@ -70,6 +70,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
 
   let received = 0;
   let stopped = false;
+  let blocked = false;
   const connection: CliConnection = new CliConnection(settings.options, reporter, () => {
     if (unsubscribe.length > 0) connection.client.unsubscribe(unsubscribe);
     if (topics.length === 0) return;
@@ -108,9 +109,13 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
     const printed = printer.print(message);
     if (printed.error !== undefined) reporter.error(printed.error);
     // A slow reader of stdout slows the broker down (TCP backpressure), never this process's memory.
-    if (printed.bytes !== null && !io.stdout.write(printed.bytes)) {
+    if (printed.bytes !== null && !io.stdout.write(printed.bytes) && !blocked) {
+      blocked = true;
       client.setReading(false);
-      io.stdout.once('drain', () => client.setReading(true));
+      io.stdout.once('drain', () => {
+        blocked = false;
+        client.setReading(true);
+      });
     }
     if (count !== undefined && ++received >= count) stop(0);
   });
