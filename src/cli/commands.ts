@@ -3,7 +3,8 @@
  * exporting a Command, added here.
  */
 import type { Command } from './command.js';
+import { benchCommand } from './bench.js';
 import { pubCommand } from './pub.js';
 import { subCommand } from './sub.js';
 
-export const COMMANDS: readonly Command[] = [pubCommand, subCommand];
+export const COMMANDS: readonly Command[] = [pubCommand, subCommand, benchCommand];
