@@ -5,7 +5,7 @@
 //                 platform: WebSocket only, so no Node built-in is ever referenced; the client's
 //                 scheduler: timers in a worker, out of reach of background-tab throttling)
 //   dist/types    .d.ts from tsc (stripInternal)
-// src/cli (the `impmqtt` command) is Node-only ES modules: dist/esm/cli, its bin made executable.
+// The `impmqtt` command (src/cli) is Node-only: its bin, dist/esm/cli/bin.js, is made executable.
 // package.json's export conditions pick the right one ("browser" / "node" / "default").
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -15,6 +15,9 @@ import { join } from 'node:path';
 const BROWSER = '.browser.ts';
 /** Modules only the Node build uses: the browser build does not ship them. */
 const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
+/** Whole folders that only run on Node (an HTTP server, the command line): no browser build at all. */
+const NODE_ONLY_FOLDERS = ['api/gateway', 'cli'];
+const BIN = 'dist/esm/cli/bin.js';
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -30,17 +33,35 @@ function outputs(dir, extension) {
   });
 }
 
-const CLI = 'src/cli/';
-const BIN = 'dist/esm/cli/bin.js';
-const cli = sources('src').filter((f) => f.startsWith(CLI));
-const all = sources('src').filter((f) => !f.startsWith(CLI));
+/**
+ * Internal members shared between the package's own classes (fields and methods no user reaches,
+ * where #private cannot serve) end in '_'; a browser bundle carries them as short names.
+ */
+const MANGLED = /_$/;
+
+const all = sources('src');
 const common = { bundle: false, platform: 'neutral', target: 'es2022', outbase: 'src', logLevel: 'warning', sourcemap: true };
+
+// A build of separate modules names each module's mangled members on its own; one bundled pass
+// over every module finds names that agree across them and collide with nothing, for it to reuse.
+const { mangleCache } = await build({
+  entryPoints: all,
+  bundle: true,
+  platform: 'neutral',
+  external: ['node:*'],
+  outdir: 'dist/unused',
+  write: false,
+  logLevel: 'warning',
+  mangleProps: MANGLED,
+  mangleCache: {},
+});
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: [...all.filter((f) => !f.endsWith(BROWSER)), ...cli], format: 'esm', outdir: 'dist/esm' }),
+  build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'esm', outdir: 'dist/esm' }),
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
-  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser' }),
+  // The browser build renames the members MANGLED names, as the bundled pass did.
+  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser', mangleProps: MANGLED, mangleCache }),
 ]);
 
 const browserVariants = all.filter((f) => f.endsWith(BROWSER)).map((f) => f.slice('src/'.length, -BROWSER.length));
@@ -51,6 +72,7 @@ for (const module of NODE_ONLY) {
   for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/${module}${extension}`);
 }
 
+for (const folder of NODE_ONLY_FOLDERS) rmSync(`dist/browser/${folder}`, { recursive: true, force: true });
 chmodSync(BIN, 0o755);
 
 // CommonJS modules require their siblings by the .cjs name they were written under.

@@ -14,18 +14,18 @@ export class Attempt {
   /** CONNACK 0 arrived: the attempt became a connection. */
   connected = false;
   /** The CONNACK return code that refused the attempt. */
-  refusedCode: number | undefined;
+  refusedCode_: number | undefined;
   #closeInfo: CloseInfo | null = null;
 
-  constructor(readonly startedAt: number) {}
+  constructor(readonly startedAt_: number) {}
 
   /** Records why the connection ends; the first reason given stands unless `replace`. */
-  ending(reason: CloseReason, error: MqttError | undefined, replace = true): void {
+  ending_(reason: CloseReason, error: MqttError | undefined, replace = true): void {
     if (replace || this.#closeInfo === null) this.#closeInfo = { reason, error };
   }
 
   /** The reason and error of the close, given what the transport reported last. */
-  closeInfo(transportError: Error | undefined): CloseInfo {
+  closeInfo_(transportError: Error | undefined): CloseInfo {
     const failure = transportError ? asMqttError(transportError, 'SOCKET_ERROR') : undefined;
     const info = this.#closeInfo;
     if (info === null) return { reason: 'transport', error: failure };
@@ -35,7 +35,7 @@ export class Attempt {
   /** Why an attempt that never connected failed, for 'connectfailed'. */
   failure(info: CloseInfo, url: string): MqttError {
     if (info.error !== undefined) return info.error;
-    if (this.refusedCode !== undefined) return new MqttError('CONNECTION_REFUSED', `${url} refused the connection: CONNACK return code ${this.refusedCode}`);
+    if (this.refusedCode_ !== undefined) return new MqttError('CONNECTION_REFUSED', `${url} refused the connection: CONNACK return code ${this.refusedCode_}`);
     return new MqttError('CONNECT_FAILED', `Could not connect to ${url}`);
   }
 }

@@ -15,13 +15,15 @@ export interface BackoffOptions {
 }
 
 export class Backoff {
-  private attempts = 0;
-  private connectedAt = -1;
+  #attempts = 0;
+  #connectedAt = -1;
   readonly initialDelay: number;
   readonly maxDelay: number;
   readonly stableAfter: number;
+  readonly #random: () => number;
 
-  constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(options: BackoffOptions = {}, random: () => number = Math.random) {
+    this.#random = random;
     this.initialDelay = options.initialDelay ?? 1_000;
     this.maxDelay = options.maxDelay ?? 60_000;
     this.stableAfter = options.stableAfter ?? 10_000;
@@ -31,24 +33,24 @@ export class Backoff {
   }
 
   get attempt(): number {
-    return this.attempts;
+    return this.#attempts;
   }
 
   connected(now: number): void {
-    this.connectedAt = now;
+    this.#connectedAt = now;
   }
 
   /** The delay before the next attempt, after a connection (or attempt) ended at `now`. */
   nextDelay(now: number): number {
-    if (this.connectedAt >= 0 && now - this.connectedAt >= this.stableAfter) this.attempts = 0;
-    this.connectedAt = -1;
-    const cap = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.attempts, 30));
-    this.attempts++;
-    return Math.floor(this.random() * cap);
+    if (this.#connectedAt >= 0 && now - this.#connectedAt >= this.stableAfter) this.#attempts = 0;
+    this.#connectedAt = -1;
+    const cap = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.#attempts, 30));
+    this.#attempts++;
+    return Math.floor(this.#random() * cap);
   }
 
   reset(): void {
-    this.attempts = 0;
-    this.connectedAt = -1;
+    this.#attempts = 0;
+    this.#connectedAt = -1;
   }
 }

@@ -24,17 +24,25 @@ export interface ConnectionEvents {
 
 export class Connection {
   #transport: Transport | null = null;
-  private readonly decoder: StreamDecoder;
-  private ended = false;
+  readonly #decoder: StreamDecoder;
+  #ended = false;
+  readonly #endpoint: Endpoint;
+  readonly #options: TransportOptions;
+  readonly #openTransport: TransportFactory;
+  readonly #events: ConnectionEvents;
 
   constructor(
-    private readonly endpoint: Endpoint,
-    private readonly options: TransportOptions,
-    private readonly openTransport: TransportFactory,
+    endpoint: Endpoint,
+    options: TransportOptions,
+    openTransport: TransportFactory,
     maxPacketSize: number,
-    private readonly events: ConnectionEvents,
+    events: ConnectionEvents,
   ) {
-    this.decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
+    this.#endpoint = endpoint;
+    this.#options = options;
+    this.#openTransport = openTransport;
+    this.#events = events;
+    this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
   }
 
   get transport(): Transport {
@@ -57,14 +65,14 @@ export class Connection {
         if (early !== null) early.push(() => run(arg));
         else run(arg);
       };
-    const events = this.events;
-    this.#transport = this.openTransport(this.endpoint, this.options, {
-      open: held<void>(() => this.ended || events.open(this.transport)),
-      data: held((chunk: Uint8Array) => this.ended || this.receive(chunk, events)),
-      drain: held<void>(() => this.ended || events.writable()),
+    const events = this.#events;
+    this.#transport = this.#openTransport(this.#endpoint, this.#options, {
+      open: held<void>(() => this.#ended || events.open(this.transport)),
+      data: held((chunk: Uint8Array) => this.#ended || this.#receive(chunk, events)),
+      drain: held<void>(() => this.#ended || events.writable()),
       close: held((error: Error | undefined) => {
-        if (this.ended) return;
-        this.ended = true;
+        if (this.#ended) return;
+        this.#ended = true;
         events.closed(error);
       }),
     });
@@ -82,10 +90,10 @@ export class Connection {
     return true;
   }
 
-  private receive(chunk: Uint8Array, events: ConnectionEvents): void {
+  #receive(chunk: Uint8Array, events: ConnectionEvents): void {
     let packets: Packet[];
     try {
-      packets = this.decoder.push(chunk);
+      packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
       events.malformed(mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);

@@ -4,11 +4,11 @@
 type Listener = (...args: any[]) => void;
 
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
-  private readonly listeners = new Map<keyof Events, Listener[]>();
+  readonly #listeners = new Map<keyof Events, Listener[]>();
 
   on<K extends keyof Events>(event: K, listener: Events[K]): this {
-    const list = this.listeners.get(event);
-    if (list === undefined) this.listeners.set(event, [listener]);
+    const list = this.#listeners.get(event);
+    if (list === undefined) this.#listeners.set(event, [listener]);
     else list.push(listener);
     return this;
   }
@@ -25,7 +25,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
 
   /** Removes `listener` (the one passed to on() or once()); the most recent registration first. */
   off<K extends keyof Events>(event: K, listener: Events[K]): this {
-    const list = this.listeners.get(event);
+    const list = this.#listeners.get(event);
     if (list === undefined) return this;
     for (let index = list.length - 1; index >= 0; index--) {
       const registered = list[index] as Listener & { original?: Listener };
@@ -34,12 +34,12 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
         break;
       }
     }
-    if (list.length === 0) this.listeners.delete(event);
+    if (list.length === 0) this.#listeners.delete(event);
     return this;
   }
 
   listenerCount(event: keyof Events): number {
-    return this.listeners.get(event)?.length ?? 0;
+    return this.#listeners.get(event)?.length ?? 0;
   }
 
   /**
@@ -47,7 +47,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
    * processing; its error is re-thrown on a fresh stack, where the host reports it as uncaught.
    */
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const list = this.listeners.get(event);
+    const list = this.#listeners.get(event);
     if (list === undefined) return;
     for (const listener of list.length === 1 ? list : [...list]) {
       try {

@@ -5,7 +5,8 @@
  */
 import { MqttError, asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
-import { ResultCode, Session } from '../session/index.js';
+import * as Result from '../session/result-codes.js';
+import { Session } from '../session/index.js';
 import type { CloseReason, InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
@@ -138,7 +139,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
     const result = this.#requests.submit(admission, offline, this.now());
-    if (result === ResultCode.SUCCESS && !offline) this.#pump();
+    if (result === Result.SUCCESS && !offline) this.#pump();
     return result;
   }
 
@@ -255,7 +256,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } catch (error) {
       this.#connection = null;
       this.#timers.clear('connect');
-      this.#attempt.ending('transport', asMqttError(error, 'TRANSPORT_FAILED'));
+      this.#attempt.ending_('transport', asMqttError(error, 'TRANSPORT_FAILED'));
       // Unless destroy()/disconnect() finished the attempt meanwhile.
       queueMicrotask(() => this.#state === 'connecting' && this.#connection === null && this.#finishClose(undefined));
     }
@@ -266,10 +267,10 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
-      this.#session.connect(this.#options.connect, this.now(), this.#attempt.startedAt + this.#options.connectTimeout);
+      this.#session.connect(this.#options.connect, this.now(), this.#attempt.startedAt_ + this.#options.connectTimeout);
     } catch (error) {
       // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
-      this.#attempt.ending('transport', asMqttError(error, 'INVALID_OPTIONS'));
+      this.#attempt.ending_('transport', asMqttError(error, 'INVALID_OPTIONS'));
       transport.destroy();
       return;
     }
@@ -300,7 +301,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#session.connectionLost(reason, this.now(), error);
       this.#pump();
     } else if (this.#connection !== null) {
-      this.#attempt.ending(reason, error, false);
+      this.#attempt.ending_(reason, error, false);
       this.#connection.transport.destroy();
       this.#pump();
     }
@@ -320,7 +321,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** The session ended the connection: flush what it said last, then close the transport. */
   #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
     // The session knows the deadline passed; the client knows which broker and which limit.
-    this.#attempt.ending(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
+    this.#attempt.ending_(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
     const transport = this.#connection?.transport;
     if (transport === undefined) return this.#finishClose(undefined);
     if (reason === 'normal') {
@@ -330,7 +331,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
       this.#timers.set('close', CLOSE_GRACE_MS, () => {
-        this.#attempt.ending(reason, new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
+        this.#attempt.ending_(reason, new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
         transport.destroy();
       });
     } else {
@@ -341,14 +342,14 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #finishClose(transportError: Error | undefined): void {
     const attempt = this.#attempt;
-    const info = attempt.closeInfo(transportError);
+    const info = attempt.closeInfo_(transportError);
     this.#connection = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
     this.#timers.clear('linger');
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
     const delivered = info.reason === 'normal' && info.error === undefined;
-    this.#writer.detach(delivered ? ResultCode.SUCCESS : ResultCode.DISCONNECTED);
+    this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
     const wasConnected = attempt.connected;
     this.#setState('disconnected');
     this.#armSessionTimer();
@@ -361,7 +362,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#runDisconnectCallbacks();
       return;
     }
-    const willReconnect = this.#failover.willRetry(attempt.refusedCode);
+    const willReconnect = this.#failover.willRetry_(attempt.refusedCode_);
     const stopsBefore = this.#stops;
     if (!willReconnect) {
       // Nothing pending waits for a connection nobody will make: it completes before the
@@ -372,7 +373,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (wasConnected) {
       this.emit('close', info);
     } else {
-      this.emit('connectfailed', { returnCode: attempt.refusedCode, error: attempt.failure(info, this.url) });
+      this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
     }
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
     if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
@@ -433,7 +434,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #connack(returnCode: number, sessionPresent: boolean): void {
     if (returnCode !== 0) {
-      this.#attempt.refusedCode = returnCode;
+      this.#attempt.refusedCode_ = returnCode;
       return;
     }
     this.#attempt.connected = true;
@@ -448,7 +449,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- timers and helpers ------------------------------------------------------------------
 
   #armSessionTimer(): void {
-    this.#timers.wakeBy(this.#session.nextTimeout(), this.now(), this.#onSessionTimer);
+    this.#timers.wakeBy_(this.#session.nextTimeout(), this.now(), this.#onSessionTimer);
   }
 
   readonly #onSessionTimer = (): void => {

@@ -1,7 +1,9 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
 import { usageError } from '../errors.js';
 import type { MqttError } from '../errors.js';
-import { MAX_REMAINING_LENGTH, encodedLength } from '../packet/index.js';
+import { MAX_REMAINING_LENGTH } from '../packet/index.js';
+import { clientRemainingLength } from '../packet/client-encoder.js';
+import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
@@ -146,7 +148,7 @@ function maxPacketSizeOf(value: number | undefined): number {
 /** Refuses, at construction, a CONNECT the codec would refuse on the wire (e.g. [MQTT-3.1.2-22]). */
 function checkConnect(clientId: string, connect: ConnectOptions): void {
   try {
-    encodedLength(connectPacketOf(clientId, connect));
+    encodedLengthWith(clientRemainingLength, connectPacketOf(clientId, connect));
   } catch (error) {
     const cause = error as MqttError;
     throw usageError('INVALID_OPTIONS', `These options make a CONNECT no broker may receive: ${cause.detail}`, cause.statement);

@@ -3,9 +3,12 @@
  * admission by a face's hook, refusal while offline, hand-over to the session, completion, and
  * the subscriptions to restore after a fresh session.
  */
-import { encodedLength, validateTopicName } from '../packet/index.js';
+import { validateTopicName } from '../packet/index.js';
+import { clientRemainingLength } from '../packet/client-encoder.js';
+import { encodedLengthWith } from '../packet/encoder.js';
 import type { SubackCode } from '../packet/index.js';
-import { ResultCode } from '../session/index.js';
+import * as Result from '../session/result-codes.js';
+import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
 import type { Completion } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
@@ -23,13 +26,17 @@ export type Reporter = (callback: Completion, result: ResultCode, granted: Subac
 
 export class Requests {
   readonly #subscriptions = new SubscriptionRegistry();
+  readonly #session: Session<Completion>;
+  readonly #writer: PacketWriter;
+  readonly #hooks: ClientHooks;
+  readonly #call: Reporter;
 
-  constructor(
-    private readonly session: Session<Completion>,
-    private readonly writer: PacketWriter,
-    private readonly hooks: ClientHooks,
-    private readonly call: Reporter,
-  ) {}
+  constructor(session: Session<Completion>, writer: PacketWriter, hooks: ClientHooks, call: Reporter) {
+    this.#session = session;
+    this.#writer = writer;
+    this.#hooks = hooks;
+    this.#call = call;
+  }
 
   /**
    * One request. The session checks it as it accepts it; before that an admission hook may
@@ -38,22 +45,22 @@ export class Requests {
    * other result. Returns 0 when the request was taken.
    */
   submit(admission: Admission, offline: boolean, now: number): number {
-    if (offline || this.hooks.admitOutbound !== undefined) check(admission);
-    const verdict = this.hooks.admitOutbound?.(admission, now) ?? ResultCode.SUCCESS;
-    if (verdict !== ResultCode.SUCCESS) return verdict;
+    if (offline || this.#hooks.admitOutbound !== undefined) check(admission);
+    const verdict = this.#hooks.admitOutbound?.(admission, now) ?? Result.SUCCESS;
+    if (verdict !== Result.SUCCESS) return verdict;
     if (offline) {
       const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => this.call(callback, ResultCode.DISCONNECTED, NO_GRANTS));
+      if (callback !== undefined) queueMicrotask(() => this.#call(callback, Result.DISCONNECTED, NO_GRANTS));
     } else if (admission.type === 'publish') {
-      this.session.publish(admission.request, now);
+      this.#session.publish(admission.request, now);
     } else if (admission.type === 'subscribe') {
       this.#subscribe(admission.request, now);
     } else {
-      this.session.unsubscribe(admission.request, now);
+      this.#session.unsubscribe(admission.request, now);
     }
     // The application no longer wants these filters, whatever becomes of the request.
-    if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested(admission.request.topics);
-    return ResultCode.SUCCESS;
+    if (admission.type === 'unsubscribe') this.#subscriptions.unsubscribeRequested_(admission.request.topics);
+    return Result.SUCCESS;
   }
 
   /** The session finished a request. */
@@ -61,15 +68,15 @@ export class Requests {
     const callback = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
-      this.#subscriptions.subscribeCompleted(request, request.subscriptions, result === ResultCode.SUCCESS ? granted : null);
-      if (callback !== undefined) this.call(callback, result, granted);
+      this.#subscriptions.subscribeCompleted_(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
+      if (callback !== undefined) this.#call(callback, result, granted);
     } else if (callback === undefined) {
       return;
-    } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === ResultCode.SUCCESS) {
+    } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === Result.SUCCESS) {
       // QoS 0 is complete when its bytes reach the transport, which may have to wait.
-      this.writer.afterWrite((result) => this.call(callback, result, NO_GRANTS));
+      this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
     } else {
-      this.call(callback, outcome.result, NO_GRANTS);
+      this.#call(callback, outcome.result, NO_GRANTS);
     }
   }
 
@@ -79,14 +86,14 @@ export class Requests {
   }
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {
-    this.session.subscribe(request, now);
-    this.#subscriptions.subscribeRequested(request);
+    this.#session.subscribe(request, now);
+    this.#subscriptions.subscribeRequested_(request);
   }
 }
 
 /** Bad input throws at the call (origin 'caller'), whatever the client's state. */
 function check(admission: Admission): void {
   if (admission.type === 'publish') validateTopicName(admission.request.topic);
-  else if (admission.type === 'subscribe') encodedLength({ type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
-  else encodedLength({ type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
+  else if (admission.type === 'subscribe') encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
+  else encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
 }

@@ -9,55 +9,55 @@ import type { QoS, SubackCode, Subscription } from '../packet/index.js';
 const BATCH = 100;
 
 export class SubscriptionRegistry {
-  private readonly active = new Map<string, QoS>();
+  readonly #active = new Map<string, QoS>();
   /** Request counter: orders subscribes against unsubscribes. */
-  private sequence = 0;
-  private readonly subscribeSequence = new WeakMap<object, number>();
+  #sequence = 0;
+  readonly #subscribeSequence = new WeakMap<object, number>();
   /** Subscribes awaiting their outcome. */
-  private pending = 0;
+  #pending = 0;
   /** The sequence number of the latest unsubscribe of each filter (kept only while a subscribe is pending). */
-  private readonly unsubscribedAt = new Map<string, number>();
+  readonly #unsubscribedAt = new Map<string, number>();
 
   get size(): number {
-    return this.active.size;
+    return this.#active.size;
   }
 
   /** A SUBSCRIBE was asked for (`request` is the object its SUBACK will come back with). */
-  subscribeRequested(request: object): void {
-    this.subscribeSequence.set(request, ++this.sequence);
-    this.pending++;
+  subscribeRequested_(request: object): void {
+    this.#subscribeSequence.set(request, ++this.#sequence);
+    this.#pending++;
   }
 
   /**
    * The subscribe completed: with the SUBACK's codes (`granted`), granted filters are active
    * and refused (0x80) ones are not; without (refused or cut off), nothing changes.
    */
-  subscribeCompleted(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
-    const at = this.subscribeSequence.get(request);
+  subscribeCompleted_(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
+    const at = this.#subscribeSequence.get(request);
     if (at === undefined) return;
-    this.subscribeSequence.delete(request);
+    this.#subscribeSequence.delete(request);
     if (granted !== null) {
       subscriptions.forEach((s, i) => {
-        if ((this.unsubscribedAt.get(s.topic) ?? 0) > at) return; // unsubscribed since
-        if (granted[i] === 0x80) this.active.delete(s.topic);
-        else this.active.set(s.topic, s.qos);
+        if ((this.#unsubscribedAt.get(s.topic) ?? 0) > at) return; // unsubscribed since
+        if (granted[i] === 0x80) this.#active.delete(s.topic);
+        else this.#active.set(s.topic, s.qos);
       });
     }
-    if (--this.pending === 0) this.unsubscribedAt.clear();
+    if (--this.#pending === 0) this.#unsubscribedAt.clear();
   }
 
   /** The application asked to unsubscribe: the filters are no longer wanted, whatever happens to the request. */
-  unsubscribeRequested(topics: readonly string[]): void {
-    const at = ++this.sequence;
+  unsubscribeRequested_(topics: readonly string[]): void {
+    const at = ++this.#sequence;
     for (const topic of topics) {
-      this.active.delete(topic);
-      if (this.pending > 0) this.unsubscribedAt.set(topic, at);
+      this.#active.delete(topic);
+      if (this.#pending > 0) this.#unsubscribedAt.set(topic, at);
     }
   }
 
   /** Everything active, in SUBSCRIBE-sized batches. */
   batches(): Subscription[][] {
-    const all = [...this.active].map(([topic, qos]) => ({ topic, qos }));
+    const all = [...this.#active].map(([topic, qos]) => ({ topic, qos }));
     const batches: Subscription[][] = [];
     for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
     return batches;

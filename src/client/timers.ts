@@ -5,35 +5,35 @@ import type { TimerHandle } from './scheduler.js';
 export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger';
 
 export class ClientTimers {
-  private readonly handles = new Map<TimerName, TimerHandle>();
+  readonly #handles = new Map<TimerName, TimerHandle>();
   /** When the 'session' timer fires, on the client's clock. */
-  private sessionAt = Infinity;
+  #sessionAt = Infinity;
 
   /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
   set(name: TimerName, delayMs: number, fire: () => void, unref = false): void {
     this.clear(name);
     const handle = startTimer(
       () => {
-        this.handles.delete(name);
-        if (name === 'session') this.sessionAt = Infinity;
+        this.#handles.delete(name);
+        if (name === 'session') this.#sessionAt = Infinity;
         fire();
       },
       delayMs,
       unref,
     );
-    this.handles.set(name, handle);
+    this.#handles.set(name, handle);
   }
 
   clear(name: TimerName): void {
-    const handle = this.handles.get(name);
+    const handle = this.#handles.get(name);
     if (handle === undefined) return;
     stopTimer(handle);
-    this.handles.delete(name);
-    if (name === 'session') this.sessionAt = Infinity;
+    this.#handles.delete(name);
+    if (name === 'session') this.#sessionAt = Infinity;
   }
 
   has(name: TimerName): boolean {
-    return this.handles.has(name);
+    return this.#handles.has(name);
   }
 
   /**
@@ -41,10 +41,10 @@ export class ClientTimers {
    * already set is kept: it re-arms for the later deadline when it fires, which costs less
    * than moving a timer on every packet.
    */
-  wakeBy(at: number | undefined, now: number, fire: () => void): void {
+  wakeBy_(at: number | undefined, now: number, fire: () => void): void {
     if (at === undefined) return this.clear('session');
-    if (this.handles.has('session') && this.sessionAt <= at) return;
+    if (this.#handles.has('session') && this.#sessionAt <= at) return;
     this.set('session', Math.max(0, Math.ceil(at - now)), fire, true);
-    this.sessionAt = at;
+    this.#sessionAt = at;
   }
 }

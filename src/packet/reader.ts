@@ -22,12 +22,12 @@ export class Reader {
   }
 
   u8(what: string): number {
-    if (this.pos >= this.end) this.truncated(what);
+    if (this.pos >= this.end) this.#truncated(what);
     return this.bytes[this.pos++]!;
   }
 
   u16(what: string): number {
-    if (this.pos + 2 > this.end) this.truncated(what);
+    if (this.pos + 2 > this.end) this.#truncated(what);
     const value = (this.bytes[this.pos]! << 8) | this.bytes[this.pos + 1]!;
     this.pos += 2;
     return value;
@@ -43,7 +43,7 @@ export class Reader {
   /** Steps over a length-prefixed field; returns where its content starts (it ends at `pos`). */
   field(what: string): number {
     const length = this.u16(what);
-    if (this.pos + length > this.end) this.truncated(what);
+    if (this.pos + length > this.end) this.#truncated(what);
     const start = this.pos;
     this.pos += length;
     return start;
@@ -74,7 +74,7 @@ export class Reader {
     }
   }
 
-  private truncated(what: string): never {
+  #truncated(what: string): never {
     return protocolError('MALFORMED_PACKET', `${this.packet} is too short: ${what} is cut off`);
   }
 }

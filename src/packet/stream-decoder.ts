@@ -42,33 +42,32 @@ function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Ar
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
   readonly maxPacketSize: number;
-  private readonly preallocateLimit: number;
+  readonly #preallocateLimit: number;
   /** A fixed header cut off by the end of a chunk. */
-  private readonly head = new Uint8Array(MAX_FIXED_HEADER);
-  private headLength = 0;
+  readonly #head = new Uint8Array(MAX_FIXED_HEADER);
+  #headLength = 0;
   /** A packet of known size being assembled across chunks (preallocated up to PREALLOCATE_LIMIT). */
-  private partial: Uint8Array | null = null;
+  #partial: Uint8Array | null = null;
   /** Views of the chunks of a packet over PREALLOCATE_LIMIT, joined when it is complete. */
-  private pieces: Uint8Array[] | null = null;
-  private partialLength = 0;
-  private partialFilled = 0;
-  private partialBodyStart = 0;
-  private failure: MqttProtocolError | null = null;
-  private readonly headerSize = new Int32Array(1);
+  #pieces: Uint8Array[] | null = null;
+  #partialLength = 0;
+  #partialFilled = 0;
+  #partialBodyStart = 0;
+  #failure: MqttProtocolError | null = null;
+  readonly #headerSize = new Int32Array(1);
+  readonly #readers: Readers;
 
-  constructor(
-    options: PacketDecoderOptions,
-    private readonly readers: Readers,
-  ) {
+  constructor(options: PacketDecoderOptions, readers: Readers) {
+    this.#readers = readers;
     const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
     if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be at least 2, got ${max}`);
     this.maxPacketSize = max;
-    this.preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
+    this.#preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
   }
 
   /** Bytes held back waiting for the rest of a packet. */
   get buffered(): number {
-    return this.headLength + this.partialFilled;
+    return this.#headLength + this.#partialFilled;
   }
 
   /**
@@ -77,50 +76,50 @@ export class StreamDecoder {
    * serves must close [MQTT-4.8.0-1].
    */
   push(chunk: Uint8Array): Packet[] {
-    if (this.failure !== null) {
-      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.failure.message}`, undefined, 'peer');
+    if (this.#failure !== null) {
+      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.#failure.message}`, undefined, 'peer');
     }
     try {
-      return this.consume(asBytes(chunk));
+      return this.#consume(asBytes(chunk));
     } catch (error) {
       // The rules the codec enforces either way were broken by whoever sent these bytes.
-      this.failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
-      this.partial = null;
-      this.pieces = null;
-      this.headLength = this.partialFilled = this.partialLength = 0;
-      throw this.failure;
+      this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
+      this.#partial = null;
+      this.#pieces = null;
+      this.#headLength = this.#partialFilled = this.#partialLength = 0;
+      throw this.#failure;
     }
   }
 
-  private consume(bytes: Uint8Array): Packet[] {
+  #consume(bytes: Uint8Array): Packet[] {
     let out: Packet[] | null = null;
     const end = bytes.length;
     let offset = 0;
-    if (this.headLength > 0) offset = this.completeHead(bytes);
-    if (this.partialLength > 0) {
-      offset = this.fillPartial(bytes, offset);
-      if (this.partialFilled < this.partialLength) return NO_PACKETS;
-      out = [this.decodePartial()];
+    if (this.#headLength > 0) offset = this.#completeHead(bytes);
+    if (this.#partialLength > 0) {
+      offset = this.#fillPartial(bytes, offset);
+      if (this.#partialFilled < this.#partialLength) return NO_PACKETS;
+      out = [this.#decodePartial()];
     }
-    const headerSize = this.headerSize;
+    const headerSize = this.#headerSize;
     while (offset < end) {
       const first = bytes[offset]!;
       const typeCode = checkFixedFlags(first);
       const remainingLength = readRemainingLength(bytes, offset + 1, end, headerSize);
       if (remainingLength < 0) {
-        copyBytes(bytes, offset, end, this.head, 0);
-        this.headLength = end - offset;
+        copyBytes(bytes, offset, end, this.#head, 0);
+        this.#headLength = end - offset;
         break;
       }
       const bodyStart = offset + 1 + headerSize[0]!;
       const total = bodyStart - offset + remainingLength;
-      if (total > this.maxPacketSize) this.tooLarge(total);
+      if (total > this.maxPacketSize) this.#tooLarge(total);
       if (offset + total > end) {
-        this.startPartial(total, bodyStart - offset);
-        this.fillPartial(bytes, offset);
+        this.#startPartial(total, bodyStart - offset);
+        this.#fillPartial(bytes, offset);
         break;
       }
-      const packet = decodeWith(this.readers, typeCode, first, bytes, bodyStart, offset + total);
+      const packet = decodeWith(this.#readers, typeCode, first, bytes, bodyStart, offset + total);
       if (out === null) out = [packet];
       else out.push(packet);
       offset += total;
@@ -129,58 +128,58 @@ export class StreamDecoder {
   }
 
   /** Feeds the cut-off fixed header byte by byte until its Remaining Length is whole. */
-  private completeHead(bytes: Uint8Array): number {
+  #completeHead(bytes: Uint8Array): number {
     let offset = 0;
     while (offset < bytes.length) {
-      this.head[this.headLength++] = bytes[offset++]!;
-      const remainingLength = readRemainingLength(this.head, 1, this.headLength, this.headerSize);
+      this.#head[this.#headLength++] = bytes[offset++]!;
+      const remainingLength = readRemainingLength(this.#head, 1, this.#headLength, this.#headerSize);
       if (remainingLength >= 0) {
-        const headerLength = 1 + this.headerSize[0]!;
+        const headerLength = 1 + this.#headerSize[0]!;
         const total = headerLength + remainingLength;
-        if (total > this.maxPacketSize) this.tooLarge(total);
-        this.startPartial(total, headerLength);
-        this.fillPartial(this.head.slice(0, headerLength), 0);
-        this.headLength = 0;
+        if (total > this.maxPacketSize) this.#tooLarge(total);
+        this.#startPartial(total, headerLength);
+        this.#fillPartial(this.#head.slice(0, headerLength), 0);
+        this.#headLength = 0;
         break;
       }
     }
     return offset;
   }
 
-  private startPartial(total: number, bodyStart: number): void {
-    this.partialLength = total;
-    this.partialFilled = 0;
-    this.partialBodyStart = bodyStart;
-    if (total <= this.preallocateLimit) this.partial = allocBytes(total);
-    else this.pieces = [];
+  #startPartial(total: number, bodyStart: number): void {
+    this.#partialLength = total;
+    this.#partialFilled = 0;
+    this.#partialBodyStart = bodyStart;
+    if (total <= this.#preallocateLimit) this.#partial = allocBytes(total);
+    else this.#pieces = [];
   }
 
   /** Takes what `bytes` holds of the packet being assembled; returns the offset after it. */
-  private fillPartial(bytes: Uint8Array, offset: number): number {
-    const take = Math.min(this.partialLength - this.partialFilled, bytes.length - offset);
-    if (this.partial !== null) copyBytes(bytes, offset, offset + take, this.partial, this.partialFilled);
-    else if (take > 0) this.pieces!.push(bytes.subarray(offset, offset + take));
-    this.partialFilled += take;
+  #fillPartial(bytes: Uint8Array, offset: number): number {
+    const take = Math.min(this.#partialLength - this.#partialFilled, bytes.length - offset);
+    if (this.#partial !== null) copyBytes(bytes, offset, offset + take, this.#partial, this.#partialFilled);
+    else if (take > 0) this.#pieces!.push(bytes.subarray(offset, offset + take));
+    this.#partialFilled += take;
     return offset + take;
   }
 
-  private decodePartial(): Packet {
-    let packet = this.partial;
+  #decodePartial(): Packet {
+    let packet = this.#partial;
     if (packet === null) {
-      packet = allocBytes(this.partialLength);
+      packet = allocBytes(this.#partialLength);
       let at = 0;
-      for (const piece of this.pieces!) {
+      for (const piece of this.#pieces!) {
         packet.set(piece, at);
         at += piece.length;
       }
     }
-    this.partial = null;
-    this.pieces = null;
-    this.partialLength = this.partialFilled = 0;
-    return decodeWith(this.readers, checkFixedFlags(packet[0]!), packet[0]!, packet, this.partialBodyStart, packet.length);
+    this.#partial = null;
+    this.#pieces = null;
+    this.#partialLength = this.#partialFilled = 0;
+    return decodeWith(this.#readers, checkFixedFlags(packet[0]!), packet[0]!, packet, this.#partialBodyStart, packet.length);
   }
 
-  private tooLarge(total: number): never {
+  #tooLarge(total: number): never {
     return protocolError('PACKET_TOO_LARGE', `A ${total}-byte packet exceeds maxPacketSize ${this.maxPacketSize}`);
   }
 }

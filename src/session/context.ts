@@ -4,22 +4,22 @@ import type { CloseReason } from './outcomes.js';
 import type { SessionAction } from './types.js';
 
 export class SessionContext<T = unknown> {
-  actions: SessionAction<T>[] = [];
+  actions_: SessionAction<T>[] = [];
   /** When the last packet was handed out for sending (drives keepalive [MQTT-3.1.2-23]). */
-  lastSent = 0;
+  lastSent_ = 0;
   /** Set when a part decides the connection must end; the Session acts on it. */
-  closeRequest: { reason: CloseReason; error?: MqttError } | null = null;
+  closeRequest_: { reason: CloseReason; error?: MqttError } | null = null;
 
   send(packet: Packet, now: number): void {
-    this.actions.push({ type: 'send', packet });
-    this.lastSent = now;
+    this.actions_.push({ type: 'send', packet });
+    this.lastSent_ = now;
   }
 
   emit(action: SessionAction<T>): void {
-    this.actions.push(action);
+    this.actions_.push(action);
   }
 
-  requestClose(reason: CloseReason, error?: MqttError): void {
-    if (this.closeRequest === null) this.closeRequest = error ? { reason, error } : { reason };
+  requestClose_(reason: CloseReason, error?: MqttError): void {
+    if (this.closeRequest_ === null) this.closeRequest_ = error ? { reason, error } : { reason };
   }
 }

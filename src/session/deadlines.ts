@@ -9,69 +9,72 @@
  * PINGREQ (the broker still needs them). Reading again starts a fresh interval.
  */
 export class SessionDeadlines {
-  private keepaliveMs = 0;
-  private pingTimeoutMs = 0;
+  #keepaliveMs = 0;
+  #pingTimeoutMs = 0;
   /** When the CONNACK must have arrived; Infinity when not waiting. */
-  connackDeadline = Infinity;
+  connackDeadline_ = Infinity;
   /** When an answer to our PINGREQ must have arrived; Infinity when none is outstanding. */
-  pingDeadline = Infinity;
+  pingDeadline_ = Infinity;
   /** When the broker was last heard from. */
-  private lastReceived = 0;
-  private paused = false;
+  #lastReceived = 0;
+  #paused = false;
+  readonly #pingTimeoutOption: number | undefined;
 
-  constructor(private readonly pingTimeoutOption: number | undefined) {}
+  constructor(pingTimeoutOption: number | undefined) {
+    this.#pingTimeoutOption = pingTimeoutOption;
+  }
 
   connecting(keepaliveSeconds: number, connackDeadline: number): void {
-    this.keepaliveMs = keepaliveSeconds * 1000;
+    this.#keepaliveMs = keepaliveSeconds * 1000;
     // By default the wait for PINGRESP is half the interval: silence is declared at 1.5×
     // keepalive, the same tolerance the broker applies to us.
-    this.pingTimeoutMs = this.pingTimeoutOption ?? Math.max(1000, this.keepaliveMs / 2);
-    this.connackDeadline = connackDeadline;
-    this.pingDeadline = Infinity;
+    this.#pingTimeoutMs = this.#pingTimeoutOption ?? Math.max(1000, this.#keepaliveMs / 2);
+    this.connackDeadline_ = connackDeadline;
+    this.pingDeadline_ = Infinity;
   }
 
   connected(now: number): void {
-    this.connackDeadline = Infinity;
-    this.lastReceived = now;
+    this.connackDeadline_ = Infinity;
+    this.#lastReceived = now;
   }
 
   stopped(): void {
-    this.connackDeadline = Infinity;
-    this.pingDeadline = Infinity;
-    this.keepaliveMs = 0;
+    this.connackDeadline_ = Infinity;
+    this.pingDeadline_ = Infinity;
+    this.#keepaliveMs = 0;
   }
 
   /** Is a PINGREQ due, given when we last sent anything? */
-  pingDue(lastSent: number, now: number): boolean {
-    return this.keepaliveMs > 0 && this.pingDeadline === Infinity && now - this.quietSince(lastSent) >= this.keepaliveMs;
+  pingDue_(lastSent: number, now: number): boolean {
+    return this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity && now - this.#quietSince(lastSent) >= this.#keepaliveMs;
   }
 
-  pingSent(now: number): void {
-    if (!this.paused) this.pingDeadline = now + this.pingTimeoutMs;
+  pingSent_(now: number): void {
+    if (!this.#paused) this.pingDeadline_ = now + this.#pingTimeoutMs;
   }
 
   /** The caller stopped (false) or resumed (true) reading from the broker. */
   reading(reading: boolean, now: number): void {
-    this.paused = !reading;
-    if (reading) this.lastReceived = now;
-    else this.pingDeadline = Infinity;
+    this.#paused = !reading;
+    if (reading) this.#lastReceived = now;
+    else this.pingDeadline_ = Infinity;
   }
 
   /** Since when the link has been quiet, as far as we can tell. */
-  private quietSince(lastSent: number): number {
-    return this.paused ? lastSent : Math.min(lastSent, this.lastReceived);
+  #quietSince(lastSent: number): number {
+    return this.#paused ? lastSent : Math.min(lastSent, this.#lastReceived);
   }
 
   /** Anything from the broker proves the connection alive; a PINGRESP ends the wait. */
   received(isPingresp: boolean, now: number): void {
-    this.lastReceived = now;
-    if (this.pingDeadline === Infinity) return;
-    this.pingDeadline = isPingresp ? Infinity : now + this.pingTimeoutMs;
+    this.#lastReceived = now;
+    if (this.pingDeadline_ === Infinity) return;
+    this.pingDeadline_ = isPingresp ? Infinity : now + this.#pingTimeoutMs;
   }
 
   /** The next time `tick` has work, given when we last sent anything. */
   next(lastSent: number): number {
-    const ping = this.keepaliveMs > 0 && this.pingDeadline === Infinity ? this.quietSince(lastSent) + this.keepaliveMs : Infinity;
-    return Math.min(this.connackDeadline, this.pingDeadline, ping);
+    const ping = this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity ? this.#quietSince(lastSent) + this.#keepaliveMs : Infinity;
+    return Math.min(this.connackDeadline_, this.pingDeadline_, ping);
   }
 }

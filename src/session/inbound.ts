@@ -16,85 +16,88 @@ interface PendingAck {
   qos: 1 | 2;
   /** The object the application was handed: only it can acknowledge this entry. */
   message: InboundMessage;
-  acknowledged: boolean;
+  acknowledged_: boolean;
   /** Released by the broker itself (PUBREL overtook our PUBREC): leaves the line unsent. */
-  cancelled: boolean;
+  cancelled_: boolean;
 }
 
 export class InboundFlows<T = unknown> {
   /** Manual mode: acks owed to the broker, in arrival order. */
-  private readonly pendingAcks = new Fifo<PendingAck>();
-  private readonly pendingById = new Map<number, PendingAck>();
+  readonly #pendingAcks = new Fifo<PendingAck>();
+  readonly #pendingById = new Map<number, PendingAck>();
+  readonly #ctx: SessionContext<T>;
+  readonly #store: SessionStore<T>;
+  readonly #manualAck: boolean;
 
-  constructor(
-    private readonly ctx: SessionContext<T>,
-    private readonly store: SessionStore<T>,
-    private readonly manualAck: boolean,
-  ) {}
+  constructor(ctx: SessionContext<T>, store: SessionStore<T>, manualAck: boolean) {
+    this.#ctx = ctx;
+    this.#store = store;
+    this.#manualAck = manualAck;
+  }
 
   publish(packet: PublishPacket, now: number): void {
     const qos = packet.qos;
     if (qos === 0) {
-      this.deliver(packet);
+      this.#deliver(packet);
       return;
     }
     const packetId = packet.packetId!;
-    const owed = this.pendingById.get(packetId);
+    const owed = this.#pendingById.get(packetId);
     if (owed !== undefined && owed.qos !== qos) {
       // The broker reused an id whose ack we still owe for a message of another QoS.
-      this.ctx.requestClose('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
+      this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
       return;
     }
     if (qos === 1 && owed !== undefined) return; // a re-send of a message the application still holds: its ack covers both
-    if (qos === 2 && this.store.hasIncoming(packetId)) {
+    if (qos === 2 && this.#store.hasIncoming(packetId)) {
       // A re-sent QoS 2 PUBLISH before PUBREL: never deliver it twice. Answer PUBREC again
       // unless the application has yet to acknowledge the first copy.
-      const pending = this.pendingById.get(packetId);
-      if (pending === undefined) this.ctx.send({ type: 'pubrec', packetId }, now);
-      else if (pending.acknowledged) this.flush(now);
+      const pending = this.#pendingById.get(packetId);
+      if (pending === undefined) this.#ctx.send({ type: 'pubrec', packetId }, now);
+      else if (pending.acknowledged_) this.flush(now);
       return;
     }
-    if (qos === 2) this.store.addIncoming(packetId);
+    if (qos === 2) this.#store.addIncoming(packetId);
     // Delivery comes before the ack, so nothing is acknowledged that the application has not been handed.
-    const message = this.deliver(packet);
-    if (!this.manualAck) {
-      this.ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
+    const message = this.#deliver(packet);
+    if (!this.#manualAck) {
+      this.#ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
       return;
     }
-    const pending: PendingAck = { packetId, qos, message, acknowledged: false, cancelled: false };
-    this.pendingAcks.push(pending);
-    this.pendingById.set(packetId, pending);
+    const pending: PendingAck = { packetId, qos, message, acknowledged_: false, cancelled_: false };
+    this.#pendingAcks.push(pending);
+    this.#pendingById.set(packetId, pending);
   }
 
   pubrel(packetId: number, now: number): void {
     // Known or not, a PUBREL is answered with PUBCOMP; the id's lifetime ends here.
-    this.store.deleteIncoming(packetId);
-    const owed = this.pendingById.get(packetId);
+    this.#store.deleteIncoming(packetId);
+    const owed = this.#pendingById.get(packetId);
     if (owed !== undefined && owed.qos === 2) {
-      owed.cancelled = owed.acknowledged = true;
-      this.pendingById.delete(packetId);
+      owed.cancelled_ = owed.acknowledged_ = true;
+      this.#pendingById.delete(packetId);
     }
-    this.ctx.send({ type: 'pubcomp', packetId }, now);
+    this.#ctx.send({ type: 'pubcomp', packetId }, now);
     this.flush(now);
   }
 
   /** Manual mode: the application is done with `message`. False if nothing was owed for it. */
   acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
     if (message.qos === 0 || message.packetId === undefined) return false;
-    const pending = this.pendingById.get(message.packetId);
-    if (pending === undefined || pending.message !== message || pending.acknowledged) return false;
-    pending.acknowledged = true;
+    const pending = this.#pendingById.get(message.packetId);
+    if (pending === undefined || pending.message !== message || pending.acknowledged_) return false;
+    pending.acknowledged_ = true;
     if (connected) this.flush(now);
     return true;
   }
 
   /** Sends the acks at the head of the line that the application has released. */
   flush(now: number): void {
-    for (let head = this.pendingAcks.peek(); head !== undefined && head.acknowledged; head = this.pendingAcks.peek()) {
-      this.pendingAcks.shift();
-      if (head.cancelled) continue;
-      this.pendingById.delete(head.packetId);
-      this.ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
+    for (let head = this.#pendingAcks.peek(); head !== undefined && head.acknowledged_; head = this.#pendingAcks.peek()) {
+      this.#pendingAcks.shift();
+      if (head.cancelled_) continue;
+      this.#pendingById.delete(head.packetId);
+      this.#ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
     }
   }
 
@@ -103,27 +106,27 @@ export class InboundFlows<T = unknown> {
    * messages); QoS 2 ones stay, tied to ids the session keeps.
    */
   connectionLost(): void {
-    const kept = this.pendingAcks.takeAll().filter((pending) => pending.qos === 2);
-    this.pendingById.clear();
+    const kept = this.#pendingAcks.takeAll().filter((pending) => pending.qos === 2);
+    this.#pendingById.clear();
     for (const pending of kept) {
-      this.pendingAcks.push(pending);
-      this.pendingById.set(pending.packetId, pending);
+      this.#pendingAcks.push(pending);
+      this.#pendingById.set(pending.packetId, pending);
     }
   }
 
   /** A new session with the broker: inbound QoS 2 state from the old one is void [MQTT-3.1.2-6]. */
-  sessionDiscarded(): void {
-    this.store.clearIncoming();
-    this.pendingAcks.takeAll();
-    this.pendingById.clear();
+  sessionDiscarded_(): void {
+    this.#store.clearIncoming();
+    this.#pendingAcks.takeAll();
+    this.#pendingById.clear();
   }
 
-  private deliver(packet: PublishPacket): InboundMessage {
+  #deliver(packet: PublishPacket): InboundMessage {
     const message: InboundMessage =
       packet.qos === 0
         ? { topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: packet.dup }
         : { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, packetId: packet.packetId! };
-    this.ctx.emit({ type: 'deliver', message });
+    this.#ctx.emit({ type: 'deliver', message });
     return message;
   }
 }

@@ -5,7 +5,8 @@
  */
 import { MqttProtocolError } from '../errors.js';
 import type { SubackPacket } from '../packet/index.js';
-import { ResultCode } from './outcomes.js';
+import * as Result from './result-codes.js';
+import type { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';
@@ -24,31 +25,33 @@ type PendingControl<T> = { kind: 'subscribe'; request: SubscribeRequest<T> } | {
 
 export class OutboundFlows<T = unknown> {
   readonly ids = new PacketIdAllocator();
-  private readonly queue = new Fifo<OutboundRequest<T>>();
+  readonly #queue = new Fifo<OutboundRequest<T>>();
   /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id. */
-  private readonly awaitingAck = new Map<number, PendingControl<T>>();
+  readonly #awaitingAck = new Map<number, PendingControl<T>>();
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
-  private retryAt = Infinity;
+  #retryAt = Infinity;
+  readonly #ctx: SessionContext<T>;
+  readonly #store: SessionStore<T>;
+  readonly #limits: OutboundLimits;
 
-  constructor(
-    private readonly ctx: SessionContext<T>,
-    private readonly store: SessionStore<T>,
-    private readonly limits: OutboundLimits,
-  ) {
+  constructor(ctx: SessionContext<T>, store: SessionStore<T>, limits: OutboundLimits) {
+    this.#ctx = ctx;
+    this.#store = store;
+    this.#limits = limits;
     // Flows restored from a persistent store keep their ids.
     for (const flow of store.outgoing()) this.ids.reserve(flow.packetId);
   }
 
   get queuedCount(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   get inflightCount(): number {
-    return this.store.outgoingCount;
+    return this.#store.outgoingCount;
   }
 
-  get nextRetry(): number {
-    return this.retryAt;
+  get nextRetry_(): number {
+    return this.#retryAt;
   }
 
   // ---- requests from the application -------------------------------------------------------
@@ -56,87 +59,87 @@ export class OutboundFlows<T = unknown> {
   publish(request: PublishRequest<T>, connected: boolean, now: number): void {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
-      if (request.qos === 0) return this.sendQoS0(request, now);
-      if (this.queue.length === 0 && this.store.outgoingCount < this.limits.maxInflight) return this.startPublish(request, now);
-    } else if (request.qos === 0 && !this.limits.queueQoS0) {
-      return this.complete(request, ResultCode.DISCONNECTED);
+      if (request.qos === 0) return this.#sendQoS0(request, now);
+      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight) return this.#startPublish(request, now);
+    } else if (request.qos === 0 && !this.#limits.queueQoS0) {
+      return this.#complete(request, Result.DISCONNECTED);
     }
-    this.enqueue(request);
+    this.#enqueue(request);
   }
 
   /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
-  requestControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
-    if (connected && this.queue.length === 0) this.sendControl(request, now);
-    else this.enqueue(request);
+  requestControl_(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
+    if (connected && this.#queue.length === 0) this.#sendControl(request, now);
+    else this.#enqueue(request);
   }
 
-  private enqueue(request: OutboundRequest<T>): void {
-    if (this.queue.length >= this.limits.maxBuffered) {
-      if (this.limits.dropPolicy === 'reject-new' || this.limits.maxBuffered === 0) {
-        return this.complete(request, ResultCode.MAX_BUFFERED);
+  #enqueue(request: OutboundRequest<T>): void {
+    if (this.#queue.length >= this.#limits.maxBuffered) {
+      if (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0) {
+        return this.#complete(request, Result.MAX_BUFFERED);
       }
-      this.complete(this.queue.shift()!, ResultCode.MAX_BUFFERED);
+      this.#complete(this.#queue.shift()!, Result.MAX_BUFFERED);
     }
-    this.queue.push(request);
+    this.#queue.push(request);
   }
 
-  private sendQoS0(request: PublishRequest<T>, now: number): void {
-    this.ctx.send({ type: 'publish', topic: request.topic, payload: request.payload, qos: 0, dup: false, retain: request.retain }, now);
+  #sendQoS0(request: PublishRequest<T>, now: number): void {
+    this.#ctx.send({ type: 'publish', topic: request.topic, payload: request.payload, qos: 0, dup: false, retain: request.retain }, now);
     // QoS 0 is done once handed to the transport.
-    this.ctx.emit({ type: 'published', request, result: ResultCode.SUCCESS });
+    this.#ctx.emit({ type: 'published', request, result: Result.SUCCESS });
   }
 
-  private startPublish(request: PublishRequest<T>, now: number): void {
+  #startPublish(request: PublishRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if (packetId === 0) return this.complete(request, ResultCode.NO_MORE_IDS);
+    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
     const flow: OutgoingFlow<T> = { packetId, stage: 'publish', request, sentAt: now };
-    this.store.putOutgoing(flow);
-    this.sendPublish(flow, false, now);
+    this.#store.putOutgoing(flow);
+    this.#sendPublish(flow, false, now);
   }
 
-  private sendPublish(flow: OutgoingFlow<T>, dup: boolean, now: number): void {
+  #sendPublish(flow: OutgoingFlow<T>, dup: boolean, now: number): void {
     const r = flow.request;
-    this.ctx.send({ type: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, dup, retain: r.retain, packetId: flow.packetId }, now);
-    this.sent(flow, now);
+    this.#ctx.send({ type: 'publish', topic: r.topic, payload: r.payload, qos: r.qos, dup, retain: r.retain, packetId: flow.packetId }, now);
+    this.#sent(flow, now);
   }
 
-  private sendPubrel(flow: OutgoingFlow<T>, now: number): void {
-    this.ctx.send({ type: 'pubrel', packetId: flow.packetId }, now);
-    this.sent(flow, now);
+  #sendPubrel(flow: OutgoingFlow<T>, now: number): void {
+    this.#ctx.send({ type: 'pubrel', packetId: flow.packetId }, now);
+    this.#sent(flow, now);
   }
 
   /** Notes when a flow last went out, for same-connection retries. */
-  private sent(flow: OutgoingFlow<T>, now: number): void {
+  #sent(flow: OutgoingFlow<T>, now: number): void {
     flow.sentAt = now;
-    const interval = this.limits.retryInterval;
-    if (interval > 0 && now + interval < this.retryAt) this.retryAt = now + interval;
+    const interval = this.#limits.retryInterval;
+    if (interval > 0 && now + interval < this.#retryAt) this.#retryAt = now + interval;
   }
 
-  private sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
+  #sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
     if ('subscriptions' in request) {
-      if (packetId === 0) return this.ctx.emit({ type: 'subscribed', request, result: ResultCode.NO_MORE_IDS, granted: [] });
-      this.awaitingAck.set(packetId, { kind: 'subscribe', request });
-      this.ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
+      if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: Result.NO_MORE_IDS, granted: [] });
+      this.#awaitingAck.set(packetId, { kind: 'subscribe', request });
+      this.#ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
     } else {
-      if (packetId === 0) return this.ctx.emit({ type: 'unsubscribed', request, result: ResultCode.NO_MORE_IDS });
-      this.awaitingAck.set(packetId, { kind: 'unsubscribe', request });
-      this.ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
+      if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: Result.NO_MORE_IDS });
+      this.#awaitingAck.set(packetId, { kind: 'unsubscribe', request });
+      this.#ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
     }
   }
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
-  sendQueued(now: number): void {
-    for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
+  sendQueued_(now: number): void {
+    for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
       if (!('topic' in next)) {
-        this.queue.shift();
-        this.sendControl(next, now);
+        this.#queue.shift();
+        this.#sendControl(next, now);
       } else if (next.qos === 0) {
-        this.queue.shift();
-        this.sendQoS0(next, now);
-      } else if (this.store.outgoingCount < this.limits.maxInflight) {
-        this.queue.shift();
-        this.startPublish(next, now);
+        this.#queue.shift();
+        this.#sendQoS0(next, now);
+      } else if (this.#store.outgoingCount < this.#limits.maxInflight) {
+        this.#queue.shift();
+        this.#startPublish(next, now);
       } else {
         break;
       }
@@ -146,56 +149,56 @@ export class OutboundFlows<T = unknown> {
   // ---- acknowledgements from the broker ----------------------------------------------------
 
   puback(packetId: number, now: number): void {
-    const flow = this.store.getOutgoing(packetId);
+    const flow = this.#store.getOutgoing(packetId);
     // An ack that matches no open flow of its kind is ignored, connection kept.
     if (flow === undefined || flow.request.qos !== 1) return;
-    this.finish(flow, ResultCode.SUCCESS);
-    this.sendQueued(now);
+    this.#finish(flow, Result.SUCCESS);
+    this.sendQueued_(now);
   }
 
   pubrec(packetId: number, now: number): void {
-    const flow = this.store.getOutgoing(packetId);
+    const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.request.qos !== 2) return;
     if (flow.stage === 'publish') {
       flow.stage = 'pubrel';
       // Re-inserting keeps the flows in PUBREC order, the order PUBRELs must be re-sent in [MQTT-4.6.0-4].
-      this.store.deleteOutgoing(packetId);
-      this.store.putOutgoing(flow);
+      this.#store.deleteOutgoing(packetId);
+      this.#store.putOutgoing(flow);
     }
     // A repeated PUBREC is answered again; the PUBLISH is never re-sent after PUBREL [MQTT-4.3.3-1].
-    this.sendPubrel(flow, now);
+    this.#sendPubrel(flow, now);
   }
 
   pubcomp(packetId: number, now: number): void {
-    const flow = this.store.getOutgoing(packetId);
+    const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
-    this.finish(flow, ResultCode.SUCCESS);
-    this.sendQueued(now);
+    this.#finish(flow, Result.SUCCESS);
+    this.sendQueued_(now);
   }
 
   suback(packet: SubackPacket): void {
-    const pending = this.awaitingAck.get(packet.packetId);
+    const pending = this.#awaitingAck.get(packet.packetId);
     if (pending === undefined || pending.kind !== 'subscribe') return;
-    this.awaitingAck.delete(packet.packetId);
+    this.#awaitingAck.delete(packet.packetId);
     this.ids.release(packet.packetId);
     const requested = pending.request.subscriptions.length;
     if (packet.granted.length !== requested) {
-      this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.FAILURE, granted: packet.granted });
-      this.ctx.requestClose(
+      this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.FAILURE, granted: packet.granted });
+      this.#ctx.requestClose_(
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
       return;
     }
-    this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.SUCCESS, granted: packet.granted });
+    this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.SUCCESS, granted: packet.granted });
   }
 
   unsuback(packetId: number): void {
-    const pending = this.awaitingAck.get(packetId);
+    const pending = this.#awaitingAck.get(packetId);
     if (pending === undefined || pending.kind !== 'unsubscribe') return;
-    this.awaitingAck.delete(packetId);
+    this.#awaitingAck.delete(packetId);
     this.ids.release(packetId);
-    this.ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.SUCCESS });
+    this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.SUCCESS });
   }
 
   // ---- connection events -------------------------------------------------------------------
@@ -211,60 +214,60 @@ export class OutboundFlows<T = unknown> {
    * than telling the application to publish again.
    */
   resume(now: number): void {
-    for (const flow of [...this.store.outgoing()]) {
-      if (flow.stage === 'publish') this.sendPublish(flow, true, now);
-      else this.sendPubrel(flow, now);
+    for (const flow of [...this.#store.outgoing()]) {
+      if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
+      else this.#sendPubrel(flow, now);
     }
-    this.sendQueued(now);
+    this.sendQueued_(now);
   }
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
   connectionLost(): void {
-    this.cutOffControl();
-    this.retryAt = Infinity;
+    this.#cutOffControl();
+    this.#retryAt = Infinity;
   }
 
   /** Gives up on everything: queued requests complete -3, those in flight -11. */
   abandon(): void {
-    this.cutOffControl();
-    for (const flow of [...this.store.outgoing()]) this.finish(flow, ResultCode.INCOMPLETE);
-    for (const request of this.queue.takeAll()) this.complete(request, ResultCode.DISCONNECTED);
+    this.#cutOffControl();
+    for (const flow of [...this.#store.outgoing()]) this.#finish(flow, Result.INCOMPLETE);
+    for (const request of this.#queue.takeAll()) this.#complete(request, Result.DISCONNECTED);
   }
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
-  private cutOffControl(): void {
-    for (const [packetId, pending] of this.awaitingAck) {
+  #cutOffControl(): void {
+    for (const [packetId, pending] of this.#awaitingAck) {
       this.ids.release(packetId);
-      if (pending.kind === 'subscribe') this.ctx.emit({ type: 'subscribed', request: pending.request, result: ResultCode.INCOMPLETE, granted: [] });
-      else this.ctx.emit({ type: 'unsubscribed', request: pending.request, result: ResultCode.INCOMPLETE });
+      if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.INCOMPLETE, granted: [] });
+      else this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.INCOMPLETE });
     }
-    this.awaitingAck.clear();
+    this.#awaitingAck.clear();
   }
 
   /** Same-connection retransmission of flows unacknowledged for retryInterval. */
   retry(now: number): void {
-    const interval = this.limits.retryInterval;
-    if (interval <= 0 || now < this.retryAt) return;
-    this.retryAt = Infinity;
-    for (const flow of this.store.outgoing()) {
+    const interval = this.#limits.retryInterval;
+    if (interval <= 0 || now < this.#retryAt) return;
+    this.#retryAt = Infinity;
+    for (const flow of this.#store.outgoing()) {
       if (flow.sentAt + interval <= now) {
-        if (flow.stage === 'publish') this.sendPublish(flow, true, now);
-        else this.sendPubrel(flow, now);
-      } else if (flow.sentAt + interval < this.retryAt) {
-        this.retryAt = flow.sentAt + interval;
+        if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
+        else this.#sendPubrel(flow, now);
+      } else if (flow.sentAt + interval < this.#retryAt) {
+        this.#retryAt = flow.sentAt + interval;
       }
     }
   }
 
-  private finish(flow: OutgoingFlow<T>, result: ResultCode): void {
-    this.store.deleteOutgoing(flow.packetId);
+  #finish(flow: OutgoingFlow<T>, result: ResultCode): void {
+    this.#store.deleteOutgoing(flow.packetId);
     this.ids.release(flow.packetId);
-    this.ctx.emit({ type: 'published', request: flow.request, result });
+    this.#ctx.emit({ type: 'published', request: flow.request, result });
   }
 
-  private complete(request: OutboundRequest<T>, result: ResultCode): void {
-    if ('topic' in request) this.ctx.emit({ type: 'published', request, result });
-    else if ('subscriptions' in request) this.ctx.emit({ type: 'subscribed', request, result, granted: [] });
-    else this.ctx.emit({ type: 'unsubscribed', request, result });
+  #complete(request: OutboundRequest<T>, result: ResultCode): void {
+    if ('topic' in request) this.#ctx.emit({ type: 'published', request, result });
+    else if ('subscriptions' in request) this.#ctx.emit({ type: 'subscribed', request, result, granted: [] });
+    else this.#ctx.emit({ type: 'unsubscribed', request, result });
   }
 }

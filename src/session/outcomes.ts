@@ -2,21 +2,9 @@
  * Result codes for operations (publish, subscribe, unsubscribe), in the Paho-derived space the
  * imp API documents. Connection-lost reasons are a separate space: see CloseReason.
  */
-export const ResultCode = {
-  SUCCESS: 0,
-  /** Generic failure; the socket failed. */
-  FAILURE: -1,
-  /** The client is not connected. */
-  DISCONNECTED: -3,
-  /** A face's limit (an admission hook) refused the request: nothing was sent. */
-  RATE_LIMITED: -4,
-  /** All 65,535 packet identifiers are held by open flows. */
-  NO_MORE_IDS: -10,
-  /** The operation was cut off part way (the connection dropped with it in flight). */
-  INCOMPLETE: -11,
-  /** The buffered-message limit was exceeded. */
-  MAX_BUFFERED: -12,
-} as const;
+import { DISCONNECTED, FAILURE, INCOMPLETE, MAX_BUFFERED, NO_MORE_IDS, RATE_LIMITED, SUCCESS } from './result-codes.js';
+
+export const ResultCode = { SUCCESS, FAILURE, DISCONNECTED, RATE_LIMITED, NO_MORE_IDS, INCOMPLETE, MAX_BUFFERED } as const;
 
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 

@@ -10,27 +10,27 @@ const MAX_ID = 65_535;
 
 export class PacketIdAllocator {
   /** Bit i set = id i held; created on first use. */
-  private bits: Uint32Array | null = null;
-  private count = 0;
-  private nextFresh = 1;
+  #bits: Uint32Array | null = null;
+  #count = 0;
+  #nextFresh = 1;
   /** Released ids, oldest first (only those below nextFresh; the fresh scan finds the rest). */
-  private readonly released = new Fifo<number>();
+  readonly #released = new Fifo<number>();
 
   /** How many ids are held. */
   get size(): number {
-    return this.count;
+    return this.#count;
   }
 
   /** A free id, now held; 0 when all 65,535 are in use. */
   allocate(): number {
-    if (this.count === MAX_ID) return 0;
-    while (this.nextFresh <= MAX_ID) {
-      const id = this.nextFresh++;
-      if (!this.isInUse(id)) return this.hold(id);
+    if (this.#count === MAX_ID) return 0;
+    while (this.#nextFresh <= MAX_ID) {
+      const id = this.#nextFresh++;
+      if (!this.isInUse(id)) return this.#hold(id);
     }
-    for (let id = this.released.shift(); id !== undefined; id = this.released.shift()) {
+    for (let id = this.#released.shift(); id !== undefined; id = this.#released.shift()) {
       // An id reserved again after its release can still be queued; skip it.
-      if (!this.isInUse(id)) return this.hold(id);
+      if (!this.isInUse(id)) return this.#hold(id);
     }
     return 0;
   }
@@ -38,26 +38,26 @@ export class PacketIdAllocator {
   /** Holds a specific id (a flow restored from a store). False if it is already held. */
   reserve(id: number): boolean {
     if (this.isInUse(id)) return false;
-    this.hold(id);
+    this.#hold(id);
     return true;
   }
 
   release(id: number): void {
     if (!this.isInUse(id)) return;
-    this.bits![id >>> 5]! &= ~(1 << (id & 31));
-    this.count--;
-    if (id < this.nextFresh) this.released.push(id);
+    this.#bits![id >>> 5]! &= ~(1 << (id & 31));
+    this.#count--;
+    if (id < this.#nextFresh) this.#released.push(id);
   }
 
   isInUse(id: number): boolean {
-    const bits = this.bits;
+    const bits = this.#bits;
     return bits !== null && (bits[id >>> 5]! & (1 << (id & 31))) !== 0;
   }
 
-  private hold(id: number): number {
-    const bits = (this.bits ??= new Uint32Array((MAX_ID + 1) / 32));
+  #hold(id: number): number {
+    const bits = (this.#bits ??= new Uint32Array((MAX_ID + 1) / 32));
     bits[id >>> 5]! |= 1 << (id & 31);
-    this.count++;
+    this.#count++;
     return id;
   }
 }

@@ -4,7 +4,10 @@
  * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
  */
 import { MqttError, MqttProtocolError, usageError } from '../errors.js';
-import { MAX_REMAINING_LENGTH, encodedLength, validateTopicName } from '../packet/index.js';
+import { MAX_REMAINING_LENGTH, validateTopicName } from '../packet/index.js';
+import { clientRemainingLength } from '../packet/client-encoder.js';
+import { encodedLengthWith } from '../packet/encoder.js';
+import { checkQos } from '../packet/checks.js';
 import type { ConnectPacket, Packet, PublishPacket } from '../packet/index.js';
 import type { CloseReason } from './outcomes.js';
 import { SessionContext } from './context.js';
@@ -27,58 +30,58 @@ import type {
 export class Session<T = unknown> {
   readonly clientId: string;
   readonly store: SessionStore<T>;
-  private readonly ctx = new SessionContext<T>();
-  private readonly outbound: OutboundFlows<T>;
-  private readonly inbound: InboundFlows<T>;
-  private readonly deadlines: SessionDeadlines;
-  private readonly connackTimeout: number;
-  private connection: ConnectionState = 'disconnected';
-  private cleanSession = true;
+  readonly #ctx = new SessionContext<T>();
+  readonly #outbound: OutboundFlows<T>;
+  readonly #inbound: InboundFlows<T>;
+  readonly #deadlines: SessionDeadlines;
+  readonly #connackTimeout: number;
+  #connection: ConnectionState = 'disconnected';
+  #cleanSession = true;
 
   constructor(options: SessionOptions<T>) {
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
-    this.outbound = new OutboundFlows<T>(this.ctx, this.store, {
-      maxInflight: positive(options.maxInflight ?? Infinity, 'maxInflight'),
-      maxBuffered: nonNegative(options.maxBuffered ?? 10_000, 'maxBuffered'),
+    this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
+      maxInflight: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
+      maxBuffered: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
       dropPolicy: options.dropPolicy ?? 'reject-new',
       queueQoS0: options.queueQoS0 ?? true,
-      retryInterval: nonNegative(options.retryInterval ?? 0, 'retryInterval'),
+      retryInterval: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });
-    this.inbound = new InboundFlows<T>(this.ctx, this.store, options.manualAck ?? false);
-    this.connackTimeout = positive(options.connackTimeout ?? 30_000, 'connackTimeout');
-    this.deadlines = new SessionDeadlines(options.pingTimeout);
+    this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
+    this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
+    this.#deadlines = new SessionDeadlines(options.pingTimeout);
   }
 
   get state(): ConnectionState {
-    return this.connection;
+    return this.#connection;
   }
 
   /** QoS 1/2 publishes sent and not yet complete. */
   get inflightCount(): number {
-    return this.outbound.inflightCount;
+    return this.#outbound.inflightCount;
   }
 
   /** Requests waiting to be sent. */
   get queuedCount(): number {
-    return this.outbound.queuedCount;
+    return this.#outbound.queuedCount;
   }
 
   /** The actions produced since the last call, oldest first. */
   takeActions(): SessionAction<T>[] {
-    const actions = this.ctx.actions;
+    const actions = this.#ctx.actions_;
     if (actions.length === 0) return actions;
-    this.ctx.actions = [];
+    this.#ctx.actions_ = [];
     return actions;
   }
 
   /** When `tick` must next be called, or undefined when no deadline is pending. */
   nextTimeout(): number | undefined {
-    if (this.connection === 'disconnected') return undefined;
+    if (this.#connection === 'disconnected') return undefined;
     // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
-    if (this.connection === 'connecting') return this.deadlines.connackDeadline;
-    let next = this.deadlines.next(this.ctx.lastSent);
-    if (this.connection === 'connected') next = Math.min(next, this.outbound.nextRetry);
+    if (this.#connection === 'connecting') return this.#deadlines.connackDeadline_;
+    let next = this.#deadlines.next(this.#ctx.lastSent_);
+    if (this.#connection === 'connected') next = Math.min(next, this.#outbound.nextRetry_);
     return next === Infinity ? undefined : next;
   }
 
@@ -89,55 +92,53 @@ export class Session<T = unknown> {
    * must arrive by `connackDeadline` (default: connackTimeout from now) — a caller that spent
    * part of its own connect timeout opening the transport passes what is left.
    */
-  connect(options: ConnectOptions, now: number, connackDeadline = now + this.connackTimeout): void {
-    if (this.connection !== 'disconnected') {
-      throw usageError('INVALID_STATE', `connect() while ${this.connection}`);
+  connect(options: ConnectOptions, now: number, connackDeadline = now + this.#connackTimeout): void {
+    if (this.#connection !== 'disconnected') {
+      throw usageError('INVALID_STATE', `connect() while ${this.#connection}`);
     }
     const packet = connectPacketOf(this.clientId, options);
-    encodedLength(packet); // refuses a CONNECT the codec would refuse, now rather than at write time
-    this.connection = 'connecting';
-    this.cleanSession = options.cleanSession;
-    this.deadlines.connecting(options.keepalive, connackDeadline);
-    this.ctx.send(packet, now);
+    encodedLengthWith(clientRemainingLength, packet); // refuses a CONNECT the codec would refuse, now rather than at write time
+    this.#connection = 'connecting';
+    this.#cleanSession = options.cleanSession;
+    this.#deadlines.connecting(options.keepalive, connackDeadline);
+    this.#ctx.send(packet, now);
   }
 
   packetReceived(packet: Packet, now: number): void {
-    if (this.connection === 'disconnected') return; // bytes that raced the close
-    this.deadlines.received(packet.type === 'pingresp', now);
-    if (this.connection === 'connecting') {
-      if (packet.type === 'connack') this.connack(packet.returnCode, packet.sessionPresent, now);
-      else this.unexpected(packet, 'before CONNACK');
+    if (this.#connection === 'disconnected') return; // bytes that raced the close
+    this.#deadlines.received(packet.type === 'pingresp', now);
+    if (this.#connection === 'connecting') {
+      if (packet.type === 'connack') this.#connack(packet.returnCode, packet.sessionPresent, now);
+      else this.#unexpected(packet, 'before CONNACK');
     } else {
-      this.dispatch(packet, now);
+      this.#dispatch(packet, now);
     }
-    this.closeIfRequested();
+    this.#closeIfRequested();
   }
 
   publish(request: PublishRequest<T>, now: number): void {
-    if (request.qos !== 0 && request.qos !== 1 && request.qos !== 2) {
-      throw new MqttProtocolError('INVALID_QOS', `QoS must be 0, 1 or 2, got ${String(request.qos)}`, 'MQTT-3.3.1-4');
-    }
+    checkQos(request.qos, 'QoS', 'MQTT-3.3.1-4');
     if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
     if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
-    this.outbound.publish(request, this.connection === 'connected', now);
+    this.#outbound.publish(request, this.#connection === 'connected', now);
   }
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
   subscribe(request: SubscribeRequest<T>, now: number): void {
-    encodedLength({ type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
-    this.outbound.requestControl(request, this.connection === 'connected', now);
+    encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
+    this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
   unsubscribe(request: UnsubscribeRequest<T>, now: number): void {
-    encodedLength({ type: 'unsubscribe', packetId: 1, topics: request.topics });
-    this.outbound.requestControl(request, this.connection === 'connected', now);
+    encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: request.topics });
+    this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
   /** Manual acknowledgement: the application has processed `message`. */
   acknowledge(message: InboundMessage, now: number): boolean {
-    return this.inbound.acknowledge(message, this.connection === 'connected', now);
+    return this.#inbound.acknowledge(message, this.#connection === 'connected', now);
   }
 
   /**
@@ -146,15 +147,15 @@ export class Session<T = unknown> {
    * accepts the CONNECT must not then publish the will.
    */
   disconnect(now: number): void {
-    if (this.connection === 'disconnected') return;
-    this.ctx.send({ type: 'disconnect' }, now);
-    this.close('normal');
+    if (this.#connection === 'disconnected') return;
+    this.#ctx.send({ type: 'disconnect' }, now);
+    this.#close('normal');
   }
 
   /** The transport reports the connection gone. */
   connectionLost(reason: CloseReason, _now: number, error?: MqttError): void {
-    if (this.connection === 'disconnected') return;
-    this.close(reason, error);
+    if (this.#connection === 'disconnected') return;
+    this.#close(reason, error);
   }
 
   /**
@@ -162,21 +163,21 @@ export class Session<T = unknown> {
    * backpressure): while it reads nothing, the broker's silence proves nothing.
    */
   setReading(reading: boolean, now: number): void {
-    this.deadlines.reading(reading, now);
+    this.#deadlines.reading(reading, now);
   }
 
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
-    if (this.connection === 'connecting') {
-      if (now >= this.deadlines.connackDeadline) this.close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
+    if (this.#connection === 'connecting') {
+      if (now >= this.#deadlines.connackDeadline_) this.#close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
       return;
     }
-    if (this.connection !== 'connected') return;
-    if (now >= this.deadlines.pingDeadline) return this.close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
-    this.outbound.retry(now);
-    if (this.deadlines.pingDue(this.ctx.lastSent, now)) {
-      this.ctx.send({ type: 'pingreq' }, now);
-      this.deadlines.pingSent(now);
+    if (this.#connection !== 'connected') return;
+    if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
+    this.#outbound.retry(now);
+    if (this.#deadlines.pingDue_(this.#ctx.lastSent_, now)) {
+      this.#ctx.send({ type: 'pingreq' }, now);
+      this.#deadlines.pingSent_(now);
     }
   }
 
@@ -185,69 +186,69 @@ export class Session<T = unknown> {
    * a disconnected session (the client calls it when it will not reconnect).
    */
   abandon(): void {
-    this.outbound.abandon();
+    this.#outbound.abandon();
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private connack(returnCode: number, sessionPresent: boolean, now: number): void {
+  #connack(returnCode: number, sessionPresent: boolean, now: number): void {
     if (returnCode !== 0) {
-      this.ctx.emit({ type: 'connack', returnCode, sessionPresent });
-      this.ctx.requestClose('refused');
+      this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
+      this.#ctx.requestClose_('refused');
       return;
     }
-    this.connection = 'connected';
-    this.deadlines.connected(now);
+    this.#connection = 'connected';
+    this.#deadlines.connected(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
-    const resumed = sessionPresent && !this.cleanSession;
-    if (!resumed) this.inbound.sessionDiscarded();
-    this.outbound.resume(now);
-    this.inbound.flush(now);
-    this.ctx.emit({ type: 'connack', returnCode, sessionPresent });
+    const resumed = sessionPresent && !this.#cleanSession;
+    if (!resumed) this.#inbound.sessionDiscarded_();
+    this.#outbound.resume(now);
+    this.#inbound.flush(now);
+    this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
   }
 
-  private dispatch(packet: Packet, now: number): void {
+  #dispatch(packet: Packet, now: number): void {
     switch (packet.type) {
       case 'publish':
-        return this.inbound.publish(packet, now);
+        return this.#inbound.publish(packet, now);
       case 'puback':
-        return this.outbound.puback(packet.packetId, now);
+        return this.#outbound.puback(packet.packetId, now);
       case 'pubrec':
-        return this.outbound.pubrec(packet.packetId, now);
+        return this.#outbound.pubrec(packet.packetId, now);
       case 'pubrel':
-        return this.inbound.pubrel(packet.packetId, now);
+        return this.#inbound.pubrel(packet.packetId, now);
       case 'pubcomp':
-        return this.outbound.pubcomp(packet.packetId, now);
+        return this.#outbound.pubcomp(packet.packetId, now);
       case 'suback':
-        return this.outbound.suback(packet);
+        return this.#outbound.suback(packet);
       case 'unsuback':
-        return this.outbound.unsuback(packet.packetId);
+        return this.#outbound.unsuback(packet.packetId);
       case 'pingresp':
         return;
       default:
-        return this.unexpected(packet, 'from a broker');
+        return this.#unexpected(packet, 'from a broker');
     }
   }
 
-  private unexpected(packet: Packet, when: string): void {
-    this.ctx.requestClose(
+  #unexpected(packet: Packet, when: string): void {
+    this.#ctx.requestClose_(
       'protocol-error',
       new MqttProtocolError('UNEXPECTED_PACKET', `${packet.type.toUpperCase()} is not a packet a client accepts ${when}`, 'MQTT-4.8.0-1', 'peer'),
     );
   }
 
-  private closeIfRequested(): void {
-    const request = this.ctx.closeRequest;
-    if (request !== null) this.close(request.reason, request.error);
+  #closeIfRequested(): void {
+    const request = this.#ctx.closeRequest_;
+    if (request !== null) this.#close(request.reason, request.error);
   }
 
-  private close(reason: CloseReason, error?: MqttError): void {
-    this.ctx.closeRequest = null;
-    this.connection = 'disconnected';
-    this.deadlines.stopped();
-    this.outbound.connectionLost();
-    this.inbound.connectionLost();
-    this.ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
+  #close(reason: CloseReason, error?: MqttError): void {
+    this.#ctx.closeRequest_ = null;
+    this.#connection = 'disconnected';
+    this.#deadlines.stopped();
+    this.#outbound.connectionLost();
+    this.#inbound.connectionLost();
+    this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }
 }
 
@@ -264,18 +265,13 @@ function checkPublishFits(request: PublishRequest): void {
   const packet: PublishPacket = { type: 'publish', topic: request.topic, payload: request.payload, qos: request.qos, dup: false, retain: request.retain };
   if (request.qos !== 0) packet.packetId = 1;
   try {
-    encodedLength(packet);
+    encodedLengthWith(clientRemainingLength, packet);
   } catch {
     throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
   }
 }
 
-function positive(value: number, name: string): number {
-  if (!(value >= 1)) throw usageError('INVALID_OPTIONS', `${name} must be at least 1, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw usageError('INVALID_OPTIONS', `${name} must be 0 or more, got ${value}`);
+function atLeast(min: number, value: number, name: string): number {
+  if (!(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
   return value;
 }

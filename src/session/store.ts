@@ -28,42 +28,42 @@ export interface SessionStore<T = unknown> {
 }
 
 export class MemorySessionStore<T = unknown> implements SessionStore {
-  private readonly flows = new Map<number, OutgoingFlow<T>>();
-  private readonly incoming = new Set<number>();
+  readonly #flows = new Map<number, OutgoingFlow<T>>();
+  readonly #incoming = new Set<number>();
 
   outgoing(): IterableIterator<OutgoingFlow<T>> {
-    return this.flows.values();
+    return this.#flows.values();
   }
 
   get outgoingCount(): number {
-    return this.flows.size;
+    return this.#flows.size;
   }
 
   getOutgoing(packetId: number): OutgoingFlow<T> | undefined {
-    return this.flows.get(packetId);
+    return this.#flows.get(packetId);
   }
 
   putOutgoing(flow: OutgoingFlow<T>): void {
-    this.flows.set(flow.packetId, flow);
+    this.#flows.set(flow.packetId, flow);
   }
 
   deleteOutgoing(packetId: number): void {
-    this.flows.delete(packetId);
+    this.#flows.delete(packetId);
   }
 
   hasIncoming(packetId: number): boolean {
-    return this.incoming.has(packetId);
+    return this.#incoming.has(packetId);
   }
 
   addIncoming(packetId: number): void {
-    this.incoming.add(packetId);
+    this.#incoming.add(packetId);
   }
 
   deleteIncoming(packetId: number): void {
-    this.incoming.delete(packetId);
+    this.#incoming.delete(packetId);
   }
 
   clearIncoming(): void {
-    this.incoming.clear();
+    this.#incoming.clear();
   }
 }

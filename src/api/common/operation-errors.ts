@@ -5,7 +5,7 @@
  */
 import { MqttError } from '../../errors.js';
 import type { ErrorCode } from '../../errors.js';
-import { ResultCode } from '../../session/index.js';
+import * as Result from '../../session/result-codes.js';
 
 export class MqttCodeError extends MqttError {
   readonly rc: number;
@@ -27,15 +27,15 @@ export function connectionRefused(rc: number, url: string): MqttCodeError {
 /** The error for an operation that completed with result code `rc` (not 0). */
 export function operationFailed(rc: number, what: string): MqttCodeError {
   switch (rc) {
-    case ResultCode.DISCONNECTED:
+    case Result.DISCONNECTED:
       return new MqttCodeError('CONNECTION_LOST', rc, `${what}: the client is not connected`);
-    case ResultCode.INCOMPLETE:
+    case Result.INCOMPLETE:
       return new MqttCodeError('CONNECTION_LOST', rc, `${what}: the connection was lost before the broker confirmed it`);
-    case ResultCode.RATE_LIMITED:
+    case Result.RATE_LIMITED:
       return new MqttCodeError('RATE_LIMITED', rc, `${what}: refused by a rate limit`);
-    case ResultCode.NO_MORE_IDS:
+    case Result.NO_MORE_IDS:
       return new MqttCodeError('NO_PACKET_IDS', rc, `${what}: all 65,535 packet identifiers are in use`);
-    case ResultCode.MAX_BUFFERED:
+    case Result.MAX_BUFFERED:
       return new MqttCodeError('QUEUE_FULL', rc, `${what}: the outgoing buffer (maxBuffered) is full`);
     default:
       return new MqttCodeError('OPERATION_FAILED', rc, `${what} failed`);

@@ -91,12 +91,13 @@ export class ImpMqttClient {
   #limits: ImpLimits | null = null;
   /** Outbound credits already taken when the application asked, not to be charged again on the wire. */
   readonly #sizes: { maxPayloadSize: number; maxTopics: number; maxInboundMessageSize: number };
+  readonly #agent: ImpAgent;
+  readonly #config: ImpClientConfig;
 
   /** @internal use mqtt.createclient() */
-  constructor(
-    private readonly agent: ImpAgent,
-    private readonly config: ImpClientConfig = {},
-  ) {
+  constructor(agent: ImpAgent, config: ImpClientConfig = {}) {
+    this.#agent = agent;
+    this.#config = config;
     this.#sizes = {
       maxPayloadSize: config.maxPayloadSize ?? 256 * KB,
       maxTopics: config.maxTopics ?? 10,
@@ -115,7 +116,7 @@ export class ImpMqttClient {
     if (this.connectionstate() !== 0) {
       throw usageError('INVALID_STATE', 'connect() called while the client is not disconnected (wait for the disconnect() callback first)');
     }
-    const other = this.agent.active;
+    const other = this.#agent.active;
     if (other !== null && other !== this && other.connectionstate() !== 0) {
       throw usageError('ANOTHER_CLIENT_CONNECTED', 'Only one mqttclient may be connected at a time');
     }
@@ -126,14 +127,14 @@ export class ImpMqttClient {
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
     }
-    this.#limits = new ImpLimits(this.config.rateLimits, this.#sizes.maxInboundMessageSize, (this.config.clock ?? monotonicNow)());
+    this.#limits = new ImpLimits(this.#config.rateLimits, this.#sizes.maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
     this.#core = core;
     this.#url = url;
     this.#id = clientId;
     this.#connectCancelled = false;
-    this.agent.active = this;
+    this.#agent.active = this;
     core.connect();
   }
 
@@ -161,7 +162,7 @@ export class ImpMqttClient {
   /** JavaScript cannot see a client go out of scope as Squirrel does: close() is that moment made explicit. */
   close(callback?: () => void): void {
     this.disconnect(() => {
-      this.agent.release(this);
+      this.#agent.release(this);
       callback?.();
     });
   }
@@ -284,7 +285,7 @@ export class ImpMqttClient {
   // ---- internals ---------------------------------------------------------------------------
 
   #coreOptions(url: string, clientId: string, keepalive: number, options: ImpConnectOptions): ClientOptions {
-    const c = this.config;
+    const c = this.#config;
     let store = this.#stores.get(clientId);
     if (store === undefined) this.#stores.set(clientId, (store = new MemorySessionStore<Completion>()));
     const core: ClientOptions = {

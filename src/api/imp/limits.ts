@@ -7,9 +7,9 @@
 import { MqttError, MqttProtocolError } from '../../errors.js';
 import type { ClientHooks, InboundRefusal } from '../../client/hooks.js';
 import type { Packet } from '../../packet/index.js';
-import { ResultCode } from '../../session/index.js';
-import { TokenBucket } from './rate-limit.js';
-import type { BucketOptions } from './rate-limit.js';
+import * as Result from '../../session/result-codes.js';
+import { TokenBucket } from '../common/token-bucket.js';
+import type { BucketOptions } from '../common/token-bucket.js';
 
 export interface ImpRateLimits {
   outbound?: BucketOptions | false;
@@ -21,13 +21,11 @@ export class ImpLimits {
   readonly #inbound: TokenBucket | null;
   /** Credits taken for requests that have not yet gone out for the first time. */
   #prepaid = 0;
+  readonly #maxInboundMessageSize: number;
 
   /** Buckets start full: the limits apply per connect() (imp-api.md). */
-  constructor(
-    rateLimits: true | ImpRateLimits | undefined,
-    private readonly maxInboundMessageSize: number,
-    now: number,
-  ) {
+  constructor(rateLimits: true | ImpRateLimits | undefined, maxInboundMessageSize: number, now: number) {
+    this.#maxInboundMessageSize = maxInboundMessageSize;
     const outbound = rateLimits === true ? { refillPerSecond: 2 } : rateLimits?.outbound;
     const inbound = rateLimits === true ? { refillPerSecond: 8 } : rateLimits?.inbound;
     this.#outbound = outbound ? new TokenBucket(outbound, now) : null;
@@ -46,14 +44,14 @@ export class ImpLimits {
   /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
   settle(result: number, now: number): void {
     if (this.#outbound === null || this.#prepaid === 0) return;
-    if (result !== ResultCode.NO_MORE_IDS && result !== ResultCode.MAX_BUFFERED) return;
+    if (result !== Result.NO_MORE_IDS && result !== Result.MAX_BUFFERED) return;
     this.#prepaid--;
     this.#outbound.refund(now);
   }
 
   #admitInbound(packet: Packet, now: number): InboundRefusal | undefined {
-    if (packet.type === 'publish' && packet.payload.length > this.maxInboundMessageSize) {
-      const error = new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.maxInboundMessageSize}`, undefined, 'peer');
+    if (packet.type === 'publish' && packet.payload.length > this.#maxInboundMessageSize) {
+      const error = new MqttProtocolError('PACKET_TOO_LARGE', `An inbound message of ${packet.payload.length} bytes exceeds ${this.#maxInboundMessageSize}`, undefined, 'peer');
       return { reason: 'packet-too-large', error };
     }
     const bucket = this.#inbound;
@@ -64,9 +62,9 @@ export class ImpLimits {
   }
 
   #admitOutbound(now: number): number {
-    if (!this.#outbound!.tryTake(now)) return ResultCode.RATE_LIMITED;
+    if (!this.#outbound!.tryTake(now)) return Result.RATE_LIMITED;
     this.#prepaid++;
-    return ResultCode.SUCCESS;
+    return Result.SUCCESS;
   }
 
   #packetSent(packet: Packet, now: number): void {

@@ -2,7 +2,7 @@
  * The imp API's three code spaces, kept apart because the same number means different things
  * in each (imp-api.md §9.1).
  */
-import { ResultCode } from '../../session/index.js';
+import * as Result from '../../session/result-codes.js';
 import type { CloseReason } from '../../session/index.js';
 
 /** onconnect(resultCode): -1 socket failure, else the CONNACK return code 0–5. */
@@ -29,17 +29,17 @@ export const ConnectionLostReason = {
  * are the engine's ResultCode; only the imp's own validation codes (-5, -8, -9) are added here.
  */
 export const OperationResult = {
-  SUCCESS: ResultCode.SUCCESS,
-  FAILURE: ResultCode.FAILURE,
-  DISCONNECTED: ResultCode.DISCONNECTED,
+  SUCCESS: Result.SUCCESS,
+  FAILURE: Result.FAILURE,
+  DISCONNECTED: Result.DISCONNECTED,
   /** impmqtt's choice for an outbound rate-limit hit: Paho's "maximum in-flight messages reached". */
-  OUTBOUND_RATE_EXCEEDED: ResultCode.RATE_LIMITED,
+  OUTBOUND_RATE_EXCEEDED: Result.RATE_LIMITED,
   BAD_UTF8_STRING: -5,
   BAD_STRUCTURE: -8,
   BAD_QOS: -9,
-  NO_MORE_MESSAGE_IDS: ResultCode.NO_MORE_IDS,
-  OPERATION_INCOMPLETE: ResultCode.INCOMPLETE,
-  MAX_BUFFERED_MESSAGES: ResultCode.MAX_BUFFERED,
+  NO_MORE_MESSAGE_IDS: Result.NO_MORE_IDS,
+  OPERATION_INCOMPLETE: Result.INCOMPLETE,
+  MAX_BUFFERED_MESSAGES: Result.MAX_BUFFERED,
 } as const;
 
 /** SUBACK's failure code, as the imp passes it in qosMode. */

@@ -3,7 +3,7 @@
  * (in-process) and mosquitto (a child process, when installed): QoS 0/1/2 round trips, retained
  * messages, wills, concurrent iterators and filtered streams, reconnection through an outage,
  * and a client connecting again after disconnect(). Connections are cut from outside with a
- * loopback TCP proxy (tcp-proxy.ts), which works the same for both brokers.
+ * loopback TCP proxy (test/support/tcp-proxy.ts), which works the same for both brokers.
  *
  * Fault injection with a scripted broker: integration-faults.test.ts. Backpressure with
  * 100,000 messages: integration-backpressure.test.ts.
@@ -18,7 +18,7 @@ import { Cleanup, uniqueId, until } from '../../client/helpers.js';
 import { WAIT_MS, bounded, connected, expectMqttError, nextMessage, unconnected } from './async-helpers.js';
 import { describeOnBroker } from '../../support/broker-suite.js';
 import type { Describe, RunningBroker } from '../../support/broker-suite.js';
-import { startTcpProxy } from './tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -260,13 +260,13 @@ function brokerScenarios(name: string, describeFn: Describe, start: () => Promis
         (e: unknown) => e,
       );
       expectMqttError(error, 'TIMEOUT');
-      const attempts = proxy.refused;
-      expect(attempts).toBeGreaterThanOrEqual(1);
+      expect(proxy.refused).toBeGreaterThanOrEqual(1);
       proxy.refusing = false;
       // Had it kept trying, it would connect now (the delays are at most 50 ms): a bounded look.
+      // (A connection the kernel queued before the give-up may still reach the proxy late on a
+      // loaded machine; the client has closed it, so it cannot stay open.)
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(proxy.refused).toBe(attempts);
-      expect(proxy.accepted).toBe(0);
+      expect(proxy.open).toBe(0);
       expect(client.connected).toBe(false);
     });
 
