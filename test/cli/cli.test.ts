@@ -57,7 +57,7 @@ describeWithMosquitto(
     async function bothReceive(filter: string, count: number, publish: () => Promise<void>, output: string[]): Promise<[Finished, Finished]> {
       const ids = [`cli-im-${++sessions}`, `cli-mq-${sessions}`];
       const tools = ['impmqtt', 'mosquitto_sub'] as const;
-      for (const [i, tool] of tools.entries()) ok(await sub(tool, ['-c', '-i', ids[i]!, '-q', '2', '-t', filter, '-E']));
+      (await Promise.all(tools.map((tool, i) => sub(tool, ['-c', '-i', ids[i]!, '-q', '2', '-t', filter, '-E'])))).forEach(ok);
       await publish();
       return Promise.all(tools.map((tool, i) => sub(tool, ['-c', '-i', ids[i]!, '-q', '2', '-t', filter, '-C', String(count), ...output]))) as Promise<[Finished, Finished]>;
     }
@@ -107,8 +107,8 @@ describeWithMosquitto(
       const theirs = ok(await sub('mosquitto_sub', ['-t', 'ret/#', '-q', '2', '-C', '2', ...format]));
       expect(mine.stdout.toString()).toBe('ret/a 1 1 from impmqtt\nret/b 1 2 from mosquitto\n');
       expect(mine.stdout.toString()).toBe(theirs.stdout.toString());
-      expect((await sub('impmqtt', ['-t', 'ret/#', '-T', 'ret/a', '-C', '1', '-v'])).stdout.toString()).toBe('ret/b from mosquitto\n');
-      const quiet = await sub('impmqtt', ['-t', 'ret/#', '-R', '-W', '1']);
+      const [filtered, quiet] = await Promise.all([sub('impmqtt', ['-t', 'ret/#', '-T', 'ret/a', '-C', '1', '-v']), sub('impmqtt', ['-t', 'ret/#', '-R', '-W', '1'])]);
+      expect(filtered.stdout.toString()).toBe('ret/b from mosquitto\n');
       expect([quiet.status, quiet.stdout.length, quiet.stderr]).toEqual([27, 0, 'Timed out\n']);
       const retainedOnly = runner.impmqtt(['sub', ...at, '-t', 'ret/#', '--retained-only', '-v', '-d']);
       await stderrShows(retainedOnly, 'received PUBLISH (d0, q0, r1, m0, \'ret/b\'');
@@ -144,14 +144,12 @@ describeWithMosquitto(
 
     it('exit statuses: -C → 0, -W → 27 with "Timed out" even after messages, unreachable broker → 1', async () => {
       ok(await impmqtt(['pub', ...at, '-t', 'w/1', '-m', 'kept', '-r']));
-      expect(ok(await sub('impmqtt', ['-t', 'w/1', '-C', '1'])).stdout.toString()).toBe('kept\n');
-      const timedOut = await sub('impmqtt', ['-t', 'w/1', '-W', '1']);
+      const [counted, timedOut] = await Promise.all([sub('impmqtt', ['-t', 'w/1', '-C', '1']), sub('impmqtt', ['-t', 'w/1', '-W', '1'])]);
+      expect(ok(counted).stdout.toString()).toBe('kept\n');
       expect([timedOut.status, timedOut.stdout.toString(), timedOut.stderr]).toEqual([27, 'kept\n', 'Timed out\n']);
       const port = String(await getFreePort()); // nothing listens there
-      for (const command of [['pub', '-t', 'a', '-m', 'b'], ['sub', '-t', 'a']]) {
-        const refused = await impmqtt([command[0]!, '-h', '127.0.0.1', '-p', port, ...command.slice(1)]);
-        expect([refused.status, refused.stderr]).toEqual([1, 'Error: Connection refused\n']);
-      }
+      const refusals = await Promise.all([['pub', '-t', 'a', '-m', 'b'], ['sub', '-t', 'a']].map((command) => impmqtt([command[0]!, '-h', '127.0.0.1', '-p', port, ...command.slice(1)])));
+      for (const refused of refusals) expect([refused.status, refused.stderr]).toEqual([1, 'Error: Connection refused\n']);
     });
 
     it('a CONNACK refusal exits with its return code (bad credentials → 5); passwords never appear, even with -d', async () => {
@@ -183,19 +181,15 @@ describeWithMosquitto(
     });
 
     it('usage errors from the bin: one line on stderr, exit status 1 (every message: framework.test.ts)', async () => {
-      for (const args of [['pub', '-t', 'a', '-m', 'b', '--bogus'], ['pub', '-t', 'a/#', '-m', 'b'], ['sub', '-t', 'a', '-F', '%z']]) {
-        const result = await impmqtt([...args.slice(0, 1), ...at, ...args.slice(1)]);
-        expect([result.status, lines(result.stderr).length, result.stdout.length], args.join(' ')).toEqual([1, 1, 0]);
-      }
+      const argvs = [['pub', '-t', 'a', '-m', 'b', '--bogus'], ['pub', '-t', 'a/#', '-m', 'b'], ['sub', '-t', 'a', '-F', '%z']];
+      const results = await Promise.all(argvs.map((args) => impmqtt([...args.slice(0, 1), ...at, ...args.slice(1)])));
+      results.forEach((result, i) => expect([result.status, lines(result.stderr).length, result.stdout.length], argvs[i]!.join(' ')).toEqual([1, 1, 0]));
     });
 
     it('--help on impmqtt and every command (stdout, status 0)', async () => {
-      for (const args of [['--help'], ['pub', '--help'], ['sub', '--help']]) {
-        const help = await impmqtt(args);
-        expect(help.status).toBe(0);
-        expect(help.stdout.toString()).toContain('Usage: impmqtt');
-      }
-      expect((await impmqtt([])).status).toBe(1);
+      const [bare, ...helps] = await Promise.all([[], ['--help'], ['pub', '--help'], ['sub', '--help'], ['bench', '--help']].map((args) => impmqtt(args)));
+      for (const help of helps) expect([help.status, help.stdout.toString().includes('Usage: impmqtt')]).toEqual([0, true]);
+      expect(bare!.status).toBe(1);
     });
 
     it('-l streams a 64 MiB pipe with bounded memory, and every line arrives', async () => {
