@@ -29,6 +29,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'topic', names: ['-t', '--topic'], value: 'topic', help: 'pub/sub: topic; %i = client number, %c = client id (default bench/%i)' },
   { key: 'size', names: ['-s', '--size'], value: 'bytes', help: 'pub: payload size (default 256)', parse: integerIn(0, 268_435_000, 'Invalid payload size') },
   { key: 'retain', names: ['-r', '--retain'], help: 'pub: retain messages' },
+  { key: 'wait', names: ['-w', '--wait-before-publishing'], help: 'pub: start publishing once every client has connected (or failed to)' },
   { key: 'limit', names: ['-L', '--limit'], value: 'count', help: 'pub: messages to publish in all, then stop; sub: messages to receive in all, then stop (0: no limit)', parse: integerIn(0, Number.MAX_SAFE_INTEGER, 'Invalid limit') },
   { key: 'keepalive', names: ['-k', '--keepalive'], value: 'secs', help: 'keepalive (default 300)', parse: integerIn(0, 65_535, 'Invalid keepalive') },
   { key: 'prefix', names: ['--prefix'], value: 'prefix', help: 'client id prefix (default impmqtt_bench_<kind>_<pid>_)' },
@@ -70,6 +71,8 @@ class Bench {
   readonly #limit: number;
   readonly #payload: Uint8Array;
   #errorLines = 0;
+  /** Connected publishers not yet publishing (with -w, until every client has tried to connect). */
+  readonly #publishers: (() => void)[] = [];
   #startedAt = performance.now();
   #done!: () => void;
   #finished = false;
@@ -141,14 +144,15 @@ class Bench {
     client.on('connect', () => {
       this.counters.connect_succ++;
       this.connectLatency.add(performance.now() - started);
-      if (this.counters.connect_succ + this.counters.connect_fail === this.#count) this.#milestone(`connected ${this.counters.connect_succ}/${this.#count}`);
       if (this.kind === 'sub') this.#subscribe(client, topic);
-      if (this.kind === 'pub') this.#publishFrom(client, topic, n);
+      if (this.kind === 'pub') this.#publishers.push(() => this.#publishFrom(client, topic, n));
+      this.#attempted();
     });
     client.on('connectfailed', ({ error }) => {
       this.counters.connect_fail++;
       this.#clientError(n, 'connect', error.message);
       if (this.counters.connect_fail === this.#count) this.#finish();
+      else this.#attempted();
     });
     client.on('close', ({ error }) => {
       if (this.#finished) return;
@@ -162,6 +166,14 @@ class Bench {
       });
     }
     client.connect();
+  }
+
+  /** A client connected or failed to: publishers start (at once, or with -w once all have tried). */
+  #attempted(): void {
+    const all = this.counters.connect_succ + this.counters.connect_fail === this.#count;
+    if (all) this.#milestone(`connected ${this.counters.connect_succ}/${this.#count}`);
+    if (this.flags.has('wait') && !all) return;
+    for (const start of this.#publishers.splice(0)) start();
   }
 
   #subscribe(client: MqttClient, topic: string): void {
