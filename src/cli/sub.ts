@@ -72,7 +72,9 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   let stopped = false;
   let blocked = false;
   const connection: CliConnection = new CliConnection(settings.options, reporter, () => {
-    if (unsubscribe.length > 0) connection.client.unsubscribe(unsubscribe);
+    if (unsubscribe.length > 0) {
+      connection.client.unsubscribe(unsubscribe, () => topics.length === 0 && flags.has('exitAfterSubscribe') && stop(0));
+    }
     if (topics.length === 0) return;
     connection.client.subscribe(
       topics.map((topic) => ({ topic, qos })),
