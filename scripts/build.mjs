@@ -5,17 +5,19 @@
 //                 platform: WebSocket only, so no Node built-in is ever referenced; the client's
 //                 scheduler: timers in a worker, out of reach of background-tab throttling)
 //   dist/types    .d.ts from tsc (stripInternal)
+// The `impmqtt` command (src/cli) is Node-only: its bin, dist/esm/cli/bin.js, is made executable.
 // package.json's export conditions pick the right one ("browser" / "node" / "default").
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const BROWSER = '.browser.ts';
 /** Modules only the Node build uses: the browser build does not ship them. */
 const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
-/** Whole folders that only run on Node (an HTTP server): no browser build at all. */
-const NODE_ONLY_FOLDERS = ['api/gateway', 'store'];
+/** Whole folders that only run on Node (an HTTP server, a file store, the command line): no browser build at all. */
+const NODE_ONLY_FOLDERS = ['api/gateway', 'store', 'cli'];
+const BIN = 'dist/esm/cli/bin.js';
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -71,6 +73,7 @@ for (const module of NODE_ONLY) {
 }
 
 for (const folder of NODE_ONLY_FOLDERS) rmSync(`dist/browser/${folder}`, { recursive: true, force: true });
+chmodSync(BIN, 0o755);
 
 // CommonJS modules require their siblings by the .cjs name they were written under.
 for (const file of outputs('dist/cjs', '.cjs')) {

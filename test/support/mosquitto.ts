@@ -119,21 +119,28 @@ export function mosquittoSkipMessage(suite: string): string {
   return `mosquitto not installed: skipping ${suite} (set MQTT_REQUIRE_MOSQUITTO=1 to make this an error)`;
 }
 
-export function mosquittoMissingMessage(suite: string): string {
+export function mosquittoMissingMessage(suite: string, packages = 'mosquitto'): string {
   return (
     `mosquitto is required (MQTT_REQUIRE_MOSQUITTO=1) but not installed, so "${suite}" cannot run. ` +
-    `Install it with \`apt-get install -y mosquitto\` or point MOSQUITTO_BIN at the binary.`
+    `Install it with \`apt-get install -y ${packages}\` or point MOSQUITTO_BIN at the binary.`
   );
+}
+
+/** mosquitto_pub and mosquitto_sub (Debian's mosquitto-clients), for suites that compare with them. */
+export function mosquittoClientsAvailable(): boolean {
+  return mosquittoAvailable() && ['mosquitto_pub', 'mosquitto_sub'].every((tool) => findExecutable(tool, ['/usr/bin', '/usr/local/bin', '/opt/homebrew/bin']) !== undefined);
 }
 
 /**
  * `describe` for suites that need mosquitto. Installed: a plain describe. Missing: the suite is
  * skipped with a printed warning, or — with MQTT_REQUIRE_MOSQUITTO=1, as in CI — replaced by one
  * failing test saying mosquitto is missing. The body is not run at all in the last two cases, so
- * its beforeAll hooks never try to start a broker.
+ * its beforeAll hooks never try to start a broker. `needs: 'clients'`: mosquitto_pub and
+ * mosquitto_sub are needed too.
  */
-export function describeWithMosquitto(name: string, fn: () => void): void {
-  switch (mosquittoGate()) {
+export function describeWithMosquitto(name: string, fn: () => void, needs: 'broker' | 'clients' = 'broker'): void {
+  const available = needs === 'broker' ? mosquittoAvailable() : mosquittoClientsAvailable();
+  switch (mosquittoGate(available)) {
     case 'run':
       describe(name, fn);
       return;
@@ -144,7 +151,7 @@ export function describeWithMosquitto(name: string, fn: () => void): void {
     case 'fail':
       describe(name, () => {
         it('needs mosquitto', () => {
-          throw new Error(mosquittoMissingMessage(name));
+          throw new Error(mosquittoMissingMessage(name, needs === 'broker' ? 'mosquitto' : 'mosquitto mosquitto-clients'));
         });
       });
       return;
