@@ -21,11 +21,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SKIP_EXIT_CODE, environment, formatOps, gitCommit, median, parseArgs, table, writeJson } from './harness.mjs';
+import { BROKER_SETTINGS, processCpuUs, sleep, startMosquitto, stopMosquitto } from './mosquitto.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -194,94 +194,13 @@ class Child {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // ---------------------------------------------------------------------------------------------
 // The broker
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-const BROKER_SETTINGS = [
-  'allow_anonymous true',
-  'persistence false',
-  // 0 = no limit. With mosquitto's defaults (20 in flight, 1000 queued per client) a QoS 1 burst
-  // loses messages at the broker. With both at 0 (and max_inflight_bytes / max_queued_bytes at
-  // their default 0), mosquitto 2.0's db__ready_for_flight() admits every outgoing message, QoS 0
-  // included, so the broker drops nothing; the subscriber's counts check that.
-  'max_inflight_messages 0',
-  'max_queued_messages 0',
-  'max_inflight_bytes 0',
-  'max_queued_bytes 0',
-  'sys_interval 0',
-  'connection_messages false',
-  'log_dest stderr',
-  'log_type error',
-  'log_type warning',
-];
-
-async function startBroker() {
-  const port = await freePort();
-  const conf = join(tmp, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...BROKER_SETTINGS, ''].join('\n'));
-  const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const b = { port, proc, log: '', conf: BROKER_SETTINGS };
-  proc.stderr.on('data', (chunk) => {
-    b.log = (b.log + chunk.toString()).slice(-8000);
-  });
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) break;
-    if (await canConnect(port)) return b;
-    await sleep(50);
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`mosquitto did not start on 127.0.0.1:${port}:\n${b.log}`);
-}
-
-async function stopBroker() {
-  if (!broker) return;
-  const { proc } = broker;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    if ((await Promise.race([exited.then(() => true), sleep(3000).then(() => false)])) === false) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  }
-}
-
-/** mosquitto's CPU time so far, µs (from /proc; 10 ms resolution). */
-function brokerCpuUs() {
-  try {
-    const stat = readFileSync(`/proc/${broker.proc.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1e6) / 100;
-  } catch {
-    return null;
-  }
-}
+const startBroker = () => startMosquitto(MOSQUITTO, tmp);
+const stopBroker = () => stopMosquitto(broker);
+/** mosquitto's CPU time so far, µs. */
+const brokerCpuUs = () => processCpuUs(broker.proc.pid);
 
 /** Whole-machine CPU counters from /proc/stat, for the steal share over a span. */
 function machineCpu() {

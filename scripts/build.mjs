@@ -15,6 +15,8 @@ import { join } from 'node:path';
 const BROWSER = '.browser.ts';
 /** Modules only the Node build uses: the browser build does not ship them. */
 const NODE_ONLY = ['transport/node-socket', 'transport/ws-node', 'transport/ws-frames', 'transport/ws-handshake'];
+/** Whole folders that only run on Node (an HTTP server): no browser build at all. */
+const NODE_ONLY_FOLDERS = ['api/gateway'];
 
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -51,6 +53,7 @@ for (const module of NODE_ONLY) {
   for (const extension of ['.js', '.js.map']) rmSync(`dist/browser/${module}${extension}`);
 }
 
+for (const folder of NODE_ONLY_FOLDERS) rmSync(`dist/browser/${folder}`, { recursive: true, force: true });
 chmodSync(BIN, 0o755);
 
 // CommonJS modules require their siblings by the .cjs name they were written under.

@@ -49,7 +49,9 @@ export type UsageErrorCode =
   | 'ANOTHER_CLIENT_CONNECTED'
   | 'CLIENT_EXISTS'
   | 'BUFFER_TOO_SMALL'
-  | 'UNSUPPORTED_TRANSPORT';
+  | 'UNSUPPORTED_TRANSPORT'
+  /** A durable session store is open in another process. */
+  | 'STORE_LOCKED';
 
 /** How a connection or an attempt ended when nobody broke a rule. */
 export type ConnectionErrorCode =

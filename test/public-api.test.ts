@@ -3,6 +3,7 @@
  * is an API change and should be deliberate.
  */
 import { describe, expect, it } from 'vitest';
+import * as gateway from '../src/api/gateway/index.js';
 import * as imp from '../src/api/imp/index.js';
 import * as root from '../src/index.js';
 import * as packet from '../src/packet/index.js';
@@ -47,5 +48,9 @@ describe('public API', () => {
 
   it("'impmqtt/imp' is Electric Imp's API", () => {
     expect(Object.keys(imp).sort()).toEqual(['ConnectResult', 'ConnectionLostReason', 'ImpBlob', 'ImpMqttMessage', 'OperationResult', 'SUBSCRIPTION_REFUSED', 'createMqtt', 'mqtt']);
+  });
+
+  it("'impmqtt/gateway' (Node only) is the SendMessage gateway and the signers its callers need", () => {
+    expect(Object.keys(gateway).sort()).toEqual(['API_VERSION', 'ApiFailure', 'acs3CanonicalRequest', 'acs3Signature', 'createGateway', 'percentEncode', 'rpcSignature', 'rpcSignedQuery', 'rpcStringToSign']);
   });
 });

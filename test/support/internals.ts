@@ -13,5 +13,5 @@ export type { TransportKind, TransportOptions } from '../../src/transport/index.
 
 export { PacketIdAllocator } from '../../src/session/packet-ids.js';
 export { Backoff } from '../../src/client/backoff.js';
-export { TokenBucket } from '../../src/api/imp/rate-limit.js';
+export { TokenBucket } from '../../src/api/common/token-bucket.js';
 export { ImpMqttClient } from '../../src/api/imp/imp-client.js';

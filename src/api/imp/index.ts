@@ -18,5 +18,5 @@ export type { SendCallback } from './message.js';
 export { ImpBlob } from './blob.js';
 export type { StringOrBlob } from './blob.js';
 export { ConnectResult, ConnectionLostReason, OperationResult, SUBSCRIPTION_REFUSED } from './result-codes.js';
-export type { BucketOptions } from './rate-limit.js';
+export type { BucketOptions } from '../common/token-bucket.js';
 export type { ImpRateLimits } from './limits.js';

@@ -8,8 +8,8 @@ import { MqttError, MqttProtocolError } from '../../errors.js';
 import type { ClientHooks, InboundRefusal } from '../../client/hooks.js';
 import type { Packet } from '../../packet/index.js';
 import { ResultCode } from '../../session/index.js';
-import { TokenBucket } from './rate-limit.js';
-import type { BucketOptions } from './rate-limit.js';
+import { TokenBucket } from '../common/token-bucket.js';
+import type { BucketOptions } from '../common/token-bucket.js';
 
 export interface ImpRateLimits {
   outbound?: BucketOptions | false;

@@ -3,7 +3,7 @@
  * (in-process) and mosquitto (a child process, when installed): QoS 0/1/2 round trips, retained
  * messages, wills, concurrent iterators and filtered streams, reconnection through an outage,
  * and a client connecting again after disconnect(). Connections are cut from outside with a
- * loopback TCP proxy (tcp-proxy.ts), which works the same for both brokers.
+ * loopback TCP proxy (test/support/tcp-proxy.ts), which works the same for both brokers.
  *
  * Fault injection with a scripted broker: integration-faults.test.ts. Backpressure with
  * 100,000 messages: integration-backpressure.test.ts.
@@ -18,7 +18,7 @@ import { Cleanup, uniqueId, until } from '../../client/helpers.js';
 import { WAIT_MS, bounded, connected, expectMqttError, nextMessage, unconnected } from './async-helpers.js';
 import { describeOnBroker } from '../../support/broker-suite.js';
 import type { Describe, RunningBroker } from '../../support/broker-suite.js';
-import { startTcpProxy } from './tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());

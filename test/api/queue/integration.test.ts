@@ -16,7 +16,7 @@ import { describeWithMosquitto, startMosquitto } from '../../support/mosquitto.j
 import { describeOnBroker } from '../../support/broker-suite.js';
 import type { Describe, RunningBroker } from '../../support/broker-suite.js';
 import { Cleanup } from '../../client/helpers.js';
-import { startTcpProxy } from '../async/tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { startShapingProxy } from './shaping-proxy.js';
 import {
   GOLDEN,

@@ -6,7 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { MessageEnvelope } from '../../../src/api/queue/index.js';
 import { startAedes } from '../../support/aedes.js';
 import { Cleanup, until } from '../../client/helpers.js';
-import { startTcpProxy } from '../async/tcp-proxy.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { openQueue, receiveOne } from './queue-helpers.js';
 
 const cleanup = new Cleanup();

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { LOOPBACK, listenOnLoopback } from '../../support/ports.js';
+import { LOOPBACK, listenOnLoopback } from './ports.js';
 
 export interface TcpProxy {
   readonly port: number;

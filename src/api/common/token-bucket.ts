@@ -1,6 +1,6 @@
 /**
- * The imp's MQTT rate limits as token buckets on an injected clock: every message each way
- * costs one credit, acknowledgements included (seed 001). Off unless configured.
+ * A token bucket on an injected clock: the faces' rate limits (the imp's per-direction message
+ * credits, the gateway's calls per second per instance) without a timer of their own.
  */
 export interface BucketOptions {
   /** Credits when full. Default 40. */

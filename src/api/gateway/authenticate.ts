@@ -1,0 +1,124 @@
+/**
+ * Who is calling: the request's signature checked against the configured access keys, in
+ * either scheme, then its timestamp and nonce. The nonce is recorded only once the signature
+ * holds, so nobody can burn another caller's nonces.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { ApiFailure } from './api-failure.js';
+import { printable } from './form.js';
+import type { NonceCache } from './nonce-cache.js';
+import type { ApiRequest } from './request.js';
+import { ACS3, acs3CanonicalRequest, acs3Signature, parseAcs3Authorization, sha256Hex } from './signature-acs3.js';
+import { rpcSignature, rpcStringToSign } from './signature-rpc.js';
+
+export interface AccessKey {
+  secret: string;
+  /** The instance ids this key may send to; null: any. */
+  instances: ReadonlySet<string> | null;
+}
+
+/** A caller the gateway has authenticated (or admitted anonymously). */
+export interface Caller {
+  accessKeyId: string | undefined;
+  instances: ReadonlySet<string> | null;
+}
+
+export interface AuthenticationContext {
+  keys: ReadonlyMap<string, AccessKey>;
+  nonces: NonceCache;
+  /** How far a request's timestamp may be from now, either way (ms). */
+  timestampWindow: number;
+  allowAnonymous: boolean;
+}
+
+const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null };
+/** YYYY-MM-DDThh:mm:ssZ, as both SDKs write it (milliseconds tolerated). */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+export function authenticate(request: ApiRequest, context: AuthenticationContext, now: number): Caller {
+  const authorization = request.headers['authorization']?.[0];
+  if (authorization !== undefined && authorization.startsWith(`${ACS3} `)) return authenticateAcs3(request, authorization, context, now);
+  if (request.parameters.has('Signature') || request.parameters.has('AccessKeyId')) return authenticateRpc(request, context, now);
+  if (context.allowAnonymous) return ANONYMOUS;
+  throw ApiFailure.missing('AccessKeyId');
+}
+
+function authenticateRpc(request: ApiRequest, context: AuthenticationContext, now: number): Caller {
+  const parameters = request.parameters;
+  const required = (name: string): string => {
+    const value = parameters.get(name);
+    if (value === undefined || value === '') throw ApiFailure.missing(name);
+    return value;
+  };
+  const accessKeyId = required('AccessKeyId');
+  const signature = required('Signature');
+  const method = required('SignatureMethod');
+  if (method !== 'HMAC-SHA1') throw ApiFailure.of('IncompleteSignature', `SignatureMethod "${printable(method)}" is not supported: use HMAC-SHA1.`);
+  const version = required('SignatureVersion');
+  if (version !== '1.0') throw ApiFailure.of('IncompleteSignature', `SignatureVersion "${printable(version)}" is not supported: use 1.0.`);
+  const timestamp = required('Timestamp');
+  const nonce = required('SignatureNonce');
+  if (parameters.has('SecurityToken')) throw stsRefused();
+  const key = keyOf(accessKeyId, context);
+  const stringToSign = rpcStringToSign(request.method, parameters);
+  if (!sameText(signature, rpcSignature(key.secret, stringToSign))) {
+    throw ApiFailure.of('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+  }
+  admitOnce(accessKeyId, timestamp, 'Timestamp', nonce, context, now);
+  return { accessKeyId, instances: key.instances };
+}
+
+function authenticateAcs3(request: ApiRequest, header: string, context: AuthenticationContext, now: number): Caller {
+  const authorization = parseAcs3Authorization(header);
+  const signed = new Set(authorization.signedHeaders);
+  for (const name of ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
+    if (!signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${name}" must be signed.`);
+  }
+  // An x-acs-* header the gateway would act on but nobody signed could have been added by anyone.
+  for (const name of Object.keys(request.headers)) {
+    if (name.startsWith('x-acs-') && !signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${printable(name)}" is present but not signed.`);
+  }
+  const single = (name: string): string => {
+    const values = request.headers[name];
+    if (values === undefined || values.length !== 1 || values[0] === '') throw ApiFailure.missing(name);
+    return values[0]!;
+  };
+  const timestamp = single('x-acs-date');
+  const nonce = single('x-acs-signature-nonce');
+  const payloadHash = single('x-acs-content-sha256');
+  if (request.headers['x-acs-security-token'] !== undefined) throw stsRefused();
+  const key = keyOf(authorization.accessKeyId, context);
+  const canonical = acs3CanonicalRequest(request.method, request.path, request.query, request.headers, authorization.signedHeaders, payloadHash);
+  if (!sameText(authorization.signature, acs3Signature(key.secret, canonical))) {
+    throw ApiFailure.of('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server canonical request is:${canonical}`);
+  }
+  if (payloadHash !== sha256Hex(request.body)) throw ApiFailure.of('SignatureDoesNotMatch', 'The body does not match its x-acs-content-sha256 header.');
+  admitOnce(authorization.accessKeyId, timestamp, 'x-acs-date', nonce, context, now);
+  return { accessKeyId: authorization.accessKeyId, instances: key.instances };
+}
+
+function keyOf(accessKeyId: string, context: AuthenticationContext): AccessKey {
+  const key = context.keys.get(accessKeyId);
+  if (key === undefined) throw ApiFailure.of('InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+  return key;
+}
+
+function admitOnce(accessKeyId: string, timestamp: string, field: string, nonce: string, context: AuthenticationContext, now: number): void {
+  const signedAt = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : NaN;
+  if (Number.isNaN(signedAt)) throw ApiFailure.of('IllegalTimestamp', `The ${field} "${printable(timestamp)}" is not in the format YYYY-MM-DDThh:mm:ssZ.`);
+  if (Math.abs(now - signedAt) > context.timestampWindow) throw ApiFailure.of('InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
+  const verdict = context.nonces.remember(`${accessKeyId}\n${nonce}`, signedAt + context.timestampWindow, now);
+  if (verdict === 'used') throw ApiFailure.of('SignatureNonceUsed', 'Specified signature nonce was used already.');
+  if (verdict === 'full') throw ApiFailure.of('SystemOverFlow', 'Too many signed requests within the timestamp window to remember their nonces. Please try again.');
+}
+
+function stsRefused(): ApiFailure {
+  return ApiFailure.of('CheckAccountInfoFailed', 'STS security tokens are not supported by this gateway: sign with an access key pair.');
+}
+
+/** Constant-time comparison (the length of a signature is no secret). */
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

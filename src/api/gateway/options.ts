@@ -1,0 +1,118 @@
+/** What a gateway is configured with, checked once at creation. */
+import { usageError } from '../../errors.js';
+import type { ClientOptions } from '../../client/index.js';
+import type { QoS } from '../../packet/index.js';
+import type { AccessKey } from './authenticate.js';
+
+export interface GatewayAccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** Instance ids this key may send to; "*" (the default) for any. */
+  instances?: string[] | '*';
+}
+
+export interface GatewayOptions {
+  /** The one held MQTT connection every message goes through (url, credentials, TLS…). */
+  mqtt: ClientOptions;
+  accessKeys?: GatewayAccessKey[];
+  /** Admit unsigned requests too (a warning is printed at listen()). Default false. */
+  allowAnonymous?: boolean;
+  /** Default 1. At 1 and 2 a call is answered once the broker acknowledged; at 0 once written. */
+  qos?: QoS;
+  /** How `Payload` becomes bytes: its UTF-8 ("utf8", the default) or its base64 decoding. */
+  payloadEncoding?: 'utf8' | 'base64';
+  /** SendMessage calls per second per instance; 0 turns the limit off. Default 1,000 (the service's). */
+  rateLimit?: number;
+  /** How long a call waits for the broker's acknowledgement, ms. Default 5,000. */
+  publishTimeout?: number;
+  /** Largest message payload, bytes. Default 65,536 (the service's). */
+  maxPayloadBytes?: number;
+  /** Largest request body, bytes. Default: room for the largest payload percent-encoded, plus 16 KiB. */
+  maxBodyBytes?: number;
+  /** How far a signed timestamp may be from the gateway's clock, seconds, either way. Default 900. */
+  timestampWindow?: number;
+  /** Nonces remembered at most (the replay window's capacity). Default 1,000,000. */
+  maxNonces?: number;
+  /** The HostId of error bodies. Default: the request's Host header. */
+  hostId?: string;
+  /** Where warnings and lifecycle lines go. Default: standard error. */
+  log?: (line: string) => void;
+  /** Wall-clock milliseconds, for signature timestamps. Default Date.now. */
+  wallClock?: () => number;
+  /** HTTP limits: slow or oversized headers end in a bounded close. */
+  http?: { headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; maxHeaderSize?: number };
+}
+
+export interface ResolvedGatewayOptions {
+  mqtt: ClientOptions;
+  keys: Map<string, AccessKey>;
+  allowAnonymous: boolean;
+  qos: QoS;
+  payloadEncoding: 'utf8' | 'base64';
+  rateLimit: number;
+  publishTimeout: number;
+  maxPayloadBytes: number;
+  maxBodyBytes: number;
+  timestampWindow: number;
+  maxNonces: number;
+  hostId: string | undefined;
+  log: (line: string) => void;
+  wallClock: () => number;
+  http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number };
+}
+
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  if (typeof options !== 'object' || options === null || typeof options.mqtt !== 'object' || options.mqtt === null) {
+    throw invalid('mqtt (the broker connection options) is required');
+  }
+  const keys = new Map<string, AccessKey>();
+  for (const key of options.accessKeys ?? []) {
+    if (typeof key.accessKeyId !== 'string' || key.accessKeyId === '') throw invalid('every access key needs an accessKeyId');
+    if (typeof key.accessKeySecret !== 'string' || key.accessKeySecret === '') throw invalid(`access key ${key.accessKeyId} needs an accessKeySecret`);
+    if (keys.has(key.accessKeyId)) throw invalid(`access key ${key.accessKeyId} is configured twice`);
+    const instances = key.instances ?? '*';
+    if (instances !== '*' && (!Array.isArray(instances) || instances.some((id) => typeof id !== 'string'))) {
+      throw invalid(`access key ${key.accessKeyId}: instances must be "*" or a list of instance ids`);
+    }
+    keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances) });
+  }
+  const allowAnonymous = options.allowAnonymous ?? false;
+  if (keys.size === 0 && !allowAnonymous) throw invalid('no access keys are configured: give accessKeys, or allowAnonymous: true');
+  const qos = options.qos ?? 1;
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw invalid(`qos must be 0, 1 or 2, got ${String(qos)}`);
+  const payloadEncoding = options.payloadEncoding ?? 'utf8';
+  if (payloadEncoding !== 'utf8' && payloadEncoding !== 'base64') throw invalid(`payloadEncoding must be "utf8" or "base64", got ${String(payloadEncoding)}`);
+  const maxPayloadBytes = count(options.maxPayloadBytes, 65_536, 'maxPayloadBytes', 1);
+  return {
+    mqtt: options.mqtt,
+    keys,
+    allowAnonymous,
+    qos,
+    payloadEncoding,
+    rateLimit: count(options.rateLimit, 1_000, 'rateLimit', 0),
+    publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1),
+    maxPayloadBytes,
+    maxBodyBytes: count(options.maxBodyBytes, maxPayloadBytes * 3 + 16_384, 'maxBodyBytes', 1),
+    timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,
+    maxNonces: count(options.maxNonces, 1_000_000, 'maxNonces', 1),
+    hostId: options.hostId,
+    log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    wallClock: options.wallClock ?? Date.now,
+    http: {
+      headersTimeout: count(options.http?.headersTimeout, 10_000, 'http.headersTimeout', 1),
+      requestTimeout: count(options.http?.requestTimeout, 30_000, 'http.requestTimeout', 1),
+      keepAliveTimeout: count(options.http?.keepAliveTimeout, 5_000, 'http.keepAliveTimeout', 1),
+      maxHeaderSize: count(options.http?.maxHeaderSize, 16_384, 'http.maxHeaderSize', 1),
+    },
+  };
+}
+
+function count(value: number | undefined, fallback: number, name: string, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < minimum) throw invalid(`${name} must be an integer of at least ${minimum}, got ${String(value)}`);
+  return value;
+}
+
+function invalid(message: string): Error {
+  return usageError('INVALID_OPTIONS', `Gateway: ${message}`);
+}

@@ -1,0 +1,117 @@
+/**
+ * The SendMessage action: `InstanceId` + `MqttTopic` + `Payload` checked, the caller's
+ * permission and the instance's rate limit applied, then one publish through the held MQTT
+ * connection, answered when the broker has acknowledged it (at QoS 0, when written).
+ * Everything that can refuse a call does so before the publish: a refused call is never sent.
+ */
+import { validateTopicName } from '../../packet/index.js';
+import type { MqttClient } from '../../client/index.js';
+import type { MqttError } from '../../errors.js';
+import type { QoS } from '../../packet/index.js';
+import { ResultCode } from '../../session/index.js';
+import { ApiFailure } from './api-failure.js';
+import type { Caller } from './authenticate.js';
+import type { Parameters } from './form.js';
+import { printable } from './form.js';
+import type { InstanceRateLimits } from './rate-limits.js';
+
+export interface SendMessageContext {
+  client: MqttClient;
+  qos: QoS;
+  payloadEncoding: 'utf8' | 'base64';
+  maxPayloadBytes: number;
+  publishTimeout: number;
+  rateLimits: InstanceRateLimits;
+  /** Called with each publish's outcome: its latency in seconds when acknowledged. */
+  published(seconds: number | undefined): void;
+  /** Publishes handed to the client and not yet settled (acknowledged, failed or timed out). */
+  inflight: { count: number };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function sendMessage(parameters: Parameters, caller: Caller, context: SendMessageContext): Promise<void> {
+  const instanceId = requiredParameter(parameters, 'InstanceId');
+  const topic = requiredParameter(parameters, 'MqttTopic');
+  const payloadText = parameters.get('Payload');
+  if (payloadText === undefined) throw ApiFailure.missing('Payload');
+  try {
+    validateTopicName(topic);
+  } catch (error) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" is not a topic a message can be sent to: ${(error as MqttError).detail}`);
+  }
+  const payload = payloadOf(payloadText, context);
+  if (caller.instances !== null && !caller.instances.has(instanceId)) {
+    throw ApiFailure.of('InstancePermissionCheckFailed', `This access key may not send to instance "${printable(instanceId)}".`);
+  }
+  const client = context.client;
+  if (!client.connected) throw sendFailed('the gateway is not connected to the MQTT broker');
+  if (!context.rateLimits.admit(instanceId, client.now())) {
+    throw ApiFailure.of('SystemOverFlow', `Instance "${printable(instanceId)}" is over its limit of SendMessage calls per second. Please try again.`);
+  }
+  return publish(topic, payload, context);
+}
+
+function publish(topic: string, payload: Uint8Array, context: SendMessageContext): Promise<void> {
+  const client = context.client;
+  const startedAt = client.now();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (failure: ApiFailure | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      context.inflight.count -= 1;
+      context.published(failure === undefined ? (client.now() - startedAt) / 1000 : undefined);
+      if (failure === undefined) resolve();
+      else reject(failure);
+    };
+    const timer = setTimeout(
+      () => settle(sendFailed(`the broker did not acknowledge the message within ${context.publishTimeout} ms; it may still be delivered`)),
+      context.publishTimeout,
+    );
+    context.inflight.count += 1;
+    const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
+      settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
+    });
+    if (refused !== ResultCode.SUCCESS) settle(sendFailed(publishFailure(refused)));
+  });
+}
+
+function requiredParameter(parameters: Parameters, name: string): string {
+  const value = parameters.get(name);
+  if (value === undefined || value === '') throw ApiFailure.missing(name);
+  return value;
+}
+
+function payloadOf(text: string, context: SendMessageContext): Uint8Array {
+  let payload: Buffer;
+  if (context.payloadEncoding === 'base64') {
+    if (!BASE64.test(text)) throw ApiFailure.of('ParameterCheckFailed', 'Payload is not valid base64 (this gateway decodes payloads as base64).');
+    payload = Buffer.from(text, 'base64');
+  } else {
+    payload = Buffer.from(text, 'utf8');
+  }
+  if (payload.length > context.maxPayloadBytes) {
+    throw ApiFailure.of('ParameterCheckFailed', `Payload is ${payload.length} bytes; the limit is ${context.maxPayloadBytes}.`);
+  }
+  return payload;
+}
+
+function publishFailure(result: number): string {
+  switch (result) {
+    case ResultCode.INCOMPLETE:
+      return 'the connection to the MQTT broker was lost before it acknowledged the message; it may still be delivered';
+    case ResultCode.DISCONNECTED:
+      return 'the gateway is not connected to the MQTT broker';
+    case ResultCode.MAX_BUFFERED:
+    case ResultCode.NO_MORE_IDS:
+      return 'too many messages are waiting for the MQTT broker';
+    default:
+      return `the MQTT client reported result ${result}`;
+  }
+}
+
+function sendFailed(reason: string): ApiFailure {
+  return ApiFailure.of('SendMessageFailed', `The message could not be sent: ${reason}. Please try again.`);
+}

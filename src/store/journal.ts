@@ -1,0 +1,174 @@
+/**
+ * An append-only file of checksummed records: what a durable session store is written to.
+ * Each record is [length u32][crc32 u32][body], little-endian. Opening reads every record back;
+ * a tail that is torn (a crash mid-write) or corrupt stops the read there and is cut off with a
+ * warning, so a damaged file never replays garbage and never stops the client.
+ *
+ * Appends are buffered and written by flush(), which the engine calls before it writes to the
+ * socket: a message is in the file before it can be on the wire. What reaches the disk, and
+ * when, is the fsync policy's: 'always' syncs at every flush, 'interval' (the default) at most
+ * every `fsyncInterval` ms, 'never' leaves it to the operating system. A write that reached the
+ * file survives the process being killed in every policy; only a power loss or a kernel crash can
+ * take what was not yet synced.
+ */
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync, fsyncSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+
+export interface JournalOptions {
+  fsync: FsyncPolicy;
+  /** With 'interval': ms between syncs of what was written. Default 50. */
+  fsyncInterval?: number;
+  /** Told about a cut-off tail. */
+  warn: (message: string) => void;
+}
+
+const HEADER = 8;
+/** A record longer than this is taken as corruption, not allocated. */
+const MAX_RECORD = 512 * 1024 * 1024;
+
+export class Journal {
+  #fd: number;
+  readonly #path: string;
+  readonly #options: JournalOptions;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #unsynced = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Bytes in the file. */
+  size = 0;
+
+  private constructor(path: string, fd: number, options: JournalOptions) {
+    this.#path = path;
+    this.#fd = fd;
+    this.#options = options;
+    if (options.fsync === 'interval') {
+      this.#timer = setInterval(() => this.#sync(), options.fsyncInterval ?? 50);
+      this.#timer.unref?.();
+    }
+  }
+
+  /** Opens (creating) the file at `path` and reads its intact records. */
+  static open(path: string, options: JournalOptions): { journal: Journal; records: Uint8Array[] } {
+    const fd = openSync(path, 'a+');
+    const { records, intact, total } = readRecords(fd);
+    if (intact < total) {
+      options.warn(`${path}: ${total - intact} bytes at the end are torn or corrupt (a crash mid-write?) and were cut off`);
+      ftruncateSync(fd, intact);
+      fsyncSync(fd);
+    }
+    const journal = new Journal(path, fd, options);
+    journal.size = intact;
+    return { journal, records };
+  }
+
+  /** Queues a record; it reaches the file at the next flush(). */
+  append(body: Uint8Array): void {
+    const header = new Uint8Array(HEADER);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, body.length, true);
+    view.setUint32(4, crc32(body), true);
+    this.#pending.push(header, body);
+    this.#pendingBytes += HEADER + body.length;
+  }
+
+  get dirty(): boolean {
+    return this.#pendingBytes > 0;
+  }
+
+  /** Writes what was appended (one write), then syncs as the policy says. */
+  flush(): void {
+    if (this.#pendingBytes === 0) return;
+    const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    let written = 0;
+    while (written < chunk.length) written += writeSync(this.#fd, chunk, written, chunk.length - written);
+    this.size += chunk.length;
+    this.#unsynced = true;
+    if (this.#options.fsync === 'always') this.#sync();
+  }
+
+  /**
+   * Replaces the whole file with `bodies` (compaction): written beside it, synced, renamed over
+   * it, so a crash at any point leaves either the old file or the new one, never a mix.
+   */
+  rewrite(bodies: Iterable<Uint8Array>): void {
+    this.flush();
+    const temporary = `${this.#path}.compact`;
+    const fd = openSync(temporary, 'w');
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (const body of bodies) {
+      const header = new Uint8Array(HEADER);
+      const view = new DataView(header.buffer);
+      view.setUint32(0, body.length, true);
+      view.setUint32(4, crc32(body), true);
+      parts.push(header, body);
+      size += HEADER + body.length;
+    }
+    const chunk = Buffer.concat(parts, size);
+    let written = 0;
+    while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temporary, this.#path);
+    syncDirectory(dirname(this.#path));
+    closeSync(this.#fd);
+    this.#fd = openSync(this.#path, 'a+');
+    this.size = size;
+    this.#unsynced = false;
+  }
+
+  close(): void {
+    this.flush();
+    this.#sync();
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    closeSync(this.#fd);
+  }
+
+  #sync(): void {
+    if (!this.#unsynced) return;
+    this.#unsynced = false;
+    fdatasyncSync(this.#fd);
+  }
+}
+
+/** Every intact record from the start, and where the intact part ends. */
+function readRecords(fd: number): { records: Uint8Array[]; intact: number; total: number } {
+  const total = fstatSync(fd).size;
+  const data = Buffer.alloc(total);
+  let read = 0;
+  while (read < total) {
+    const n = readSync(fd, data, read, total - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  const records: Uint8Array[] = [];
+  let offset = 0;
+  while (offset + HEADER <= read) {
+    const length = data.readUInt32LE(offset);
+    const checksum = data.readUInt32LE(offset + 4);
+    if (length > MAX_RECORD || offset + HEADER + length > read) break;
+    const body = data.subarray(offset + HEADER, offset + HEADER + length);
+    if (crc32(body) !== checksum) break;
+    records.push(body);
+    offset += HEADER + length;
+  }
+  return { records, intact: offset, total };
+}
+
+function syncDirectory(path: string): void {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some platforms cannot open or sync a directory; the rename is still atomic there.
+  }
+}
