@@ -3,7 +3,9 @@
  * exporting a Command, added here.
  */
 import type { Command } from './command.js';
+import { demoCommand } from './demo.js';
+import { gatewayCommand } from './gateway.js';
 import { pubCommand } from './pub.js';
 import { subCommand } from './sub.js';
 
-export const COMMANDS: readonly Command[] = [pubCommand, subCommand];
+export const COMMANDS: readonly Command[] = [pubCommand, subCommand, gatewayCommand, demoCommand];
