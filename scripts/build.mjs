@@ -81,5 +81,8 @@ for (const file of outputs('dist/cjs', '.cjs')) {
   writeFileSync(file, code.replace(/require\("(\.{1,2}\/[^"]+)\.js"\)/g, 'require("$1.cjs")'));
 }
 
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-for (const module of browserVariants) rmSync(`dist/types/${module}.browser.d.ts`);
+// --no-types: the JavaScript only (npm start needs nothing else; the declarations take most of the time).
+if (!process.argv.includes('--no-types')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  for (const module of browserVariants) rmSync(`dist/types/${module}.browser.d.ts`);
+}

@@ -4,7 +4,9 @@
  */
 import type { Command } from './command.js';
 import { benchCommand } from './bench.js';
+import { demoCommand } from './demo.js';
+import { gatewayCommand } from './gateway.js';
 import { pubCommand } from './pub.js';
 import { subCommand } from './sub.js';
 
-export const COMMANDS: readonly Command[] = [pubCommand, subCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [pubCommand, subCommand, benchCommand, gatewayCommand, demoCommand];
