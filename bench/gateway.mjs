@@ -7,7 +7,7 @@
 // mosquitto is not installed.
 //
 //   npm run bench:gateway
-//   node bench/gateway.mjs --duration=5000 --connections=32 --qos=1 [--prof=DIR]
+//   node bench/gateway.mjs --duration=5000 --connections=32 --qos=1 [--only=fixed|max] [--prof=DIR]
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -86,6 +86,7 @@ async function run(name, mode) {
   const result = await reply(load, (m) => m.sent !== undefined);
   const after = (await Promise.all([reply(server, (m) => m.cpu), server.send({ cpu: true })]))[0].cpu;
   const cpuUs = after.user + after.system - before.user - before.system;
+  const userUs = after.user - before.user;
   // Deliveries trail the answers by at most the subscriber's read: wait for them (bounded).
   const deadline = Date.now() + 10_000;
   const counts = () => deliveries.get(name) ?? new Map();
@@ -93,31 +94,33 @@ async function run(name, mode) {
   const missing = result.okIndexes.filter((i) => !counts().has(i)).length;
   const duplicated = [...counts().values()].filter((n) => n > 1).length;
   const unanswered = [...counts().keys()].filter((i) => !result.okIndexes.includes(i)).length;
-  return { name, mode, ...result, cpuUs, missing, duplicated, unanswered, rate: (result.answered / result.elapsed) * 1000 };
+  return { name, mode, ...result, cpuUs, userUs, missing, duplicated, unanswered, rate: (result.answered / result.elapsed) * 1000 };
 }
 
 console.log(`Gateway benchmark: ${environment().cpus ?? os.cpus().length} cores, node ${process.version}; QoS ${config.qos}, ${config.connections} keep-alive connections, ${config.duration} ms per run.`);
+// --only=fixed or --only=max: one run, no warm-up (for profiling one load with --prof).
+const only = args.only;
 const results = [];
-results.push(await run('warmup', 'max'));
-results.push(await run('fixed', 'fixed'));
-results.push(await run('max', 'max'));
+if (!only) results.push(await run('warmup', 'max'));
+if (!only || only === 'fixed') results.push(await run('fixed', 'fixed'));
+if (!only || only === 'max') results.push(await run('max', 'max'));
 
 table([
-  ['run', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'gateway CPU µs/req', '200s', 'refused', 'delivered exactly once'],
+  ['run', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'gateway CPU µs/req (user)', '200s', 'refused', 'delivered exactly once'],
   ...results.filter((r) => r.name !== 'warmup').map((r) => [
     r.name === 'fixed' ? `fixed ${config.rate}/s` : 'maximum',
     Math.round(r.rate).toLocaleString('en-US'),
     r.p50.toFixed(2),
     r.p99.toFixed(2),
     r.max.toFixed(1),
-    (r.cpuUs / r.answered).toFixed(1),
+    `${(r.cpuUs / r.answered).toFixed(1)} (${(r.userUs / r.answered).toFixed(1)})`,
     r.ok.toLocaleString('en-US'),
     JSON.stringify(r.failures),
     r.missing === 0 && r.duplicated === 0 && r.unanswered === 0 ? 'yes' : `no: ${r.missing} missing, ${r.duplicated} duplicated, ${r.unanswered} delivered without a 200`,
   ]),
 ]);
-const max = results.find((r) => r.name === 'max');
-const fixed = results.find((r) => r.name === 'fixed');
+const max = results.find((r) => r.name === 'max') ?? { rate: NaN };
+const fixed = results.find((r) => r.name === 'fixed') ?? { p99: NaN };
 console.log('');
 table([
   ['target', 'value', 'needs', 'result'],

@@ -10,6 +10,7 @@ import type { Packet } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
+import { afterIo } from './scheduler.js';
 
 export type WriteCompletion = (result: ResultCode) => void;
 
@@ -75,7 +76,7 @@ export class PacketWriter {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(this.#flushScheduled);
+    afterIo(this.#flushScheduled);
   }
 
   readonly #flushScheduled = (): void => {
