@@ -25,7 +25,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SKIP_EXIT_CODE, environment, formatOps, gitCommit, median, parseArgs, table, writeJson } from './harness.mjs';
-import { BROKER_SETTINGS, processCpuUs, sleep, startMosquitto, stopMosquitto } from './mosquitto.mjs';
+import { BROKER_SETTINGS, processCpuUs, sleep, startMosquitto, stopMosquitto } from './_mosquitto.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));

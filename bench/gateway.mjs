@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MqttClient } from '../dist/esm/index.js';
 import { SKIP_EXIT_CODE, environment, parseArgs, table } from './harness.mjs';
-import { sleep, startMosquitto, stopMosquitto } from './mosquitto.mjs';
+import { sleep, startMosquitto, stopMosquitto } from './_mosquitto.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MqttClient } from '../dist/esm/index.js';
 import { fileStore } from '../dist/esm/store/index.js';
 import { SKIP_EXIT_CODE, median, parseArgs, table } from './harness.mjs';
-import { startMosquitto, stopMosquitto } from './mosquitto.mjs';
+import { startMosquitto, stopMosquitto } from './_mosquitto.mjs';
 
 const args = parseArgs();
 const MOSQUITTO = args.mosquitto ?? '/usr/sbin/mosquitto';
