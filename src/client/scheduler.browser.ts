@@ -72,8 +72,3 @@ export function stopTimer(handle: TimerHandle): void {
   if (timer?.fallback !== undefined) clearTimeout(timer.fallback);
   else worker?.postMessage([id, -1]);
 }
-
-/** The browser has no setImmediate (and a WebSocket send is not a system call): a microtask. */
-export function afterIo(write: () => void): void {
-  queueMicrotask(write);
-}

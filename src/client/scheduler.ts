@@ -15,12 +15,3 @@ export function startTimer(fire: () => void, ms: number, unref: boolean): TimerH
 export function stopTimer(handle: TimerHandle): void {
   clearTimeout(handle as ReturnType<typeof setTimeout>);
 }
-
-/**
- * Runs `write` once the current turn's I/O callbacks have run: packets produced by every
- * socket read of one poll (a server answering many peers, a burst of acks) leave in one write,
- * not one each — on a busy connection most of a write's cost is the system call.
- */
-export function afterIo(write: () => void): void {
-  setImmediate(write);
-}

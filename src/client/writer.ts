@@ -10,7 +10,6 @@ import type { Packet } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
-import { afterIo } from './scheduler.js';
 
 export type WriteCompletion = (result: ResultCode) => void;
 
@@ -76,7 +75,7 @@ export class PacketWriter {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    afterIo(this.#flushScheduled);
+    queueMicrotask(this.#flushScheduled);
   }
 
   readonly #flushScheduled = (): void => {
