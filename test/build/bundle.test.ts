@@ -44,6 +44,21 @@ describe('the Node build', () => {
     expect(typeof cjs.MqttClient).toBe('function');
   });
 
+  it("Node's import entries (dist/node, bundled with shared chunks) export the same names, and a class is one class across subpaths", async () => {
+    const esm = (await import(at('dist/esm/index.js'))) as Record<string, unknown>;
+    const node = (await import(at('dist/node/index.js'))) as Record<string, unknown>;
+    expect(Object.keys(node).sort()).toEqual(Object.keys(esm).sort());
+    const packet = (await import(at('dist/node/packet/index.js'))) as Record<string, unknown>;
+    const store = (await import(at('dist/node/store/index.js'))) as Record<string, unknown>;
+    expect(packet.MqttError).toBe(node.MqttError);
+    expect(typeof store.fileStore).toBe('function');
+    const manifest = JSON.parse(readFileSync(at('package.json'), 'utf8')) as { exports: Record<string, { node?: { import: string } }>; bin: { impmqtt: string } };
+    for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+      if (conditions.node !== undefined) expect(existsSync(at(conditions.node.import)), subpath).toBe(true);
+    }
+    expect(readFileSync(at(manifest.bin.impmqtt), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+  });
+
   it('the shipped types leave internals out (stripInternal)', () => {
     const imp = readFileSync(at('dist/types/api/imp/imp-client.d.ts'), 'utf8');
     expect(imp).not.toMatch(/constructor\(agent/);

@@ -37,9 +37,9 @@ describe('impmqtt demo', () => {
   it('installed without aedes (a copy of dist away from node_modules): says how to get it or to pass --url, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'impmqtt-no-aedes-'));
     dirs.push(dir);
-    cpSync(join(ROOT, 'dist/esm'), join(dir, 'dist/esm'), { recursive: true });
+    cpSync(join(ROOT, 'dist/node'), join(dir, 'dist/node'), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-    const finished = await runner.start(process.execPath, [join(dir, 'dist/esm/cli/bin.js'), 'demo']).done;
+    const finished = await runner.start(process.execPath, [join(dir, 'dist/node/cli/bin.js'), 'demo']).done;
     expect(finished.status).toBe(1);
     expect(finished.stderr).toContain('npm install aedes');
     expect(finished.stderr).toContain('impmqtt demo --url mqtt://');

@@ -1,5 +1,5 @@
 /**
- * Running `impmqtt` (the built bin, dist/esm/cli/bin.js) and mosquitto's own clients as child
+ * Running `impmqtt` (the built bin, dist/node/cli/bin.js) and mosquitto's own clients as child
  * processes: stdin given as bytes, stdout kept as bytes, every process bounded in time and
  * stopped by the suite (by its own handle) when still running at the end.
  */
@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './examples.js';
 
-export const BIN = join(ROOT, 'dist/esm/cli/bin.js');
+export const BIN = join(ROOT, 'dist/node/cli/bin.js');
 
 export interface Finished {
   status: number | null;
