@@ -37,6 +37,9 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   readonly #seqOf = new WeakMap<PublishRequest<T>, number>();
   #restoredQueue: PublishRequest<T>[] = [];
   #closed = false;
+  #failure: string | undefined;
+  readonly #path: string;
+  readonly #warn: (message: string) => void;
   #nextSeq: number;
   /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
   #liveBytes: number;
@@ -44,6 +47,8 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   constructor(path: string, lock: StoreLock, options: FileStoreOptions, warn: (message: string) => void) {
     super();
     this.#lock = lock;
+    this.#path = path;
+    this.#warn = warn;
     this.#maxLogBytes = options.maxLogBytes ?? 4 * 1024 * 1024;
     const journalOptions = { fsync: options.fsync ?? 'interval', warn, ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }) };
     const { journal, records } = Journal.open(path, journalOptions);
@@ -139,10 +144,36 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     return queue;
   }
 
+  /**
+   * Writes the changes so far. A failed write (disk full, I/O error) is reported, not thrown:
+   * the client goes on with its state in memory — nothing it holds is lost while the process
+   * lives — and every later flush tries to rewrite the whole state, after which the file is
+   * whole again. Until then a crash would lose what the file lacks; the warning says so.
+   */
   flush(): void {
-    if (this.#closed || !this.#journal.dirty) return;
-    this.#journal.flush();
-    if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
+    if (this.#closed) return;
+    try {
+      if (this.#failure !== undefined) {
+        this.#compact();
+        this.#warn(`${this.#path}: the session store is written again`);
+        this.#failure = undefined;
+      } else if (this.#journal.dirty) {
+        this.#journal.flush();
+        if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      if (this.#failure === undefined) {
+        this.#warn(`${this.#path}: the session store cannot be written (${code}); the client keeps its state in memory and retries, but a crash now would lose what is not yet written`);
+      }
+      this.#failure = code;
+      this.#journal.discardPending(); // the retry rewrites the whole state instead
+    }
+  }
+
+  /** Why the last write failed, while the file lags behind the state (undefined when it is whole). */
+  get failure(): string | undefined {
+    return this.#failure;
   }
 
   /**
@@ -151,9 +182,15 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
    */
   close(): void {
     if (this.#closed) return;
+    this.flush();
     this.#closed = true;
-    this.#journal.close();
-    this.#lock.release();
+    try {
+      this.#journal.close();
+    } catch (error) {
+      this.#warn(`${this.#path}: closing the session store failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    } finally {
+      this.#lock.release();
+    }
   }
 
   /**
@@ -182,7 +219,8 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   #record(record: StoreRecord): void {
     if (this.#closed) return;
     this.#state.apply(record);
-    this.#journal.append(encodeRecord(record));
+    // While writes fail, the state alone is kept: the recovery rewrites all of it.
+    if (this.#failure === undefined) this.#journal.append(encodeRecord(record));
   }
 
   #compact(): void {

@@ -11,7 +11,7 @@
  * file survives the process being killed in every policy; only a power loss or a kernel crash can
  * take what was not yet synced.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -66,11 +66,7 @@ export class Journal {
 
   /** Queues a record; it reaches the file at the next flush(). */
   append(body: Uint8Array): void {
-    const header = new Uint8Array(HEADER);
-    const view = new DataView(header.buffer);
-    view.setUint32(0, body.length, true);
-    view.setUint32(4, crc32(body), true);
-    this.#pending.push(header, body);
+    this.#pending.push(framed(body));
     this.#pendingBytes += HEADER + body.length;
   }
 
@@ -78,62 +74,102 @@ export class Journal {
     return this.#pendingBytes > 0;
   }
 
-  /** Writes what was appended (one write), then syncs as the policy says. */
+  /** Forgets what was appended but not written (the caller will rewrite the whole state). */
+  discardPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  /**
+   * Writes what was appended (one write), then syncs as the policy says. A failed write
+   * (disk full, I/O error) throws with the file cut back to its last whole record, so a later
+   * write never lands after a torn one; the records stay pending.
+   */
   flush(): void {
     if (this.#pendingBytes === 0) return;
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+    try {
+      writeAll(this.#fd, chunk);
+    } catch (error) {
+      try {
+        ftruncateSync(this.#fd, this.size);
+      } catch {
+        // The cut is best effort: a torn tail is found by its checksum on the next open anyway.
+      }
+      throw error;
+    }
     this.#pending = [];
     this.#pendingBytes = 0;
-    let written = 0;
-    while (written < chunk.length) written += writeSync(this.#fd, chunk, written, chunk.length - written);
     this.size += chunk.length;
     this.#unsynced = true;
     if (this.#options.fsync === 'always') this.#sync();
   }
 
   /**
-   * Replaces the whole file with `bodies` (compaction): written beside it, synced, renamed over
-   * it, so a crash at any point leaves either the old file or the new one, never a mix.
+   * Replaces the whole file with `bodies` (compaction, or recovery after a failed write):
+   * written beside it, synced, renamed over it, so a crash at any point leaves either the old
+   * file or the new one, never a mix. What was pending is not written: `bodies` is the state.
    */
   rewrite(bodies: Iterable<Uint8Array>): void {
-    this.flush();
     const temporary = `${this.#path}.compact`;
-    const fd = openSync(temporary, 'w');
     const parts: Uint8Array[] = [];
-    let size = 0;
-    for (const body of bodies) {
-      const header = new Uint8Array(HEADER);
-      const view = new DataView(header.buffer);
-      view.setUint32(0, body.length, true);
-      view.setUint32(4, crc32(body), true);
-      parts.push(header, body);
-      size += HEADER + body.length;
+    for (const body of bodies) parts.push(framed(body));
+    const chunk = Buffer.concat(parts);
+    const fd = openSync(temporary, 'w');
+    try {
+      writeAll(fd, chunk);
+      fsyncSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      rmSync(temporary, { force: true });
+      throw error;
     }
-    const chunk = Buffer.concat(parts, size);
-    let written = 0;
-    while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
-    fsyncSync(fd);
     closeSync(fd);
     renameSync(temporary, this.#path);
     syncDirectory(dirname(this.#path));
     closeSync(this.#fd);
     this.#fd = openSync(this.#path, 'a+');
-    this.size = size;
+    this.discardPending();
+    this.size = chunk.length;
     this.#unsynced = false;
   }
 
+  /** Writes and syncs what it can, then closes; a failure to write is thrown after closing. */
   close(): void {
-    this.flush();
-    this.#sync();
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    closeSync(this.#fd);
+    try {
+      this.flush();
+      this.#sync();
+    } finally {
+      closeSync(this.#fd);
+    }
   }
 
   #sync(): void {
     if (!this.#unsynced) return;
-    this.#unsynced = false;
-    fdatasyncSync(this.#fd);
+    try {
+      fdatasyncSync(this.#fd);
+      this.#unsynced = false;
+    } catch (error) {
+      // Still unsynced: the next sync tries again. Reported, never thrown from a timer.
+      this.#options.warn(`${this.#path}: fsync failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); will retry`);
+    }
   }
+}
+
+/** [length][crc32][body]. */
+function framed(body: Uint8Array): Uint8Array {
+  const record = new Uint8Array(HEADER + body.length);
+  const view = new DataView(record.buffer);
+  view.setUint32(0, body.length, true);
+  view.setUint32(4, crc32(body), true);
+  record.set(body, HEADER);
+  return record;
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  let written = 0;
+  while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
 }
 
 /** Every intact record from the start, and where the intact part ends. */

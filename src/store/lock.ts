@@ -1,40 +1,49 @@
 /**
- * One process per store: a lock file holding the owner's pid, created exclusively. A lock left
- * by a process that no longer exists (killed) is taken over; one held by a live process is
- * refused with a clear error, since two clients replaying one session would each re-send the
- * other's messages.
+ * One process per store: a lock file holding the owner's pid and a random token, created
+ * whole or not at all (written beside it, then hard-linked into place, which fails if one
+ * exists). A lock whose process is gone — or that carries this process's pid but was not taken
+ * by it (a container restarted with the same pid) — is stale and taken over; one held by a live
+ * process is refused with a clear error, since two clients replaying one session would each
+ * re-send the other's messages. Release removes the file only while it is still ours.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+
+/** The lock files this process holds. */
+const held = new Set<string>();
 
 export class StoreLock {
   readonly #path: string;
-  #held = false;
+  readonly #token: string;
+  #held = true;
 
-  private constructor(path: string) {
+  private constructor(path: string, token: string) {
     this.#path = path;
+    this.#token = token;
   }
 
   static acquire(path: string): StoreLock {
-    const lock = new StoreLock(path);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    if (held.has(path)) throw usageError('STORE_LOCKED', `The session store ${path} is already open in this process`);
+    const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const beside = `${path}.${randomBytes(6).toString('hex')}`;
+      writeFileSync(beside, `${token}\n`);
       try {
-        const fd = openSync(path, 'wx');
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        lock.#held = true;
-        return lock;
+        linkSync(beside, path);
+        held.add(path);
+        return new StoreLock(path, token);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = Number.parseInt(readOwner(path), 10);
-        if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-          throw usageError('STORE_LOCKED', `The session store ${path} is in use by process ${owner}: one store serves one client process at a time`);
-        }
-        if (owner === process.pid) {
-          throw usageError('STORE_LOCKED', `The session store ${path} is already open in this process`);
-        }
-        rmSync(path, { force: true }); // left by a process that is gone
+      } finally {
+        rmSync(beside, { force: true });
       }
+      const owner = readLock(path);
+      const pid = Number.parseInt(owner, 10);
+      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+        throw usageError('STORE_LOCKED', `The session store ${path} is in use by process ${pid}: one store serves one client process at a time`);
+      }
+      takeOverStale(path, owner);
     }
     throw usageError('STORE_LOCKED', `Could not lock the session store ${path}`);
   }
@@ -42,11 +51,33 @@ export class StoreLock {
   release(): void {
     if (!this.#held) return;
     this.#held = false;
-    rmSync(this.#path, { force: true });
+    held.delete(this.#path);
+    if (readLock(this.#path) === this.#token) rmSync(this.#path, { force: true });
   }
 }
 
-function readOwner(path: string): string {
+/**
+ * Moves the stale lock aside and deletes it. Two processes may judge the same lock stale: the
+ * one whose rename finds a different lock (the other's new one) puts it back and tries again.
+ */
+function takeOverStale(path: string, stale: string): void {
+  const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // gone already: someone else took it over; the caller tries again
+  }
+  if (readLock(aside) !== stale) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a third lock is in place by now: the caller's next attempt sees it
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+function readLock(path: string): string {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {

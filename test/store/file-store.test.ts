@@ -4,7 +4,7 @@
  * requires [MQTT-4.4.0-1] and reported as restored; nothing finished comes back; the journal
  * stays bounded; a torn tail costs only the torn record; one process per store.
  */
-import { mkdtempSync, rmSync, statSync, truncateSync, readdirSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync, statSync, symlinkSync, truncateSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -144,6 +144,28 @@ describe('FileSessionStore: a restart brings back what was not finished', () => 
     expect(topics).toEqual(['keep/1']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/torn or corrupt/);
+  });
+
+  it('a write that fails (disk full) is reported, never thrown; the state stays in memory and the next flush rewrites the file whole', () => {
+    const dir = scratch();
+    symlinkSync('/dev/full', join(dir, 'client-1.log')); // every write: ENOSPC
+    const warnings: string[] = [];
+    const first = open(dir, { warn: (w) => warnings.push(w) });
+    const a = driver(first.store);
+    expect(() => a.step(() => a.publish(message('full/1', 1, 'f1')))).not.toThrow();
+    expect(warnings.some((w) => /cannot be written \(ENOSPC\)/.test(w))).toBe(true);
+    expect((first.store as unknown as { failure: string | undefined }).failure).toBe('ENOSPC');
+    // The disk "frees up": the rewrite goes to a new file beside it, renamed over the link.
+    rmSync(join(dir, 'client-1.log'));
+    a.step(() => a.publish(message('full/2', 1, 'f2')));
+    expect((first.store as unknown as { failure: string | undefined }).failure).toBeUndefined();
+    expect(warnings.some((w) => /written again/.test(w))).toBe(true);
+    expect(lstatSync(join(dir, 'client-1.log')).isFile()).toBe(true);
+    first.provider.close();
+    const second = open(dir);
+    const b = driver(second.store);
+    const topics = b.step(() => b.connect()).flatMap((x) => (x.type === 'send' && x.packet.type === 'publish' ? [x.packet.topic] : []));
+    expect(topics).toEqual(['full/1', 'full/2']);
   });
 
   it('one process per store: a second open of the same client id is refused (STORE_LOCKED) until the first is closed', () => {

@@ -142,7 +142,23 @@ describe('StoreLock', () => {
       await exited;
     }
     const lock = StoreLock.acquire(path);
-    expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(path, 'utf8').trim()).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16}$`));
     lock.release();
+  });
+
+  it("a lock with this process's own pid that this process did not take (a container restarted with the same pid) is stale", () => {
+    const path = join(scratch(), 'lock');
+    writeFileSync(path, `${process.pid} 0123456789abcdef\n`);
+    const lock = StoreLock.acquire(path);
+    expect(readFileSync(path, 'utf8')).not.toContain('0123456789abcdef');
+    lock.release();
+  });
+
+  it('release removes the lock only while it is still ours', () => {
+    const path = join(scratch(), 'lock');
+    const lock = StoreLock.acquire(path);
+    writeFileSync(path, '99999999 someone-else\n'); // taken over behind our back
+    lock.release();
+    expect(readFileSync(path, 'utf8')).toBe('99999999 someone-else\n');
   });
 });

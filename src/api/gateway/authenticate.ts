@@ -32,6 +32,8 @@ export interface AuthenticationContext {
 }
 
 const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null };
+/** The SDKs send 32 hex digits or a UUID; anything much longer only costs the nonce cache memory. */
+const MAX_NONCE_LENGTH = 128;
 /** YYYY-MM-DDThh:mm:ssZ, as both SDKs write it (milliseconds tolerated). */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -107,7 +109,9 @@ function admitOnce(accessKeyId: string, timestamp: string, field: string, nonce:
   const signedAt = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : NaN;
   if (Number.isNaN(signedAt)) throw ApiFailure.of('IllegalTimestamp', `The ${field} "${printable(timestamp)}" is not in the format YYYY-MM-DDThh:mm:ssZ.`);
   if (Math.abs(now - signedAt) > context.timestampWindow) throw ApiFailure.of('InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
-  const verdict = context.nonces.remember(`${accessKeyId}\n${nonce}`, signedAt + context.timestampWindow, now);
+  if (nonce.length > MAX_NONCE_LENGTH) throw ApiFailure.of('InvalidParameter', `SignatureNonce is longer than ${MAX_NONCE_LENGTH} characters.`);
+  // Kept until a request with this timestamp can no longer be accepted: one millisecond past the window's edge.
+  const verdict = context.nonces.remember(`${accessKeyId}\n${nonce}`, signedAt + context.timestampWindow + 1, now);
   if (verdict === 'used') throw ApiFailure.of('SignatureNonceUsed', 'Specified signature nonce was used already.');
   if (verdict === 'full') throw ApiFailure.of('SystemOverFlow', 'Too many signed requests within the timestamp window to remember their nonces. Please try again.');
 }

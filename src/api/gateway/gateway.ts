@@ -88,19 +88,28 @@ class SendMessageGateway implements Gateway {
     let lastFailure = '';
     this.client.on('connect', () => {
       lastFailure = '';
-      options.log(`gateway: connected to ${this.client.url}`);
+      this.#log(`gateway: connected to ${this.client.url}`);
     });
     // Each attempt of an outage fails the same way: say it once, not at every retry.
     this.client.on('connectfailed', ({ error }) => {
-      if (error.message !== lastFailure) options.log(`gateway: cannot connect to ${this.client.url}: ${error.message} (retrying)`);
+      if (error.message !== lastFailure) this.#log(`gateway: cannot connect to ${this.client.url}: ${error.message} (retrying)`);
       lastFailure = error.message;
     });
-    this.client.on('close', ({ error }) => options.log(`gateway: MQTT connection closed${error ? `: ${error.message}` : ''}`));
+    this.client.on('close', ({ error }) => this.#log(`gateway: MQTT connection closed${error ? `: ${error.message}` : ''}`));
+  }
+
+  /** The configured log, which must not break a request or an event handler by throwing. */
+  #log(line: string): void {
+    try {
+      this.#options.log(line);
+    } catch {
+      // a broken logger loses its line, nothing else
+    }
   }
 
   listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
     if (this.#options.allowAnonymous) {
-      this.#options.log('gateway: WARNING: anonymous access is on: unsigned requests can publish to any instance and topic');
+      this.#log('gateway: WARNING: anonymous access is on: unsigned requests can publish to any instance and topic');
     }
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
@@ -153,7 +162,7 @@ class SendMessageGateway implements Gateway {
       this.#answer(response, 200, requestId, `{"MsgId":"${this.#messageIds.next()}","RequestId":"${requestId}"}`);
     } catch (error) {
       const failure = error instanceof ApiFailure ? error : ApiFailure.of('InternalError', 'An error occurred while processing your request. Try again later.');
-      if (!(error instanceof ApiFailure)) this.#options.log(`gateway: request ${requestId} failed unexpectedly: ${String(error)}`);
+      if (!(error instanceof ApiFailure)) this.#log(`gateway: request ${requestId} failed unexpectedly: ${String(error)}`);
       this.#metrics.countRequest(action, failure.status, failure.code);
       // A body left unread (too large, or refused before it was read) must not be parsed as the next request.
       if (!incoming.complete || this.#closing !== undefined) response.shouldKeepAlive = false;

@@ -31,7 +31,10 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** How far a signed timestamp may be from the gateway's clock, seconds, either way. Default 900. */
   timestampWindow?: number;
-  /** Nonces remembered at most (the replay window's capacity). Default 1,000,000. */
+  /**
+   * Nonces remembered at most (the replay window's capacity): sustained signed calls are bounded
+   * by this ÷ timestampWindow (about 1,100/s with the defaults). About 100 bytes each. Default 1,000,000.
+   */
   maxNonces?: number;
   /** The HostId of error bodies. Default: the request's Host header. */
   hostId?: string;

@@ -23,6 +23,8 @@ export class InstanceRateLimits {
     let bucket = this.#buckets.get(instance);
     if (bucket === undefined) {
       if (this.#buckets.size >= MAX_TRACKED) this.#dropIdle(now);
+      // Still full of busy instances: a caller cycling through instance ids gets no fresh allowance.
+      if (this.#buckets.size >= MAX_TRACKED) return false;
       bucket = new TokenBucket({ credits: this.#perSecond, refillPerSecond: this.#perSecond }, now);
       this.#buckets.set(instance, bucket);
     }

@@ -71,10 +71,14 @@ function publish(topic: string, payload: Uint8Array, context: SendMessageContext
       context.publishTimeout,
     );
     context.inflight.count += 1;
-    const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
-      settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
-    });
-    if (refused !== ResultCode.SUCCESS) settle(sendFailed(publishFailure(refused)));
+    try {
+      const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
+        settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
+      });
+      if (refused !== ResultCode.SUCCESS) settle(sendFailed(publishFailure(refused)));
+    } catch (error) {
+      settle(sendFailed(`the MQTT client refused the message (${(error as Error).message})`));
+    }
   });
 }
 

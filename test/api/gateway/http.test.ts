@@ -83,6 +83,7 @@ describe('SendMessage gateway: the HTTP boundary', () => {
     ['SignatureMethod HMAC-SHA256 in an RPC request', () => `GET /?${signedQuery('GET', { SignatureMethod: 'HMAC-SHA256' })} HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'IncompleteSignature'],
     ['an STS token', () => `GET /?${signedQuery('GET', { SecurityToken: 'tok' })} HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'CheckAccountInfoFailed'],
     ['Format=XML', () => `GET /?${signedQuery('GET', { Format: 'XML' })} HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'InvalidParameter'],
+    ['a SignatureNonce of 200 characters', () => `GET /?${signedQuery('GET', { SignatureNonce: 'n'.repeat(200) })} HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'InvalidParameter'],
     ['a signed GET replayed as POST', () => `POST /?${signedQuery('GET')} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`, 400, 'SignatureDoesNotMatch'],
   ];
 
