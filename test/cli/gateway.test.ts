@@ -24,7 +24,14 @@ async function servedPort(running: Running, stdout: () => string): Promise<numbe
   await until(() => /http:\/\/127\.0\.0\.1:\d+\//.test(stdout()) || running.child.exitCode !== null, 'the gateway to print its address');
   const match = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout());
   if (match === null) throw new Error(`the gateway did not start: ${running.stderr()}`);
-  return Number(match[1]);
+  const port = Number(match[1]);
+  // Serving HTTP comes first; calls are refused (SendMessageFailed) until the broker is connected.
+  const deadline = Date.now() + 10_000;
+  while ((await fetch(`http://127.0.0.1:${port}/healthz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('the gateway never reported healthy');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return port;
 }
 
 function capture(running: Running): () => string {
