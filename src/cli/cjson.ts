@@ -38,13 +38,43 @@ export function cjsonNumber(value: number): string {
 export function formatG(value: number, precision: number): string {
   const sign = value < 0 || Object.is(value, -0) ? '-' : '';
   const magnitude = Math.abs(value);
-  const [mantissa, exponentText] = magnitude.toExponential(precision - 1).split('e') as [string, string];
+  const [mantissa, exponentText] = tieToEven(magnitude, precision, magnitude.toExponential(precision - 1)).split('e') as [string, string];
   const exponent = Number(exponentText);
   const trim = (digits: string): string => (digits.includes('.') ? digits.replace(/0+$/, '').replace(/\.$/, '') : digits);
   if (exponent < -4 || exponent >= precision) {
     return `${sign}${trim(mantissa)}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   }
-  return sign + trim(magnitude.toFixed(precision - 1 - exponent));
+  // The same rounded digits, written out in full (as %g does below the exponent threshold).
+  const digits = mantissa.replace('.', '');
+  const fixed = exponent >= 0 ? `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}` : `0.${'0'.repeat(-exponent - 1)}${digits}`;
+  return sign + trim(fixed);
+}
+
+/**
+ * JavaScript rounds an exact tie up; C's printf rounds it to even. A tie needs the double's
+ * exact decimal value to stop at precision + 1 significant digits, the last a 5: checked exactly
+ * (BigInt) only when the next digit is a 5 at all.
+ */
+function tieToEven(magnitude: number, precision: number, rounded: string): string {
+  if (magnitude === 0 || !Number.isFinite(magnitude) || !magnitude.toPrecision(precision + 1).replace(/e.*$/, '').endsWith('5')) return rounded;
+  const digits = exactDigits(magnitude);
+  if (digits.length !== precision + 1 || !digits.endsWith('5')) return rounded;
+  const [mantissa, exponent] = rounded.split('e') as [string, string];
+  const last = Number(mantissa[mantissa.length - 1]);
+  if (last % 2 === 0) return rounded; // rounding up already landed on the even digit
+  return `${mantissa.slice(0, -1)}${last - 1}e${exponent}`;
+}
+
+/** The significant digits of a double's exact decimal value (no leading or trailing zeros). */
+function exactDigits(magnitude: number): string {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, magnitude);
+  const bits = view.getBigUint64(0);
+  const biased = Number(bits >> 52n);
+  const fraction = (bits & ((1n << 52n) - 1n)) | (biased === 0 ? 0n : 1n << 52n);
+  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  const scaled = exponent >= 0 ? fraction << BigInt(exponent) : fraction * 5n ** BigInt(-exponent);
+  return scaled.toString().replace(/0+$/, '');
 }
 
 /** The payload re-printed as cJSON prints what it parsed; false when cJSON would refuse it. */

@@ -113,6 +113,14 @@ describe('the C library underneath', () => {
     expect([cjsonNumber(1), cjsonNumber(-0), cjsonNumber(Infinity), cjsonNumber(0.30000000000000004)]).toEqual(['1', '-0', 'null', '0.3']); // cJSON keeps %1.15g when it reads back within an epsilon
   });
 
+  it("formatG rounds an exact tie to even, as printf does (JavaScript's toExponential rounds it up)", () => {
+    const ties = [1234567890123455, 1234567890123445, 0.5, 2.5, 1.125, 123456789012345.5, 12345678901234.25, 1e15 + 5, 100000000000000.5];
+    for (const precision of [15, 17]) {
+      const expected = execFileSync('printf', [`%.${precision}g\\n`, ...ties.map(exactDecimal)], { encoding: 'utf8' }).split('\n');
+      ties.forEach((d, i) => expect(formatG(d, precision), String(d)).toBe(expected[i]));
+    }
+  });
+
   it('strftime matches date(1) for every conversion, at many times', () => {
     const times = fc.sample(fc.integer({ min: 0, max: 4_102_444_800 }), 40);
     for (const conversion of 'aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZ%Q') {
