@@ -48,16 +48,20 @@ export class InboundFlows<T = unknown> {
       this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
       return;
     }
-    if (qos === 1 && owed !== undefined) return; // a re-send of a message the application still holds: its ack covers both
-    if (qos === 2 && this.#store.hasIncoming(packetId)) {
-      // A re-sent QoS 2 PUBLISH before PUBREL: never deliver it twice. Answer PUBREC again
-      // unless the application has yet to acknowledge the first copy.
-      const pending = this.#pendingById.get(packetId);
-      if (pending === undefined) this.#ctx.send({ type: 'pubrec', packetId }, now);
-      else if (pending.acknowledged_) this.flush(now);
+    if (owed !== undefined) {
+      // A re-send of a message the application still holds: its ack covers both. One it has
+      // acknowledged while offline gets that ack now.
+      if (owed.acknowledged_) this.flush(now);
       return;
     }
-    if (qos === 2) this.#store.addIncoming(packetId);
+    if (qos === 2 && this.#store.hasIncoming(packetId)) {
+      // A re-sent QoS 2 PUBLISH before PUBREL: never deliver it twice; answer PUBREC again.
+      this.#ctx.send({ type: 'pubrec', packetId }, now);
+      return;
+    }
+    // With manual acks the id is stored when the application acknowledges (flush): a process
+    // that dies holding an unacknowledged message gets it again from the broker.
+    if (qos === 2 && !this.#manualAck) this.#store.addIncoming(packetId);
     // Delivery comes before the ack, so nothing is acknowledged that the application has not been handed.
     const message = this.#deliver(packet);
     if (!this.#manualAck) {
@@ -97,6 +101,7 @@ export class InboundFlows<T = unknown> {
       this.#pendingAcks.shift();
       if (head.cancelled_) continue;
       this.#pendingById.delete(head.packetId);
+      if (head.qos === 2) this.#store.addIncoming(head.packetId);
       this.#ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
     }
   }

@@ -38,8 +38,8 @@ const message = (topic: string, qos: 0 | 1 | 2, messageId?: string): PublishRequ
 };
 
 /** A driver on `store`, its changes flushed after every input as the engine does. */
-function driver(store: SessionStore<never>): Driver & { step<T>(f: () => T): T } {
-  const d = new Driver({ store: store as SessionStore }) as Driver & { step<T>(f: () => T): T };
+function driver(store: SessionStore<never>, manualAck = false): Driver & { step<T>(f: () => T): T } {
+  const d = new Driver({ store: store as SessionStore, manualAck }) as Driver & { step<T>(f: () => T): T };
   d.step = (f) => {
     const out = f();
     store.flush?.();
@@ -144,6 +144,30 @@ describe('FileSessionStore: a restart brings back what was not finished', () => 
     expect(topics).toEqual(['keep/1']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/torn or corrupt/);
+  });
+
+  it('manual acks: a QoS 2 message not yet acknowledged when the process dies comes again; one acknowledged does not', () => {
+    const dir = scratch();
+    const first = open(dir);
+    const a = driver(first.store, true);
+    a.step(() => a.connect({ cleanSession: false }));
+    const delivered = a.step(() => a.receive(inbound(2, 9)));
+    expect(trace(delivered)).toEqual(['deliver in/x#9']); // no PUBREC before the application's ack
+    first.provider.close(); // dies holding it
+
+    const second = open(dir);
+    const b = driver(second.store, true);
+    b.step(() => b.connect({ cleanSession: false }, true));
+    const again = b.step(() => b.receive(inbound(2, 9, true)));
+    expect(trace(again)).toEqual(['deliver in/x#9']);
+    const message = again.find((x) => x.type === 'deliver')!;
+    expect(trace(b.step(() => b.acknowledge((message as { message: never }).message).actions))).toEqual(['send pubrec#9']);
+    second.provider.close(); // dies after acknowledging, before PUBREL
+
+    const third = open(dir);
+    const c = driver(third.store, true);
+    c.step(() => c.connect({ cleanSession: false }, true));
+    expect(trace(c.step(() => c.receive(inbound(2, 9, true))))).toEqual(['send pubrec#9']);
   });
 
   it('a write that fails (disk full) is reported, never thrown; the state stays in memory and the next flush rewrites the file whole', () => {
