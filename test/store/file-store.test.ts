@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileStore } from '../../src/store/index.js';
 import type { FileStore } from '../../src/store/index.js';
 import type { PublishRequest, SessionStore } from '../../src/session/index.js';
-import { Driver, inbound, trace } from '../session/harness.js';
+import { Driver, delivered as delivered_, inbound, trace } from '../session/harness.js';
 
 const dirs: string[] = [];
 const providers: FileStore[] = [];
@@ -160,8 +160,8 @@ describe('FileSessionStore: a restart brings back what was not finished', () => 
     b.step(() => b.connect({ cleanSession: false }, true));
     const again = b.step(() => b.receive(inbound(2, 9, true)));
     expect(trace(again)).toEqual(['deliver in/x#9']);
-    const message = again.find((x) => x.type === 'deliver')!;
-    expect(trace(b.step(() => b.acknowledge((message as { message: never }).message).actions))).toEqual(['send pubrec#9']);
+    const [message] = delivered_(again);
+    expect(trace(b.step(() => b.acknowledge(message!).actions))).toEqual(['send pubrec#9']);
     second.provider.close(); // dies after acknowledging, before PUBREL
 
     const third = open(dir);
