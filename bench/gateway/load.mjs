@@ -8,18 +8,14 @@
 //                 carries this generator's own timer lag, about a millisecond)
 import net from 'node:net';
 import { rpcSignedQuery } from '../../dist/esm/api/gateway/index.js';
+import { sendMessageParameters } from '../../dist/esm/api/gateway/signature-rpc.js';
 
 const config = JSON.parse(process.argv[2]);
 const count = config.mode === 'fixed' ? Math.ceil((config.rate * config.duration) / 1000) : config.maxRequests;
 
-const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const requests = new Array(count);
 for (let i = 0; i < count; i++) {
-  const parameters = new Map([
-    ['AccessKeyId', config.accessKeyId], ['Action', 'SendMessage'], ['Format', 'JSON'], ['Version', '2020-04-20'],
-    ['SignatureMethod', 'HMAC-SHA1'], ['SignatureVersion', '1.0'], ['SignatureNonce', `${config.run}-${process.pid}-${i}`], ['Timestamp', stamp],
-    ['InstanceId', 'post-bench'], ['MqttTopic', `bench/gw/${config.run}`], ['Payload', `${config.run}:${i}`],
-  ]);
+  const parameters = sendMessageParameters(config.accessKeyId, `${config.run}-${process.pid}-${i}`, { InstanceId: 'post-bench', MqttTopic: `bench/gw/${config.run}`, Payload: `${config.run}:${i}` });
   requests[i] = Buffer.from(`GET /?${rpcSignedQuery('GET', parameters, config.accessKeySecret)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
 }
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createGateway, rpcSignedQuery } from '../api/gateway/index.js';
+import { sendMessageParameters } from '../api/gateway/signature-rpc.js';
 import { connect } from '../api/async/index.js';
 import { mqtt } from '../api/imp/index.js';
 import { MessageEnvelope, MqttMessageQueue } from '../api/queue/index.js';
@@ -171,11 +172,7 @@ function impSend(url: string, topic: string): Promise<number> {
 
 /** A SendMessage call signed as pop-core signs it (RPC HMAC-SHA1, GET). */
 async function signedSendMessage(port: number, secret: string, topic: string, payload: string): Promise<{ MsgId: string }> {
-  const parameters = new Map([
-    ['AccessKeyId', 'demo'], ['Action', 'SendMessage'], ['Format', 'JSON'], ['Version', '2020-04-20'],
-    ['SignatureMethod', 'HMAC-SHA1'], ['SignatureVersion', '1.0'], ['SignatureNonce', randomBytes(16).toString('hex')],
-    ['Timestamp', new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')], ['InstanceId', 'post-demo'], ['MqttTopic', topic], ['Payload', payload],
-  ]);
+  const parameters = sendMessageParameters('demo', randomBytes(16).toString('hex'), { InstanceId: 'post-demo', MqttTopic: topic, Payload: payload });
   const response = await fetch(`http://127.0.0.1:${port}/?${rpcSignedQuery('GET', parameters, secret)}`);
   const body = (await response.json()) as { MsgId: string; Code?: string; Message?: string };
   if (response.status !== 200) throw new Error(`${response.status} ${body.Code}: ${body.Message}`);

@@ -9,6 +9,7 @@ import type { MqttClient } from '../../client/index.js';
 import type { MqttError } from '../../errors.js';
 import type { QoS } from '../../packet/index.js';
 import { ResultCode } from '../../session/index.js';
+import { operationFailed } from '../common/operation-errors.js';
 import { ApiFailure } from './api-failure.js';
 import type { Caller } from './authenticate.js';
 import type { Parameters } from './form.js';
@@ -102,18 +103,10 @@ function payloadOf(text: string, context: SendMessageContext): Uint8Array {
   return payload;
 }
 
+/** The engine's result, worded as every face words it; one cut off in flight may still arrive. */
 function publishFailure(result: number): string {
-  switch (result) {
-    case ResultCode.INCOMPLETE:
-      return 'the connection to the MQTT broker was lost before it acknowledged the message; it may still be delivered';
-    case ResultCode.DISCONNECTED:
-      return 'the gateway is not connected to the MQTT broker';
-    case ResultCode.MAX_BUFFERED:
-    case ResultCode.NO_MORE_IDS:
-      return 'too many messages are waiting for the MQTT broker';
-    default:
-      return `the MQTT client reported result ${result}`;
-  }
+  const text = operationFailed(result, 'the message').message;
+  return result === ResultCode.INCOMPLETE ? `${text}; it may still be delivered` : text;
 }
 
 function sendFailed(reason: string): ApiFailure {

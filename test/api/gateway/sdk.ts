@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
+import { sendMessageParameters } from '../../../src/api/gateway/signature-rpc.js';
 import type { Gateway, GatewayOptions } from '../../../src/api/gateway/index.js';
 import { LOOPBACK } from '../../support/ports.js';
 
@@ -133,22 +134,8 @@ export function rawHttp(port: number, request: string | Buffer | (string | Buffe
 
 /** A fresh, validly signed SendMessage query (RPC v1). */
 export function signedQuery(method: string, overrides: Record<string, string> = {}): string {
-  const parameters = new Map(
-    Object.entries({
-      AccessKeyId: KEY.accessKeyId,
-      Action: 'SendMessage',
-      Format: 'JSON',
-      Version: '2020-04-20',
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureVersion: '1.0',
-      SignatureNonce: `${Math.random()}-${process.hrtime.bigint()}`,
-      Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      InstanceId: INSTANCE,
-      MqttTopic: 'http/t',
-      Payload: 'p',
-      ...overrides,
-    }),
-  );
+  const nonce = `${Math.random()}-${process.hrtime.bigint()}`;
+  const parameters = sendMessageParameters(KEY.accessKeyId, nonce, { InstanceId: INSTANCE, MqttTopic: 'http/t', Payload: 'p', ...overrides });
   return rpcSignedQuery(method, parameters, KEY.accessKeySecret);
 }
 
