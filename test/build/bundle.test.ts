@@ -44,14 +44,21 @@ describe('the Node build', () => {
     expect(typeof cjs.MqttClient).toBe('function');
   });
 
-  it("Node's import entries (dist/node, bundled with shared chunks) export the same names, and a class is one class across subpaths", async () => {
-    const esm = (await import(at('dist/esm/index.js'))) as Record<string, unknown>;
+  it("Node's import entries (dist/node, re-exports of one core bundle) export the same names, and a class is one class across subpaths", async () => {
+    for (const entry of ['index', 'packet/index', 'session/index', 'api/imp/index', 'api/async/index', 'api/queue/index']) {
+      const esm = (await import(at(`dist/esm/${entry}.js`))) as Record<string, unknown>;
+      const node = (await import(at(`dist/node/${entry}.js`))) as Record<string, unknown>;
+      expect(Object.keys(node).sort(), entry).toEqual(Object.keys(esm).sort());
+      // Importing an entry loads it and the core, nothing else (Node pays per file).
+      expect(readFileSync(at(`dist/node/${entry}.js`), 'utf8').match(/ from "[^"]+"/g), entry).toEqual([expect.stringMatching(/\/chunks\/core\.js"$/)]);
+    }
     const node = (await import(at('dist/node/index.js'))) as Record<string, unknown>;
-    expect(Object.keys(node).sort()).toEqual(Object.keys(esm).sort());
     const packet = (await import(at('dist/node/packet/index.js'))) as Record<string, unknown>;
     const store = (await import(at('dist/node/store/index.js'))) as Record<string, unknown>;
     expect(packet.MqttError).toBe(node.MqttError);
     expect(typeof store.fileStore).toBe('function');
+    const gateway = (await import(at('dist/node/api/gateway/index.js'))) as Record<string, unknown>;
+    expect(typeof gateway.createGateway).toBe('function');
     const manifest = JSON.parse(readFileSync(at('package.json'), 'utf8')) as { exports: Record<string, { node?: { import: string } }>; bin: { impmqtt: string } };
     for (const [subpath, conditions] of Object.entries(manifest.exports)) {
       if (conditions.node !== undefined) expect(existsSync(at(conditions.node.import)), subpath).toBe(true);
