@@ -3,19 +3,23 @@
 // starts the CPU clock, {type:'stop'} reports the CPU used since (and the messages counted),
 // {type:'exit'} disconnects and exits.
 //   argv[2] = JSON { lib, port, clientId, role: 'pub' | 'sub', topic, qos, rate }
-import { connectClient, loadLibrary, send, die } from '../e2e/clients.mjs';
+import { IMP, connectClient, ioCounters, ioDelta, loadLibrary, send, die } from '../e2e/clients.mjs';
+import { FACES, connectFace } from '../e2e/face-clients.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const TICK_MS = 10;
 let client;
 let cpuStart = null;
+let syscallsStart = null;
 let wallStart = 0;
 let count = 0;
 let failures = 0;
 
 async function main() {
-  const mod = await loadLibrary(cfg.lib);
-  client = await connectClient(cfg.lib, mod, { port: cfg.port, clientId: cfg.clientId });
+  const face = FACES.includes(cfg.lib);
+  const mod = await loadLibrary(face ? IMP : cfg.lib);
+  const options = { port: cfg.port, clientId: cfg.clientId, topic: cfg.topic, qos: cfg.qos, role: cfg.role };
+  client = face ? await connectFace(cfg.lib, mod, options) : await connectClient(cfg.lib, mod, options);
   client.onClose((description) => die(new Error(description)));
   if (cfg.role === 'sub') {
     client.onMessage(() => count++);
@@ -45,11 +49,13 @@ process.on('message', async (message) => {
   if (message.type === 'go') publishSteadily();
   else if (message.type === 'arm') {
     cpuStart = process.cpuUsage();
+    syscallsStart = ioCounters();
     wallStart = performance.now();
     count = 0;
   } else if (message.type === 'stop') {
     const cpu = process.cpuUsage(cpuStart);
-    send({ type: 'stopped', cpuUs: cpu.user + cpu.system, wallUs: (performance.now() - wallStart) * 1000, count, failures });
+    const io = ioDelta(syscallsStart) ?? { reads: 0, writes: 0 };
+    send({ type: 'stopped', cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallUs: (performance.now() - wallStart) * 1000, count, failures, ...io });
   } else if (message.type === 'exit') {
     await client?.end();
     process.exit(0);
