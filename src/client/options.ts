@@ -1,5 +1,6 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
 import { usageError } from '../errors.js';
+import { randomHex } from '../random.js';
 import type { MqttError } from '../errors.js';
 import { MAX_REMAINING_LENGTH } from '../packet/index.js';
 import { clientRemainingLength } from '../packet/client-encoder.js';
@@ -110,7 +111,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65_535) {
     throw usageError('INVALID_KEEPALIVE', `keepalive must be 0..65535 seconds, got ${keepalive}`);
   }
-  const clientId = options.clientId ?? `impmqtt_${randomHex(16)}`;
+  const clientId = options.clientId ?? `impmqtt_${randomHex(8)}`;
   const cleanSession = options.cleanSession ?? true;
   if (clientId === '' && !cleanSession) {
     throw usageError('INVALID_CLIENT_ID', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
@@ -166,10 +167,3 @@ function checkConnect(clientId: string, connect: ConnectOptions): void {
   }
 }
 
-function randomHex(digits: number): string {
-  const bytes = new Uint8Array(digits / 2);
-  globalThis.crypto.getRandomValues(bytes);
-  let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}

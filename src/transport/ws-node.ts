@@ -1,4 +1,5 @@
 /** impmqtt's own WebSocket client (RFC 6455) on a Node TCP or TLS socket, for Node without a global WebSocket. */
+import { fillRandom } from '../random.js';
 import { openNodeSocket } from './node-socket.js';
 import type { Endpoint, Transport, TransportEvents, TransportOptions } from './types.js';
 import { FrameParser, OPCODE, encodeFrame } from './ws-frames.js';
@@ -40,7 +41,7 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
   const socket = openNodeSocket(endpoint, secure, options.tls, {
     open: () => {
       cryptoModule.then((crypto) => {
-        random = pooledRandom(crypto.randomFillSync);
+        random = fillRandom;
         const key = crypto.randomBytes(16).toString('base64');
         const sha1Base64 = (text: string) => crypto.createHash('sha1').update(text).digest('base64');
         handshake = new HandshakeReader(expectedAccept(key, sha1Base64));
@@ -80,16 +81,3 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
   };
 }
 
-/** Masking keys from a pool refilled by the CSPRNG, instead of one system call per frame. */
-function pooledRandom(randomFillSync: (buffer: Uint8Array) => unknown): RandomFill {
-  const pool = new Uint8Array(4096);
-  let used = pool.length;
-  return (target) => {
-    if (used + target.length > pool.length) {
-      randomFillSync(pool);
-      used = 0;
-    }
-    target.set(pool.subarray(used, used + target.length));
-    used += target.length;
-  };
-}

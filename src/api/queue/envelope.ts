@@ -4,6 +4,7 @@
  * standard base64 or null. Unlike Pip, bytes given to the constructor stay bytes.
  */
 import { usageError } from '../../errors.js';
+import { fillRandom, toHex } from '../../random.js';
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
@@ -114,13 +115,10 @@ function text(value: unknown): string | null {
 }
 
 function newMessageId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
+  const bytes = fillRandom(new Uint8Array(16));
   bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
-  let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-  return hex;
+  return toHex(bytes);
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -8,6 +8,7 @@
  * complete() for at-least-once processing.
  */
 import { MqttError, usageError } from '../../errors.js';
+import { randomHex } from '../../random.js';
 import { topicMatches } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
@@ -162,22 +163,26 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     for (const waiter of this.#waiters.splice(0)) waiter(null);
   }
 
-  async send(correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
-    const engine = this.#checkOpen();
-    const settings = this.#settings!;
-    let payload = envelope.message ?? EMPTY;
-    if (settings.serializeEnvelope) {
-      envelope.sent_time = new Date();
-      payload = utf8.encode(JSON.stringify(envelope));
-    }
-    const topic = this.#topic();
-    await new Promise<void>((resolve, reject) => {
-      const options = { qos: settings.qos, retain: settings.retain, ...(envelope.message_id ? { messageId: envelope.message_id } : {}) };
-      const admitted = engine.publish(topic, payload, options, (rc) => (rc === 0 ? resolve() : reject(operationFailed(rc, `send to '${topic}'`))));
+  send(_correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
+    // One promise per message, settled by the engine's callback (a queue may send thousands a second).
+    return new Promise<void>((resolve, reject) => {
+      const engine = this.#checkOpen();
+      const settings = this.#settings!;
+      let payload = envelope.message ?? EMPTY;
+      if (settings.serializeEnvelope) {
+        envelope.sent_time = new Date();
+        payload = utf8.encode(JSON.stringify(envelope));
+      }
+      const topic = this.#topic();
+      const { qos, retain } = settings;
+      const options = envelope.message_id ? { qos, retain, messageId: envelope.message_id } : { qos, retain };
+      const admitted = engine.publish(topic, payload, options, (rc) => {
+        if (rc !== 0) return reject(operationFailed(rc, `send to '${topic}'`));
+        this.counters.sent++;
+        resolve();
+      });
       if (admitted !== 0) reject(operationFailed(admitted, `send to '${topic}'`));
     });
-    this.counters.sent++;
-    void correlationId;
   }
 
   sendAsObject(correlationId: string | null, messageType: string, value: unknown): Promise<void> {
@@ -374,8 +379,3 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 }
 
-function randomHex(bytes: number): string {
-  const random = new Uint8Array(bytes);
-  globalThis.crypto.getRandomValues(random);
-  return Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('');
-}
