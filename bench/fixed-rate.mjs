@@ -94,17 +94,27 @@ async function run(lib, rate, qos, round) {
     subWrites: perThousand(s.writes),
     received: (s.count / s.wallUs) * 1e6,
     failures: p.failures,
+    firstFailure: p.firstFailure,
   };
 }
 
 const rows = [];
+/** Publishes that completed with an error, by library and load. */
+const failuresSeen = {};
+const firstFailures = {};
 const detail = [];
 const faces = [];
 for (const qos of QOS) {
   for (const rate of RATES) {
     const results = Object.fromEntries(LIBS.map((lib) => [lib, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const lib of round % 2 === 0 ? LIBS : [...LIBS].reverse()) results[lib].push(await run(lib, rate, qos, round));
+      for (const lib of round % 2 === 0 ? LIBS : [...LIBS].reverse()) {
+        const result = await run(lib, rate, qos, round);
+        results[lib].push(result);
+        const key = `${lib} QoS ${qos} @ ${rate}/s`;
+        failuresSeen[key] = (failuresSeen[key] ?? 0) + result.failures;
+        if (result.firstFailure) firstFailures[key] ??= result.firstFailure;
+      }
     }
     const m = (lib, key) => median(results[lib].map((r) => r[key]));
     rows.push([`QoS ${qos} @ ${rate.toLocaleString('en-US')}/s`, m('impmqtt', 'pubCpu').toFixed(1), m('MQTT.js', 'pubCpu').toFixed(1), `${(m('impmqtt', 'pubCpu') / m('MQTT.js', 'pubCpu')).toFixed(2)}×`, m('impmqtt', 'subCpu').toFixed(1), m('MQTT.js', 'subCpu').toFixed(1), `${(m('impmqtt', 'subCpu') / m('MQTT.js', 'subCpu')).toFixed(2)}×`, `${Math.round(m('impmqtt', 'received'))} / ${Math.round(m('MQTT.js', 'received'))}`]);
@@ -123,5 +133,7 @@ if (args.faces) {
   console.log('\nThe faces beside the engine they wrap: CPU % (ratio to the engine). Target: ≤ 1.15×.');
   table([['load', 'pub engine %', 'pub async', 'pub queue', 'sub engine %', 'sub async', 'sub queue'], ...faces]);
 }
+const failed = Object.entries(failuresSeen).filter(([, n]) => n > 0);
+if (failed.length > 0) console.log(`\nFailed publishes (the run measured a failure path, not only delivery): ${failed.map(([k, n]) => `${k}: ${n} (first: ${firstFailures[k]})`).join('; ')}`);
 console.log('\nTarget (issue 15): client CPU ≤ 0.5× MQTT.js, publisher and subscriber.');
 await stopMosquitto(broker);

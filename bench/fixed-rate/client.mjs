@@ -14,6 +14,11 @@ let syscallsStart = null;
 let wallStart = 0;
 let count = 0;
 let failures = 0;
+let firstFailure = null;
+const failed = (result) => {
+  failures++;
+  firstFailure ??= String(result?.message ?? result);
+};
 
 async function main() {
   const face = FACES.includes(cfg.lib);
@@ -37,7 +42,7 @@ function publishSteadily() {
     const due = Math.floor(((performance.now() - startedAt) / 1000) * cfg.rate);
     while (sent < due) {
       sent++;
-      client.publish(cfg.topic, payload, cfg.qos, cfg.qos === 0 ? undefined : (result) => (client.failed(result) ? failures++ : count++));
+      client.publish(cfg.topic, payload, cfg.qos, cfg.qos === 0 ? undefined : (result) => (client.failed(result) ? failed(result) : count++));
       if (cfg.qos === 0) count++;
     }
     setTimeout(tick, TICK_MS);
@@ -55,7 +60,7 @@ process.on('message', async (message) => {
   } else if (message.type === 'stop') {
     const cpu = process.cpuUsage(cpuStart);
     const io = ioDelta(syscallsStart) ?? { reads: 0, writes: 0 };
-    send({ type: 'stopped', cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallUs: (performance.now() - wallStart) * 1000, count, failures, ...io });
+    send({ type: 'stopped', cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallUs: (performance.now() - wallStart) * 1000, count, failures, firstFailure, ...io });
   } else if (message.type === 'exit') {
     await client?.end();
     process.exit(0);
