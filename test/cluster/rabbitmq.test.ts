@@ -193,6 +193,7 @@ describeWithRabbitMQ('a two-node RabbitMQ cluster', () => {
       for (let i = 0; i < WHILE_DOWN; i++, madeWhileDown++) publishNext();
     });
 
+    const failedOver = waitFor(publisher, 'connect', FAILOVER_MS);
     // A steady stream; node A is killed once the first acknowledgements are in, mid-stream.
     let killing: Promise<void> | undefined;
     while (next < TOTAL) {
@@ -205,14 +206,15 @@ describeWithRabbitMQ('a two-node RabbitMQ cluster', () => {
       killing = a.kill();
     }
     await killing;
-
-    await until(() => results.size === next, `all ${next} publishes to complete (${results.size} so far)`, FAILOVER_MS);
-    expect(madeWhileDown).toBe(WHILE_DOWN);
+    await failedOver;
     expect(publisher.url).toBe(b.url);
+    expect(madeWhileDown).toBe(WHILE_DOWN);
+
+    await until(() => results.size === next, `all ${next} publishes to complete`, FAILOVER_MS);
     const failed = [...results].filter(([, result]) => result !== 0);
     expect(failed).toEqual([]);
 
-    await until(() => numbers.size === next, `every number at the subscriber (${numbers.size} of ${next})`, FAILOVER_MS);
+    await until(() => numbers.size === next, `every one of the ${next} numbers at the subscriber`, FAILOVER_MS);
     expect([...numbers].sort((x, y) => x - y)).toEqual(Array.from({ length: next }, (_, i) => i + 1));
     console.log(`QoS 1 across the failover: ${next} published, ${inflightAtClose} in flight when node A died, ${deliveries - numbers.size} delivered twice`);
   });
