@@ -153,8 +153,11 @@ export class OutboundFlows<T = unknown> {
 
   puback(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
-    // An ack that matches no open flow of its kind is ignored, connection kept.
-    if (flow === undefined || flow.request.qos !== 1) return;
+    // An ack that matches no open flow of its kind is ignored, connection kept. But a PUBACK for
+    // a QoS 2 PUBLISH not yet answered with PUBREC is how a broker without QoS 2 (RabbitMQ) takes
+    // the message, at QoS 1: it completes the flow 0, as for QoS 1, since ignoring it would hold
+    // the publish forever (a re-send is PUBACKed again) and an error would invite a duplicate.
+    if (flow === undefined || flow.stage !== 'publish') return;
     this.#finish(flow, Result.SUCCESS);
     this.sendQueued_(now);
   }

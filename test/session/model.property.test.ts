@@ -381,7 +381,8 @@ class Model {
         return this.send(out, { type: 'pubcomp', packetId: p.packetId });
       case 'puback': {
         const f = this.flows.find((x) => x.id === p.packetId);
-        if (f === undefined || f.request.qos !== 1) return;
+        // QoS 1, or QoS 2 before PUBREC: a broker without QoS 2 (RabbitMQ) acks it so.
+        if (f === undefined || f.stage !== 'publish') return;
         this.finish(out, f, ResultCode.SUCCESS);
         return this.drain(out);
       }

@@ -191,7 +191,7 @@ describe('acks that match no open flow', () => {
     );
   });
 
-  it('an ack of the wrong kind for an open id (PUBACK for QoS 2, PUBREC for QoS 1, UNSUBACK for SUBSCRIBE) is ignored', () => {
+  it('an ack of the wrong kind for an open id (PUBREC for QoS 1, PUBACK for QoS 2 after PUBREC, UNSUBACK for SUBSCRIBE) is ignored', () => {
     const d = connected();
     const q1 = pub(1);
     const q2 = pub(2);
@@ -201,11 +201,29 @@ describe('acks that match no open flow', () => {
     const subscribeId = (sentPackets(d.subscribe(s))[0] as { packetId: number }).packetId;
     expect(d.receive({ type: 'pubrec', packetId: d.idOf(q1) })).toEqual([]);
     expect(d.receive({ type: 'pubcomp', packetId: d.idOf(q1) })).toEqual([]);
+    expect(tags(d.receive({ type: 'pubrec', packetId: d.idOf(q2) }))).toEqual([`pubrel#${d.idOf(q2)}`]);
     expect(d.receive({ type: 'puback', packetId: d.idOf(q2) })).toEqual([]);
     expect(d.receive({ type: 'unsuback', packetId: subscribeId })).toEqual([]);
     expect(d.receive({ type: 'puback', packetId: subscribeId })).toEqual([]);
     expect(d.session.state).toBe('connected');
     expect(completions(d.log)).toEqual([]);
+  });
+
+  it('a PUBACK answering a QoS 2 PUBLISH (a broker without QoS 2, as RabbitMQ) completes it 0 with no PUBREL, also for a re-send', () => {
+    const d = connected();
+    const first = pub(2);
+    d.publish(first);
+    expect(trace(d.receive({ type: 'puback', packetId: d.idOf(first) }))).toEqual([`published ${first.topic} 0`]);
+    expect(d.session.inflightCount).toBe(0);
+    // One cut off before its ack is re-sent (DUP) on the next connection, and PUBACKed there.
+    const second = pub(2);
+    d.publish(second);
+    const id = d.idOf(second);
+    d.lose();
+    expect(sentPackets(d.connect()).filter((p) => p.type === 'publish')).toMatchObject([{ qos: 2, dup: true, packetId: id }]);
+    expect(trace(d.receive({ type: 'puback', packetId: id }))).toEqual([`published ${second.topic} 0`]);
+    expect(d.resultsOf(second)).toEqual([0]);
+    expect(d.session.inflightCount).toBe(0);
   });
 
   it('a PUBACK repeated after completion does nothing more (each request completes exactly once)', () => {

@@ -29,34 +29,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'vitest';
 import { certPaths, serverIdentityPaths } from './certs.js';
+import { findExecutable, isExecutable } from './executables.js';
 import type { ServerIdentityName } from './certs.js';
 import { LOOPBACK, getFreePort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // Finding the binaries
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findExecutable(name: string, preferredDirs: string[]): string | undefined {
-  const dirs = [...preferredDirs, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 let cachedBinary: string | null | undefined;
 
