@@ -45,6 +45,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   #userClosing = false;
   /** Counts the application's disconnect()/destroy() calls: a handler's call cancels a retry. */
   #stops = 0;
+  /** A lost connection's 'close' handlers run: the client will reconnect, so requests queue. */
+  #reconnectDue = false;
   #reading = true;
   #everConnected = false;
   #pumping = false;
@@ -221,6 +223,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   #closeByApplication(): boolean {
     this.#timers.clear('reconnect');
+    this.#reconnectDue = false;
     this.#stops++;
     if (this.#state === 'disconnected') {
       this.#session.abandon();
@@ -235,7 +238,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- connection lifecycle ----------------------------------------------------------------
 
   #idle(): boolean {
-    return this.#state === 'disconnected' && !this.#timers.has('reconnect');
+    return this.#state === 'disconnected' && !this.#timers.has('reconnect') && !this.#reconnectDue;
   }
 
   #open(): void {
@@ -376,10 +379,15 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#session.abandon();
       this.#pump();
     }
-    if (wasConnected) {
-      this.emit('close', info);
-    } else {
-      this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
+    this.#reconnectDue = willReconnect;
+    try {
+      if (wasConnected) {
+        this.emit('close', info);
+      } else {
+        this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
+      }
+    } finally {
+      this.#reconnectDue = false;
     }
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
     if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);

@@ -431,6 +431,39 @@ describe('subscribe and unsubscribe', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('requests made from a close handler', () => {
+  it("a publish made in 'close' when the client will reconnect is queued and sent after the reconnect, not refused -3", async () => {
+    const broker = await fakeBroker();
+    const { client, conn } = await connectClient(broker, { reconnect: FAST_RECONNECT });
+    const results: Promise<number>[] = [];
+    client.once('close', () => results.push(publishAsync(client, 'from/close', 'x', { qos: 1 })));
+    conn.close();
+    const { conn: again } = await broker.acceptNext();
+    const publish = await again.expect('publish');
+    expect(publish.topic).toBe('from/close');
+    await again.send({ type: 'puback', packetId: publish.packetId! });
+    expect(await results[0]).toBe(ResultCode.SUCCESS);
+  });
+
+  it("disconnect() in 'close' stops the reconnect: a publish after it in the same handler completes -3", async () => {
+    const broker = await fakeBroker();
+    const { client, conn } = await connectClient(broker, { reconnect: FAST_RECONNECT });
+    const results: Promise<number>[] = [];
+    client.once('close', () => {
+      client.disconnect();
+      results.push(publishAsync(client, 'after/disconnect', 'x', { qos: 1 }));
+    });
+    const closed = waitFor(client, 'close');
+    conn.close();
+    await closed;
+    expect(await results[0]).toBe(ResultCode.DISCONNECTED);
+    await sleep(FAST_RECONNECT.maxDelay * 3);
+    expect(broker.connections).toHaveLength(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
 describe('inbound publishes', () => {
   it('[MQTT-3.3.4-1] delivers QoS 0 without acknowledging it', async () => {
     const broker = await fakeBroker();
