@@ -8,7 +8,8 @@ import { CLIENT_READERS } from '../packet/client-readers.js';
 import { StreamDecoder } from '../packet/stream-decoder.js';
 import type { Packet } from '../packet/index.js';
 import type { CloseReason } from '../session/index.js';
-import type { Endpoint, Transport, TransportFactory, TransportOptions } from '../transport/index.js';
+import { openTransport } from '../transport/index.js';
+import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportOptions } from '../transport/index.js';
 
 export interface ConnectionEvents {
   /** The byte stream is ready; nothing has been written yet. */
@@ -22,10 +23,17 @@ export interface ConnectionEvents {
   closed(error: Error | undefined): void;
 }
 
-export class Connection {
+/**
+ * The transport's events go to the Connection's own methods (no closures per connection). A
+ * factory other than the platform's may call them detached (`ws.onopen = events.open`): it
+ * gets them bound.
+ */
+export class Connection implements TransportEvents {
   #transport: Transport | null = null;
   readonly #decoder: StreamDecoder;
   #ended = false;
+  /** While the factory runs: events it reported before returning, replayed once the transport is known. */
+  #early: (() => void)[] | null = null;
   readonly #endpoint: Endpoint;
   readonly #options: TransportOptions;
   readonly #openTransport: TransportFactory;
@@ -57,28 +65,39 @@ export class Connection {
    * cannot even be started (e.g. no WebSocket on this platform).
    */
   start(): void {
-    let early: (() => void)[] | null = [];
-    // Held while the factory runs; afterwards a direct call (no closure per chunk on the hot path).
-    const held =
-      <A>(run: (arg: A) => void) =>
-      (arg: A): void => {
-        if (early !== null) early.push(() => run(arg));
-        else run(arg);
-      };
-    const events = this.#events;
-    this.#transport = this.#openTransport(this.#endpoint, this.#options, {
-      open: held<void>(() => this.#ended || events.open(this.transport)),
-      data: held((chunk: Uint8Array) => this.#ended || this.#receive(chunk, events)),
-      drain: held<void>(() => this.#ended || events.writable()),
-      close: held((error: Error | undefined) => {
-        if (this.#ended) return;
-        this.#ended = true;
-        events.closed(error);
-      }),
-    });
-    const replay = early;
-    early = null;
+    this.#early = [];
+    const events: TransportEvents = this.#openTransport === openTransport ? this : boundEvents(this);
+    this.#transport = this.#openTransport(this.#endpoint, this.#options, events);
+    const replay = this.#early;
+    this.#early = null;
     for (const event of replay) event();
+  }
+
+  // ---- TransportEvents: what the transport reports -------------------------------------------
+
+  open(): void {
+    if (this.#early !== null) this.#early.push(() => this.open());
+    else if (!this.#ended) this.#events.open(this.transport);
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.#early !== null) this.#early.push(() => this.data(chunk));
+    else if (!this.#ended) this.#receive(chunk, this.#events);
+  }
+
+  drain(): void {
+    if (this.#early !== null) this.#early.push(() => this.drain());
+    else if (!this.#ended) this.#events.writable();
+  }
+
+  /** The transport is closed (not: close it; see transport.end() and destroy()). */
+  close(error?: Error): void {
+    if (this.#early !== null) {
+      this.#early.push(() => this.close(error));
+    } else if (!this.#ended) {
+      this.#ended = true;
+      this.#events.closed(error);
+    }
   }
 
   /** Stops or restarts reading from the transport, where it can (see Transport.pause). */
@@ -101,4 +120,14 @@ export class Connection {
     }
     if (packets.length > 0) events.packets(packets);
   }
+}
+
+/** The events as functions that need no `this`, for a factory of the application's. */
+function boundEvents(connection: Connection): TransportEvents {
+  return {
+    open: () => connection.open(),
+    data: (chunk) => connection.data(chunk),
+    drain: () => connection.drain(),
+    close: (error) => connection.close(error),
+  };
 }
