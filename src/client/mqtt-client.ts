@@ -27,6 +27,8 @@ import type { Payload } from './payload.js';
 
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
+/** Shared by every client without TLS or WebSocket options (nothing writes to it). */
+const NO_TRANSPORT_OPTIONS: TransportOptions = Object.freeze({});
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
@@ -48,7 +50,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   #reading = true;
   #everConnected = false;
   #pumping = false;
-  #disconnectCallbacks: (() => void)[] = [];
+  /** Made by the first disconnect() given a callback. */
+  #disconnectCallbacks: (() => void)[] | null = null;
   readonly #requests: Requests;
   readonly #timers = new ClientTimers();
 
@@ -69,7 +72,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       }
     });
     this.#openTransport = options.transport ?? openTransport;
-    this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
+    this.#transportOptions = options.tls === undefined && options.ws === undefined ? NO_TRANSPORT_OPTIONS : { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }
 
   get state(): ClientState {
@@ -184,7 +187,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    * still pending then completes with -3 (never sent) or -11 (in flight): nothing waits forever.
    */
   disconnect(callback?: () => void, lingerMs = 5_000): void {
-    if (callback !== undefined) this.#disconnectCallbacks.push(callback);
+    if (callback !== undefined) (this.#disconnectCallbacks ??= []).push(callback);
     if (this.#state === 'disconnecting') return;
     if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
@@ -395,7 +398,8 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #runDisconnectCallbacks(): void {
     const callbacks = this.#disconnectCallbacks;
-    this.#disconnectCallbacks = [];
+    if (callbacks === null) return;
+    this.#disconnectCallbacks = null;
     for (const callback of callbacks) this.#call(callback);
   }
 
