@@ -11,16 +11,20 @@ import type { CloseReason } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportOptions } from '../transport/index.js';
 
-export interface ConnectionEvents {
+/**
+ * What a connection tells its owner, each event naming both: one set of handlers can serve
+ * every owner and connection (a closure per event per connection would cost about 0.5 KB).
+ */
+export interface ConnectionEvents<O> {
   /** The byte stream is ready; nothing has been written yet. */
-  open(transport: Transport): void;
-  packets(packets: Packet[]): void;
+  open(owner: O, connection: Connection<O>, transport: Transport): void;
+  packets(owner: O, connection: Connection<O>, packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
-  malformed(reason: CloseReason, error: MqttError): void;
+  malformed(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
   /** The transport can take more bytes again. */
-  writable(): void;
+  writable(owner: O, connection: Connection<O>): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
-  closed(error: Error | undefined): void;
+  closed(owner: O, connection: Connection<O>, error: Error | undefined): void;
 }
 
 /**
@@ -28,7 +32,7 @@ export interface ConnectionEvents {
  * factory other than the platform's may call them detached (`ws.onopen = events.open`): it
  * gets them bound.
  */
-export class Connection implements TransportEvents {
+export class Connection<O> implements TransportEvents {
   #transport: Transport | null = null;
   readonly #decoder: StreamDecoder;
   #ended = false;
@@ -37,18 +41,21 @@ export class Connection implements TransportEvents {
   readonly #endpoint: Endpoint;
   readonly #options: TransportOptions;
   readonly #openTransport: TransportFactory;
-  readonly #events: ConnectionEvents;
+  readonly #owner: O;
+  readonly #events: ConnectionEvents<O>;
 
   constructor(
     endpoint: Endpoint,
     options: TransportOptions,
     openTransport: TransportFactory,
     maxPacketSize: number,
-    events: ConnectionEvents,
+    owner: O,
+    events: ConnectionEvents<O>,
   ) {
     this.#endpoint = endpoint;
     this.#options = options;
     this.#openTransport = openTransport;
+    this.#owner = owner;
     this.#events = events;
     this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
   }
@@ -77,17 +84,17 @@ export class Connection implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended) this.#events.open(this.transport);
+    else if (!this.#ended) this.#events.open(this.#owner, this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
     if (this.#early !== null) this.#early.push(() => this.data(chunk));
-    else if (!this.#ended) this.#receive(chunk, this.#events);
+    else if (!this.#ended) this.#receive(chunk);
   }
 
   drain(): void {
     if (this.#early !== null) this.#early.push(() => this.drain());
-    else if (!this.#ended) this.#events.writable();
+    else if (!this.#ended) this.#events.writable(this.#owner, this);
   }
 
   /** The transport is closed (not: close it; see transport.end() and destroy()). */
@@ -96,7 +103,7 @@ export class Connection implements TransportEvents {
       this.#early.push(() => this.close(error));
     } else if (!this.#ended) {
       this.#ended = true;
-      this.#events.closed(error);
+      this.#events.closed(this.#owner, this, error);
     }
   }
 
@@ -109,21 +116,21 @@ export class Connection implements TransportEvents {
     return true;
   }
 
-  #receive(chunk: Uint8Array, events: ConnectionEvents): void {
+  #receive(chunk: Uint8Array): void {
     let packets: Packet[];
     try {
       packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      events.malformed(mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      this.#events.malformed(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
       return;
     }
-    if (packets.length > 0) events.packets(packets);
+    if (packets.length > 0) this.#events.packets(this.#owner, this, packets);
   }
 }
 
 /** The events as functions that need no `this`, for a factory of the application's. */
-function boundEvents(connection: Connection): TransportEvents {
+function boundEvents<O>(connection: Connection<O>): TransportEvents {
   return {
     open: () => connection.open(),
     data: (chunk) => connection.data(chunk),

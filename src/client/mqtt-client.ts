@@ -13,6 +13,7 @@ import type { Transport, TransportFactory, TransportOptions } from '../transport
 import { Failover } from './failover.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
@@ -42,7 +43,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #openTransport: TransportFactory;
   readonly #transportOptions: TransportOptions;
   #state: ClientState = 'disconnected';
-  #connection: Connection | null = null;
+  #connection: Connection<MqttClient> | null = null;
   #attempt = new Attempt(0);
   #userClosing = false;
   /** Counts the application's disconnect()/destroy() calls: a handler's call cancels a retry. */
@@ -245,15 +246,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const endpoint = this.#failover.endpoint;
     this.#setState('connecting');
     this.#attempt = new Attempt(this.now());
-    // Events from a connection the client has already let go of are ignored.
-    const current = () => connection === this.#connection;
-    const connection: Connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
-      open: (transport) => current() && this.#transportOpen(transport),
-      packets: (packets) => current() && this.#receive(packets),
-      malformed: (reason, error) => current() && this.#fail(reason, error),
-      writable: () => current() && this.#writer.resume(),
-      closed: (error) => current() && this.#transportClosed(error),
-    });
+    const connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, MqttClient.#connectionEvents);
     this.#connection = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout, () => {
@@ -270,6 +263,15 @@ export class MqttClient extends Emitter<ClientEvents> {
       queueMicrotask(() => this.#state === 'connecting' && this.#connection === null && this.#finishClose(undefined));
     }
   }
+
+  /** Every client's connection events, in one object: events from a connection the client has already let go of are ignored. */
+  static readonly #connectionEvents: ConnectionEvents<MqttClient> = {
+    open: (client, connection, transport) => connection === client.#connection && client.#transportOpen(transport),
+    packets: (client, connection, packets) => connection === client.#connection && client.#receive(packets),
+    malformed: (client, connection, reason, error) => connection === client.#connection && client.#fail(reason, error),
+    writable: (client, connection) => connection === client.#connection && client.#writer.resume(),
+    closed: (client, connection, error) => connection === client.#connection && client.#transportClosed(error),
+  };
 
   /** The byte stream is up: CONNECT goes first. */
   #transportOpen(transport: Transport): void {
