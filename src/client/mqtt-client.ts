@@ -28,6 +28,8 @@ import type { Payload } from './payload.js';
 
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
+/** What every client's connections report to, set in MqttClient's static block. */
+let connectionEvents: ConnectionEvents<MqttClient>;
 /** Shared by every client without TLS or WebSocket options (nothing writes to it). */
 const NO_TRANSPORT_OPTIONS: TransportOptions = Object.freeze({});
 
@@ -246,7 +248,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const endpoint = this.#failover.endpoint;
     this.#setState('connecting');
     this.#attempt = new Attempt(this.now());
-    const connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, MqttClient.#connectionEvents);
+    const connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
     this.#connection = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout, () => {
@@ -264,14 +266,18 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** Every client's connection events, in one object: events from a connection the client has already let go of are ignored. */
-  static readonly #connectionEvents: ConnectionEvents<MqttClient> = {
-    open: (client, connection, transport) => connection === client.#connection && client.#transportOpen(transport),
-    packets: (client, connection, packets) => connection === client.#connection && client.#receive(packets),
-    malformed: (client, connection, reason, error) => connection === client.#connection && client.#fail(reason, error),
-    writable: (client, connection) => connection === client.#connection && client.#writer.resume(),
-    closed: (client, connection, error) => connection === client.#connection && client.#transportClosed(error),
-  };
+  // Every client's connection events, in one object (a static block can reach private members;
+  // naming the class in its own body would make the bundler rename it). Events from a connection
+  // the client has already let go of are ignored.
+  static {
+    connectionEvents = {
+      open: (client, connection, transport) => connection === client.#connection && client.#transportOpen(transport),
+      packets: (client, connection, packets) => connection === client.#connection && client.#receive(packets),
+      malformed: (client, connection, reason, error) => connection === client.#connection && client.#fail(reason, error),
+      writable: (client, connection) => connection === client.#connection && client.#writer.resume(),
+      closed: (client, connection, error) => connection === client.#connection && client.#transportClosed(error),
+    };
+  }
 
   /** The byte stream is up: CONNECT goes first. */
   #transportOpen(transport: Transport): void {
