@@ -30,8 +30,6 @@ import type { Payload } from './payload.js';
 const CLOSE_GRACE_MS = 3_000;
 /** What every client's connections report to, set in MqttClient's static block. */
 let connectionEvents: ConnectionEvents<MqttClient>;
-/** Shared by every client without TLS or WebSocket options (nothing writes to it). */
-const NO_TRANSPORT_OPTIONS: TransportOptions = Object.freeze({});
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
@@ -75,7 +73,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       }
     });
     this.#openTransport = options.transport ?? openTransport;
-    this.#transportOptions = options.tls === undefined && options.ws === undefined ? NO_TRANSPORT_OPTIONS : { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
+    this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
   }
 
   get state(): ClientState {
