@@ -1,13 +1,13 @@
 /**
- * The session's queues and the memory store allocate their storage with the first entry (an idle
- * client holds none): every operation must behave the same before that, and after emptying.
+ * The memory store makes its map and set with the first entry (an idle client holds none): every
+ * operation must behave the same before that. The session's queue, from empty and after emptying.
  */
 import { describe, expect, it } from 'vitest';
 import { Fifo } from '../../src/session/queue.js';
 import { MemorySessionStore } from '../../src/session/index.js';
 import type { OutgoingFlow } from '../../src/session/index.js';
 
-describe('Fifo before its first push and after takeAll', () => {
+describe('Fifo from empty and after takeAll', () => {
   it('is empty, then works as a queue, then empty again', () => {
     const fifo = new Fifo<number>();
     expect([fifo.length, fifo.peek(), fifo.shift(), fifo.takeAll()]).toEqual([0, undefined, undefined, []]);
