@@ -1,6 +1,6 @@
 // mosquitto for the benchmarks: started on a free 127.0.0.1 port with settings under which the
 // broker drops nothing, stopped by its PID, and its CPU time read from /proc.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -47,13 +47,18 @@ export function canConnect(port) {
   });
 }
 
-/** Starts `binary` with BROKER_SETTINGS and a config file in `dir`; resolves once it accepts connections. */
-export async function startMosquitto(binary, dir) {
+/**
+ * Starts `binary` with BROKER_SETTINGS (and `settings` after them) and a config file in `dir`;
+ * resolves once it accepts connections. With `openFiles`, it starts under `ulimit -n openFiles`
+ * (a shell that then execs it, so the PID is mosquitto's own).
+ */
+export async function startMosquitto(binary, dir, { settings = [], openFiles } = {}) {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...BROKER_SETTINGS, ''].join('\n'));
-  const proc = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const broker = { port, proc, log: '', conf: BROKER_SETTINGS };
+  const lines = [...BROKER_SETTINGS, ...settings];
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...lines, ''].join('\n'));
+  const proc = spawnWithOpenFiles(binary, ['-c', conf], openFiles, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const broker = { port, proc, log: '', conf: lines };
   proc.stderr.on('data', (chunk) => {
     broker.log = (broker.log + chunk.toString()).slice(-8000);
   });
@@ -65,6 +70,21 @@ export async function startMosquitto(binary, dir) {
   }
   proc.kill('SIGKILL');
   throw new Error(`mosquitto did not start on 127.0.0.1:${port}:\n${broker.log}`);
+}
+
+/**
+ * Node cannot raise its own open-file limit (no setrlimit), so a process that needs more than the
+ * soft limit starts from a shell that raises it (up to the hard limit) and then execs it.
+ */
+export function spawnWithOpenFiles(file, args, openFiles, options) {
+  if (openFiles === undefined) return spawn(file, args, options);
+  return spawn('sh', ['-c', 'ulimit -n "$0" && exec "$@"', String(openFiles), file, ...args], options);
+}
+
+/** The hard open-file limit of processes started from here (Infinity: unlimited). */
+export function hardOpenFileLimit() {
+  const text = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  return text === 'unlimited' ? Infinity : Number(text);
 }
 
 /** SIGTERM, then SIGKILL after 3 s: only the process this module started. */

@@ -1,4 +1,6 @@
 /** What `impmqtt bench` measures and how it reports it: counters, latency percentiles, the summary. */
+import { idleMemoryText } from './bench-connections.js';
+import type { IdleMemory } from './bench-connections.js';
 
 /** Latency samples in ms: all of them up to a cap, then a uniform sample (reservoir), so memory stays bounded. */
 export class LatencyRecorder {
@@ -57,9 +59,15 @@ export interface BenchSummary {
   counters: Counters;
   /** Messages per second over the run: published (acknowledged) for pub, received for sub. */
   rate: number;
+  /** Connections per second, first connect started to last CONNACK; null when none connected. */
+  connectRate: number | null;
+  /** This process's CPU time per connection over the same span (user + system µs); null until every client has tried. */
+  connectCpuUs: number | null;
   connectLatencyMs: Percentiles;
   /** pub: publish to completion for the QoS (written, PUBACK, PUBCOMP). */
   publishLatencyMs: Percentiles;
+  /** conn: memory per idle connection, once all had connected; null when the run ended before. */
+  idleMemory: IdleMemory | null;
 }
 
 /** emqtt-bench's compact uptime: 5s, 1m5s, 1h0m5s. */
@@ -85,8 +93,10 @@ export function summaryText(summary: BenchSummary): string {
   const lines = [
     `impmqtt bench ${summary.command}: ${summary.clients} clients, ${(summary.durationMs / 1000).toFixed(1)} s`,
     `connections: ${c.connect_succ} connected, ${c.connect_fail} failed, ${c.connection_lost} lost`,
+    `connect rate: ${summary.connectRate === null ? '-' : `${summary.connectRate.toFixed(2)}/sec`} (first connect to last CONNACK), CPU ${summary.connectCpuUs === null ? '-' : `${summary.connectCpuUs} µs`} per connection`,
     `connect latency: ${ms(summary.connectLatencyMs)}`,
   ];
+  if (summary.idleMemory !== null) lines.push(idleMemoryText(summary.idleMemory));
   if (summary.command === 'sub') lines.push(`subscriptions: ${c.sub} acknowledged, ${c.sub_fail} failed`, `received: ${c.recv} messages, ${summary.rate.toFixed(2)}/sec`);
   if (summary.command === 'pub') {
     lines.push(`published: ${c.pub} sent, ${c.pub_succ} completed, ${c.pub_fail} failed, ${c.pub_overrun} skipped (previous still in flight), ${summary.rate.toFixed(2)}/sec`);

@@ -7,6 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { MqttClient } from '../client/index.js';
 import type { QoS } from '../packet/index.js';
+import { ConnectTiming, canCollectGarbage, fileLimitProblem, idleMemoryText, openFileLimit, perConnection, sampleIdleMemory, sampleMemory } from './bench-connections.js';
+import type { IdleMemory, MemorySample } from './bench-connections.js';
 import { LatencyRecorder, newCounters, progressLine, summaryText } from './bench-stats.js';
 import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
@@ -24,7 +26,7 @@ const MAX_ERROR_LINES = 10;
 const FLAGS: readonly FlagSpec[] = [
   ...CONNECTION_FLAGS.filter((spec) => SHARED.has(spec.key)),
   { key: 'count', names: ['-c', '--count'], value: 'clients', help: 'number of clients (default 200)', parse: integerIn(1, 1_000_000, 'Invalid client count') },
-  { key: 'interval', names: ['-i', '--interval'], value: 'ms', help: 'ms between connects (default 10)', parse: integerIn(0, 3_600_000, 'Invalid interval') },
+  { key: 'interval', names: ['-i', '--interval'], value: 'ms', help: 'ms between connects (default 10; 0: a hundred per timer turn)', parse: integerIn(0, 3_600_000, 'Invalid interval') },
   { key: 'messageInterval', names: ['-I', '--interval_of_msg'], value: 'ms', help: 'pub: ms between publishes per client (default 1000; 0: the next as soon as one completes)', parse: integerIn(0, 3_600_000, 'Invalid publish interval') },
   { key: 'topic', names: ['-t', '--topic'], value: 'topic', help: 'pub/sub: topic; %i = client number, %c = client id (default bench/%i)' },
   { key: 'size', names: ['-s', '--size'], value: 'bytes', help: 'pub: payload size (default 256)', parse: integerIn(0, 268_435_000, 'Invalid payload size') },
@@ -43,8 +45,14 @@ export const benchCommand: Command = {
   usage: 'impmqtt bench {pub | sub | conn} [-h host] [-p port] [-c clients] [-i ms] [-I ms] [-t topic] [-s bytes] [-q qos] [-L count] [--json file]',
   flags: FLAGS,
   maxPositionals: 1,
-  notes: `Progress: one line a second on a terminal (stderr); the summary (stdout) has connect and publish
-latency percentiles. Exit status: 0 once the run ends; 1 for usage errors or when no client connected.
+  notes: `Progress: one line a second on a terminal (stderr); the summary (stdout) has the connect rate
+(first connect to last CONNACK, with this process's CPU per connect) and connect and publish
+latency percentiles. bench conn also weighs each idle connection: once every client has
+connected and a second has passed, the growth of RSS and heap since before the first connect,
+per connection (stderr says "idle memory: ..."; exact heap figures need node --expose-gc, or
+NODE_OPTIONS=--expose-gc). Each client is a socket: the open-file limit (ulimit -n) must allow
+-c plus a margin, or the bench refuses to start. Exit status: 0 once the run ends; 1 for usage
+errors or when no client connected.
 
 Examples:
   impmqtt bench conn -c 5000 -i 2 --duration 60
@@ -74,6 +82,12 @@ class Bench {
   /** Connected publishers not yet publishing (with -w, until every client has tried to connect). */
   readonly #publishers: (() => void)[] = [];
   #startedAt = performance.now();
+  /** The broker's URL, made once: every client parses the same string. */
+  readonly #url: string;
+  readonly #connectTiming = new ConnectTiming();
+  /** conn: memory before the first connect, and per idle connection once all are connected. */
+  #memoryBefore: MemorySample | null = null;
+  #idleMemory: IdleMemory | null = null;
   #done!: () => void;
   #finished = false;
 
@@ -87,6 +101,10 @@ class Bench {
     this.#limit = flags.get<number>('limit') ?? 0;
     this.#payload = new Uint8Array(flags.get<number>('size') ?? 256).fill(0x61);
     if (kind === 'conn' && this.#limit > 0) throw new UsageError('-L applies to bench pub and bench sub.');
+    const fileProblem = fileLimitProblem(this.#count, openFileLimit());
+    if (fileProblem !== null) throw new UsageError(fileProblem);
+    const host = flags.get<string>('host') ?? 'localhost';
+    this.#url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${flags.get<number>('port') ?? 1883}`;
   }
 
   async run(): Promise<number> {
@@ -96,6 +114,7 @@ class Bench {
     const duration = this.flags.get<number>('duration');
     if (duration !== undefined) this.#every(duration * 1000, stop, true);
     this.#startProgress();
+    if (this.kind === 'conn') this.#memoryBefore = sampleMemory();
     this.#connectAll();
     await ended;
     process.off('SIGINT', stop).off('SIGTERM', stop);
@@ -127,11 +146,10 @@ class Bench {
   #connect(n: number): void {
     const prefix = this.flags.get<string>('prefix') ?? `impmqtt_bench_${this.kind}_${process.pid}_`;
     const clientId = `${prefix}${n}`;
-    const host = this.flags.get<string>('host') ?? 'localhost';
     const username = this.flags.get<string>('username');
     const password = this.flags.get<string>('password');
     const client = new MqttClient({
-      url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${this.flags.get<number>('port') ?? 1883}`,
+      url: this.#url,
       clientId,
       keepalive: this.flags.get<number>('keepalive') ?? 300,
       reconnect: false,
@@ -139,11 +157,12 @@ class Bench {
       ...(password === undefined ? {} : { password }),
     });
     this.clients.push(client);
-    const started = performance.now();
-    const topic = (this.flags.get<string>('topic') ?? (this.kind === 'sub' ? 'bench/#' : 'bench/%i')).replaceAll('%i', String(n)).replaceAll('%c', clientId);
+    const started = this.#connectTiming.starting();
+    // No topic string per client where none is used: bench conn measures what a client holds.
+    const topic = this.kind === 'conn' ? '' : (this.flags.get<string>('topic') ?? (this.kind === 'sub' ? 'bench/#' : 'bench/%i')).replaceAll('%i', String(n)).replaceAll('%c', clientId);
     client.on('connect', () => {
       this.counters.connect_succ++;
-      this.connectLatency.add(performance.now() - started);
+      this.connectLatency.add(this.#connectTiming.connacked() - started);
       if (this.kind === 'sub') this.#subscribe(client, topic);
       if (this.kind === 'pub') this.#publishers.push(() => this.#publishFrom(client, topic, n));
       this.#attempted();
@@ -171,9 +190,21 @@ class Bench {
   /** A client connected or failed to: publishers start (at once, or with -w once all have tried). */
   #attempted(): void {
     const all = this.counters.connect_succ + this.counters.connect_fail === this.#count;
-    if (all) this.#milestone(`connected ${this.counters.connect_succ}/${this.#count}`);
+    if (all) {
+      this.#connectTiming.ended();
+      this.#milestone(`connected ${this.counters.connect_succ}/${this.#count}`);
+    }
+    if (all && this.#memoryBefore !== null && this.counters.connect_succ > 0) void this.#measureIdle(this.#memoryBefore);
     if (this.flags.has('wait') && !all) return;
     for (const start of this.#publishers.splice(0)) start();
+  }
+
+  /** conn: what each connection holds once all of them sit idle (a milestone line, and the summary). */
+  async #measureIdle(before: MemorySample): Promise<void> {
+    const after = await sampleIdleMemory();
+    if (this.#finished) return;
+    this.#idleMemory = perConnection(before, after, this.counters.connect_succ - this.counters.connection_lost, canCollectGarbage());
+    this.#milestone(idleMemoryText(this.#idleMemory));
   }
 
   #subscribe(client: MqttClient, topic: string): void {
@@ -254,6 +285,9 @@ class Bench {
       durationMs: Math.round(durationMs),
       counters: this.counters,
       rate: Math.round((done * 1000 * 100) / durationMs) / 100,
+      connectRate: this.#connectTiming.rate(this.counters.connect_succ),
+      connectCpuUs: this.#connectTiming.cpuPerConnect(this.counters.connect_succ),
+      idleMemory: this.#idleMemory,
       connectLatencyMs: this.connectLatency.percentiles(),
       publishLatencyMs: this.publishLatency.percentiles(),
     };

@@ -8,39 +8,54 @@ import { CLIENT_READERS } from '../packet/client-readers.js';
 import { StreamDecoder } from '../packet/stream-decoder.js';
 import type { Packet } from '../packet/index.js';
 import type { CloseReason } from '../session/index.js';
-import type { Endpoint, Transport, TransportFactory, TransportOptions } from '../transport/index.js';
+import { openTransport } from '../transport/index.js';
+import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportOptions } from '../transport/index.js';
 
-export interface ConnectionEvents {
+/**
+ * What a connection tells its owner, each event naming both: one set of handlers can serve
+ * every owner and connection (a closure per event per connection would cost about 0.5 KB).
+ */
+export interface ConnectionEvents<O> {
   /** The byte stream is ready; nothing has been written yet. */
-  open(transport: Transport): void;
-  packets(packets: Packet[]): void;
+  open(owner: O, connection: Connection<O>, transport: Transport): void;
+  packets(owner: O, connection: Connection<O>, packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
-  malformed(reason: CloseReason, error: MqttError): void;
+  malformed(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
   /** The transport can take more bytes again. */
-  writable(): void;
+  writable(owner: O, connection: Connection<O>): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
-  closed(error: Error | undefined): void;
+  closed(owner: O, connection: Connection<O>, error: Error | undefined): void;
 }
 
-export class Connection {
+/**
+ * The transport's events go to the Connection's own methods (no closures per connection). A
+ * factory other than the platform's may call them detached (`ws.onopen = events.open`): it
+ * gets them bound.
+ */
+export class Connection<O> implements TransportEvents {
   #transport: Transport | null = null;
   readonly #decoder: StreamDecoder;
   #ended = false;
+  /** While the factory runs: events it reported before returning, replayed once the transport is known. */
+  #early: (() => void)[] | null = null;
   readonly #endpoint: Endpoint;
   readonly #options: TransportOptions;
   readonly #openTransport: TransportFactory;
-  readonly #events: ConnectionEvents;
+  readonly #owner: O;
+  readonly #events: ConnectionEvents<O>;
 
   constructor(
     endpoint: Endpoint,
     options: TransportOptions,
     openTransport: TransportFactory,
     maxPacketSize: number,
-    events: ConnectionEvents,
+    owner: O,
+    events: ConnectionEvents<O>,
   ) {
     this.#endpoint = endpoint;
     this.#options = options;
     this.#openTransport = openTransport;
+    this.#owner = owner;
     this.#events = events;
     this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
   }
@@ -57,28 +72,39 @@ export class Connection {
    * cannot even be started (e.g. no WebSocket on this platform).
    */
   start(): void {
-    let early: (() => void)[] | null = [];
-    // Held while the factory runs; afterwards a direct call (no closure per chunk on the hot path).
-    const held =
-      <A>(run: (arg: A) => void) =>
-      (arg: A): void => {
-        if (early !== null) early.push(() => run(arg));
-        else run(arg);
-      };
-    const events = this.#events;
-    this.#transport = this.#openTransport(this.#endpoint, this.#options, {
-      open: held<void>(() => this.#ended || events.open(this.transport)),
-      data: held((chunk: Uint8Array) => this.#ended || this.#receive(chunk, events)),
-      drain: held<void>(() => this.#ended || events.writable()),
-      close: held((error: Error | undefined) => {
-        if (this.#ended) return;
-        this.#ended = true;
-        events.closed(error);
-      }),
-    });
-    const replay = early;
-    early = null;
+    this.#early = [];
+    const events: TransportEvents = this.#openTransport === openTransport ? this : boundEvents(this);
+    this.#transport = this.#openTransport(this.#endpoint, this.#options, events);
+    const replay = this.#early;
+    this.#early = null;
     for (const event of replay) event();
+  }
+
+  // ---- TransportEvents: what the transport reports -------------------------------------------
+
+  open(): void {
+    if (this.#early !== null) this.#early.push(() => this.open());
+    else if (!this.#ended) this.#events.open(this.#owner, this, this.transport);
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.#early !== null) this.#early.push(() => this.data(chunk));
+    else if (!this.#ended) this.#receive(chunk);
+  }
+
+  drain(): void {
+    if (this.#early !== null) this.#early.push(() => this.drain());
+    else if (!this.#ended) this.#events.writable(this.#owner, this);
+  }
+
+  /** The transport is closed (not: close it; see transport.end() and destroy()). */
+  close(error?: Error): void {
+    if (this.#early !== null) {
+      this.#early.push(() => this.close(error));
+    } else if (!this.#ended) {
+      this.#ended = true;
+      this.#events.closed(this.#owner, this, error);
+    }
   }
 
   /** Stops or restarts reading from the transport, where it can (see Transport.pause). */
@@ -90,15 +116,25 @@ export class Connection {
     return true;
   }
 
-  #receive(chunk: Uint8Array, events: ConnectionEvents): void {
+  #receive(chunk: Uint8Array): void {
     let packets: Packet[];
     try {
       packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      events.malformed(mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      this.#events.malformed(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
       return;
     }
-    if (packets.length > 0) events.packets(packets);
+    if (packets.length > 0) this.#events.packets(this.#owner, this, packets);
   }
+}
+
+/** The events as functions that need no `this`, for a factory of the application's. */
+function boundEvents<O>(connection: Connection<O>): TransportEvents {
+  return {
+    open: () => connection.open(),
+    data: (chunk) => connection.data(chunk),
+    drain: () => connection.drain(),
+    close: (error) => connection.close(error),
+  };
 }

@@ -13,6 +13,7 @@ import type { Transport, TransportFactory, TransportOptions } from '../transport
 import { Failover } from './failover.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
@@ -27,6 +28,8 @@ import type { Payload } from './payload.js';
 
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
+/** What every client's connections report to, set in MqttClient's static block. */
+let connectionEvents: ConnectionEvents<MqttClient>;
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
@@ -40,7 +43,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #openTransport: TransportFactory;
   readonly #transportOptions: TransportOptions;
   #state: ClientState = 'disconnected';
-  #connection: Connection | null = null;
+  #connection: Connection<MqttClient> | null = null;
   #attempt = new Attempt(0);
   #userClosing = false;
   /** Counts the application's disconnect()/destroy() calls: a handler's call cancels a retry. */
@@ -50,7 +53,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   #reading = true;
   #everConnected = false;
   #pumping = false;
-  #disconnectCallbacks: (() => void)[] = [];
+  /** Made by the first disconnect() given a callback. */
+  #disconnectCallbacks: (() => void)[] | null = null;
   readonly #requests: Requests;
   readonly #timers = new ClientTimers();
 
@@ -186,7 +190,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    * still pending then completes with -3 (never sent) or -11 (in flight): nothing waits forever.
    */
   disconnect(callback?: () => void, lingerMs = 5_000): void {
-    if (callback !== undefined) this.#disconnectCallbacks.push(callback);
+    if (callback !== undefined) (this.#disconnectCallbacks ??= []).push(callback);
     if (this.#state === 'disconnecting') return;
     if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
@@ -245,15 +249,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const endpoint = this.#failover.endpoint;
     this.#setState('connecting');
     this.#attempt = new Attempt(this.now());
-    // Events from a connection the client has already let go of are ignored.
-    const current = () => connection === this.#connection;
-    const connection: Connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, {
-      open: (transport) => current() && this.#transportOpen(transport),
-      packets: (packets) => current() && this.#receive(packets),
-      malformed: (reason, error) => current() && this.#fail(reason, error),
-      writable: () => current() && this.#writer.resume(),
-      closed: (error) => current() && this.#transportClosed(error),
-    });
+    const connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
     this.#connection = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout, () => {
@@ -269,6 +265,19 @@ export class MqttClient extends Emitter<ClientEvents> {
       // Unless destroy()/disconnect() finished the attempt meanwhile.
       queueMicrotask(() => this.#state === 'connecting' && this.#connection === null && this.#finishClose(undefined));
     }
+  }
+
+  // Every client's connection events, in one object (a static block can reach private members;
+  // naming the class in its own body would make the bundler rename it). Events from a connection
+  // the client has already let go of are ignored.
+  static {
+    connectionEvents = {
+      open: (client, connection, transport) => connection === client.#connection && client.#transportOpen(transport),
+      packets: (client, connection, packets) => connection === client.#connection && client.#receive(packets),
+      malformed: (client, connection, reason, error) => connection === client.#connection && client.#fail(reason, error),
+      writable: (client, connection) => connection === client.#connection && client.#writer.resume(),
+      closed: (client, connection, error) => connection === client.#connection && client.#transportClosed(error),
+    };
   }
 
   /** The byte stream is up: CONNECT goes first. */
@@ -403,7 +412,8 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #runDisconnectCallbacks(): void {
     const callbacks = this.#disconnectCallbacks;
-    this.#disconnectCallbacks = [];
+    if (callbacks === null) return;
+    this.#disconnectCallbacks = null;
     for (const callback of callbacks) this.#call(callback);
   }
 

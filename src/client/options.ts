@@ -99,6 +99,9 @@ export const DEFAULT_MAX_PACKET_SIZE = 16 * 1024 * 1024;
 /** The largest packet MQTT 3.1.1 can frame: 5-byte fixed header + 268,435,455. */
 const PROTOCOL_MAX_PACKET_SIZE = 5 + MAX_REMAINING_LENGTH;
 
+/** Every client without hooks shares this one (nothing writes to it). */
+const NO_HOOKS: ClientHooks = Object.freeze({});
+
 /** Milliseconds from a monotonic clock: the default for every clock option. */
 export const monotonicNow = (): number => performance.now();
 
@@ -144,7 +147,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     resubscribe: options.resubscribe ?? true,
     maxPacketSize: maxPacketSizeOf(options.maxPacketSize),
     session,
-    hooks: options.hooks ?? {},
+    hooks: options.hooks ?? NO_HOOKS,
     clock: options.clock ?? monotonicNow,
   };
 }

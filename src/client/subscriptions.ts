@@ -8,23 +8,24 @@ import type { QoS, SubackCode, Subscription } from '../packet/index.js';
 
 const BATCH = 100;
 
+/** The maps come with their first entry: a client that never subscribes holds none of them. */
 export class SubscriptionRegistry {
-  readonly #active = new Map<string, QoS>();
+  #active: Map<string, QoS> | null = null;
   /** Request counter: orders subscribes against unsubscribes. */
   #sequence = 0;
-  readonly #subscribeSequence = new WeakMap<object, number>();
+  #subscribeSequence: WeakMap<object, number> | null = null;
   /** Subscribes awaiting their outcome. */
   #pending = 0;
   /** The sequence number of the latest unsubscribe of each filter (kept only while a subscribe is pending). */
-  readonly #unsubscribedAt = new Map<string, number>();
+  #unsubscribedAt: Map<string, number> | null = null;
 
   get size(): number {
-    return this.#active.size;
+    return this.#active?.size ?? 0;
   }
 
   /** A SUBSCRIBE was asked for (`request` is the object its SUBACK will come back with). */
   subscribeRequested_(request: object): void {
-    this.#subscribeSequence.set(request, ++this.#sequence);
+    (this.#subscribeSequence ??= new WeakMap()).set(request, ++this.#sequence);
     this.#pending++;
   }
 
@@ -33,31 +34,31 @@ export class SubscriptionRegistry {
    * and refused (0x80) ones are not; without (refused or cut off), nothing changes.
    */
   subscribeCompleted_(request: object, subscriptions: readonly Subscription[], granted: readonly SubackCode[] | null): void {
-    const at = this.#subscribeSequence.get(request);
+    const at = this.#subscribeSequence?.get(request);
     if (at === undefined) return;
-    this.#subscribeSequence.delete(request);
+    this.#subscribeSequence!.delete(request);
     if (granted !== null) {
       subscriptions.forEach((s, i) => {
-        if ((this.#unsubscribedAt.get(s.topic) ?? 0) > at) return; // unsubscribed since
-        if (granted[i] === 0x80) this.#active.delete(s.topic);
-        else this.#active.set(s.topic, s.qos);
+        if ((this.#unsubscribedAt?.get(s.topic) ?? 0) > at) return; // unsubscribed since
+        if (granted[i] === 0x80) this.#active?.delete(s.topic);
+        else (this.#active ??= new Map()).set(s.topic, s.qos);
       });
     }
-    if (--this.#pending === 0) this.#unsubscribedAt.clear();
+    if (--this.#pending === 0) this.#unsubscribedAt?.clear();
   }
 
   /** The application asked to unsubscribe: the filters are no longer wanted, whatever happens to the request. */
   unsubscribeRequested_(topics: readonly string[]): void {
     const at = ++this.#sequence;
     for (const topic of topics) {
-      this.#active.delete(topic);
-      if (this.#pending > 0) this.#unsubscribedAt.set(topic, at);
+      this.#active?.delete(topic);
+      if (this.#pending > 0) (this.#unsubscribedAt ??= new Map()).set(topic, at);
     }
   }
 
   /** Everything active, in SUBSCRIBE-sized batches. */
   batches(): Subscription[][] {
-    const all = [...this.#active].map(([topic, qos]) => ({ topic, qos }));
+    const all = [...(this.#active ?? [])].map(([topic, qos]) => ({ topic, qos }));
     const batches: Subscription[][] = [];
     for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
     return batches;

@@ -5,7 +5,8 @@ import type { TimerHandle } from './scheduler.js';
 export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger';
 
 export class ClientTimers {
-  readonly #handles = new Map<TimerName, TimerHandle>();
+  /** One slot per name, in an object of fixed shape: smaller than a Map (a client lives with one timer). */
+  readonly #handles: Record<TimerName, TimerHandle | undefined> = { session: undefined, connect: undefined, reconnect: undefined, close: undefined, linger: undefined };
   /** When the 'session' timer fires, on the client's clock. */
   #sessionAt = Infinity;
 
@@ -14,26 +15,26 @@ export class ClientTimers {
     this.clear(name);
     const handle = startTimer(
       () => {
-        this.#handles.delete(name);
+        this.#handles[name] = undefined;
         if (name === 'session') this.#sessionAt = Infinity;
         fire();
       },
       delayMs,
       unref,
     );
-    this.#handles.set(name, handle);
+    this.#handles[name] = handle;
   }
 
   clear(name: TimerName): void {
-    const handle = this.#handles.get(name);
+    const handle = this.#handles[name];
     if (handle === undefined) return;
     stopTimer(handle);
-    this.#handles.delete(name);
+    this.#handles[name] = undefined;
     if (name === 'session') this.#sessionAt = Infinity;
   }
 
   has(name: TimerName): boolean {
-    return this.#handles.has(name);
+    return this.#handles[name] !== undefined;
   }
 
   /**
@@ -43,7 +44,7 @@ export class ClientTimers {
    */
   wakeBy_(at: number | undefined, now: number, fire: () => void): void {
     if (at === undefined) return this.clear('session');
-    if (this.#handles.has('session') && this.#sessionAt <= at) return;
+    if (this.#handles.session !== undefined && this.#sessionAt <= at) return;
     this.set('session', Math.max(0, Math.ceil(at - now)), fire, true);
     this.#sessionAt = at;
   }

@@ -39,12 +39,19 @@ function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Ar
   }
 }
 
+/**
+ * Where readRemainingLength reports the header's size, read straight after each call. One for
+ * every decoder: decoding is synchronous and never re-entered, and a typed array per decoder
+ * costs about 190 bytes per connection.
+ */
+const HEADER_SIZE = new Int32Array(1);
+
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
   readonly maxPacketSize: number;
   readonly #preallocateLimit: number;
-  /** A fixed header cut off by the end of a chunk. */
-  readonly #head = new Uint8Array(MAX_FIXED_HEADER);
+  /** A fixed header cut off by the end of a chunk (allocated the first time one is). */
+  #head: Uint8Array | null = null;
   #headLength = 0;
   /** A packet of known size being assembled across chunks (preallocated up to PREALLOCATE_LIMIT). */
   #partial: Uint8Array | null = null;
@@ -54,7 +61,6 @@ export class StreamDecoder {
   #partialFilled = 0;
   #partialBodyStart = 0;
   #failure: MqttProtocolError | null = null;
-  readonly #headerSize = new Int32Array(1);
   readonly #readers: Readers;
 
   constructor(options: PacketDecoderOptions, readers: Readers) {
@@ -101,13 +107,13 @@ export class StreamDecoder {
       if (this.#partialFilled < this.#partialLength) return NO_PACKETS;
       out = [this.#decodePartial()];
     }
-    const headerSize = this.#headerSize;
+    const headerSize = HEADER_SIZE;
     while (offset < end) {
       const first = bytes[offset]!;
       const typeCode = checkFixedFlags(first);
       const remainingLength = readRemainingLength(bytes, offset + 1, end, headerSize);
       if (remainingLength < 0) {
-        copyBytes(bytes, offset, end, this.#head, 0);
+        copyBytes(bytes, offset, end, (this.#head ??= new Uint8Array(MAX_FIXED_HEADER)), 0);
         this.#headLength = end - offset;
         break;
       }
@@ -129,16 +135,17 @@ export class StreamDecoder {
 
   /** Feeds the cut-off fixed header byte by byte until its Remaining Length is whole. */
   #completeHead(bytes: Uint8Array): number {
+    const head = this.#head!;
     let offset = 0;
     while (offset < bytes.length) {
-      this.#head[this.#headLength++] = bytes[offset++]!;
-      const remainingLength = readRemainingLength(this.#head, 1, this.#headLength, this.#headerSize);
+      head[this.#headLength++] = bytes[offset++]!;
+      const remainingLength = readRemainingLength(head, 1, this.#headLength, HEADER_SIZE);
       if (remainingLength >= 0) {
-        const headerLength = 1 + this.#headerSize[0]!;
+        const headerLength = 1 + HEADER_SIZE[0]!;
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.#tooLarge(total);
         this.#startPartial(total, headerLength);
-        this.#fillPartial(this.#head.slice(0, headerLength), 0);
+        this.#fillPartial(head.slice(0, headerLength), 0);
         this.#headLength = 0;
         break;
       }

@@ -24,7 +24,8 @@ interface PendingAck {
 export class InboundFlows<T = unknown> {
   /** Manual mode: acks owed to the broker, in arrival order. */
   readonly #pendingAcks = new Fifo<PendingAck>();
-  readonly #pendingById = new Map<number, PendingAck>();
+  /** The same entries by packet id; made by the first (only manual acks add any). */
+  #pendingById: Map<number, PendingAck> | null = null;
   readonly #ctx: SessionContext<T>;
   readonly #store: SessionStore<T>;
   readonly #manualAck: boolean;
@@ -42,7 +43,7 @@ export class InboundFlows<T = unknown> {
       return;
     }
     const packetId = packet.packetId!;
-    const owed = this.#pendingById.get(packetId);
+    const owed = this.#pendingById?.get(packetId);
     if (owed !== undefined && owed.qos !== qos) {
       // The broker reused an id whose ack we still owe for a message of another QoS.
       this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
@@ -70,16 +71,16 @@ export class InboundFlows<T = unknown> {
     }
     const pending: PendingAck = { packetId, qos, message, acknowledged_: false, cancelled_: false };
     this.#pendingAcks.push(pending);
-    this.#pendingById.set(packetId, pending);
+    (this.#pendingById ??= new Map()).set(packetId, pending);
   }
 
   pubrel(packetId: number, now: number): void {
     // Known or not, a PUBREL is answered with PUBCOMP; the id's lifetime ends here.
     this.#store.deleteIncoming(packetId);
-    const owed = this.#pendingById.get(packetId);
+    const owed = this.#pendingById?.get(packetId);
     if (owed !== undefined && owed.qos === 2) {
       owed.cancelled_ = owed.acknowledged_ = true;
-      this.#pendingById.delete(packetId);
+      this.#pendingById?.delete(packetId);
     }
     this.#ctx.send({ type: 'pubcomp', packetId }, now);
     this.flush(now);
@@ -88,7 +89,7 @@ export class InboundFlows<T = unknown> {
   /** Manual mode: the application is done with `message`. False if nothing was owed for it. */
   acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
     if (message.qos === 0 || message.packetId === undefined) return false;
-    const pending = this.#pendingById.get(message.packetId);
+    const pending = this.#pendingById?.get(message.packetId);
     if (pending === undefined || pending.message !== message || pending.acknowledged_) return false;
     pending.acknowledged_ = true;
     if (connected) this.flush(now);
@@ -100,7 +101,7 @@ export class InboundFlows<T = unknown> {
     for (let head = this.#pendingAcks.peek(); head !== undefined && head.acknowledged_; head = this.#pendingAcks.peek()) {
       this.#pendingAcks.shift();
       if (head.cancelled_) continue;
-      this.#pendingById.delete(head.packetId);
+      this.#pendingById?.delete(head.packetId);
       if (head.qos === 2) this.#store.addIncoming(head.packetId);
       this.#ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
     }
@@ -112,10 +113,10 @@ export class InboundFlows<T = unknown> {
    */
   connectionLost(): void {
     const kept = this.#pendingAcks.takeAll().filter((pending) => pending.qos === 2);
-    this.#pendingById.clear();
+    this.#pendingById?.clear();
     for (const pending of kept) {
       this.#pendingAcks.push(pending);
-      this.#pendingById.set(pending.packetId, pending);
+      (this.#pendingById ??= new Map()).set(pending.packetId, pending);
     }
   }
 
@@ -123,7 +124,7 @@ export class InboundFlows<T = unknown> {
   sessionDiscarded_(): void {
     this.#store.clearIncoming();
     this.#pendingAcks.takeAll();
-    this.#pendingById.clear();
+    this.#pendingById?.clear();
   }
 
   #deliver(packet: PublishPacket): InboundMessage {

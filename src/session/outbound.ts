@@ -26,8 +26,8 @@ type PendingControl<T> = { kind: 'subscribe'; request: SubscribeRequest<T> } | {
 export class OutboundFlows<T = unknown> {
   readonly ids = new PacketIdAllocator();
   readonly #queue = new Fifo<OutboundRequest<T>>();
-  /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id. */
-  readonly #awaitingAck = new Map<number, PendingControl<T>>();
+  /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id (made by the first). */
+  #awaitingAck: Map<number, PendingControl<T>> | null = null;
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   #retryAt = Infinity;
   readonly #ctx: SessionContext<T>;
@@ -121,11 +121,11 @@ export class OutboundFlows<T = unknown> {
     const packetId = this.ids.allocate();
     if ('subscriptions' in request) {
       if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: Result.NO_MORE_IDS, granted: [] });
-      this.#awaitingAck.set(packetId, { kind: 'subscribe', request });
+      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'subscribe', request });
       this.#ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
     } else {
       if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: Result.NO_MORE_IDS });
-      this.#awaitingAck.set(packetId, { kind: 'unsubscribe', request });
+      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'unsubscribe', request });
       this.#ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
     }
   }
@@ -182,9 +182,9 @@ export class OutboundFlows<T = unknown> {
   }
 
   suback(packet: SubackPacket): void {
-    const pending = this.#awaitingAck.get(packet.packetId);
+    const pending = this.#awaitingAck?.get(packet.packetId);
     if (pending === undefined || pending.kind !== 'subscribe') return;
-    this.#awaitingAck.delete(packet.packetId);
+    this.#awaitingAck!.delete(packet.packetId);
     this.ids.release(packet.packetId);
     const requested = pending.request.subscriptions.length;
     if (packet.granted.length !== requested) {
@@ -199,9 +199,9 @@ export class OutboundFlows<T = unknown> {
   }
 
   unsuback(packetId: number): void {
-    const pending = this.#awaitingAck.get(packetId);
+    const pending = this.#awaitingAck?.get(packetId);
     if (pending === undefined || pending.kind !== 'unsubscribe') return;
-    this.#awaitingAck.delete(packetId);
+    this.#awaitingAck!.delete(packetId);
     this.ids.release(packetId);
     this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.SUCCESS });
   }
@@ -241,6 +241,7 @@ export class OutboundFlows<T = unknown> {
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
   #cutOffControl(): void {
+    if (this.#awaitingAck === null) return;
     for (const [packetId, pending] of this.#awaitingAck) {
       this.ids.release(packetId);
       if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.INCOMPLETE, granted: [] });

@@ -40,44 +40,52 @@ export interface SessionStore<T = unknown> {
   flush?(): void;
 }
 
+/** What an empty store iterates (never written). */
+const NO_FLOWS: ReadonlyMap<number, never> = new Map<number, never>();
+
+/**
+ * The default store. Its map and set come with their first entry: a client that publishes only
+ * QoS 0 and receives no QoS 2 holds neither (about 350 bytes per idle client).
+ */
 export class MemorySessionStore<T = unknown> implements SessionStore {
-  readonly #flows = new Map<number, OutgoingFlow<T>>();
-  readonly #incoming = new Set<number>();
+  #flows: Map<number, OutgoingFlow<T>> | null = null;
+  #incoming: Set<number> | null = null;
 
   outgoing(): IterableIterator<OutgoingFlow<T>> {
-    return this.#flows.values();
+    return (this.#flows ?? NO_FLOWS).values();
   }
 
   get outgoingCount(): number {
-    return this.#flows.size;
+    return this.#flows?.size ?? 0;
   }
 
   getOutgoing(packetId: number): OutgoingFlow<T> | undefined {
-    return this.#flows.get(packetId);
+    return this.#flows?.get(packetId);
   }
 
   putOutgoing(flow: OutgoingFlow<T>): void {
-    if (flow.stage === 'pubrel' && this.#flows.get(flow.packetId) === flow) this.#flows.delete(flow.packetId);
-    this.#flows.set(flow.packetId, flow);
+    const flows = (this.#flows ??= new Map());
+    if (flow.stage === 'pubrel' && flows.get(flow.packetId) === flow) flows.delete(flow.packetId);
+    flows.set(flow.packetId, flow);
   }
 
   deleteOutgoing(packetId: number): void {
-    this.#flows.delete(packetId);
+    this.#flows?.delete(packetId);
   }
 
   hasIncoming(packetId: number): boolean {
-    return this.#incoming.has(packetId);
+    return this.#incoming?.has(packetId) ?? false;
   }
 
   addIncoming(packetId: number): void {
-    this.#incoming.add(packetId);
+    (this.#incoming ??= new Set()).add(packetId);
   }
 
   deleteIncoming(packetId: number): void {
-    this.#incoming.delete(packetId);
+    this.#incoming?.delete(packetId);
   }
 
   clearIncoming(): void {
-    this.#incoming.clear();
+    this.#incoming?.clear();
   }
 }

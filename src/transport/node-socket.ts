@@ -4,6 +4,14 @@ import type { Endpoint, Transport, TransportEvents, TlsOptions } from './types.j
 
 type NodeSocket = import('node:net').Socket;
 
+/**
+ * Where a socket's listeners find their transport. A process may hold ten thousand idle
+ * connections: one set of listener functions (module-level, `this` = the socket) serves them
+ * all, where a set of closures per socket would cost about 1 KB each.
+ */
+const TRANSPORT = Symbol('impmqtt.transport');
+type CarrierSocket = NodeSocket & { [TRANSPORT]: NodeSocketTransport };
+
 /** Opens a TCP or TLS socket and adapts it to the Transport interface. */
 export function openNodeSocket(
   endpoint: Endpoint,
@@ -11,63 +19,100 @@ export function openNodeSocket(
   tls: TlsOptions | undefined,
   events: TransportEvents,
 ): Transport {
-  let socket: NodeSocket | null = null;
-  let closed = false;
-  let failure: Error | undefined;
+  const transport = new NodeSocketTransport(endpoint, secure, events);
+  transport.start_(tls).catch((error: unknown) => transport.finish_(error instanceof Error ? error : new Error(String(error))));
+  return transport;
+}
+
+class NodeSocketTransport implements Transport {
+  #socket: NodeSocket | null = null;
+  #closed = false;
+  failure_: Error | undefined;
   /** Asked to pause before the socket existed: it starts paused. */
-  let paused = false;
+  #paused = false;
 
-  const finish = (error?: Error): void => {
-    if (closed) return;
-    closed = true;
-    events.close(error);
-  };
+  constructor(
+    readonly endpoint_: Endpoint,
+    readonly secure_: boolean,
+    readonly events_: TransportEvents,
+  ) {}
 
-  const attach = (s: NodeSocket, connectEvent: string): void => {
-    socket = s;
-    s.setNoDelay(true);
-    if (paused) s.pause();
-    s.once(connectEvent, () => events.open());
-    s.on('data', (chunk: Uint8Array) => events.data(chunk));
-    s.on('drain', () => events.drain());
-    s.on('error', (error: Error) => {
-      failure ??= describeSocketError(error, endpoint, secure);
-    });
-    s.on('close', () => finish(failure));
-  };
-
-  const start = async (): Promise<void> => {
-    if (secure) {
+  async start_(tls: TlsOptions | undefined): Promise<void> {
+    const endpoint = this.endpoint_;
+    if (this.secure_) {
       const tlsModule = await import('node:tls');
-      if (closed) return;
-      attach(tlsModule.connect(tlsConnectOptions(endpoint, tls)), 'secureConnect');
+      if (this.#closed) return;
+      this.#attach(tlsModule.connect(tlsConnectOptions(endpoint, tls)), 'secureConnect');
     } else {
       const net = await import('node:net');
-      if (closed) return;
-      attach(net.connect({ host: endpoint.host, port: endpoint.port }), 'connect');
+      if (this.#closed) return;
+      this.#attach(net.connect({ host: endpoint.host, port: endpoint.port }), 'connect');
     }
-  };
-  start().catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
+  }
 
-  return {
-    write: (bytes) => (socket === null || closed ? false : socket.write(bytes)),
-    end: () => {
-      if (socket === null) return finish();
-      socket.end();
-    },
-    destroy: () => {
-      if (socket === null) return finish();
-      socket.destroy();
-    },
-    pause: () => {
-      paused = true;
-      socket?.pause();
-    },
-    resume: () => {
-      paused = false;
-      socket?.resume();
-    },
-  };
+  #attach(socket: NodeSocket, connectEvent: string): void {
+    this.#socket = socket;
+    (socket as CarrierSocket)[TRANSPORT] = this;
+    socket.setNoDelay(true);
+    if (this.#paused) socket.pause();
+    socket.on(connectEvent, onConnect);
+    socket.on('data', onData);
+    socket.on('drain', onDrain);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  finish_(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.events_.close(error);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.#socket === null || this.#closed ? false : this.#socket.write(bytes);
+  }
+
+  end(): void {
+    if (this.#socket === null) return this.finish_();
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    if (this.#socket === null) return this.finish_();
+    this.#socket.destroy();
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#socket?.resume();
+  }
+}
+
+function onConnect(this: CarrierSocket): void {
+  this[TRANSPORT].events_.open();
+}
+
+function onData(this: CarrierSocket, chunk: Uint8Array): void {
+  this[TRANSPORT].events_.data(chunk);
+}
+
+function onDrain(this: CarrierSocket): void {
+  this[TRANSPORT].events_.drain();
+}
+
+function onError(this: CarrierSocket, error: Error): void {
+  const transport = this[TRANSPORT];
+  transport.failure_ ??= describeSocketError(error, transport.endpoint_, transport.secure_);
+}
+
+function onClose(this: CarrierSocket): void {
+  const transport = this[TRANSPORT];
+  transport.finish_(transport.failure_);
 }
 
 function tlsConnectOptions(endpoint: Endpoint, tls: TlsOptions | undefined): import('node:tls').ConnectionOptions {

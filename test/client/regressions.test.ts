@@ -98,6 +98,28 @@ describe('a TransportFactory that reports open synchronously', () => {
   });
 });
 
+describe("a TransportFactory of the application's", () => {
+  it('may call its events detached, as plain functions', async () => {
+    const writes: Uint8Array[] = [];
+    let data: ((chunk: Uint8Array) => void) | undefined;
+    const factory: TransportFactory = (_endpoint, _options, events) => {
+      const { open, close } = events; // e.g. ws.onopen = events.open
+      data = events.data;
+      queueMicrotask(open);
+      return { write: (b) => (writes.push(Uint8Array.from(b)), true), end: () => close(), destroy: () => close() };
+    };
+    const client = makeClient(cleanup, { url: `mqtt://${LOOPBACK}:1`, transport: factory, connectTimeout: 2_000 });
+    const connected = waitFor(client, 'connect');
+    client.connect();
+    await until(() => writes.length === 1, 'the CONNECT write', 1_500);
+    data!(encode({ type: 'connack', sessionPresent: false, returnCode: 0 }));
+    await connected;
+    const closed = waitFor(client, 'close');
+    client.destroy();
+    expect((await closed).reason).toBe('normal');
+  });
+});
+
 describe('once() listeners', () => {
   it('off(listener) removes a listener added with once()', async () => {
     const client = makeClient(cleanup, { url: `mqtt://${LOOPBACK}:1`, transport: manualTransport().factory });
