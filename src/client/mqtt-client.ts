@@ -3,20 +3,17 @@
  * reconnection policy and server failover; every face (imp API, async API, queue, gateway, CLI)
  * is a thin layer over it.
  */
-import { MqttError, asMqttError, usageError } from '../errors.js';
+import { asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
-import type { CloseReason, InboundMessage, PublishRequest, ResultCode, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import type { InboundMessage, PublishRequest, ResultCode, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
-import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
 import { Failover } from './failover.js';
-import { Attempt } from './attempt.js';
-import { Connection } from './connection.js';
-import type { ConnectionEvents } from './connection.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import { Link } from './link.js';
 import { resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
@@ -25,11 +22,6 @@ import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
 import { toPayload } from './payload.js';
 import type { Payload } from './payload.js';
-
-/** How long a graceful close may wait for the broker to hang up. */
-const CLOSE_GRACE_MS = 3_000;
-/** What every client's connections report to, set in MqttClient's static block. */
-let connectionEvents: ConnectionEvents<MqttClient>;
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly clientId: string;
@@ -40,11 +32,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #writer: PacketWriter;
   readonly #failover: Failover;
   readonly #hooks: ClientHooks;
-  readonly #openTransport: TransportFactory;
-  readonly #transportOptions: TransportOptions;
+  readonly #link: Link;
   #state: ClientState = 'disconnected';
-  #connection: Connection<MqttClient> | null = null;
-  #attempt = new Attempt(0);
   #userClosing = false;
   /** Counts the application's disconnect()/destroy() calls: a handler's call cancels a retry. */
   #stops = 0;
@@ -65,17 +54,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.now = this.#options.clock;
     this.#hooks = this.#options.hooks;
     this.#session = new Session(this.#options.session);
-    this.#writer = new PacketWriter((error) => this.#fail('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
+    this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
     this.#failover = new Failover(this.#options.endpoints, this.#options.reconnect);
-    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, result, granted) => {
-      try {
-        callback(result, granted);
-      } catch (error) {
-        rethrowLater(error);
-      }
-    });
-    this.#openTransport = options.transport ?? openTransport;
-    this.#transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
+    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, result, granted) => this.#call(callback, result, granted));
+    const transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
+    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, this.#options, options.transport ?? openTransport, transportOptions);
   }
 
   get state(): ClientState {
@@ -148,7 +131,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const offline = this.#idle() || this.#state === 'disconnecting';
     const result = this.#requests.submit(admission, offline, this.now());
     if (result === Result.SUCCESS) {
-      if (!offline) this.#pump();
+      if (!offline) this.pump_();
       // A durable store has the request once publish() returns, queued or sent.
       this.#session.store.flush?.();
     }
@@ -164,12 +147,12 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (reading === this.#reading) return true;
     this.#reading = reading;
     // A connection still waiting for its CONNACK reads on: the pause starts once it is up.
-    return this.#attempt.connected ? this.#applyReading() : true;
+    return this.#link.attempt_.connected ? this.#applyReading() : true;
   }
 
   /** Applies the reading the application asked for to the live connection (and keepalive). */
   #applyReading(): boolean {
-    const applied = this.#connection?.setReading(this.#reading) ?? false;
+    const applied = this.#link.connection_?.setReading(this.#reading) ?? false;
     // Only where the transport really stopped reading may keepalive not count the silence.
     this.#session.setReading(this.#reading || !applied, this.now());
     this.#armSessionTimer();
@@ -179,7 +162,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** With `manualAck`, tells the broker `message` has been processed. */
   acknowledge(message: InboundMessage): boolean {
     const owed = this.#session.acknowledge(message, this.now());
-    this.#pump();
+    this.pump_();
     return owed;
   }
 
@@ -195,7 +178,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
     } else if (this.#session.state === 'disconnected') {
-      this.#connection?.transport.destroy(); // still reaching the broker: nothing to let finish
+      this.#link.connection_?.transport.destroy(); // still reaching the broker: nothing to let finish
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && lingerMs > 0) {
       this.#timers.set('linger', lingerMs, () => this.#sendDisconnect());
     } else {
@@ -211,14 +194,15 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.clear('linger');
     if (this.#session.state === 'disconnected') return;
     this.#session.disconnect(this.now());
-    this.#pump();
+    this.pump_();
   }
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
   destroy(): void {
     if (!this.#closeByApplication()) return;
-    if (this.#connection !== null) this.#connection.transport.destroy();
-    else this.#finishClose(undefined);
+    const connection = this.#link.connection_;
+    if (connection !== null) connection.transport.destroy();
+    else this.finishClose_(undefined);
   }
 
   /**
@@ -231,7 +215,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#stops++;
     if (this.#state === 'disconnected') {
       this.#session.abandon();
-      this.#pump();
+      this.pump_();
       return false;
     }
     this.#userClosing = true;
@@ -246,56 +230,12 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #open(): void {
-    const endpoint = this.#failover.endpoint;
     this.#setState('connecting');
-    this.#attempt = new Attempt(this.now());
-    const connection = new Connection(endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
-    this.#connection = connection;
-    // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
-    this.#timers.set('connect', this.#options.connectTimeout, () => {
-      if (this.#connection !== connection) return;
-      this.#fail('connack-timeout', this.#connectTimeoutError());
-    });
-    try {
-      connection.start();
-    } catch (error) {
-      this.#connection = null;
-      this.#timers.clear('connect');
-      this.#attempt.ending_('transport', asMqttError(error, 'TRANSPORT_FAILED'));
-      // Unless destroy()/disconnect() finished the attempt meanwhile.
-      queueMicrotask(() => this.#state === 'connecting' && this.#connection === null && this.#finishClose(undefined));
-    }
+    this.#link.open_();
   }
 
-  // Every client's connection events, in one object (a static block can reach private members;
-  // naming the class in its own body would make the bundler rename it). Events from a connection
-  // the client has already let go of are ignored.
-  static {
-    connectionEvents = {
-      open: (client, connection, transport) => connection === client.#connection && client.#transportOpen(transport),
-      packets: (client, connection, packets) => connection === client.#connection && client.#receive(packets),
-      malformed: (client, connection, reason, error) => connection === client.#connection && client.#fail(reason, error),
-      writable: (client, connection) => connection === client.#connection && client.#writer.resume(),
-      closed: (client, connection, error) => connection === client.#connection && client.#transportClosed(error),
-    };
-  }
-
-  /** The byte stream is up: CONNECT goes first. */
-  #transportOpen(transport: Transport): void {
-    this.#timers.clear('connect');
-    this.#writer.attach(transport);
-    try {
-      this.#session.connect(this.#options.connect, this.now(), this.#attempt.startedAt_ + this.#options.connectTimeout);
-    } catch (error) {
-      // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
-      this.#attempt.ending_('transport', asMqttError(error, 'INVALID_OPTIONS'));
-      transport.destroy();
-      return;
-    }
-    this.#pump();
-  }
-
-  #receive(packets: Packet[]): void {
+  /** @internal The packets of one read: each past the inbound admission hook, then to the session. */
+  receive_(packets: Packet[]): void {
     const now = this.now();
     const debug = this.listenerCount('packetreceive') > 0;
     const admit = this.#hooks.admitInbound;
@@ -304,64 +244,23 @@ export class MqttClient extends Emitter<ClientEvents> {
       const refusal = admit?.(packet, now);
       if (refusal !== undefined) {
         // Before the session sees it: the packet is neither delivered nor acknowledged.
-        this.#fail(refusal.reason, refusal.error);
+        this.#link.fail_(refusal.reason, refusal.error);
         return;
       }
       this.#session.packetReceived(packet, now);
       if (this.#session.state === 'disconnected') break; // the rest of the read belongs to no connection
     }
-    this.#pump();
+    this.pump_();
   }
 
-  /** Ends the current connection for `reason`, whatever stage it is at. */
-  #fail(reason: CloseReason, error: MqttError): void {
-    if (this.#session.state !== 'disconnected') {
-      this.#session.connectionLost(reason, this.now(), error);
-      this.#pump();
-    } else if (this.#connection !== null) {
-      this.#attempt.ending_(reason, error, false);
-      this.#connection.transport.destroy();
-      this.#pump();
-    }
-  }
-
-  #transportClosed(error: Error | undefined): void {
-    this.#connection = null;
-    if (this.#session.state !== 'disconnected') {
-      const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.url} closed the connection`);
-      this.#session.connectionLost('transport', this.now(), cause);
-      this.#pump(); // its close action ends in #finishClose
-    } else {
-      this.#finishClose(error);
-    }
-  }
-
-  /** The session ended the connection: flush what it said last, then close the transport. */
-  #sessionClosed(reason: CloseReason, error: MqttError | undefined): void {
-    // The session knows the deadline passed; the client knows which broker and which limit.
-    this.#attempt.ending_(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
-    const transport = this.#connection?.transport;
-    if (transport === undefined) return this.#finishClose(undefined);
-    if (reason === 'normal') {
-      // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark;
-      // and reading resumes, or a paused socket would never see the broker hang up.
-      this.#connection!.setReading(true);
-      this.#writer.flush(true);
-      transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#timers.set('close', CLOSE_GRACE_MS, () => {
-        this.#attempt.ending_(reason, new MqttError('CLOSE_TIMEOUT', `${this.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
-        transport.destroy();
-      });
-    } else {
-      this.#writer.flush();
-      transport.destroy();
-    }
-  }
-
-  #finishClose(transportError: Error | undefined): void {
-    const attempt = this.#attempt;
+  /**
+   * @internal The link's connection is gone: report it once ('close' or 'connectfailed') and
+   * reconnect unless the application stopped or the failover gave up.
+   */
+  finishClose_(transportError: Error | undefined): void {
+    const attempt = this.#link.attempt_;
     const info = attempt.closeInfo_(transportError);
-    this.#connection = null;
+    this.#link.connection_ = null;
     this.#timers.clear('connect');
     this.#timers.clear('close');
     this.#timers.clear('linger');
@@ -375,7 +274,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.#userClosing) {
       this.#userClosing = false;
       this.#session.abandon();
-      this.#pump();
+      this.pump_();
       if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
       this.#runDisconnectCallbacks();
       return;
@@ -386,7 +285,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       // Nothing pending waits for a connection nobody will make: it completes before the
       // event, so an application reconnecting from its handler starts clean.
       this.#session.abandon();
-      this.#pump();
+      this.pump_();
     }
     this.#reconnectDue = willReconnect;
     try {
@@ -419,8 +318,8 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   // ---- session actions ---------------------------------------------------------------------
 
-  /** Performs the session's actions until it has none; re-entry from callbacks joins the loop. */
-  #pump(): void {
+  /** @internal Performs the session's actions until it has none; re-entry from callbacks joins the loop. */
+  pump_(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
@@ -457,7 +356,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       case 'connack':
         return this.#connack(action.returnCode, action.sessionPresent);
       case 'close':
-        return this.#sessionClosed(action.reason, action.error);
+        return this.#link.sessionClosed_(action.reason, action.error);
     }
   }
 
@@ -468,10 +367,10 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #connack(returnCode: number, sessionPresent: boolean): void {
     if (returnCode !== 0) {
-      this.#attempt.refusedCode_ = returnCode;
+      this.#link.attempt_.refusedCode_ = returnCode;
       return;
     }
-    this.#attempt.connected = true;
+    this.#link.attempt_.connected = true;
     this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
     if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe(this.now());
@@ -488,12 +387,8 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   readonly #onSessionTimer = (): void => {
     this.#session.tick(this.now());
-    this.#pump();
+    this.pump_();
   };
-
-  #connectTimeoutError(): MqttError {
-    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.url} within ${this.#options.connectTimeout} ms`);
-  }
 
   #setState(state: ClientState): void {
     if (this.#state === state) return;

@@ -1,0 +1,156 @@
+/**
+ * The client's link to a broker, one connection at a time: opening the transport under the
+ * connect timer, CONNECT first, the inbound admission check, and how each connection ends (lost,
+ * refused by a hook, or closed gracefully after DISCONNECT). What an ended connection means
+ * (reconnect, events, pending requests) is the client's to decide, in its finishClose_.
+ */
+import { MqttError, asMqttError } from '../errors.js';
+import type { CloseReason, Session } from '../session/index.js';
+import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
+import { Attempt } from './attempt.js';
+import { Connection } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
+import type { Completion } from './events.js';
+import type { Failover } from './failover.js';
+import type { MqttClient } from './mqtt-client.js';
+import type { ResolvedOptions } from './options.js';
+import type { ClientTimers } from './timers.js';
+import type { PacketWriter } from './writer.js';
+
+/** How long a graceful close may wait for the broker to hang up. */
+const CLOSE_GRACE_MS = 3_000;
+/** What every link's connections report to, set in Link's static block. */
+let connectionEvents: ConnectionEvents<Link>;
+
+export class Link {
+  /** The connection in use; null between connections. */
+  connection_: Connection<Link> | null = null;
+  attempt_ = new Attempt(0);
+  readonly #client: MqttClient;
+  readonly #session: Session<Completion>;
+  readonly #writer: PacketWriter;
+  readonly #timers: ClientTimers;
+  readonly #failover: Failover;
+  readonly #options: ResolvedOptions;
+  readonly #openTransport: TransportFactory;
+  readonly #transportOptions: TransportOptions;
+
+  constructor(
+    client: MqttClient,
+    session: Session<Completion>,
+    writer: PacketWriter,
+    timers: ClientTimers,
+    failover: Failover,
+    options: ResolvedOptions,
+    openTransport: TransportFactory,
+    transportOptions: TransportOptions,
+  ) {
+    this.#client = client;
+    this.#session = session;
+    this.#writer = writer;
+    this.#timers = timers;
+    this.#failover = failover;
+    this.#options = options;
+    this.#openTransport = openTransport;
+    this.#transportOptions = transportOptions;
+  }
+
+  /** Opens a connection to the failover's current broker. */
+  open_(): void {
+    const client = this.#client;
+    this.attempt_ = new Attempt(client.now());
+    const connection = new Connection(this.#failover.endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
+    this.connection_ = connection;
+    // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
+    this.#timers.set('connect', this.#options.connectTimeout, () => {
+      if (this.connection_ !== connection) return;
+      this.fail_('connack-timeout', this.#connectTimeoutError());
+    });
+    try {
+      connection.start();
+    } catch (error) {
+      this.connection_ = null;
+      this.#timers.clear('connect');
+      this.attempt_.ending_('transport', asMqttError(error, 'TRANSPORT_FAILED'));
+      // Unless destroy()/disconnect() finished the attempt meanwhile.
+      queueMicrotask(() => client.state === 'connecting' && this.connection_ === null && client.finishClose_(undefined));
+    }
+  }
+
+  // Events from a connection the link has already let go of are ignored. (A static block can
+  // reach private members; naming the class in its own body would make the bundler rename it.)
+  static {
+    connectionEvents = {
+      open: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
+      packets: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
+      malformed: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
+      writable: (link, connection) => connection === link.connection_ && link.#writer.resume(),
+      closed: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
+    };
+  }
+
+  /** The byte stream is up: CONNECT goes first. */
+  #transportOpen(transport: Transport): void {
+    this.#timers.clear('connect');
+    this.#writer.attach(transport);
+    try {
+      this.#session.connect(this.#options.connect, this.#client.now(), this.attempt_.startedAt_ + this.#options.connectTimeout);
+    } catch (error) {
+      // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
+      this.attempt_.ending_('transport', asMqttError(error, 'INVALID_OPTIONS'));
+      transport.destroy();
+      return;
+    }
+    this.#client.pump_();
+  }
+
+  /** Ends the current connection for `reason`, whatever stage it is at. */
+  fail_(reason: CloseReason, error: MqttError): void {
+    if (this.#session.state !== 'disconnected') {
+      this.#session.connectionLost(reason, this.#client.now(), error);
+      this.#client.pump_();
+    } else if (this.connection_ !== null) {
+      this.attempt_.ending_(reason, error, false);
+      this.connection_.transport.destroy();
+      this.#client.pump_();
+    }
+  }
+
+  #transportClosed(error: Error | undefined): void {
+    this.connection_ = null;
+    if (this.#session.state !== 'disconnected') {
+      const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.#client.url} closed the connection`);
+      this.#session.connectionLost('transport', this.#client.now(), cause);
+      this.#client.pump_(); // its close action ends in sessionClosed_, then finishClose_
+    } else {
+      this.#client.finishClose_(error);
+    }
+  }
+
+  /** The session ended the connection: flush what it said last, then close the transport. */
+  sessionClosed_(reason: CloseReason, error: MqttError | undefined): void {
+    // The session knows the deadline passed; the link knows which broker and which limit.
+    this.attempt_.ending_(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
+    const connection = this.connection_;
+    if (connection === null) return this.#client.finishClose_(undefined);
+    const transport = connection.transport;
+    if (reason === 'normal') {
+      // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark;
+      // and reading resumes, or a paused socket would never see the broker hang up.
+      connection.setReading(true);
+      this.#writer.flush(true);
+      transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
+      this.#timers.set('close', CLOSE_GRACE_MS, () => {
+        this.attempt_.ending_(reason, new MqttError('CLOSE_TIMEOUT', `${this.#client.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
+        transport.destroy();
+      });
+    } else {
+      this.#writer.flush();
+      transport.destroy();
+    }
+  }
+
+  #connectTimeoutError(): MqttError {
+    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.#client.url} within ${this.#options.connectTimeout} ms`);
+  }
+}
