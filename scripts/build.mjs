@@ -76,8 +76,9 @@ rmSync('dist', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'esm', outdir: 'dist/esm' }),
   build({ ...common, entryPoints: all.filter((f) => !f.endsWith(BROWSER)), format: 'cjs', outdir: 'dist/cjs', outExtension: { '.js': '.cjs' } }),
-  // The browser build renames the members MANGLED names, as the bundled pass did.
-  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser', mangleProps: MANGLED, mangleCache }),
+  // The browser build renames the members MANGLED names, as the bundled pass did, and has no
+  // Node Buffer to look for: its fast paths fold away in the application's minifier (~0.1 KB gzip).
+  build({ ...common, entryPoints: all, format: 'esm', outdir: 'dist/browser', mangleProps: MANGLED, mangleCache, define: { 'globalThis.Buffer': 'undefined' } }),
 ]);
 await buildNode();
 

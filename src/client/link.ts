@@ -140,14 +140,28 @@ export class Link {
       connection.setReading(true);
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#timers.set('close', CLOSE_GRACE_MS, () => {
-        this.attempt_.ending_(reason, new MqttError('CLOSE_TIMEOUT', `${this.#client.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT; bytes not yet sent were dropped`));
-        transport.destroy();
-      });
+      this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
     } else {
       this.#writer.flush();
       transport.destroy();
     }
+  }
+
+  /**
+   * The broker gets CLOSE_GRACE_MS to hang up, counted from when the last byte left: while unsent
+   * bytes keep going out (megabytes on a slow link), the grace starts again; a link that stops
+   * taking bytes, or a broker that never closes, ends it.
+   */
+  #closeGrace(transport: Transport, unsentBefore: number): void {
+    this.#timers.set('close', CLOSE_GRACE_MS, () => {
+      const unsent = transport.unsentBytes?.() ?? 0;
+      if (unsent < unsentBefore) return this.#closeGrace(transport, unsent);
+      const detail = unsent > 0
+        ? `took no bytes for ${CLOSE_GRACE_MS} ms after DISCONNECT; ${unsent} bytes not yet sent were dropped`
+        : `did not close within ${CLOSE_GRACE_MS} ms of receiving DISCONNECT`;
+      this.attempt_.ending_('normal', new MqttError('CLOSE_TIMEOUT', `${this.#client.url} ${detail}`));
+      transport.destroy();
+    });
   }
 
   #connectTimeoutError(): MqttError {

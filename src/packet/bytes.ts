@@ -1,7 +1,8 @@
 /**
  * The one place that knows whether Node's Buffer exists. Under Node every byte array the codec
  * hands out is a Buffer (pooled allocation, native string slicing); in a browser it is a plain
- * Uint8Array and the same code runs on TextEncoder/TextDecoder.
+ * Uint8Array and the same code runs on TextEncoder/TextDecoder. The browser build defines
+ * `globalThis.Buffer` away (scripts/build.mjs), so a browser bundle carries only that path.
  */
 
 interface NodeBufferStatics {

@@ -82,6 +82,10 @@ class NodeSocketTransport implements Transport {
     this.#socket.destroy();
   }
 
+  unsentBytes(): number {
+    return this.#socket?.writableLength ?? 0;
+  }
+
   pause(): void {
     this.#paused = true;
     this.#socket?.pause();

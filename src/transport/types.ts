@@ -18,6 +18,11 @@ export interface Transport {
   /** Closes at once, dropping anything queued. */
   destroy(): void;
   /**
+   * Bytes accepted by write() and not yet handed to the network, so a graceful close can tell a
+   * slow link (still sending) from a stalled one. Absent: the transport cannot say.
+   */
+  unsentBytes?(): number;
+  /**
    * Stops reading (the peer then meets TCP backpressure) until resume(). Absent where the
    * platform cannot stop a stream (a browser's WebSocket).
    */

@@ -68,5 +68,6 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
       closeRequested = true;
       ws.close();
     },
+    unsentBytes: () => ws.bufferedAmount,
   };
 }

@@ -76,6 +76,7 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
       socket.end();
     },
     destroy: () => socket.destroy(),
+    unsentBytes: () => socket.unsentBytes?.() ?? 0,
     pause: () => socket.pause?.(),
     resume: () => socket.resume?.(),
   };

@@ -3,7 +3,7 @@
  * on the code before its fix; the waits are bounds against hangs, never timing assertions.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_PACKET_SIZE, MqttClient, PacketDecoder, ResultCode, encode } from '../support/internals.js';
 import type { ClientOptions, MqttError, Packet, Transport, TransportEvents, TransportFactory } from '../support/internals.js';
 import { PacketWriter } from '../../src/client/writer.js';
@@ -72,6 +72,47 @@ describe('graceful disconnect under backpressure', () => {
     const info = await closed;
     expect(info.reason).toBe('normal');
     expect(info.error?.code).toBe('SOCKET_ERROR');
+  });
+});
+
+describe('the close grace after DISCONNECT', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('[MQTT-3.14.4-1] restarts while unsent bytes keep going out, and ends 3 s after the last one left', async () => {
+    const manual = manualTransport({ openAfterEnd: true });
+    const client = await connectedManual(manual);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    const closed = closeEvent(client); // no timeout of its own: the fake clock runs past one
+    manual.unsent = 8_000_000;
+    client.disconnect();
+    await until(() => manual.ended, 'end() after DISCONNECT');
+    for (const unsent of [6_000_000, 1_000, 0]) {
+      manual.unsent = unsent; // a slow link, still sending
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(manual.destroyed).toBe(false);
+    }
+    await vi.advanceTimersByTimeAsync(3_000); // everything left; the broker never hung up
+    expect(manual.destroyed).toBe(true);
+    const info = await closed;
+    expect(info.reason).toBe('normal');
+    expect(info.error).toMatchObject({ code: 'CLOSE_TIMEOUT', message: expect.stringContaining('did not close within 3000 ms') });
+  });
+
+  it('a link that takes no bytes for 3 s is destroyed, and the error says how many bytes were dropped', async () => {
+    const manual = manualTransport({ openAfterEnd: true });
+    const client = await connectedManual(manual);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    const closed = closeEvent(client);
+    manual.unsent = 4_096;
+    client.disconnect();
+    await until(() => manual.ended, 'end() after DISCONNECT');
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(manual.destroyed).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(manual.destroyed).toBe(true);
+    expect((await closed).error).toMatchObject({ code: 'CLOSE_TIMEOUT', message: expect.stringContaining('4096 bytes not yet sent were dropped') });
   });
 });
 
@@ -326,19 +367,24 @@ interface Manual {
   writes: Uint8Array[];
   writable: boolean;
   ended: boolean;
+  destroyed: boolean;
+  /** What the transport reports as accepted but not yet sent. */
+  unsent: number;
   packets(): Packet[];
   events(): TransportEvents;
   transport(): Transport;
 }
 
 /** A transport the test drives by hand: write() answers `writable`, drain is manual. */
-function manualTransport(options: { closeOnEnd?: Error } = {}): Manual {
+function manualTransport(options: { closeOnEnd?: Error; openAfterEnd?: boolean } = {}): Manual {
   let events: TransportEvents | undefined;
   let transport: Transport | undefined;
   const manual: Manual = {
     writes: [],
     writable: true,
     ended: false,
+    destroyed: false,
+    unsent: 0,
     factory: (_endpoint, _options, e) => {
       events = e;
       let closed = false;
@@ -354,9 +400,13 @@ function manualTransport(options: { closeOnEnd?: Error } = {}): Manual {
         },
         end: () => {
           manual.ended = true;
-          close(options.closeOnEnd);
+          if (!options.openAfterEnd) close(options.closeOnEnd);
         },
-        destroy: () => close(),
+        destroy: () => {
+          manual.destroyed = true;
+          close();
+        },
+        unsentBytes: () => manual.unsent,
       };
       queueMicrotask(() => e.open());
       return transport;
@@ -369,6 +419,10 @@ function manualTransport(options: { closeOnEnd?: Error } = {}): Manual {
     transport: () => transport ?? manual.factory({} as never, {}, { open() {}, data() {}, drain() {}, close() {} }),
   };
   return manual;
+}
+
+function closeEvent(client: MqttClient): Promise<{ reason: string; error: MqttError | undefined }> {
+  return new Promise((resolve) => client.once('close', (info) => resolve(info)));
 }
 
 async function connectedManual(manual: Manual): Promise<MqttClient> {
