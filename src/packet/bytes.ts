@@ -8,11 +8,13 @@
 interface NodeBufferStatics {
   allocUnsafe(size: number): Uint8Array;
   from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array;
+  from(text: string, encoding: 'utf8' | 'base64'): Uint8Array;
   isBuffer(value: unknown): boolean;
   prototype: {
     utf8Write(this: Uint8Array, s: string, offset: number, length: number): number;
     utf8Slice(this: Uint8Array, start: number, end: number): string;
     latin1Slice(this: Uint8Array, start: number, end: number): string;
+    base64Slice(this: Uint8Array, start: number, end: number): string;
   };
 }
 
@@ -51,4 +53,53 @@ export const readAsciiBytes: (bytes: Uint8Array, start: number, end: number) => 
   ? (bytes, start, end) => NodeBuffer.prototype.latin1Slice.call(bytes, start, end)
   : (bytes, start, end) => decoder.decode(bytes.subarray(start, end));
 
-export const utf8Encode = (s: string): Uint8Array => encoder.encode(s);
+/** The UTF-8 of `s` (Node's TextEncoder costs several times Buffer's conversion). */
+export const utf8Encode: (s: string) => Uint8Array = NodeBuffer ? (s) => NodeBuffer.from(s, 'utf8') : (s) => encoder.encode(s);
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 with padding. */
+export const toBase64: (bytes: Uint8Array) => string = NodeBuffer
+  ? (bytes) => NodeBuffer.prototype.base64Slice.call(asBytes(bytes), 0, bytes.length)
+  : portableToBase64;
+
+/**
+ * Decodes base64, standard or URL-safe, padded or not, up to the first '=' and skipping what is
+ * not in the alphabet: as Node's Buffer reads it (and so as Pip's Node port reads an envelope).
+ */
+export const fromBase64: (text: string) => Uint8Array = NodeBuffer ? (text) => NodeBuffer.from(text, 'base64') : portableFromBase64;
+
+/** @internal toBase64 where there is no Buffer (exported for the tests that hold it to Buffer's). */
+export function portableToBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + BASE64[(n >> 6) & 63]! + BASE64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 0) return out;
+  const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+  return out + BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + (rest === 2 ? BASE64[(n >> 6) & 63]! : '=') + '=';
+}
+
+/** @internal fromBase64 where there is no Buffer. */
+export function portableFromBase64(text: string): Uint8Array {
+  const out = new Uint8Array((text.length * 3) >>> 2);
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '=') break; // padding ends the data, as it does for Buffer
+    const digit = char === '-' ? 62 : char === '_' ? 63 : BASE64.indexOf(char);
+    if (digit < 0) continue;
+    value = ((value << 6) | digit) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (value >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, at);
+}

@@ -4,10 +4,12 @@
  * standard base64 or null. Unlike Pip, bytes given to the constructor stay bytes.
  */
 import { usageError } from '../../errors.js';
+import { fromBase64, toBase64, utf8Encode } from '../../packet/bytes.js';
 import { fillRandom, toHex } from '../../random.js';
 
-const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
+/** Set while fromJSON builds an envelope: its id comes from the JSON, so none is drawn. */
+let parsing = false;
 
 export type EnvelopeBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | object | number | boolean | null | undefined;
 
@@ -22,7 +24,7 @@ export class MessageEnvelope {
   #reference: unknown;
 
   constructor(correlationId: string | null | undefined, messageType: string | null | undefined, message?: EnvelopeBody) {
-    this.message_id = newMessageId();
+    this.message_id = parsing ? '' : newMessageId();
     this.correlation_id = correlationId ?? null;
     this.message_type = messageType ?? null;
     if (message === null || message === undefined) this.message = null;
@@ -47,7 +49,7 @@ export class MessageEnvelope {
   }
 
   setMessageAsString(value: string): void {
-    this.message = utf8Encoder.encode(value);
+    this.message = utf8Encode(value);
   }
 
   getMessageAs<T = unknown>(): T | null {
@@ -56,7 +58,7 @@ export class MessageEnvelope {
   }
 
   setMessageAsObject(value: unknown): void {
-    this.message = value === null || value === undefined ? null : utf8Encoder.encode(JSON.stringify(value));
+    this.message = value === null || value === undefined ? null : utf8Encode(JSON.stringify(value));
   }
 
   /** Pip 3's names for the same two methods. */
@@ -80,9 +82,15 @@ export class MessageEnvelope {
       message_id: this.message_id,
       correlation_id: this.correlation_id,
       message_type: this.message_type,
-      sent_time: (this.sent_time ?? new Date()).toISOString(),
+      sent_time: isoTime(this.sent_time ?? new Date()),
       message: this.message === null ? null : toBase64(this.message),
     };
+  }
+
+  /** What JSON.stringify(envelope) writes, built without the intermediate object (a queue sends thousands a second). */
+  toJSONText(): string {
+    const { message_id: id, correlation_id: correlation, message_type: type, message } = this;
+    return `{"message_id":${JSON.stringify(id)},"correlation_id":${jsonString(correlation)},"message_type":${jsonString(type)},"sent_time":"${isoTime(this.sent_time ?? new Date())}","message":${message === null ? 'null' : `"${toBase64(message)}"`}}`;
   }
 
   /**
@@ -100,10 +108,19 @@ export class MessageEnvelope {
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usageError('INVALID_PAYLOAD', 'Not a message envelope (not a JSON object)');
     const fields = json as Record<string, unknown>;
-    const envelope = new MessageEnvelope(text(fields.correlation_id ?? fields.trace_id), text(fields.message_type), null);
-    envelope.message_id = text(fields.message_id) ?? envelope.message_id;
+    const id = text(fields.message_id);
+    parsing = id !== null;
+    let envelope: MessageEnvelope;
+    try {
+      envelope = new MessageEnvelope(text(fields.correlation_id ?? fields.trace_id), text(fields.message_type), null);
+    } finally {
+      parsing = false;
+    }
+    if (id !== null) envelope.message_id = id;
     const sent = text(fields.sent_time);
-    envelope.sent_time = sent === null ? null : new Date(sent);
+    const sentTime = sent === null ? null : new Date(sent);
+    // A time no one can read is no time: null, as Pip's converter gives, not an Invalid Date that throws when written.
+    envelope.sent_time = sentTime === null || Number.isNaN(sentTime.getTime()) ? null : sentTime;
     const body = text(fields.message);
     envelope.message = body === null ? null : fromBase64(body);
     return envelope;
@@ -114,47 +131,26 @@ function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
+function jsonString(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
+let isoFor = NaN;
+let isoText = '';
+
+/** ISO 8601 with milliseconds and Z; a queue sending thousands a second asks many times per millisecond. */
+function isoTime(date: Date): string {
+  const ms = date.getTime();
+  if (ms === isoFor) return isoText;
+  if (Number.isNaN(ms)) throw usageError('INVALID_PAYLOAD', 'The envelope\'s sent_time is not a valid date');
+  isoText = date.toISOString();
+  isoFor = ms;
+  return isoText;
+}
+
 function newMessageId(): string {
   const bytes = fillRandom(new Uint8Array(16));
   bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
   return toHex(bytes);
-}
-
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** Standard base64 with padding (no Buffer: the browser build has none). */
-function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + BASE64[(n >> 6) & 63]! + BASE64[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += BASE64[n >> 18]! + BASE64[(n >> 12) & 63]! + BASE64[(n >> 6) & 63]! + '=';
-  }
-  return out;
-}
-
-function fromBase64(text: string): Uint8Array {
-  const clean = text.replace(/[^A-Za-z0-9+/]/g, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let at = 0;
-  for (const char of clean) {
-    value = (value << 6) | BASE64.indexOf(char);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[at++] = (value >> bits) & 0xff;
-    }
-  }
-  return out.subarray(0, at);
 }

@@ -10,6 +10,7 @@
 import { MqttError, usageError } from '../../errors.js';
 import { randomHex } from '../../random.js';
 import { topicMatches } from '../../packet/index.js';
+import { readUtf8Bytes, utf8Encode } from '../../packet/bytes.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
@@ -32,8 +33,13 @@ export interface QueueEvents {
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
-const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+
+/** A payload as text, less a leading byte-order mark (which JSON.parse refuses). */
+function textOf(payload: Uint8Array): string {
+  const text = readUtf8Bytes(payload, 0, payload.length);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
@@ -171,7 +177,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       let payload = envelope.message ?? EMPTY;
       if (settings.serializeEnvelope) {
         envelope.sent_time = new Date();
-        payload = utf8.encode(JSON.stringify(envelope));
+        payload = utf8Encode(envelope.toJSONText());
       }
       const topic = this.#topic();
       const { qos, retain } = settings;
@@ -334,7 +340,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #toEnvelope(inbound: InboundMessage): MessageEnvelope {
     if (this.#settings!.serializeEnvelope) {
       try {
-        const envelope = MessageEnvelope.fromJSON(new TextDecoder().decode(inbound.payload));
+        const envelope = MessageEnvelope.fromJSON(textOf(inbound.payload));
         if (envelope !== null) return envelope;
       } catch (error) {
         // A foreign payload never takes the queue down: reported, then handed on as raw bytes.

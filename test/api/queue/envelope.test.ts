@@ -5,6 +5,7 @@
  * `{"message":"aGk="}`, v4's `trace_id`, Python's spaced JSON with a zone-less `sent_time`), and
  * the accessors (§4.1). The same bytes on a real broker: integration.test.ts.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageEnvelope, MqttError } from '../../../src/api/queue/index.js';
 import { GOLDEN, goldenEnvelope } from './queue-helpers.js';
@@ -62,6 +63,43 @@ describe('MessageEnvelope: golden bytes (reference Addendum §3.1)', () => {
     const json = JSON.stringify(new MessageEnvelope(null, 't', all));
     expect(JSON.parse(json).message).toBe(Buffer.from(all).toString('base64'));
     expect(Array.from(MessageEnvelope.fromJSON(json)!.message!)).toEqual(Array.from(all));
+  });
+});
+
+describe('MessageEnvelope.toJSONText: the queue\'s fast path writes what JSON.stringify writes', () => {
+  const text = fc.option(fc.string({ unit: 'binary', maxLength: 40 }), { nil: null });
+  const body = fc.option(fc.uint8Array({ maxLength: 200 }), { nil: null });
+  const time = fc.option(fc.date({ min: new Date(0), max: new Date(253402300799999), noInvalidDate: true }), { nil: null });
+
+  it('for any ids, types, times and bodies (quotes, controls, lone surrogates included)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), text, text, time, body, (id, correlation, type, sent, message) => {
+      const envelope = new MessageEnvelope(correlation, type, message);
+      envelope.message_id = id;
+      envelope.sent_time = sent ?? new Date(1_700_000_000_000);
+      expect(envelope.toJSONText()).toBe(JSON.stringify(envelope));
+      // and it parses back to the same fields
+      const back = MessageEnvelope.fromJSON(envelope.toJSONText())!;
+      expect([back.message_id, back.correlation_id, back.message_type, back.sent_time!.getTime()]).toEqual([id, correlation, type, envelope.sent_time.getTime()]);
+      expect(back.message === null ? null : Array.from(back.message)).toEqual(message === null ? null : Array.from(message));
+    }));
+  });
+
+  it('many envelopes in one millisecond each carry their own sent_time (the cached ISO text follows the time)', () => {
+    const a = new MessageEnvelope(null, 't', 'a');
+    const b = new MessageEnvelope(null, 't', 'b');
+    a.sent_time = new Date(Date.UTC(2026, 10, 27, 22, 0, 0, 1));
+    b.sent_time = new Date(Date.UTC(2026, 10, 27, 22, 0, 0, 2));
+    expect(JSON.parse(a.toJSONText()).sent_time).toBe('2026-11-27T22:00:00.001Z');
+    expect(JSON.parse(b.toJSONText()).sent_time).toBe('2026-11-27T22:00:00.002Z');
+    expect(JSON.parse(a.toJSONText()).sent_time).toBe('2026-11-27T22:00:00.001Z');
+  });
+
+  it('an invalid sent_time is a typed error when written, and is read as null (not an Invalid Date)', () => {
+    const envelope = new MessageEnvelope(null, 't', 'x');
+    envelope.sent_time = new Date(Number.NaN);
+    expect(() => envelope.toJSONText()).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
+    expect(() => JSON.stringify(envelope)).toThrow(expect.objectContaining({ code: 'INVALID_PAYLOAD' }));
+    expect(MessageEnvelope.fromJSON('{"message_id":"m","sent_time":"yesterday","message":"aGk="}')!.sent_time).toBeNull();
   });
 });
 

@@ -223,6 +223,14 @@ function queueScenarios(name: string, describeFn: Describe, start: () => Promise
       expect(back.sent_time!.toISOString()).toBe(GOLDEN[1].sentTime);
     });
 
+    it('an envelope a producer wrote with a UTF-8 byte-order mark in front is read as the envelope', async () => {
+      const topic = `queue/bom/${uniqueId()}`;
+      const queue = await openQueue(cleanup, broker().url, { topic, 'options.serialize_envelope': true });
+      const publisher = await connected(cleanup, broker().url);
+      await publisher.publish(topic, Buffer.concat([Buffer.of(0xef, 0xbb, 0xbf), Buffer.from(GOLDEN[1].hex, 'hex')]), { qos: 1 });
+      expect(JSON.stringify(await receiveOne(queue))).toBe(GOLDEN[1].json);
+    });
+
     // ---- 5. Two queues in one process --------------------------------------------------------
 
     it('two queues with default client ids on one topic: both stay connected, each gets what the other sends', async () => {
