@@ -8,8 +8,8 @@ import { fromBase64, toBase64, utf8Encode } from '../../packet/bytes.js';
 import { fillRandom, toHex } from '../../random.js';
 
 const utf8Decoder = new TextDecoder();
-/** Set while fromJSON builds an envelope: its id comes from the JSON, so none is drawn. */
-let parsing = false;
+/** The id for the envelope being built by withId_, which then draws none. */
+let presetId: string | undefined;
 
 export type EnvelopeBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | object | number | boolean | null | undefined;
 
@@ -24,7 +24,7 @@ export class MessageEnvelope {
   #reference: unknown;
 
   constructor(correlationId: string | null | undefined, messageType: string | null | undefined, message?: EnvelopeBody) {
-    this.message_id = parsing ? '' : newMessageId();
+    this.message_id = presetId ?? newMessageId();
     this.correlation_id = correlationId ?? null;
     this.message_type = messageType ?? null;
     if (message === null || message === undefined) this.message = null;
@@ -33,6 +33,16 @@ export class MessageEnvelope {
     else if (message instanceof ArrayBuffer) this.message = new Uint8Array(message);
     else if (ArrayBuffer.isView(message)) this.message = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
     else this.setMessageAsObject(message);
+  }
+
+  /** @internal An envelope whose id is already known (parsed, or a packet id): none is drawn for it. */
+  static withId_(messageId: string, correlationId: string | null, messageType: string | null, message: EnvelopeBody): MessageEnvelope {
+    presetId = messageId;
+    try {
+      return new MessageEnvelope(correlationId, messageType, message);
+    } finally {
+      presetId = undefined;
+    }
   }
 
   /** The queue's handle for this message (the received MQTT message, for complete/abandon). */
@@ -109,14 +119,8 @@ export class MessageEnvelope {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usageError('INVALID_PAYLOAD', 'Not a message envelope (not a JSON object)');
     const fields = json as Record<string, unknown>;
     const id = text(fields.message_id);
-    parsing = id !== null;
-    let envelope: MessageEnvelope;
-    try {
-      envelope = new MessageEnvelope(text(fields.correlation_id ?? fields.trace_id), text(fields.message_type), null);
-    } finally {
-      parsing = false;
-    }
-    if (id !== null) envelope.message_id = id;
+    const correlationId = text(fields.correlation_id ?? fields.trace_id);
+    const envelope = id === null ? new MessageEnvelope(correlationId, text(fields.message_type), null) : MessageEnvelope.withId_(id, correlationId, text(fields.message_type), null);
     const sent = text(fields.sent_time);
     const sentTime = sent === null ? null : new Date(sent);
     // A time no one can read is no time: null, as Pip's converter gives, not an Invalid Date that throws when written.

@@ -347,9 +347,9 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         this.#report(error, `a message on '${inbound.topic}' that is not an envelope (handed on as raw bytes)`);
       }
     }
-    const envelope = new MessageEnvelope(null, inbound.topic, Uint8Array.from(inbound.payload));
-    if (inbound.packetId !== undefined) envelope.message_id = String(inbound.packetId);
-    return envelope;
+    // A copy: a buffered envelope must not pin the read it arrived in.
+    const payload = Uint8Array.from(inbound.payload);
+    return inbound.packetId === undefined ? new MessageEnvelope(null, inbound.topic, payload) : MessageEnvelope.withId_(String(inbound.packetId), null, inbound.topic, payload);
   }
 
   #take(): MessageEnvelope | null {
