@@ -112,7 +112,8 @@ export class InboundFlows<T = unknown> {
    * messages); QoS 2 ones stay, tied to ids the session keeps.
    */
   connectionLost(): void {
-    const kept = this.#pendingAcks.takeAll().filter((pending) => pending.qos === 2);
+    // A QoS 2 entry a PUBREL already cancelled owes nothing: kept, it would shadow the id's next message.
+    const kept = this.#pendingAcks.takeAll().filter((pending) => pending.qos === 2 && !pending.cancelled_);
     this.#pendingById?.clear();
     for (const pending of kept) {
       this.#pendingAcks.push(pending);

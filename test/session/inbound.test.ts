@@ -218,3 +218,26 @@ describe('incoming PUBLISH, manual acknowledgement', () => {
     expect(tags(d.log)).not.toContain('pubrec#7');
   });
 });
+
+describe('manual acknowledgement: a PUBREL for a held QoS 2 message, then a reconnect (found in review)', () => {
+  /** A held (unacknowledged) QoS 2 message #1 ahead of #2, which the broker releases before the application acknowledged it. */
+  function releasedBehindHeld(): Driver {
+    const d = new Driver({ manualAck: true });
+    d.connect({ cleanSession: false });
+    d.receive(inbound(2, 1));
+    d.receive(inbound(2, 2));
+    expect(trace(d.receive({ type: 'pubrel', packetId: 2 }))).toEqual(['send pubcomp#2']);
+    d.lose();
+    d.connect({ cleanSession: false }, true);
+    return d;
+  }
+
+  it('[MQTT-4.3.3-2] a new QoS 2 message reusing the released id is delivered, not taken for the released one', () => {
+    expect(trace(releasedBehindHeld().receive(inbound(2, 2, false, 'in/new')))).toEqual(['deliver in/new#2']);
+  });
+
+  it('a new QoS 1 message reusing the released id is delivered, not a protocol error', () => {
+    expect(trace(releasedBehindHeld().receive(inbound(1, 2, false, 'in/new')))).toEqual(['deliver in/new#2']);
+  });
+});
+
