@@ -55,10 +55,14 @@ export class Link {
     this.#transportOptions = transportOptions;
   }
 
-  /** Opens a connection to the failover's current broker. */
+  /** A new attempt begins: what ends it is reported against it, not against the last connection. */
+  begin_(): void {
+    this.attempt_ = new Attempt(this.#client.now());
+  }
+
+  /** Opens a connection to the failover's current broker, for the attempt begun. */
   open_(): void {
     const client = this.#client;
-    this.attempt_ = new Attempt(client.now());
     const connection = new Connection(this.#failover.endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
     this.connection_ = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
@@ -125,6 +129,13 @@ export class Link {
     } else {
       this.#client.finishClose_(error);
     }
+  }
+
+  /** Closes the transport at once; with none open (not yet, or it failed to start), the close is finished here. */
+  drop_(): void {
+    const connection = this.connection_;
+    if (connection !== null) connection.transport.destroy();
+    else this.#client.finishClose_(undefined);
   }
 
   /** The session ended the connection: flush what it said last, then close the transport. */

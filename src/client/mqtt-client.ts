@@ -178,7 +178,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (!this.#closeByApplication()) {
       queueMicrotask(() => this.#runDisconnectCallbacks());
     } else if (this.#session.state === 'disconnected') {
-      this.#link.connection_?.transport.destroy(); // still reaching the broker: nothing to let finish
+      this.#link.drop_(); // still reaching the broker (or not even that): nothing to let finish
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && lingerMs > 0) {
       this.#timers.set('linger', lingerMs, () => this.#sendDisconnect());
     } else {
@@ -199,10 +199,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Closes at once without DISCONNECT (the broker publishes the will) and stops reconnecting. */
   destroy(): void {
-    if (!this.#closeByApplication()) return;
-    const connection = this.#link.connection_;
-    if (connection !== null) connection.transport.destroy();
-    else this.finishClose_(undefined);
+    if (this.#closeByApplication()) this.#link.drop_();
   }
 
   /**
@@ -230,8 +227,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   #open(): void {
+    this.#link.begin_();
     this.#setState('connecting');
-    this.#link.open_();
+    // A 'state' handler may have called disconnect() or destroy(): then there is nothing to open.
+    if (this.#state === 'connecting') this.#link.open_();
   }
 
   /** @internal The packets of one read: each past the inbound admission hook, then to the session. */
