@@ -82,7 +82,7 @@ export class Requests {
 
   /** After a reconnect to a broker that kept no session: subscribe again to what was subscribed. */
   resubscribe(now: number): void {
-    for (const subscriptions of this.#subscriptions.batches()) this.#subscribe({ subscriptions, token: RESUBSCRIBED }, now);
+    for (const subscriptions of this.#subscriptions.batches()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
   }
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {

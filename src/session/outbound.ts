@@ -70,12 +70,13 @@ export class OutboundFlows<T = unknown> {
 
   /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
   requestControl_(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
-    if (connected && this.#queue.length === 0) this.#sendControl(request, now);
-    else this.#enqueue(request);
+    const restore = 'restore' in request && request.restore === true;
+    if (connected && (restore || this.#queue.length === 0)) this.#sendControl(request, now);
+    else this.#enqueue(request, restore);
   }
 
-  #enqueue(request: OutboundRequest<T>): void {
-    if (this.#queue.length >= this.#limits.maxBuffered) {
+  #enqueue(request: OutboundRequest<T>, unbounded = false): void {
+    if (!unbounded && this.#queue.length >= this.#limits.maxBuffered) {
       if (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0) {
         return this.#complete(request, Result.MAX_BUFFERED);
       }

@@ -21,6 +21,12 @@ export interface PublishRequest<T = unknown> {
 export interface SubscribeRequest<T = unknown> {
   subscriptions: Subscription[];
   token?: T;
+  /**
+   * The client restoring its subscriptions on a session the broker did not keep: sent at once
+   * when connected, ahead of what is queued, and never refused or evicted by maxBuffered (a lost
+   * re-subscription would lose every later message on its filters, and no one would be told).
+   */
+  restore?: boolean;
 }
 
 export interface UnsubscribeRequest<T = unknown> {

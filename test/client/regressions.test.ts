@@ -288,6 +288,30 @@ describe('resubscribe after reconnect', () => {
   });
 });
 
+describe('resubscribe with a full offline queue (found in review)', () => {
+  it('the re-SUBSCRIBE on a fresh session is neither evicted by drop-oldest nor queued behind the held-back publishes', async () => {
+    const broker = await fakeBroker();
+    const { client, conn } = await connectedOn(broker, 'resub-full', { maxInflight: 1, maxBuffered: 3, dropPolicy: 'drop-oldest', reconnect: { initialDelay: 5, maxDelay: 10 } });
+    const subscribed = subscribeAsync(client, [{ topic: 'alerts/#', qos: 1 }]);
+    const sub = await conn.expect('subscribe');
+    await conn.send({ type: 'suback', packetId: sub.packetId, granted: [1] });
+    expect((await subscribed).result).toBe(0);
+    const lost = waitFor(client, 'close');
+    conn.close();
+    await lost;
+    const results: number[] = [];
+    for (let i = 0; i < 3; i++) client.publish(`out/${i}`, 'x', { qos: 1 }, (rc) => results.push(rc));
+    const { conn: again } = await broker.acceptNext({ sessionPresent: false });
+    // Before any PUBACK frees the one flow slot: the first publish, then the SUBSCRIBE.
+    expect((await again.expect('publish')).topic).toBe('out/0');
+    expect((await again.expect('subscribe')).subscriptions).toEqual([{ topic: 'alerts/#', qos: 1 }]);
+    for (let i = 0; i < 3; i++) client.publish(`more/${i}`, 'y', { qos: 1 }, (rc) => results.push(rc));
+    await settle();
+    // The queue held out/1 and out/2 and takes 3 more with room for 3: both are evicted, and told so.
+    expect(results).toEqual([ResultCode.MAX_BUFFERED, ResultCode.MAX_BUFFERED]);
+  });
+});
+
 describe('half-open connections', () => {
   it('a client that only publishes QoS 0 pings a broker that stopped reading, and closes with keepalive-timeout', async () => {
     const sockets: net.Socket[] = [];

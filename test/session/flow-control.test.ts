@@ -125,6 +125,19 @@ describe('maxBuffered', () => {
     expect([d.resultsOf(a), d.resultsOf(b), d.resultsOf(c)]).toEqual([[], [], [ResultCode.MAX_BUFFERED]]);
   });
 
+  it('a restoring SUBSCRIBE (the client re-subscribing on a fresh session) goes out at once, ahead of a full queue, and evicts nothing', () => {
+    for (const dropPolicy of ['reject-new', 'drop-oldest'] as const) {
+      const d = new Driver({ maxInflight: 1, maxBuffered: 2, dropPolicy });
+      d.connect();
+      const waiting = [pub(1), pub(1), pub(1)];
+      for (const r of waiting) d.publish(r); // one in flight, two waiting: the queue is full
+      const restore = { ...sub('alerts/#'), restore: true };
+      expect(tags(d.subscribe(restore)).map((t) => t.split('#')[0]), dropPolicy).toEqual(['subscribe']);
+      expect(waiting.map((r) => d.resultsOf(r)), dropPolicy).toEqual([[], [], []]);
+      expect(d.session.queuedCount, dropPolicy).toBe(2);
+    }
+  });
+
   it('queueQoS0 false: a QoS 0 publish while disconnected completes -3 instead of waiting', () => {
     const d = new Driver({ queueQoS0: false });
     const r = pub(0);
