@@ -130,6 +130,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         // Open from CONNACK on: what the broker sends in the same read is already ours.
         this.#engine = engine;
         this.#opened = true;
+        this.#updateReading(); // what the last open left buffered counts against max_buffered
         resolve();
       };
       const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
@@ -165,7 +166,9 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#engine = null;
     this.#subscribed = null;
     this.#receiver = null;
-    this.#buffer = [];
+    // What the broker was told we have (ack_on 'receive', or QoS 0) stays for the next open();
+    // what still owes its ack the broker keeps, and sends again to a session it kept.
+    this.#buffer = this.#buffer.filter((envelope) => !this.#owesAck(envelope.getReference() as InboundMessage));
     for (const waiter of this.#waiters.splice(0)) waiter(null);
   }
 
@@ -322,15 +325,18 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   #arrived(inbound: InboundMessage): void {
-    if (!this.#opened || !topicMatches(this.#topic(), inbound.topic)) {
+    if (!topicMatches(this.#topic(), inbound.topic)) {
       // Not ours (a subscription a persistent session kept): acknowledged, so it holds up nothing.
       if (this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
       return;
     }
+    // Arriving while close() lingers: one whose ack is owed is left unacknowledged for the broker
+    // to send again; one the engine has acknowledged is kept for the next open().
+    if (!this.#opened && this.#owesAck(inbound)) return;
     const envelope = this.#toEnvelope(inbound);
     envelope.setReference(inbound);
     this.counters.received++;
-    if (this.#receiver !== null) return this.#deliver(this.#receiver, envelope);
+    if (this.#receiver !== null && this.#opened) return this.#deliver(this.#receiver, envelope);
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) return waiter(envelope);
     this.#buffer.push(envelope);
@@ -372,6 +378,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   /** Reads from the broker only while the buffer (or the receiver's backlog) has room. */
+  /** ack_on 'complete' and QoS 1/2: the broker is told only at complete(). */
+  #owesAck(inbound: InboundMessage): boolean {
+    return this.#settings?.ackOn === 'complete' && inbound.qos !== 0;
+  }
+
   #updateReading(): void {
     const held = this.#buffer.length + this.#inDelivery;
     this.#engine?.setReading(held < (this.#settings?.maxBuffered ?? Infinity));

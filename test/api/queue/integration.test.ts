@@ -92,7 +92,10 @@ function queueScenarios(name: string, describeFn: Describe, start: () => Promise
 
       await queue.close(cid);
       expect(queue.isOpen()).toBe(false);
-      expect(await queue.readMessageCount()).toBe(0); // close empties the buffer
+      // Not Pip's loss: close() keeps what the broker was told we have (Pip empties the buffer).
+      expect(await queue.readMessageCount()).toBe(1);
+      await bounded(queue.open(cid), 'reopen');
+      expect((await receiveOne(queue)).getMessageAsString()).toBe('GHI789');
     });
 
     // ---- 2. Empty-queue results --------------------------------------------------------------
