@@ -30,6 +30,8 @@ export class OutboundFlows<T = unknown> {
   #awaitingAck: Map<number, PendingControl<T>> | null = null;
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   #retryAt = Infinity;
+  /** Requests already completed (-11 by abandon) whose flows live on until the broker ends them. */
+  #told: WeakSet<PublishRequest<T>> | null = null;
   readonly #ctx: SessionContext<T>;
   readonly #store: SessionStore<T>;
   readonly #limits: OutboundLimits;
@@ -233,10 +235,12 @@ export class OutboundFlows<T = unknown> {
     this.#retryAt = Infinity;
   }
 
-  /** Gives up on everything: queued requests complete -3, those in flight -11. */
-  abandon(): void {
+  /** Gives up on everything: queued requests complete -3, those in flight -11 (see Session.abandon for `keepQoS2Flows`). */
+  abandon(keepQoS2Flows: boolean): void {
     this.#cutOffControl();
-    for (const flow of [...this.#store.outgoing()]) this.#finish(flow, Result.INCOMPLETE);
+    for (const flow of [...this.#store.outgoing()]) {
+      this.#finish(flow, Result.INCOMPLETE, keepQoS2Flows && flow.request.qos === 2);
+    }
     for (const request of this.#queue.takeAll()) this.#complete(request, Result.DISCONNECTED);
   }
 
@@ -266,10 +270,19 @@ export class OutboundFlows<T = unknown> {
     }
   }
 
-  #finish(flow: OutgoingFlow<T>, result: ResultCode): void {
-    this.#store.deleteOutgoing(flow.packetId);
-    this.ids.release(flow.packetId);
+  /**
+   * The flow's request completes with `result`. Its flow ends too, unless `keepFlow`: then it
+   * stays to end the exchange the broker is still in, and its own end tells no one again.
+   */
+  #finish(flow: OutgoingFlow<T>, result: ResultCode, keepFlow = false): void {
     const request = flow.request;
+    const told = this.#told?.has(request) === true;
+    if (keepFlow) (this.#told ??= new WeakSet()).add(request);
+    else {
+      this.#store.deleteOutgoing(flow.packetId);
+      this.ids.release(flow.packetId);
+    }
+    if (told) return;
     // Only a restored message's completion names its packet id: it has no callback to tell apart.
     this.#ctx.emit(request.restored === true ? { type: 'published', request, result, packetId: flow.packetId } : { type: 'published', request, result });
   }

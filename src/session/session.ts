@@ -183,10 +183,13 @@ export class Session<T = unknown> {
 
   /**
    * Gives up on every pending request: queued ones complete -3, those in flight -11. Meant for
-   * a disconnected session (the client calls it when it will not reconnect).
+   * a disconnected session (the client calls it when it will not reconnect). With CleanSession 0
+   * a QoS 2 flow, though reported -11, stays to finish on the next connection: the broker holds
+   * its packet id until PUBREL, and a new message given that id would be taken for a re-send and
+   * never delivered [MQTT-4.3.3-2, MQTT-4.4.0-1].
    */
   abandon(): void {
-    this.#outbound.abandon();
+    this.#outbound.abandon(!this.#cleanSession);
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -145,6 +145,8 @@ interface Flow {
   request: PublishRequest;
   stage: 'publish' | 'pubrel';
   sentAt: number;
+  /** Its request already completed (-11, abandoned on a kept session); the flow ends telling no one. */
+  told?: boolean;
 }
 interface Control {
   id: number;
@@ -271,11 +273,18 @@ class Model {
 
   private finish(out: Out, f: Flow, result: number): void {
     this.flows.splice(this.flows.indexOf(f), 1);
-    out.completion(f.request, result);
+    if (f.told !== true) out.completion(f.request, result);
   }
 
   abandon(out: Out): void {
-    for (const f of [...this.flows]) this.finish(out, f, ResultCode.INCOMPLETE);
+    for (const f of [...this.flows]) {
+      // On a kept session the broker holds a QoS 2 flow's id until PUBREL: the flow stays.
+      if (this.clean || f.request.qos !== 2) this.finish(out, f, ResultCode.INCOMPLETE);
+      else if (f.told !== true) {
+        f.told = true;
+        out.completion(f.request, ResultCode.INCOMPLETE);
+      }
+    }
     for (const r of this.queue.splice(0)) out.completion(r, ResultCode.DISCONNECTED);
   }
 
@@ -492,6 +501,8 @@ class Observer {
   private readonly idOf = new Map<OutboundRequest, number>();
   /** Open publish flows in the order they must be re-sent. */
   private flows: SeenFlow[] = [];
+  /** Flows whose request completed -11 on a kept session, open until the broker ends them. */
+  private readonly told = new Set<SeenFlow>();
   private readonly controls = new Map<number, OutboundRequest>();
   /** Inbound QoS 2 ids delivered in their current lifetime. */
   private readonly deliveredQoS2 = new Set<number>();
@@ -508,6 +519,23 @@ class Observer {
 
   private openIds(): Set<number> {
     return new Set([...this.flows.map((f) => f.id), ...this.controls.keys()]);
+  }
+
+  /** abandon() is called: with CleanSession 1 it ends the told flows too, which says so by no action. */
+  abandoning(): void {
+    if (!this.clean) return;
+    this.flows = this.flows.filter((f) => !this.told.has(f));
+    this.told.clear();
+  }
+
+  /** A broker packet about to be given to the session: it ends a told flow, which says so by no action. */
+  brokerSends(p: Packet): void {
+    const flow = [...this.told].find((f) => 'packetId' in p && f.id === p.packetId);
+    if (flow === undefined) return;
+    if ((p.type === 'pubcomp' && flow.stage === 'pubrel') || (p.type === 'puback' && flow.stage === 'publish')) {
+      this.told.delete(flow);
+      this.flows = this.flows.filter((f) => f !== flow);
+    }
   }
 
   /** `connack` is set when the actions answer a CONNACK with return code 0. */
@@ -542,6 +570,11 @@ class Observer {
         expect(n, `${where}: ${nameOf(a.request)} completed twice`).toBe(1);
         this.completions.set(a.request, n);
         const id = this.idOf.get(a.request);
+        const kept = this.flows.find((f) => f.request === a.request);
+        if (a.type === 'published' && a.result === ResultCode.INCOMPLETE && !this.clean && kept?.request.qos === 2) {
+          this.told.add(kept); // [MQTT-4.3.3-2]: its id stays open until the broker ends the flow
+          return;
+        }
         if (id !== undefined) {
           this.flows = this.flows.filter((f) => f.request !== a.request);
           if (this.controls.get(id) === a.request) this.controls.delete(id);
@@ -675,6 +708,7 @@ class World {
 
   receive(p: Packet, label = `receive ${p.type}${'packetId' in p && p.packetId !== undefined ? `#${p.packetId}` : ''}`): void {
     const connack = p.type === 'connack' && p.returnCode === 0 && this.model.conn === 'connecting' ? { sessionPresent: p.sessionPresent } : undefined;
+    if (this.model.conn === 'connected') this.observer.brokerSends(p);
     this.step(
       label,
       () => this.session.packetReceived(p, this.model.now),
@@ -733,6 +767,7 @@ class World {
   }
 
   abandon(): void {
+    this.observer.abandoning();
     this.step('abandon', () => this.session.abandon(), (out) => this.model.abandon(out));
   }
 

@@ -160,6 +160,70 @@ describe('outgoing QoS 2', () => {
   });
 });
 
+describe('abandon() with CleanSession 0: a QoS 2 flow the broker is still in (found in review)', () => {
+  /** A persistent session with QoS 2 `first` past PUBREC, then disconnect() and abandon(). */
+  function abandonedAtPubrel(): { d: Driver; first: ReturnType<typeof pub>; id: number } {
+    const d = new Driver();
+    d.connect({ cleanSession: false });
+    const first = pub(2);
+    d.publish(first);
+    const id = d.idOf(first);
+    expect(tags(d.receive({ type: 'pubrec', packetId: id }))).toEqual([`pubrel#${id}`]);
+    d.disconnect();
+    d.abandon();
+    return { d, first, id };
+  }
+
+  it('[MQTT-4.3.3-2] [MQTT-4.4.0-1] reports -11 once, keeps the id, re-sends PUBREL on the next connection and completes telling no one again', () => {
+    const { d, first, id } = abandonedAtPubrel();
+    expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+    expect(d.session.inflightCount).toBe(1);
+    expect(tags(d.connect({ cleanSession: false }, true))).toContain(`pubrel#${id}`);
+    const second = pub(2);
+    d.publish(second);
+    expect(d.idOf(second)).not.toBe(id); // a new message given `id` would be taken for a re-send and never delivered
+    d.receive({ type: 'pubcomp', packetId: id });
+    expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+    expect(d.session.inflightCount).toBe(1); // only `second` now
+  });
+
+  it('a flow still at PUBLISH is kept likewise and re-sent with DUP=1 and its id', () => {
+    const d = new Driver();
+    d.connect({ cleanSession: false });
+    const first = pub(2);
+    d.publish(first);
+    const id = d.idOf(first);
+    d.disconnect();
+    d.abandon();
+    expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+    const resent = sentPackets(d.connect({ cleanSession: false }, true)).filter((p) => p.type === 'publish');
+    expect(resent.map((p) => [wireId(p), p.type === 'publish' && p.dup])).toEqual([[id, true]]);
+    d.receive({ type: 'pubrec', packetId: id });
+    d.receive({ type: 'pubcomp', packetId: id });
+    expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+    expect(d.session.inflightCount).toBe(0);
+  });
+
+  it('abandoned twice, the request is still told once', () => {
+    const { d, first } = abandonedAtPubrel();
+    d.abandon();
+    expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+  });
+
+  it('with CleanSession 1 (the broker keeps nothing) and for QoS 1, the flow ends and its id is free', () => {
+    for (const [cleanSession, qos] of [[true, 2], [false, 1]] as const) {
+      const d = new Driver();
+      d.connect({ cleanSession });
+      const first = pub(qos);
+      d.publish(first);
+      d.disconnect();
+      d.abandon();
+      expect(d.resultsOf(first)).toEqual([ResultCode.INCOMPLETE]);
+      expect(d.session.inflightCount).toBe(0);
+    }
+  });
+});
+
 describe('acks that match no open flow', () => {
   it('unknown PUBACK/PUBREC/PUBCOMP/SUBACK/UNSUBACK ids are ignored without dropping the connection', () => {
     fc.assert(

@@ -49,6 +49,28 @@ function driver(store: SessionStore<never>, manualAck = false): Driver & { step<
 }
 
 describe('FileSessionStore: a restart brings back what was not finished', () => {
+  it('[MQTT-4.3.3-2] a QoS 2 flow abandoned at PUBREL on a kept session (reported -11) survives a restart: its PUBREL is re-sent and a new message gets another id', () => {
+    const dir = scratch();
+    const first = open(dir);
+    const a = driver(first.store);
+    a.step(() => a.connect({ cleanSession: false }));
+    const cut = message('q2/cut', 2, 'cut');
+    a.step(() => a.publish(cut));
+    const id = a.idOf(cut);
+    a.step(() => a.receive({ type: 'pubrec', packetId: id }));
+    a.step(() => a.disconnect());
+    a.step(() => a.abandon()); // what the client does once disconnect() gives up on what is in flight
+    expect(a.resultsOf(cut)).toEqual([-11]);
+    first.provider.close();
+
+    const second = open(dir);
+    const b = driver(second.store);
+    expect(trace(b.step(() => b.connect({ cleanSession: false }, true)))).toContain(`send pubrel#${id}`);
+    const next = message('q2/next', 2, 'next');
+    b.step(() => b.publish(next));
+    expect(b.idOf(next)).not.toBe(id);
+  });
+
   it('[MQTT-4.4.0-1] [MQTT-4.6.0-4] queued, in flight (PUBLISH and PUBREL stage) and inbound QoS 2 ids: re-sent in order, reported as restored', () => {
     const dir = scratch();
     const first = open(dir);
