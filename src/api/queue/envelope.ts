@@ -4,7 +4,7 @@
  * standard base64 or null. Unlike Pip, bytes given to the constructor stay bytes.
  */
 import { usageError } from '../../errors.js';
-import { fromBase64, toBase64, utf8Encode } from '../../packet/bytes.js';
+import { fromBase64, readUtf8Bytes, toBase64, utf8Encode } from '../../packet/bytes.js';
 import { fillRandom, toHex } from '../../random.js';
 
 const utf8Decoder = new TextDecoder();
@@ -101,6 +101,12 @@ export class MessageEnvelope {
   toJSONText(): string {
     const { message_id: id, correlation_id: correlation, message_type: type, message } = this;
     return `{"message_id":${JSON.stringify(id)},"correlation_id":${jsonString(correlation)},"message_type":${jsonString(type)},"sent_time":"${isoTime(this.sent_time ?? new Date())}","message":${message === null ? 'null' : `"${toBase64(message)}"`}}`;
+  }
+
+  /** @internal fromJSON of a payload, less a leading byte-order mark (which JSON.parse refuses). */
+  static fromBytes_(payload: Uint8Array): MessageEnvelope | null {
+    const text = readUtf8Bytes(payload, 0, payload.length);
+    return MessageEnvelope.fromJSON(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   }
 
   /**

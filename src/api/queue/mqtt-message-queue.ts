@@ -10,12 +10,13 @@
 import { MqttError, usageError } from '../../errors.js';
 import { randomHex } from '../../random.js';
 import { topicMatches } from '../../packet/index.js';
-import { readUtf8Bytes, utf8Encode } from '../../packet/bytes.js';
+import { utf8Encode } from '../../packet/bytes.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
+import { settledWithin } from '../common/settled-within.js';
 import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
@@ -35,11 +36,6 @@ export interface QueueEvents {
 
 const EMPTY = new Uint8Array(0);
 
-/** A payload as text, less a leading byte-order mark (which JSON.parse refuses). */
-function textOf(payload: Uint8Array): string {
-  const text = readUtf8Bytes(payload, 0, payload.length);
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
 
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
@@ -201,14 +197,17 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** The next message, waiting up to `waitTimeout` ms; null when none came (or the queue closed). */
   async receive(_correlationId: string | null, waitTimeout: number): Promise<MessageEnvelope | null> {
     this.#checkOpen();
-    await this.#subscribe();
+    const started = Date.now();
+    // The wait covers the subscription too: while the broker cannot be reached, null on time.
+    if (!(await settledWithin(this.#subscribe(), waitTimeout))) return this.#take();
     const head = this.#take();
-    if (head !== null || !(waitTimeout > 0)) return head;
+    const left = waitTimeout - (Date.now() - started);
+    if (head !== null || !(left > 0)) return head;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         resolve(null);
-      }, waitTimeout);
+      }, left);
       const waiter = (envelope: MessageEnvelope | null): void => {
         clearTimeout(timer);
         resolve(envelope);
@@ -346,7 +345,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #toEnvelope(inbound: InboundMessage): MessageEnvelope {
     if (this.#settings!.serializeEnvelope) {
       try {
-        const envelope = MessageEnvelope.fromJSON(textOf(inbound.payload));
+        const envelope = MessageEnvelope.fromBytes_(inbound.payload);
         if (envelope !== null) return envelope;
       } catch (error) {
         // A foreign payload never takes the queue down: reported, then handed on as raw bytes.

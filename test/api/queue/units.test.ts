@@ -286,3 +286,17 @@ describe('queue face on aedes: options and no-ops', () => {
     expect(back.getMessageAs()).toEqual({ id: 9, items: ['é'] });
   });
 });
+
+describe('queue face: receive() keeps to its wait while the broker cannot be reached (found in review)', () => {
+  it('the subscription receive() needs cannot be made: null after waitTimeout, not a wait for the reconnect', async () => {
+    const fake = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const queue = makeQueue(cleanup, fake.url, { 'options.reconnect_timeout': 20 });
+    const opening = queue.open('c');
+    const { conn } = await fake.acceptNext();
+    await bounded(opening, 'open()');
+    conn.close(); // the broker goes; the reconnects it accepts get no CONNACK
+    await fake.nextConnection(WAIT_MS); // reconnecting: what receive() subscribes waits in the queue
+    expect(await bounded(queue.receive('c', 200), 'receive()')).toBeNull(); // bounded: well before any reconnect
+    expect(await bounded(queue.receive('c', 0), 'receive(0)')).toBeNull();
+  });
+});
