@@ -5,7 +5,9 @@
 // by the pooled random ids of src/random.ts and the requests queued from a 'close' handler, ~0.06 KB,
 // and by the engine's split into MqttClient and Link (its connection lifecycle), ~0.08 KB; the
 // close grace that waits while unsent bytes still leave, ~0.1 KB, was paid for by dropping Node's
-// Buffer paths from the browser build, which also took the codec under 6.6 KB),
+// Buffer paths from the browser build, which also took the codec under 6.6 KB; and the fixes of
+// the review of 2026-11-27 night (a QoS 2 flow kept on a kept session, the re-subscription that
+// skips the queue, disconnect()/destroy() in the connect window), ~0.07 KB),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -14,9 +16,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.1 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 17.7 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 17.8 * KB },
 ];
 
 export async function measure(source) {

@@ -167,10 +167,8 @@ export class Link {
     this.#timers.set('close', CLOSE_GRACE_MS, () => {
       const unsent = transport.unsentBytes?.() ?? 0;
       if (unsent < unsentBefore) return this.#closeGrace(transport, unsent);
-      const detail = unsent > 0
-        ? `took no bytes for ${CLOSE_GRACE_MS} ms after DISCONNECT; ${unsent} bytes not yet sent were dropped`
-        : `did not close within ${CLOSE_GRACE_MS} ms of receiving DISCONNECT`;
-      this.attempt_.ending_('normal', new MqttError('CLOSE_TIMEOUT', `${this.#client.url} ${detail}`));
+      const dropped = unsent > 0 ? `; ${unsent} bytes it did not take were dropped` : '';
+      this.attempt_.ending_('normal', new MqttError('CLOSE_TIMEOUT', `${this.#client.url} did not close within ${CLOSE_GRACE_MS} ms of DISCONNECT${dropped}`));
       transport.destroy();
     });
   }

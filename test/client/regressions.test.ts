@@ -112,7 +112,7 @@ describe('the close grace after DISCONNECT', () => {
     expect(manual.destroyed).toBe(false);
     await vi.advanceTimersByTimeAsync(200);
     expect(manual.destroyed).toBe(true);
-    expect((await closed).error).toMatchObject({ code: 'CLOSE_TIMEOUT', message: expect.stringContaining('4096 bytes not yet sent were dropped') });
+    expect((await closed).error).toMatchObject({ code: 'CLOSE_TIMEOUT', message: expect.stringContaining('4096 bytes it did not take were dropped') });
   });
 });
 
