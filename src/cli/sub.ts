@@ -71,7 +71,9 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   let received = 0;
   let stopped = false;
   let blocked = false;
-  const connection: CliConnection = new CliConnection(settings.options, reporter, () => {
+  // Acknowledged once printed (or skipped on purpose): what arrives after the end is left to the
+  // broker, which sends it again to a kept session (-c), instead of being acknowledged and lost.
+  const connection: CliConnection = new CliConnection({ ...settings.options, manualAck: true }, reporter, () => {
     if (unsubscribe.length > 0) {
       connection.client.unsubscribe(unsubscribe, () => topics.length === 0 && flags.has('exitAfterSubscribe') && stop(0));
     }
@@ -106,8 +108,10 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   client.on('message', (message: InboundMessage) => {
     if (stopped) return;
     if (retainedOnly && !message.retain) return stop(0);
-    if (message.retain && noRetained) return;
-    if (filterOuts.some((f) => topicMatches(f, message.topic))) return;
+    if ((message.retain && noRetained) || filterOuts.some((f) => topicMatches(f, message.topic))) {
+      client.acknowledge(message);
+      return;
+    }
     const printed = printer.print(message);
     if (printed.error !== undefined) reporter.error(printed.error);
     // A slow reader of stdout slows the broker down (TCP backpressure), never this process's memory.
@@ -119,6 +123,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
         client.setReading(true);
       });
     }
+    client.acknowledge(message);
     if (count !== undefined && ++received >= count) stop(0);
   });
 

@@ -1,0 +1,46 @@
+/**
+ * impmqtt sub acknowledges a QoS 1/2 message only once it has printed it (or skipped it on purpose):
+ * what arrives after -C, -W, --retained-only or a signal ended it is left to the broker, which
+ * sends it again to a kept session (-c). (Found in review.)
+ */
+import { PassThrough } from 'node:stream';
+import { afterEach, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { startFakeBroker } from '../support/fake-broker.js';
+import type { FakeBroker } from '../support/fake-broker.js';
+
+let broker: FakeBroker | undefined;
+afterEach(async () => broker?.stop());
+
+it('[MQTT-4.3.2-2] sub -c -q 1 -C 1: a second QoS 1 message arriving before the exit is not PUBACKed (it is never printed)', async () => {
+  broker = await startFakeBroker({ autoPingresp: true });
+  const port = new URL(broker.url).port;
+  const stdout = new PassThrough();
+  let printed = '';
+  stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const stderr = new PassThrough();
+  stderr.resume();
+  const stdin = new PassThrough();
+  const exit = main(['sub', '-h', '127.0.0.1', '-p', port, '-c', '-i', 'persistent-sub', '-q', '1', '-t', 'orders/#', '-C', '1'], { stdin, stdout, stderr, env: {} });
+
+  const { conn } = await broker.acceptNext();
+  const subscribe = await conn.expect('subscribe');
+  await conn.send({ type: 'suback', packetId: subscribe.packetId, granted: [1] });
+  const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+  await Promise.all([
+    conn.send({ type: 'publish', topic: 'orders/1', payload: bytes('first'), qos: 1, dup: false, retain: false, packetId: 1 }),
+    conn.send({ type: 'publish', topic: 'orders/2', payload: bytes('second'), qos: 1, dup: false, retain: false, packetId: 2 }),
+  ]);
+  const received: unknown[] = [];
+  for (;;) {
+    const packet = await conn.next().catch(() => undefined);
+    if (packet === undefined) break;
+    received.push(packet);
+    if ((packet as { type: string }).type === 'disconnect') break;
+  }
+  conn.close();
+  expect(await exit).toBe(0);
+  expect(printed).toBe('first\n');
+  // 'second' was never printed; acknowledging it removes it from the persistent session for good.
+  expect(received).not.toContainEqual({ type: 'puback', packetId: 2 });
+});
