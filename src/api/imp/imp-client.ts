@@ -1,5 +1,5 @@
 /** mqttclient: the imp API's client, on impmqtt's core MqttClient. */
-import { MqttError, MqttProtocolError, usageError } from '../../errors.js';
+import { MqttProtocolError, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
@@ -15,6 +15,7 @@ import type { StringOrBlob } from './blob.js';
 import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
+import { check, handler } from './arguments.js';
 import { ImpLimits } from './limits.js';
 import type { ImpRateLimits } from './limits.js';
 
@@ -154,6 +155,7 @@ export class ImpMqttClient {
    * onconnectionlost. Pending sends complete with -3 or -11.
    */
   disconnect(callback?: (() => void) | null): void {
+    callback = handler(callback, 'disconnect');
     const core = this.#core;
     if (core === null || core.state === 'disconnected') {
       if (callback) queueMicrotask(callback);
@@ -171,6 +173,7 @@ export class ImpMqttClient {
 
   /** JavaScript cannot see a client go out of scope as Squirrel does: close() is that moment made explicit. */
   close(callback?: () => void): void {
+    callback = handler(callback, 'close') ?? undefined;
     this.disconnect(() => {
       this.#agent.release(this);
       callback?.();
@@ -229,6 +232,7 @@ export class ImpMqttClient {
       callback = qos;
       qos = undefined;
     }
+    callback = handler(callback, 'subscribe');
     const core = this.#requireConnected('subscribe');
     const list = this.#topicList(topics, 'subscribe');
     const many = Array.isArray(topics);
@@ -259,6 +263,7 @@ export class ImpMqttClient {
 
   /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
   unsubscribe(topics: StringOrBlob | StringOrBlob[], callback?: UnsubscribeCallback | null): void {
+    callback = handler(callback, 'unsubscribe');
     const core = this.#requireConnected('unsubscribe');
     const filters = this.#topicList(topics, 'unsubscribe').map((topic) => {
       const filter = textOf(topic);
@@ -288,7 +293,8 @@ export class ImpMqttClient {
   }
 
   /** mqttmessage.sendasync(): the result always arrives through the callback, never synchronously. */
-  readonly #send = (message: ImpMqttMessage, callback: SendCallback | undefined): void => {
+  readonly #send = (message: ImpMqttMessage, callback: SendCallback | null | undefined): void => {
+    callback = handler(callback, 'sendasync');
     const core = this.#requireConnected('sendasync');
     const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
       this.#settle(core, result);
@@ -376,22 +382,3 @@ export class ImpMqttClient {
     if (callback !== null) callback(code);
   }
 }
-
-function handler<T extends (...args: never[]) => void>(callback: T | null | undefined, name: string): T | null {
-  if (callback === null || callback === undefined) return null;
-  if (typeof callback !== 'function') throw usageError('INVALID_HANDLER', `${name}() takes a function or null`);
-  return callback;
-}
-
-/** An imp operation code for a codec refusal. */
-function check(validate: () => void): number {
-  try {
-    validate();
-    return OperationResult.SUCCESS;
-  } catch (error) {
-    const code = (error as MqttError).code;
-    if (code === 'INVALID_UTF8' || code === 'NULL_CHARACTER') return OperationResult.BAD_UTF8_STRING;
-    return OperationResult.BAD_STRUCTURE;
-  }
-}
-

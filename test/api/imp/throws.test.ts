@@ -296,6 +296,29 @@ describe('handler registration [imp §2.6–2.8, §9.2]', () => {
     expect(() => client.onconnectionlost(null)).not.toThrow();
     expect(() => client.onmessage(null)).not.toThrow();
   });
+
+  it('per-call callbacks too: sendasync, subscribe, unsubscribe, disconnect and close refuse a non-function at the call, so nothing is thrown later from the network (found in review)', async () => {
+    const client = fx.device();
+    const { conn } = await connectFake(fx.broker, client, 'bad-callbacks');
+    const uncaught: unknown[] = [];
+    const record = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      for (const bad of [42, 'nope', {}]) {
+        throwsCode(() => client.createmessage('t', 'x').sendasync(bad as never), 'INVALID_HANDLER');
+        throwsCode(() => client.subscribe('t', 0, bad as never), 'INVALID_HANDLER');
+        throwsCode(() => client.unsubscribe('t', bad as never), 'INVALID_HANDLER');
+        throwsCode(() => client.disconnect(bad as never), 'INVALID_HANDLER');
+        throwsCode(() => client.close(bad as never), 'INVALID_HANDLER');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(conn.received.map((p) => p.type)).toEqual(['connect']); // nothing was sent for a refused call
+      expect(client.isconnected()).toBe(true);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+  });
 });
 
 describe('one instance per agent (configurable) [imp §1.2, §9.9]', () => {

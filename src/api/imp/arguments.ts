@@ -1,0 +1,26 @@
+/** What the imp API's calls are given from plain JavaScript: callbacks, and strings the codec may refuse. */
+import { usageError } from '../../errors.js';
+import type { MqttError } from '../../errors.js';
+import { OperationResult } from './result-codes.js';
+
+/**
+ * A handler or a per-call callback: a function or nothing. Anything else is the caller's
+ * mistake, refused at the call rather than thrown later from the network's callback.
+ */
+export function handler<T extends (...args: never[]) => void>(callback: T | null | undefined, name: string): T | null {
+  if (callback === null || callback === undefined) return null;
+  if (typeof callback !== 'function') throw usageError('INVALID_HANDLER', `${name}() takes a function or null`);
+  return callback;
+}
+
+/** An imp operation code for a codec refusal. */
+export function check(validate: () => void): number {
+  try {
+    validate();
+    return OperationResult.SUCCESS;
+  } catch (error) {
+    const code = (error as MqttError).code;
+    if (code === 'INVALID_UTF8' || code === 'NULL_CHARACTER') return OperationResult.BAD_UTF8_STRING;
+    return OperationResult.BAD_STRUCTURE;
+  }
+}
