@@ -4,6 +4,9 @@ import type { TimerHandle } from './scheduler.js';
 
 export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger';
 
+/** The longest delay setTimeout keeps: a longer one fires after 1 ms (Node warns; browsers do not). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export class ClientTimers {
   /** One slot per name, in an object of fixed shape: smaller than a Map (a client lives with one timer). */
   readonly #handles: Record<TimerName, TimerHandle | undefined> = { session: undefined, connect: undefined, reconnect: undefined, close: undefined, linger: undefined };
@@ -12,6 +15,8 @@ export class ClientTimers {
 
   /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
   set(name: TimerName, delayMs: number, fire: () => void, unref = false): void {
+    // Past setTimeout's range (a limit of weeks, or Infinity), wait in steps it can keep.
+    if (delayMs > MAX_TIMER_MS) return this.set(name, MAX_TIMER_MS, () => this.set(name, delayMs - MAX_TIMER_MS, fire, unref), unref);
     this.clear(name);
     const handle = startTimer(
       () => {

@@ -114,6 +114,7 @@ describe('main', () => {
       [['sub', '-t', 'a', '-F', '%z'], "Error: Invalid format specifier 'z'."],
       [['sub', '-t', 'a', '-R', '--retained-only'], "Error: Combining '-R' and '--retained-only' makes no sense."],
       [['sub', '-t', 'a', '-C', '0'], 'Error: Invalid message count: 0.'],
+      [['sub', '-t', 'a', '-W', '2147484'], 'Error: Invalid timeout: 2147484.'], // past setTimeout's range, which would fire at once
       [['bogus'], "Error: Unknown command 'bogus'."],
     ];
     for (const [argv, line] of cases) {

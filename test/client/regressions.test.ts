@@ -312,6 +312,29 @@ describe('resubscribe with a full offline queue (found in review)', () => {
   });
 });
 
+describe("limits past setTimeout's range (found in review)", () => {
+  it('connectTimeout of 30 days waits for a CONNACK that comes 200 ms late, instead of failing after a millisecond', async () => {
+    const broker = await fakeBroker();
+    const client = makeClient(cleanup, { url: broker.url, connectTimeout: 30 * 24 * 3600 * 1000, reconnect: false });
+    const connected = waitFor(client, 'connect');
+    const failed: unknown[] = [];
+    client.on('connectfailed', (info) => failed.push(info.error.code));
+    client.connect();
+    const conn = await broker.nextConnection();
+    await conn.expect('connect');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+    await connected;
+    expect(failed).toEqual([]);
+  });
+
+  it('connectTimeout that is not a positive number is INVALID_OPTIONS at construction', () => {
+    for (const bad of [0, -1, Number.NaN, '200']) {
+      expect(() => new MqttClient({ url: `mqtt://${LOOPBACK}:1`, connectTimeout: bad as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    }
+  });
+});
+
 describe('half-open connections', () => {
   it('a client that only publishes QoS 0 pings a broker that stopped reading, and closes with keepalive-timeout', async () => {
     const sockets: net.Socket[] = [];

@@ -71,6 +71,8 @@ export class Client extends Emitter<AsyncClientEvents> {
   #pendingConnect: Operation<void> | null = null;
   /** Pending whenConnected() calls. */
   readonly #waiters = new Set<Operation<void>>();
+  /** disconnect() was called and connect() not since: no connection will come by itself. */
+  #stopped = false;
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -106,6 +108,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   async connect(options: OperationOptions = {}): Promise<this> {
     const engine = this.#engine;
     if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
+    this.#stopped = false;
     this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
     const connected = this.#deadlines.run<void>('connect to', engine.url, options, (settle) => {
@@ -140,6 +143,7 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
   disconnect(options: OperationOptions = {}): Promise<void> {
+    this.#stopped = true;
     const stopped = new MqttError('CONNECTION_LOST', 'disconnect() was called');
     this.#pendingConnect?.reject(stopped);
     return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) =>
@@ -182,7 +186,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   async subscribe(filters: string | Wildcard | FilterSpec[], options: SubscribeOptions = {}): Promise<number | number[]> {
     const many = Array.isArray(filters);
     const specs = (many ? filters : [filters]).map((spec) => (Array.isArray(spec) ? spec : ([spec, options.qos ?? 0] as const)));
-    const subscriptions = specs.map(([filter, qos]) => ({ topic: new Wildcard(String(filter)).value, qos }));
+    const subscriptions = specs.map(([filter, qos]) => ({ topic: wildcardOf(filter).value, qos }));
     const what = `subscribe to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`;
     const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) => {
       const admitted = this.#engine.subscribe(subscriptions, (rc, codes) => (rc === 0 ? settle.resolve(codes) : settle.reject(operationFailed(rc, what))));
@@ -195,7 +199,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   }
 
   async unsubscribe(filters: string | Wildcard | (string | Wildcard)[], options: OperationOptions = {}): Promise<void> {
-    const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => new Wildcard(String(filter)).value);
+    const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => wildcardOf(filter).value);
     const what = `unsubscribe from ${topics.map((t) => `'${t}'`).join(', ')}`;
     return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) => {
       const admitted = this.#engine.unsubscribe(topics, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
@@ -208,7 +212,7 @@ export class Client extends Emitter<AsyncClientEvents> {
    * filtered stream that matches it, else to `client.messages`. Breaking out of its loop closes it.
    */
   filter(filter: string | Wildcard): AsyncIterable<Message> {
-    const wildcard = filter instanceof Wildcard ? filter : new Wildcard(filter);
+    const wildcard = wildcardOf(filter);
     const entry = { wildcard, queue: this.#queue(() => this.#removeFilter(entry.queue)) };
     this.#filters.push(entry);
     return entry.queue;
@@ -221,6 +225,7 @@ export class Client extends Emitter<AsyncClientEvents> {
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
     const operation = this.#deadlines.begin<void>('wait for the connection to', this.#engine.url, options);
+    if (this.#stopped && this.#engine.state === 'disconnected') operation.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called: no connection will come until connect()'));
     this.#waiters.add(operation);
     return operation.promise.finally(() => this.#waiters.delete(operation));
   }
@@ -312,4 +317,9 @@ function lost(cause: MqttError | undefined): MqttError {
 /** Connects a new Client: `await using client = await connect(url, options)`. */
 export async function connect(url: string, options: AsyncClientOptions = {}): Promise<Client> {
   return new Client(url, options).connect();
+}
+
+/** A filter as given: a Wildcard, or text that must make one (anything else is refused, never stringified). */
+function wildcardOf(filter: string | Wildcard): Wildcard {
+  return filter instanceof Wildcard ? filter : new Wildcard(filter);
 }

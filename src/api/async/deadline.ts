@@ -4,7 +4,8 @@
  * deadlines come in the order they started), and only an operation with a limit of its own, or
  * a signal, pays for a timer or a listener.
  */
-import { MqttError } from '../../errors.js';
+import { MqttError, usageError } from '../../errors.js';
+import { MAX_TIMER_MS } from '../../client/timers.js';
 import { Fifo } from '../../session/queue.js';
 
 export interface OperationOptions {
@@ -50,9 +51,10 @@ export class Operation<T> {
     this.reject(new MqttError('TIMEOUT', `${this.describe()} did not complete within ${limit} ms`));
   }
 
-  /** A limit of its own: its own timer. */
-  limit(ms: number): void {
-    (this.#own ??= {}).timer = setTimeout(() => this.expire(ms), ms);
+  /** A limit of its own: its own timer (in steps setTimeout can keep, for a limit of weeks). */
+  limit(ms: number, left = ms): void {
+    const step = Math.min(left, MAX_TIMER_MS);
+    (this.#own ??= {}).timer = setTimeout(() => (left > step ? this.limit(ms, left - step) : this.expire(ms)), step);
   }
 
   watch(signal: AbortSignal): void {
@@ -87,7 +89,15 @@ export class Deadlines {
   begin<T>(action: string, subject: string, options: OperationOptions): Operation<T> {
     const operation = new Operation<T>(action, subject);
     const timeout = options.timeout ?? this.defaultTimeout;
-    if (options.signal !== undefined) operation.watch(options.signal);
+    // From plain JavaScript anything can come: refused, never taken for "no limit".
+    const { signal } = options;
+    if (typeof timeout !== 'number' || !(timeout > 0)) {
+      operation.reject(usageError('INVALID_OPTIONS', `timeout must be a positive number of ms (or Infinity), got ${String(timeout)}`));
+    } else if (signal !== undefined && (typeof signal?.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+      operation.reject(usageError('INVALID_OPTIONS', 'signal must be an AbortSignal'));
+    }
+    if (operation.done) return operation;
+    if (signal !== undefined) operation.watch(signal);
     if (timeout === this.defaultTimeout && Number.isFinite(timeout)) this.#track(operation as Operation<unknown>, timeout);
     else if (Number.isFinite(timeout)) operation.limit(timeout);
     return operation;
@@ -109,7 +119,7 @@ export class Deadlines {
   #track(operation: Operation<unknown>, timeout: number): void {
     operation.deadline = performance.now() + timeout;
     this.#pending.push(operation);
-    this.#timer ??= unref(setTimeout(this.#sweep, timeout));
+    this.#timer ??= unref(setTimeout(this.#sweep, Math.min(timeout, MAX_TIMER_MS)));
   }
 
   /** Expires what is due, drops what is done, and re-arms for the oldest still pending. */
@@ -118,7 +128,7 @@ export class Deadlines {
     const now = performance.now();
     for (let head = this.#pending.peek(); head !== undefined; head = this.#pending.peek()) {
       if (!head.done && head.deadline > now) {
-        this.#timer = unref(setTimeout(this.#sweep, Math.ceil(head.deadline - now)));
+        this.#timer = unref(setTimeout(this.#sweep, Math.min(Math.ceil(head.deadline - now), MAX_TIMER_MS)));
         return;
       }
       this.#pending.shift();

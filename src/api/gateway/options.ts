@@ -1,5 +1,6 @@
 /** What a gateway is configured with, checked once at creation. */
 import { usageError } from '../../errors.js';
+import { MAX_TIMER_MS } from '../../client/index.js';
 import type { ClientOptions } from '../../client/index.js';
 import type { QoS } from '../../packet/index.js';
 import type { AccessKey } from './authenticate.js';
@@ -93,7 +94,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     qos,
     payloadEncoding,
     rateLimit: count(options.rateLimit, 1_000, 'rateLimit', 0),
-    publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1),
+    publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1, MAX_TIMER_MS),
     maxPayloadBytes,
     maxBodyBytes: count(options.maxBodyBytes, maxPayloadBytes * 3 + 16_384, 'maxBodyBytes', 1),
     timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,
@@ -102,17 +103,19 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     wallClock: options.wallClock ?? Date.now,
     http: {
-      headersTimeout: count(options.http?.headersTimeout, 10_000, 'http.headersTimeout', 1),
-      requestTimeout: count(options.http?.requestTimeout, 30_000, 'http.requestTimeout', 1),
-      keepAliveTimeout: count(options.http?.keepAliveTimeout, 5_000, 'http.keepAliveTimeout', 1),
+      headersTimeout: count(options.http?.headersTimeout, 10_000, 'http.headersTimeout', 1, MAX_TIMER_MS),
+      requestTimeout: count(options.http?.requestTimeout, 30_000, 'http.requestTimeout', 1, MAX_TIMER_MS),
+      keepAliveTimeout: count(options.http?.keepAliveTimeout, 5_000, 'http.keepAliveTimeout', 1, MAX_TIMER_MS),
       maxHeaderSize: count(options.http?.maxHeaderSize, 16_384, 'http.maxHeaderSize', 1),
     },
   };
 }
 
-function count(value: number | undefined, fallback: number, name: string, minimum: number): number {
+function count(value: number | undefined, fallback: number, name: string, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < minimum) throw invalid(`${name} must be an integer of at least ${minimum}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < minimum || value > maximum) {
+    throw invalid(`${name} must be an integer from ${minimum} to ${maximum}, got ${String(value)}`);
+  }
   return value;
 }
 

@@ -158,6 +158,9 @@ describe('SendMessage gateway: anonymous access and payload encodings', () => {
     expect(() => createGateway({ mqtt: { url }, accessKeys: [KEY], qos: 3 as 0 })).toThrow(/qos/);
     expect(() => createGateway({ mqtt: { url }, accessKeys: [KEY], rateLimit: -1 })).toThrow(/rateLimit/);
     expect(() => createGateway({ mqtt: { url }, accessKeys: [{ accessKeyId: 'a', accessKeySecret: '' }] })).toThrow(/accessKeySecret/);
+    // Past setTimeout's range a timer fires after 1 ms: every call would fail at once (found in review).
+    expect(() => createGateway({ mqtt: { url }, accessKeys: [KEY], publishTimeout: 2 ** 31 })).toThrow(/publishTimeout must be an integer from 1 to 2147483647/);
+    expect(() => createGateway({ mqtt: { url }, accessKeys: [KEY], http: { requestTimeout: 2 ** 31 } })).toThrow(/http.requestTimeout/);
   });
 });
 

@@ -1,0 +1,94 @@
+/**
+ * The async face's per-call arguments from plain JavaScript (found in review): an operation's
+ * timeout and signal are checked like the client's own (INVALID_OPTIONS, never "no limit"), a
+ * filter that is not a string or Wildcard is refused rather than stringified, and whenConnected()
+ * after disconnect() rejects at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MqttError } from '../../../src/api/async/index.js';
+import type { AsyncClientOptions, Client } from '../../../src/api/async/index.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
+import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
+import { Cleanup } from '../../client/helpers.js';
+import { bounded, unconnected } from './async-helpers.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+async function connectFake(options: AsyncClientOptions = {}): Promise<{ broker: FakeBroker; client: Client; conn: FakeConnection }> {
+  const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+  const client = unconnected(cleanup, broker.url, options);
+  const [conn] = await Promise.all([broker.acceptNext().then((a) => a.conn), client.connect()]);
+  return { broker, client, conn };
+}
+
+/** How `promise` settles within `ms`: 'pending' if it has not. */
+async function outcome(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return bounded(promise, 'the operation', ms).then(
+    (value) => ({ resolved: value }),
+    (error: unknown) => (error instanceof MqttError ? { mqttError: error.code } : (error as Error).message.startsWith('Timed out after') ? 'pending' : { other: String(error) }),
+  );
+}
+
+describe('async: OperationOptions.timeout from plain JavaScript', () => {
+  for (const [label, timeout] of [['NaN', Number.NaN], ["'200' (a string, as from a config file)", '200'], ['0', 0], ['-1', -1]] as const) {
+    it(`publish(…, { qos: 1, timeout: ${label} }) is refused with INVALID_OPTIONS and nothing is sent (never "no limit")`, async () => {
+      const { client, conn } = await connectFake({ timeout: 300 });
+      const settled = await outcome(client.publish('t', 'x', { qos: 1, timeout: timeout as never }), 1_500);
+      expect(settled).toEqual({ mqttError: 'INVALID_OPTIONS' });
+      await client.disconnect();
+      expect(conn.received.map((p) => p.type)).toEqual(['connect', 'disconnect']);
+    });
+  }
+
+  it('a limit past setTimeout\'s range (30 days) is kept, not fired after a millisecond', async () => {
+    const { client, conn } = await connectFake({ timeout: 2_000 });
+    const publishing = client.publish('t', 'x', { qos: 1, timeout: 30 * 24 * 3600 * 1000 });
+    const publish = await conn.expect('publish');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await conn.send({ type: 'puback', packetId: publish.packetId! });
+    expect(await outcome(publishing, 1_500)).toEqual({ resolved: undefined });
+  });
+});
+
+describe('async: topic filters from plain JavaScript', () => {
+  it('subscribe(undefined) is refused; it must not subscribe to the filter "undefined"', async () => {
+    const { client, conn } = await connectFake({ timeout: 1_000 });
+    const subscribing = client.subscribe(undefined as never);
+    subscribing.catch(() => {});
+    const sent = await Promise.race([conn.expect('subscribe').then((s) => s.subscriptions), new Promise((r) => setTimeout(() => r('nothing sent'), 300))]);
+    expect(sent).toBe('nothing sent'); // today: [{ topic: 'undefined', qos: 0 }]
+    await expect(subscribing).rejects.toBeInstanceOf(Error);
+  });
+
+  it('unsubscribe({}) is refused; it must not unsubscribe from "[object Object]"', async () => {
+    const { client, conn } = await connectFake({ timeout: 1_000 });
+    const unsubscribing = client.unsubscribe({} as never);
+    unsubscribing.catch(() => {});
+    const sent = await Promise.race([conn.expect('unsubscribe').then((s) => s.topics), new Promise((r) => setTimeout(() => r('nothing sent'), 300))]);
+    expect(sent).toBe('nothing sent');
+    await expect(unsubscribing).rejects.toBeInstanceOf(Error);
+  });
+});
+
+describe('async: whenConnected()', () => {
+  it('after disconnect() (no connection will come) rejects at once, even with timeout: Infinity', async () => {
+    const { client } = await connectFake({ timeout: Infinity });
+    await client.disconnect();
+    expect(await outcome(client.whenConnected(), 1_000)).toEqual({ mqttError: 'CONNECTION_LOST' });
+  });
+});
+
+describe('async: options objects', () => {
+  it('publish with a signal that is not an AbortSignal: a rejected promise (typed), not a synchronous TypeError', async () => {
+    const { client } = await connectFake();
+    let result: unknown;
+    try {
+      result = client.publish('t', 'x', { signal: {} as never });
+    } catch (error) {
+      result = { threwSynchronously: String(error) };
+    }
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).rejects.toBeInstanceOf(MqttError);
+  });
+});
