@@ -8,17 +8,26 @@ export class LineSplitter {
   #parts: Uint8Array[] = [];
   #partsLength = 0;
 
+  /** `maxLineBytes`: a longer line could never be sent, so it is refused as it grows, not held whole. */
+  constructor(readonly maxLineBytes = Infinity) {}
+
   /** Calls `line` with each line completed by `chunk`: fresh copies, so a chunk is never retained. */
   push(chunk: Uint8Array, line: (bytes: Uint8Array) => void): void {
     let start = 0;
     for (let end = chunk.indexOf(10); end >= 0; end = chunk.indexOf(10, start)) {
+      this.#limit(this.#partsLength + end - start);
       line(this.#take(chunk.subarray(start, end)));
       start = end + 1;
     }
     if (start < chunk.length) {
-      this.#parts.push(copyOf(chunk.subarray(start)));
       this.#partsLength += chunk.length - start;
+      this.#limit(this.#partsLength);
+      this.#parts.push(copyOf(chunk.subarray(start)));
     }
+  }
+
+  #limit(lineBytes: number): void {
+    if (lineBytes > this.maxLineBytes) throw new RangeError(`A line of stdin is longer than the largest message (${this.maxLineBytes} bytes)`);
   }
 
   /** Input ended: the unterminated last line, if there is one. */

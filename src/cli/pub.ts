@@ -1,6 +1,7 @@
 /** `impmqtt pub`: mosquitto_pub's flags, lines and exit statuses, on the engine. */
 import { readFileSync } from 'node:fs';
 import type { ClientOptions } from '../client/index.js';
+import { MAX_REMAINING_LENGTH } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { ResultCode } from '../session/index.js';
 import { Reporter } from './command.js';
@@ -74,7 +75,8 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
 }
 
 function publishLines(options: ClientOptions, reporter: Reporter, io: CliIo, topic: string, qos: QoS, retain: boolean): Promise<number> {
-  const splitter = new LineSplitter();
+  // What one PUBLISH can carry on this topic: the remaining length less the topic and packet id.
+  const splitter = new LineSplitter(MAX_REMAINING_LENGTH - 2 - Buffer.byteLength(topic) - (qos === 0 ? 0 : 2));
   let pendingMessages = 0;
   let pendingBytes = 0;
   let paused = false;
@@ -82,7 +84,12 @@ function publishLines(options: ClientOptions, reporter: Reporter, io: CliIo, top
   const overLimit = (): boolean => pendingMessages >= MAX_PENDING_MESSAGES || pendingBytes >= MAX_PENDING_BYTES;
   const connection: CliConnection = new CliConnection(options, reporter, () => {
     io.stdin.on('data', (chunk: Uint8Array) => {
-      splitter.push(chunk, publishLine);
+      try {
+        splitter.push(chunk, publishLine);
+      } catch (error) {
+        io.stdin.pause();
+        return connection.fail(1, `Error: ${(error as Error).message}.`);
+      }
       // The engine's queue is full enough: stop reading, so a pipe of any size holds bounded memory.
       if (overLimit() && !paused) {
         paused = true;

@@ -52,4 +52,30 @@ describe('LineSplitter', () => {
     splitter.end((line) => got.push(line));
     expect(got.map((l) => Buffer.from(l).toString())).toEqual(['ab', 'cd']);
   });
+
+  it('a line longer than maxLineBytes is refused as it grows, however stdin is chunked; lines up to it pass', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 12 }), (max, sizes) => {
+        const splitter = new LineSplitter(max);
+        const lines: number[] = [];
+        let refusedAt = -1;
+        let pushed = 0;
+        // One long line in chunks of `sizes`, no '\n' until the end.
+        try {
+          for (const size of sizes) {
+            splitter.push(new Uint8Array(size).fill(0x61), (line) => lines.push(line.length));
+            pushed += size;
+          }
+          splitter.push(Uint8Array.of(10), (line) => lines.push(line.length));
+        } catch (error) {
+          expect(error).toBeInstanceOf(RangeError);
+          refusedAt = pushed;
+        }
+        const total = sizes.reduce((a, b) => a + b, 0);
+        if (total <= max) expect([lines, refusedAt]).toEqual([[total], -1]);
+        else expect(lines).toEqual([]); // refused before the line was ever whole
+        expect(refusedAt === -1).toBe(total <= max);
+      }),
+    );
+  });
 });
