@@ -21,20 +21,23 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
 
   const ws = new WebSocketClass(url, ['mqtt']); // [MQTT-6.0.0-3]
   ws.binaryType = 'arraybuffer';
-  ws.onopen = () => {
-    if (ws.protocol !== '' && ws.protocol !== 'mqtt') {
-      failure = wsError(`The server chose subprotocol "${ws.protocol}", not "mqtt"`);
-      ws.close(1002);
-      return;
+  // The platform's close() takes only 1000 and 3000-4999 (it throws for 1002 or 1003): 4002 and
+  // 4003 say protocol error and unacceptable data. Nothing the server sends after counts.
+  const refuse = (error: MqttError, code: number): void => {
+    failure ??= error;
+    try {
+      ws.close(code);
+    } catch {
+      ws.close();
     }
+  };
+  ws.onopen = () => {
+    if (ws.protocol !== '' && ws.protocol !== 'mqtt') return refuse(wsError(`The server chose subprotocol "${ws.protocol}", not "mqtt"`), 4002);
     events.open();
   };
   ws.onmessage = (event: MessageEvent) => {
-    if (typeof event.data === 'string') {
-      failure ??= wsError('The server sent a text frame; MQTT travels in binary frames [MQTT-6.0.0-1]');
-      ws.close(1003);
-      return;
-    }
+    if (failure !== undefined) return;
+    if (typeof event.data === 'string') return refuse(wsError('The server sent a text frame; MQTT travels in binary frames [MQTT-6.0.0-1]'), 4003);
     events.data(new Uint8Array(event.data as ArrayBuffer));
   };
   ws.onerror = () => {
