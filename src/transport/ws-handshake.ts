@@ -3,6 +3,9 @@ import { wsError } from './ws-error.js';
 
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_RESPONSE_HEAD = 16_384;
+/** RFC 9110: a token; a value without CR, LF or NUL. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
 
 export function upgradeRequest(host: string, port: number, defaultPort: number, path: string, key: string, headers: Record<string, string> = {}): string {
   const hostHeader = (host.includes(':') ? `[${host}]` : host) + (port === defaultPort ? '' : `:${port}`);
@@ -15,7 +18,11 @@ export function upgradeRequest(host: string, port: number, defaultPort: number, 
     'Sec-WebSocket-Version: 13',
     'Sec-WebSocket-Protocol: mqtt', // [MQTT-6.0.0-3]
   ];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  for (const [name, value] of Object.entries(headers)) {
+    // A CR or LF would add lines (or a second request) of the caller's making to the upgrade.
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(String(value))) throw wsError(`ws.headers: ${JSON.stringify(name)} is not a valid HTTP header name and value`);
+    lines.push(`${name}: ${value}`);
+  }
   return lines.join('\r\n') + '\r\n\r\n';
 }
 

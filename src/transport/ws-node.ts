@@ -21,7 +21,8 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
 
   const sink: FrameSink = {
     data: (bytes) => events.data(bytes),
-    ping: (payload) => void socket.write(encodeFrame(OPCODE.pong, payload, random)),
+    // Once our close frame is out the stream is ending: a ping that crossed it goes unanswered.
+    ping: (payload) => void (closeSent || socket.write(encodeFrame(OPCODE.pong, payload, random))),
     close: (code) => {
       // Echo the close (RFC 6455 §5.5.1), then let the socket go.
       if (!closeSent) {
@@ -47,7 +48,7 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
         handshake = new HandshakeReader(expectedAccept(key, sha1Base64));
         const request = upgradeRequest(endpoint.host, endpoint.port, secure ? 443 : 80, endpoint.path, key, options.ws?.headers);
         socket.write(new TextEncoder().encode(request));
-      }, fail);
+      }).catch(fail); // a failure of the upgrade request's own making too, not only of the import
     },
     data: (chunk) => {
       try {
