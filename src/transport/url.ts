@@ -17,25 +17,50 @@ export function parseBrokerUrl(url: string): Endpoint {
   try {
     parsed = new URL(url);
   } catch {
-    throw usageError('INVALID_URL', `Not a valid broker URL: ${redactUrl(url)}`);
+    throw usageError('INVALID_URL', `Not a valid broker URL: ${redactUnparsed(url)}`);
   }
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
   const known = SCHEMES[scheme];
   if (known === undefined) {
-    throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUrl(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
+    throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUnparsed(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw usageError('INVALID_URL', `No host in ${redactUrl(url)}`);
+  if (host === '') throw usageError('INVALID_URL', `No host in ${redactUnparsed(url)}`);
   const port = parsed.port === '' ? known.port : Number(parsed.port);
   const isWebSocket = known.kind === 'ws' || known.kind === 'wss';
   const path = isWebSocket ? (parsed.pathname === '' || parsed.pathname === '/' ? '/mqtt' : parsed.pathname) + parsed.search : '';
-  const endpoint: Endpoint = { kind: known.kind, host, port, path, displayUrl: redactUrl(url) };
-  if (parsed.username !== '') endpoint.username = decodeURIComponent(parsed.username);
-  if (parsed.password !== '') endpoint.password = decodeURIComponent(parsed.password);
+  // The URL as given, less its userinfo; rebuilt from its parts where the text cannot be trusted
+  // to lose it (the parser also takes 'ws:alice:pw@host', or leading blanks).
+  const redacted = redactUrl(url);
+  const displayUrl = hasNoCredentials(redacted) ? redacted : `${scheme}://${parsed.host}${parsed.pathname}${parsed.search}`;
+  const endpoint: Endpoint = { kind: known.kind, host, port, path, displayUrl };
+  try {
+    if (parsed.username !== '') endpoint.username = decodeURIComponent(parsed.username);
+    if (parsed.password !== '') endpoint.password = decodeURIComponent(parsed.password);
+  } catch {
+    throw usageError('INVALID_URL', `Malformed percent-encoding in the user name or password of ${displayUrl}`);
+  }
   return endpoint;
 }
 
 /** The URL without any user:password@ part. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1'); // up to the authority's last '@', as URL parsing does
+}
+
+function hasNoCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username === '' && parsed.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** For a URL that did not parse (or will not be used): everything up to its last '@' goes, whatever it holds. */
+function redactUnparsed(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^\s*[a-z][a-z0-9+.-]*:\/*/i.exec(url)?.[0].trim() ?? '';
+  return scheme + url.slice(at + 1);
 }

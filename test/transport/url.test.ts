@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MqttError, parseBrokerUrl, redactUrl } from '../support/internals.js';
+import { MqttClient } from '../../src/index.js';
 
 function parseError(url: string): MqttError {
   try {
@@ -200,5 +201,43 @@ describe('parseBrokerUrl: unsupported schemes', () => {
     const error = parseError('mqtt://alice:hunter2@');
     expect(error.code).toBe('INVALID_URL');
     expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('broker URLs: credentials never shown, malformed escapes typed (found in review)', () => {
+  it('a malformed percent-escape in the userinfo gives a typed INVALID_URL, not a URIError', () => {
+    let caught: unknown;
+    try {
+      parseBrokerUrl('mqtt://alice:100%@127.0.0.1:1883');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(MqttError);
+    expect((caught as MqttError).code).toBe('INVALID_URL');
+  });
+
+  it('the same through the client constructor', () => {
+    expect(() => new MqttClient({ url: 'mqtt://alice:%E0%A4%A@127.0.0.1' })).toThrow(MqttError);
+  });
+
+  it('a URL the parser accepts never keeps its password in displayUrl', () => {
+    for (const url of ['ws:alice:hunter2@127.0.0.1/mqtt', 'wss:/alice:hunter2@127.0.0.1', ' mqtt://alice:hunter2@127.0.0.1', '\tmqtt://alice:hunter2@127.0.0.1']) {
+      const endpoint = parseBrokerUrl(url);
+      expect(endpoint.password).toBe('hunter2');
+      expect(endpoint.displayUrl, JSON.stringify(url)).not.toContain('hunter2');
+    }
+  });
+
+  it('a refused URL whose raw password holds "/", "?" or "#" does not echo the password', () => {
+    for (const url of ['mqtt://alice:pa/ss-hunter2@127.0.0.1', 'mqtt://alice:pa#ss-hunter2@127.0.0.1', 'mqtt://alice:pa?ss-hunter2@127.0.0.1']) {
+      let message = '';
+      try {
+        parseBrokerUrl(url);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, url).not.toBe('');
+      expect(message, url).not.toContain('hunter2');
+    }
   });
 });
