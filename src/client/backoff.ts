@@ -44,7 +44,9 @@ export class Backoff {
   nextDelay(now: number): number {
     if (this.#connectedAt >= 0 && now - this.#connectedAt >= this.stableAfter) this.#attempts = 0;
     this.#connectedAt = -1;
-    const cap = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.#attempts, 30));
+    // Growth needs a base: with initialDelay 0 the first retry is at once, the next back off from 100 ms.
+    const base = this.initialDelay > 0 || this.#attempts === 0 ? this.initialDelay : 100;
+    const cap = Math.min(this.maxDelay, base * 2 ** Math.min(this.#attempts, 30));
     this.#attempts++;
     return Math.floor(this.#random() * cap);
   }

@@ -137,6 +137,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
+  const maxPacketSize = maxPacketSizeOf(options.maxPacketSize);
+  // Opened last: nothing after this may refuse the options (the constructor's own checks release it).
   const store = options.store;
   if (store !== undefined) session.store = 'open' in store && typeof store.open === 'function' ? store.open(clientId) : (store as SessionStore<Completion>);
   return {
@@ -146,7 +148,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     connectTimeout,
     reconnect: options.reconnect ?? {},
     resubscribe: options.resubscribe ?? true,
-    maxPacketSize: maxPacketSizeOf(options.maxPacketSize),
+    maxPacketSize,
     session,
     hooks: options.hooks ?? NO_HOOKS,
     clock: options.clock ?? monotonicNow,
@@ -171,3 +173,12 @@ function checkConnect(clientId: string, connect: ConnectOptions): void {
   }
 }
 
+/** `make()`, unless it throws: then a durable store opened for these options is let go, so corrected ones can open it. */
+export function orReleaseStore<T>(options: ClientOptions, resolved: ResolvedOptions, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (options.store !== undefined && 'open' in options.store) (resolved.session.store as { close?: () => void } | undefined)?.close?.();
+    throw error;
+  }
+}

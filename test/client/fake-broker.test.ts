@@ -934,7 +934,7 @@ describe('connecting: timeout and failover', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('backoff', () => {
-  it('Backoff: every delay is an integer within [0, min(maxDelay, initialDelay·2^attempt)] (property)', () => {
+  it('Backoff: every delay is an integer within [0, min(maxDelay, initialDelay·2^attempt)] (property; initialDelay 0 grows from 100 ms)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 5_000 }),
@@ -945,7 +945,8 @@ describe('backoff', () => {
           let i = 0;
           const backoff = new Backoff({ initialDelay, maxDelay }, () => randoms[i++ % randoms.length]!);
           for (let attempt = 0; attempt < randoms.length; attempt++) {
-            const cap = Math.min(maxDelay, initialDelay * 2 ** attempt);
+            const base = initialDelay > 0 || attempt === 0 ? initialDelay : 100; // 0 grows from 100 ms after the first retry
+            const cap = Math.min(maxDelay, base * 2 ** attempt);
             const delay = backoff.nextDelay(attempt * 1_000);
             expect(Number.isInteger(delay)).toBe(true);
             expect(delay).toBeGreaterThanOrEqual(0);
@@ -961,6 +962,12 @@ describe('backoff', () => {
     const backoff = new Backoff({ initialDelay: 100, maxDelay: 1_000 }, () => 0.999_999);
     const delays = Array.from({ length: 7 }, () => backoff.nextDelay(0));
     expect(delays).toEqual([99, 199, 399, 799, 999, 999, 999]);
+  });
+
+  it('Backoff: initialDelay 0 retries at once the first time, then backs off from 100 ms toward maxDelay (found in review)', () => {
+    const backoff = new Backoff({ initialDelay: 0, maxDelay: 1_000 }, () => 0.999_999);
+    const delays = Array.from({ length: 6 }, () => backoff.nextDelay(0));
+    expect(delays).toEqual([0, 199, 399, 799, 999, 999]);
   });
 
   it('Backoff: growth resets only after a connection stayed up for stableAfter (property)', () => {
