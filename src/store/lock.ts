@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 
-/** The lock files this process holds. */
+/** The lock files this process holds, and their tokens: the same file under another spelling of its path (relative, a symlink) is ours too. */
 const held = new Set<string>();
+const ownTokens = new Set<string>();
 
 export class StoreLock {
   readonly #path: string;
@@ -32,6 +33,7 @@ export class StoreLock {
       try {
         linkSync(beside, path);
         held.add(path);
+        ownTokens.add(token);
         return new StoreLock(path, token);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -39,6 +41,7 @@ export class StoreLock {
         rmSync(beside, { force: true });
       }
       const owner = readLock(path);
+      if (ownTokens.has(owner)) throw usageError('STORE_LOCKED', `The session store ${path} is already open in this process`);
       const pid = Number.parseInt(owner, 10);
       if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
         throw usageError('STORE_LOCKED', `The session store ${path} is in use by process ${pid}: one store serves one client process at a time`);
@@ -52,6 +55,7 @@ export class StoreLock {
     if (!this.#held) return;
     this.#held = false;
     held.delete(this.#path);
+    ownTokens.delete(this.#token);
     if (readLock(this.#path) === this.#token) rmSync(this.#path, { force: true });
   }
 }
