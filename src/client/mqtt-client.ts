@@ -228,9 +228,10 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #open(): void {
     this.#link.begin_();
+    const attempt = this.#link.attempt_;
     this.#setState('connecting');
-    // A 'state' handler may have called disconnect() or destroy(): then there is nothing to open.
-    if (this.#state === 'connecting') this.#link.open_();
+    // A 'state' handler may have called disconnect() or destroy() (and connect() again, which opened its own).
+    if (this.#state === 'connecting' && this.#link.attempt_ === attempt) this.#link.open_();
   }
 
   /** @internal The packets of one read: each past the inbound admission hook, then to the session. */

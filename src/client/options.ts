@@ -132,7 +132,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   checkConnect(clientId, connect);
   const connectTimeout = options.connectTimeout ?? 30_000;
   if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be a positive number of ms, got ${String(connectTimeout)}`);
-  const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout };
+  const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout, cleanSession };
   const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];

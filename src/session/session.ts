@@ -36,9 +36,10 @@ export class Session<T = unknown> {
   readonly #deadlines: SessionDeadlines;
   readonly #connackTimeout: number;
   #connection: ConnectionState = 'disconnected';
-  #cleanSession = true;
+  #cleanSession: boolean;
 
   constructor(options: SessionOptions<T>) {
+    this.#cleanSession = options.cleanSession ?? true;
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {

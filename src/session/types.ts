@@ -69,6 +69,12 @@ export interface SessionOptions<T = unknown> {
   manualAck?: boolean;
   /** Where the state that must survive a reconnect lives. Default: in memory. */
   store?: SessionStore<T>;
+  /**
+   * The CleanSession the client's connections will use, known before the first connect(): a
+   * process that restored QoS 2 flows and gives up before connecting keeps them (the broker
+   * holds their ids). Each connect() sets it again. Default true.
+   */
+  cleanSession?: boolean;
 }
 
 /** What one CONNECT carries besides the client id. */

@@ -5,7 +5,8 @@
  * and the close is reported against this attempt, not the last connection. (Found in review.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransportFactory } from '../support/internals.js';
+import type { Transport, TransportFactory } from '../support/internals.js';
+import { openTransport } from '../../src/transport/index.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import { LOOPBACK } from '../support/ports.js';
 import { Cleanup, disconnectAsync, makeClient, settle, waitFor } from './helpers.js';
@@ -73,5 +74,32 @@ describe('disconnect() and destroy() while a connection is being opened', () => 
     await stopped;
     await settle();
     expect({ closes, state: client.state }).toEqual({ closes: ['transport'], state: 'disconnected' });
+  });
+});
+
+describe('a restart from the connecting handler (found in review)', () => {
+  it("destroy() then connect() from the 'state' handler on 'connecting' opens one transport, not two", async () => {
+    const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const opened: Transport[] = [];
+    const counting: TransportFactory = (endpoint, options, events) => {
+      const t = openTransport(endpoint, options, events);
+      opened.push(t);
+      return t;
+    };
+    const client = makeClient(cleanup, { url: broker.url, transport: counting });
+    let restarted = false;
+    client.on('state', (state) => {
+      if (state === 'connecting' && !restarted) {
+        restarted = true;
+        client.destroy(); // the application changes its mind ...
+        client.connect(); // ... and starts again
+      }
+    });
+    client.connect();
+    await new Promise((r) => setTimeout(r, 500));
+    await settle();
+    // Each socket the broker saw, and whether a CONNECT came on it.
+    const sockets = broker.connections.map((c) => c.pending.some((p) => p.type === 'connect'));
+    expect({ transports: opened.length, sockets }).toEqual({ transports: 1, sockets: [true] });
   });
 });
