@@ -3,7 +3,7 @@
  * face) as its `store`; each client id gets its own journal in `dir`, locked to one process.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import type { Completion, SessionStoreProvider } from '../client/index.js';
@@ -34,7 +34,6 @@ export function fileStore(dir: string, options: FileStoreOptions = {}): FileStor
       const name = fileNameOf(clientId);
       const lock = StoreLock.acquire(join(dir, `${name}.lock`));
       try {
-        adoptLegacyJournal(dir, name);
         const store = new FileSessionStore<Completion>(join(dir, `${name}.log`), lock, options, warn);
         opened.add(store);
         return store;
@@ -54,20 +53,12 @@ export function fileStore(dir: string, options: FileStoreOptions = {}): FileStor
  * Client ids are free text: one that is not a safe file name is spelled in hex after a '~' (no
  * safe name has one), or, past 100 bytes, as '~sha256-' and its digest, so no two ids share a
  * journal. (Before 2026-11-28 such ids were 'id-' and hex cut at 200 digits, which a safe id
- * could spell and long ids could share: a store left under that name is taken over where that
- * name can only have been this id's.)
+ * could spell and long ids could share. A journal under such a name is not taken over: the name
+ * cannot say whose it is, and a safe id 'id-…' owns it under either naming.)
  */
 function fileNameOf(clientId: string): string {
   if (/^[A-Za-z0-9_.-]{1,100}$/.test(clientId) && !clientId.startsWith('.')) return clientId;
   const bytes = Buffer.from(clientId, 'utf8');
   if (bytes.length > 100) return `~sha256-${createHash('sha256').update(bytes).digest('hex')}`;
   return `~${bytes.toString('hex')}`;
-}
-
-/** With the new name locked: a journal under the pre-2026-11-28 name of a short unsafe id, not locked by anyone, becomes this one. */
-function adoptLegacyJournal(dir: string, name: string): void {
-  if (!name.startsWith('~') || name.startsWith('~sha256-')) return;
-  const legacy = join(dir, `id-${name.slice(1)}`);
-  const journal = join(dir, `${name}.log`);
-  if (!existsSync(journal) && existsSync(`${legacy}.log`) && !existsSync(`${legacy}.lock`)) renameSync(`${legacy}.log`, journal);
 }

@@ -1,5 +1,5 @@
 /** The file store's locks and file names (found in review): one journal per client id, one owner per journal. */
-import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,15 +73,15 @@ describe('distinct client ids never share a journal (found in review)', () => {
     expect(b.restoredQueue!().map((r) => r.topic)).toEqual([]);
   });
 
-  it('a journal left under the old name of a short unsafe id (id-<hex>) is taken over by that id', () => {
+  it("an unsafe id never takes the journal of the safe id that spells its old name ('a b' and 'id-612062')", () => {
     const dir = scratch();
-    const first = provider(dir).open('fleet/device 7');
-    first.queued!({ topic: 'pending/1', payload: new Uint8Array([1]), qos: 1, retain: false });
-    first.close();
-    const hex = Buffer.from('fleet/device 7', 'utf8').toString('hex');
-    renameSync(join(dir, `~${hex}.log`), join(dir, `id-${hex}.log`)); // as the store before 2026-11-28 named it
-    const again = provider(dir).open('fleet/device 7');
-    expect(again.restoredQueue!().map((r) => r.topic)).toEqual(['pending/1']);
-    expect(existsSync(join(dir, `id-${hex}.log`))).toBe(false);
+    const safe = provider(dir).open('id-612062');
+    safe.queued!({ topic: 'keep/me', payload: new Uint8Array([1]), qos: 1, retain: false });
+    safe.close();
+    const other = provider(dir).open('a b');
+    expect(other.restoredQueue!().map((r) => r.topic)).toEqual([]);
+    other.close();
+    expect(provider(dir).open('id-612062').restoredQueue!().map((r) => r.topic)).toEqual(['keep/me']);
   });
+
 });
