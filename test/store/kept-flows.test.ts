@@ -43,7 +43,6 @@ describe('a kept QoS 2 flow, restored, then abandoned before this process sent a
     const client = new MqttClient({ url: 'mqtt://127.0.0.1:1', clientId: 'device-1', cleanSession: false, store: store2, reconnect: false });
     client.on('restored', () => {});
     client.on('connectfailed', () => {});
-    client.on('error', () => {});
     const closed = new Promise<void>((resolve) => client.on('state', (s) => s === 'disconnected' && resolve()));
     client.connect();
     client.destroy(); // before the transport opened: no CONNECT went out in this process
