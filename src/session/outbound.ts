@@ -30,6 +30,8 @@ export class OutboundFlows<T = unknown> {
   #awaitingAck: Map<number, PendingControl<T>> | null = null;
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   #retryAt = Infinity;
+  /** The client's restoring SUBSCRIBEs made while disconnected (see requestControl_). */
+  #restores: SubscribeRequest<T>[] | null = null;
   /** Requests already completed (-11 by abandon) whose flows live on until the broker ends them. */
   #told: WeakSet<PublishRequest<T>> | null = null;
   readonly #ctx: SessionContext<T>;
@@ -72,13 +74,16 @@ export class OutboundFlows<T = unknown> {
 
   /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
   requestControl_(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
-    const restore = 'restore' in request && request.restore === true;
-    if (connected && (restore || this.#queue.length === 0)) this.#sendControl(request, now);
-    else this.#enqueue(request, restore);
+    if ('restore' in request && request.restore === true) {
+      // Ahead of the queue, outside maxBuffered: made while disconnected, it goes first on the next connection.
+      if (connected) this.#sendControl(request, now);
+      else (this.#restores ??= []).push(request);
+    } else if (connected && this.#queue.length === 0) this.#sendControl(request, now);
+    else this.#enqueue(request);
   }
 
-  #enqueue(request: OutboundRequest<T>, unbounded = false): void {
-    if (!unbounded && this.#queue.length >= this.#limits.maxBuffered) {
+  #enqueue(request: OutboundRequest<T>): void {
+    if (this.#queue.length >= this.#limits.maxBuffered) {
       if (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0) {
         return this.#complete(request, Result.MAX_BUFFERED);
       }
@@ -135,6 +140,11 @@ export class OutboundFlows<T = unknown> {
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
   sendQueued_(now: number): void {
+    if (this.#restores !== null) {
+      const restores = this.#restores;
+      this.#restores = null;
+      for (const request of restores) this.#sendControl(request, now);
+    }
     for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
       if (!('topic' in next)) {
         this.#queue.shift();
@@ -241,7 +251,8 @@ export class OutboundFlows<T = unknown> {
     for (const flow of [...this.#store.outgoing()]) {
       this.#finish(flow, Result.INCOMPLETE, keepQoS2Flows && flow.request.qos === 2);
     }
-    for (const request of this.#queue.takeAll()) this.#complete(request, Result.DISCONNECTED);
+    for (const request of [...(this.#restores ?? []), ...this.#queue.takeAll()]) this.#complete(request, Result.DISCONNECTED);
+    this.#restores = null;
   }
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */

@@ -23,7 +23,8 @@ export interface SubscribeRequest<T = unknown> {
   token?: T;
   /**
    * The client restoring its subscriptions on a session the broker did not keep: sent at once
-   * when connected, ahead of what is queued, and never refused or evicted by maxBuffered (a lost
+   * when connected (else first on the next connection), ahead of what is queued, never refused,
+   * evicted or counted by maxBuffered (a lost
    * re-subscription would lose every later message on its filters, and no one would be told).
    */
   restore?: boolean;

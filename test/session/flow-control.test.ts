@@ -138,6 +138,17 @@ describe('maxBuffered', () => {
     }
   });
 
+  it('a restoring SUBSCRIBE made while disconnected is neither evicted nor counted by maxBuffered, and goes first on the next connection', () => {
+    const d = new Driver({ maxBuffered: 1, dropPolicy: 'drop-oldest' });
+    const restore = { ...sub('alerts/#'), restore: true };
+    d.subscribe(restore);
+    const p = pub(1);
+    d.publish(p);
+    expect(d.log.filter((a) => a.type === 'subscribed')).toEqual([]);
+    expect(d.resultsOf(p)).toEqual([]);
+    expect(tags(d.connect()).filter((t) => !t.startsWith('connect')).map((t) => t.split('#')[0])).toEqual(['subscribe', 'publish']);
+  });
+
   it('queueQoS0 false: a QoS 0 publish while disconnected completes -3 instead of waiting', () => {
     const d = new Driver({ queueQoS0: false });
     const r = pub(0);
