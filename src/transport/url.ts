@@ -32,7 +32,9 @@ export function parseBrokerUrl(url: string): Endpoint {
   // The URL as given, less its userinfo; rebuilt from its parts where the text cannot be trusted
   // to lose it (the parser also takes 'ws:alice:pw@host', or leading blanks).
   const redacted = redactUrl(url);
-  const displayUrl = hasNoCredentials(redacted) ? redacted : `${scheme}://${parsed.host}${parsed.pathname}${parsed.search}`;
+  const shown = hasNoCredentials(redacted) ? redacted : `${scheme}://${parsed.host}${parsed.pathname}${parsed.search}`;
+  // An '@' still there may end a password the parser read as host, port and path ('alice:1234#pw@host'): all of it goes.
+  const displayUrl = shown.includes('@') ? redactUnparsed(url) : shown;
   const endpoint: Endpoint = { kind: known.kind, host, port, path, displayUrl };
   try {
     if (parsed.username !== '') endpoint.username = decodeURIComponent(parsed.username);

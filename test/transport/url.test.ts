@@ -241,3 +241,17 @@ describe('broker URLs: credentials never shown, malformed escapes typed (found i
     }
   });
 });
+
+describe('displayUrl of a password holding a raw "#", "/" or "?" that still parses (found reviewing the day\'s fixes)', () => {
+  for (const url of ['mqtt://alice:1234#s3cret@broker.example', 'mqtt://alice:1234/s3cret@broker.example', 'mqtts://alice:8883?s3cret@broker.example']) {
+    it(url, () => {
+      let shown: string;
+      try {
+        shown = parseBrokerUrl(url).displayUrl;
+      } catch (error) {
+        shown = (error as Error).message;
+      }
+      expect(shown).not.toContain('s3cret');
+    });
+  }
+});

@@ -16,7 +16,7 @@ import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
-import { settledWithin } from '../common/settled-within.js';
+import { settledWithin, startLongTimer } from '../common/settled-within.js';
 import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
@@ -204,12 +204,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const left = waitTimeout - (Date.now() - started);
     if (head !== null || !(left > 0)) return head;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = startLongTimer(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         resolve(null);
       }, left);
       const waiter = (envelope: MessageEnvelope | null): void => {
-        clearTimeout(timer);
+        cancel();
         resolve(envelope);
       };
       this.#waiters.push(waiter);
