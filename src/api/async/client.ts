@@ -130,7 +130,8 @@ export class Client extends Emitter<AsyncClientEvents> {
     try {
       await connected;
     } catch (error) {
-      if (engine.state !== 'disconnected' || engine.reconnecting) {
+      // Unless disconnect() was the cause: it stops the engine and ends iterations normally itself.
+      if (!this.#stopped && (engine.state !== 'disconnected' || engine.reconnecting)) {
         engine.destroy(); // stop trying
         this.#endIterations(lost(error as MqttError));
       }

@@ -5,11 +5,11 @@
  * after disconnect() rejects at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MqttError } from '../../../src/api/async/index.js';
-import type { AsyncClientOptions, Client } from '../../../src/api/async/index.js';
+import { Client, MqttError } from '../../../src/api/async/index.js';
+import type { AsyncClientOptions } from '../../../src/api/async/index.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
-import { Cleanup } from '../../client/helpers.js';
+import { Cleanup, uniqueId } from '../../client/helpers.js';
 import { bounded, unconnected } from './async-helpers.js';
 
 const cleanup = new Cleanup();
@@ -90,5 +90,24 @@ describe('async: options objects', () => {
     }
     expect(result).toBeInstanceOf(Promise);
     await expect(result).rejects.toBeInstanceOf(MqttError);
+  });
+});
+
+describe('disconnect() while connect() waits for CONNACK (found in review)', () => {
+  it('connect() rejects CONNECTION_LOST, and a loop over client.messages ends normally, as disconnect() promises', async () => {
+    const broker = await startFakeBroker();
+    cleanup.add(broker, (b) => b.stop());
+    const client = new Client(broker.url, { clientId: uniqueId('p'), timeout: 5_000 });
+    const loop = (async () => {
+      for await (const _ of client.messages) void _;
+      return 'ended normally';
+    })().catch((error: unknown) => `threw ${(error as { code?: string }).code}: ${(error as Error).message}`);
+    const connecting = client.connect();
+    connecting.catch(() => {});
+    const conn = await broker.nextConnection();
+    await conn.next(); // CONNECT, never answered
+    await client.disconnect();
+    await expect(connecting).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    await expect(bounded(loop, 'loop', 2_000)).resolves.toBe('ended normally');
   });
 });
