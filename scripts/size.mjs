@@ -11,7 +11,9 @@
 // second review (timers past setTimeout's range kept in steps, connectTimeout checked, the imp
 // face's per-call callbacks checked), ~0.08 KB core and ~0.1 KB imp; and those of the third
 // (URLs that never show a password or throw a URIError, the platform WebSocket's close codes, a
-// refused constructor releasing its store, the backoff from initialDelay 0), ~0.2 KB),
+// refused constructor releasing its store, the backoff from initialDelay 0), ~0.2 KB; and those
+// of the review of the day's own fixes (restoring SUBSCRIBEs held outside the queue, the session
+// told its CleanSession up front), ~0.04 KB),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -20,9 +22,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.4 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.45 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.2 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.25 * KB },
 ];
 
 export async function measure(source) {
