@@ -156,8 +156,16 @@ export class FrameParser {
     this.control = null;
     if (this.opcode === OPCODE.ping) sink.ping(control);
     else if (this.opcode === OPCODE.close) {
+      // RFC 6455 §5.5.1: a close body is a 2-byte code and a UTF-8 reason, or nothing.
+      if (control.length === 1) throw wsError('A close frame with a 1-byte body');
       const code = control.length >= 2 ? (control[0]! << 8) | control[1]! : undefined;
-      sink.close(code, new TextDecoder().decode(control.subarray(2)));
+      let reason: string;
+      try {
+        reason = new TextDecoder('utf-8', { fatal: true }).decode(control.subarray(2));
+      } catch {
+        throw wsError('A close frame whose reason is not UTF-8');
+      }
+      sink.close(code, reason);
     }
   }
 }

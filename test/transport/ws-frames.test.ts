@@ -268,6 +268,11 @@ describe('FrameParser: server frames', () => {
 describe('FrameParser: protocol violations', () => {
   const push = (...frames: Uint8Array[]) => () => parseAll([concat(frames)]);
 
+  it('refuses a close frame with a 1-byte body, or a reason that is not UTF-8 (RFC 6455 §5.5.1; found in review)', () => {
+    expectWsError(push(serverFrame({ opcode: OPCODE.close, payload: Uint8Array.of(0x03) })), /1-byte body/);
+    expectWsError(push(serverFrame({ opcode: OPCODE.close, payload: Uint8Array.of(0x03, 0xe8, 0xff, 0xfe) })), /not UTF-8/);
+  });
+
   it('refuses a masked frame from the server (RFC 6455 5.1)', () => {
     const masked = serverFrame({ opcode: OPCODE.binary, payload: Uint8Array.of(1, 2, 3), mask: Uint8Array.of(9, 8, 7, 6) });
     expectWsError(push(masked), /masked/);
