@@ -40,6 +40,8 @@ export type UsageErrorCode =
   | 'INVALID_CLIENT_ID'
   | 'INVALID_KEEPALIVE'
   | 'INVALID_HANDLER'
+  /** A lower layer's method given what it cannot take (a chunk that is not bytes, a time that is not a number). */
+  | 'INVALID_ARGUMENT'
   | 'INVALID_PAYLOAD'
   | 'NOT_OPENED'
   | 'PAYLOAD_TOO_LARGE'

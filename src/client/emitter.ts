@@ -49,13 +49,9 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const list = this.#listeners.get(event);
     if (list === undefined) return;
-    for (const listener of list.length === 1 ? list : [...list]) {
-      try {
-        listener(...args);
-      } catch (error) {
-        rethrowLater(error);
-      }
-    }
+    // The listeners as they were when the event came: one added meanwhile waits for the next.
+    if (list.length === 1) return call(list[0]!, args);
+    for (const listener of [...list]) call(listener, args);
   }
 }
 
@@ -64,4 +60,12 @@ export function rethrowLater(error: unknown): void {
   queueMicrotask(() => {
     throw error;
   });
+}
+
+function call(listener: (...args: never[]) => unknown, args: unknown[]): void {
+  try {
+    (listener as (...args: unknown[]) => unknown)(...args);
+  } catch (error) {
+    rethrowLater(error);
+  }
 }

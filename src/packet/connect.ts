@@ -14,6 +14,7 @@ export function connectRemainingLength(p: ConnectPacket): number {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
     protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
   }
+  if (typeof p.clientId !== 'string') protocolError('INVALID_CONNECT', 'A CONNECT needs a client identifier (a string, empty for one the broker assigns)');
   if (p.clientId.length === 0 && !p.cleanSession) {
     protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
   }

@@ -6,6 +6,7 @@ import { checkFixedFlags } from './checks.js';
 import { readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
 import { readRemainingLength } from './length.js';
+import { bytesOfChunk } from './bytes.js';
 import { readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 
@@ -27,8 +28,9 @@ function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: nu
 
 /** Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin 'peer'). */
 export function decodePacket(bytes: Uint8Array): Packet {
+  const whole = bytesOfChunk(bytes);
   try {
-    return decodeWhole(bytes);
+    return decodeWhole(whole);
   } catch (error) {
     throw error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : error;
   }

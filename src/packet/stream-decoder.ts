@@ -3,7 +3,7 @@
  * wholly inside one chunk is decoded in place (its payload is a view of that chunk); only a
  * packet straddling chunks is assembled, into one buffer of exactly its size.
  */
-import { allocBytes, asBytes } from './bytes.js';
+import { allocBytes, asBytes, bytesOfChunk } from './bytes.js';
 import { checkFixedFlags } from './checks.js';
 import { decodeWith } from './readers.js';
 import type { Readers } from './readers.js';
@@ -81,12 +81,13 @@ export class StreamDecoder {
    * it). After a protocol error the decoder refuses all further input: the connection it
    * serves must close [MQTT-4.8.0-1].
    */
-  push(chunk: Uint8Array): Packet[] {
+  push(chunk: Uint8Array | ArrayBuffer): Packet[] {
     if (this.#failure !== null) {
       throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.#failure.message}`, undefined, 'peer');
     }
+    const bytes = asBytes(bytesOfChunk(chunk)); // not bytes: the caller's mistake, not the peer's, and the decoder stays usable
     try {
-      return this.#consume(asBytes(chunk));
+      return this.#consume(bytes);
     } catch (error) {
       // The rules the codec enforces either way were broken by whoever sent these bytes.
       this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');

@@ -18,6 +18,7 @@ export function subscribeRemainingLength(p: SubscribePacket): number {
   checkNotEmpty(p.subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
   let length = 2;
   for (const s of p.subscriptions) {
+    if (typeof s !== 'object' || s === null) protocolError('INVALID_TOPIC_FILTER', 'A subscription is an object with a topic and a qos');
     checkQos(s.qos, 'Requested QoS');
     length += 2 + measureTopicFilter(s.topic) + 1;
   }

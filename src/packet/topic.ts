@@ -9,6 +9,7 @@ import { measureString } from './utf8.js';
 export function measureTopicName(topic: string): number {
   // Publishers usually repeat one topic; remembering the last valid one skips re-checking it.
   if (topic === lastTopic) return lastTopicBytes;
+  if (typeof topic !== 'string') protocolError('INVALID_TOPIC', `A topic name is a string, got ${topic === null ? 'null' : typeof topic}`);
   if (topic.length === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
   const bytes = measureString(topic, 'Topic name');
   if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
@@ -28,6 +29,7 @@ let lastTopicBytes = 1;
  * [MQTT-4.7.1-2], '+' filling a whole level [MQTT-4.7.1-3].
  */
 export function measureTopicFilter(filter: string): number {
+  if (typeof filter !== 'string') protocolError('INVALID_TOPIC_FILTER', `A topic filter is a string, got ${filter === null ? 'null' : typeof filter}`);
   if (filter.length === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
   const bytes = measureString(filter, 'Topic filter');
   const length = filter.length;
@@ -58,12 +60,12 @@ export function validateTopicFilter(filter: string): void {
 
 /** True when `topic` is a valid topic name (no throw). */
 export function isValidTopicName(topic: string): boolean {
-  return succeeds(() => measureTopicName(topic));
+  return typeof topic === 'string' && succeeds(() => measureTopicName(topic));
 }
 
 /** True when `filter` is a valid topic filter (no throw). */
 export function isValidTopicFilter(filter: string): boolean {
-  return succeeds(() => measureTopicFilter(filter));
+  return typeof filter === 'string' && succeeds(() => measureTopicFilter(filter));
 }
 
 function succeeds(check: () => unknown): boolean {

@@ -11,6 +11,7 @@ import { MAX_STRING_BYTES } from './types.js';
  * The UTF-8 byte length of `s`, refusing what MQTT forbids. `what` names the field in errors.
  */
 export function measureString(s: string, what: string): number {
+  if (typeof s !== 'string') protocolError('MALFORMED_PACKET', `${what} must be a string, got ${s === null ? 'null' : typeof s}`);
   const length = s.length;
   let bytes = length;
   for (let i = 0; i < length; i++) {

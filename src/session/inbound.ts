@@ -88,7 +88,7 @@ export class InboundFlows<T = unknown> {
 
   /** Manual mode: the application is done with `message`. False if nothing was owed for it. */
   acknowledge(message: InboundMessage, connected: boolean, now: number): boolean {
-    if (message.qos === 0 || message.packetId === undefined) return false;
+    if (typeof message !== 'object' || message === null || message.qos === 0 || message.packetId === undefined) return false;
     const pending = this.#pendingById?.get(message.packetId);
     if (pending === undefined || pending.message !== message || pending.acknowledged_) return false;
     pending.acknowledged_ = true;

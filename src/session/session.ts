@@ -40,6 +40,7 @@ export class Session<T = unknown> {
 
   constructor(options: SessionOptions<T>) {
     this.#cleanSession = options.cleanSession ?? true;
+    if (typeof options?.clientId !== 'string') throw usageError('INVALID_OPTIONS', 'clientId must be a string (empty: the broker assigns one)');
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
@@ -51,7 +52,7 @@ export class Session<T = unknown> {
     });
     this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
     this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
-    this.#deadlines = new SessionDeadlines(options.pingTimeout);
+    this.#deadlines = new SessionDeadlines(options.pingTimeout === undefined ? undefined : atLeast(1, options.pingTimeout, 'pingTimeout'));
   }
 
   get state(): ConnectionState {
@@ -69,9 +70,10 @@ export class Session<T = unknown> {
   }
 
   /** The actions produced since the last call, oldest first. */
+  /** The actions to perform, in order; when there are none, a shared empty array (do not mutate it). */
   takeActions(): SessionAction<T>[] {
     const actions = this.#ctx.actions_;
-    if (actions.length === 0) return actions;
+    if (actions.length === 0) return NO_ACTIONS as SessionAction<T>[];
     this.#ctx.actions_ = [];
     return actions;
   }
@@ -97,6 +99,8 @@ export class Session<T = unknown> {
     if (this.#connection !== 'disconnected') {
       throw usageError('INVALID_STATE', `connect() while ${this.#connection}`);
     }
+    checkTime(now);
+    checkTime(connackDeadline);
     const packet = connectPacketOf(this.clientId, options);
     encodedLengthWith(clientRemainingLength, packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.#connection = 'connecting';
@@ -169,6 +173,7 @@ export class Session<T = unknown> {
 
   /** Time passed: deadlines, keepalive, retries. */
   tick(now: number): void {
+    checkTime(now);
     if (this.#connection === 'connecting') {
       if (now >= this.#deadlines.connackDeadline_) this.#close('connack-timeout', new MqttError('CONNECT_TIMEOUT', 'No CONNACK arrived in time'));
       return;
@@ -276,6 +281,15 @@ function checkPublishFits(request: PublishRequest): void {
 }
 
 function atLeast(min: number, value: number, name: string): number {
-  if (!(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
+  // A numeric string passes `>=` and then concatenates: '5000' ms would make a deadline of hours.
+  if (typeof value !== 'number' || !(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
   return value;
+}
+
+/** Handed out when there is nothing to do: one frozen array, so no caller's array aliases the next batch. */
+const NO_ACTIONS: readonly SessionAction<unknown>[] = Object.freeze([]);
+
+/** The session's times come from the caller's clock: a time that is not a number would make every deadline NaN (never due). */
+function checkTime(now: number): void {
+  if (typeof now !== 'number' || Number.isNaN(now)) throw usageError('INVALID_ARGUMENT', `A time in ms from the session's clock, got ${String(now)}`);
 }
