@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { MqttClient } from '../client/index.js';
+import { isValidTopicFilter, isValidTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { ConnectTiming, canCollectGarbage, fileLimitProblem, idleMemoryText, openFileLimit, perConnection, sampleIdleMemory, sampleMemory } from './bench-connections.js';
 import type { IdleMemory, MemorySample } from './bench-connections.js';
@@ -35,7 +36,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'limit', names: ['-L', '--limit'], value: 'count', help: 'pub: messages to publish in all, then stop; sub: messages to receive in all, then stop (0: no limit)', parse: integerIn(0, Number.MAX_SAFE_INTEGER, 'Invalid limit') },
   { key: 'keepalive', names: ['-k', '--keepalive'], value: 'secs', help: 'keepalive (default 300)', parse: integerIn(0, 65_535, 'Invalid keepalive') },
   { key: 'prefix', names: ['--prefix'], value: 'prefix', help: 'client id prefix (default impmqtt_bench_<kind>_<pid>_)' },
-  { key: 'duration', names: ['--duration'], value: 'secs', help: 'stop after this long (default: at -L, or on Ctrl-C)', parse: secondsIn(0.001, 31_536_000, 'Invalid duration') },
+  { key: 'duration', names: ['--duration'], value: 'secs', help: 'stop after this long (default: at -L, or on Ctrl-C)', parse: secondsIn(0.001, 2_147_483, 'Invalid duration') }, // setTimeout's range, in seconds
   { key: 'json', names: ['--json'], value: 'file', help: 'also write the summary as JSON to this file' },
 ];
 
@@ -101,6 +102,13 @@ class Bench {
     this.#limit = flags.get<number>('limit') ?? 0;
     this.#payload = new Uint8Array(flags.get<number>('size') ?? 256).fill(0x61);
     if (kind === 'conn' && this.#limit > 0) throw new UsageError('-L applies to bench pub and bench sub.');
+    // The topic every client will use, checked once here (with %i and %c filled in) rather than thrown from a connect handler.
+    const template = flags.get<string>('topic');
+    if (template !== undefined && kind !== 'conn') {
+      const sample = template.replaceAll('%i', '1').replaceAll('%c', 'c');
+      if (kind === 'pub' && !isValidTopicName(sample)) throw new UsageError(`Invalid publish topic '${template}', does it contain '+' or '#'?`);
+      if (kind === 'sub' && !isValidTopicFilter(sample)) throw new UsageError(`Invalid subscription topic '${template}', are all '+' and '#' wildcards correct?`);
+    }
     const fileProblem = fileLimitProblem(this.#count, openFileLimit());
     if (fileProblem !== null) throw new UsageError(fileProblem);
     const host = flags.get<string>('host') ?? 'localhost';
@@ -229,22 +237,30 @@ class Bench {
       inFlight = true;
       this.counters.pub++;
       const sentAt = performance.now();
-      client.publish(topic, this.#payload, { qos, retain }, (result) => {
+      try {
+        client.publish(topic, this.#payload, { qos, retain }, (result) => {
+          inFlight = false;
+          if (result === 0) {
+            this.counters.pub_succ++;
+            this.publishLatency.add(performance.now() - sentAt);
+          } else {
+            this.counters.pub_fail++;
+            this.#clientError(n, 'publish', `result ${result}`);
+          }
+          if (this.#limit > 0 && this.counters.pub_succ + this.counters.pub_fail >= this.#limit) {
+            this.#milestone('publish complete');
+            this.#finish();
+          } else if (interval === 0) {
+            setImmediate(publish);
+          }
+        });
+      } catch (error) {
+        // A message no packet can carry (a payload near the maximum with a long topic): counted, not thrown from the timer.
         inFlight = false;
-        if (result === 0) {
-          this.counters.pub_succ++;
-          this.publishLatency.add(performance.now() - sentAt);
-        } else {
-          this.counters.pub_fail++;
-          this.#clientError(n, 'publish', `result ${result}`);
-        }
-        if (this.#limit > 0 && this.counters.pub_succ + this.counters.pub_fail >= this.#limit) {
-          this.#milestone('publish complete');
-          this.#finish();
-        } else if (interval === 0) {
-          setImmediate(publish);
-        }
-      });
+        this.counters.pub_fail++;
+        this.#clientError(n, 'publish', (error as Error).message);
+        if (this.#limit > 0 && this.counters.pub_succ + this.counters.pub_fail >= this.#limit) this.#finish();
+      }
     };
     if (interval > 0) this.#every(interval, publish);
     publish();

@@ -115,6 +115,9 @@ describe('main', () => {
       [['sub', '-t', 'a', '-R', '--retained-only'], "Error: Combining '-R' and '--retained-only' makes no sense."],
       [['sub', '-t', 'a', '-C', '0'], 'Error: Invalid message count: 0.'],
       [['sub', '-t', 'a', '-W', '2147484'], 'Error: Invalid timeout: 2147484.'], // past setTimeout's range, which would fire at once
+      [['bench', 'pub', '--duration', '3000000'], 'Error: Invalid duration: 3000000.'], // likewise (found in review)
+      [['bench', 'pub', '-t', 'a/#'], "Error: Invalid publish topic 'a/#', does it contain '+' or '#'?"], // was thrown from each connect handler
+      [['bench', 'sub', '-t', 'a/#/%i'], "Error: Invalid subscription topic 'a/#/%i', are all '+' and '#' wildcards correct?"],
       [['bogus'], "Error: Unknown command 'bogus'."],
     ];
     for (const [argv, line] of cases) {
