@@ -9,9 +9,8 @@ import { measureString } from './utf8.js';
 export function measureTopicName(topic: string): number {
   // Publishers usually repeat one topic; remembering the last valid one skips re-checking it.
   if (topic === lastTopic) return lastTopicBytes;
-  if (typeof topic !== 'string') protocolError('INVALID_TOPIC', `A topic name is a string, got ${topic === null ? 'null' : typeof topic}`);
-  if (topic.length === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
-  const bytes = measureString(topic, 'Topic name');
+  const bytes = measureString(topic, 'Topic name'); // first: it refuses what is not a string
+  if (bytes === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
   if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
     protocolError('INVALID_TOPIC', `Topic name "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
   }
@@ -29,9 +28,8 @@ let lastTopicBytes = 1;
  * [MQTT-4.7.1-2], '+' filling a whole level [MQTT-4.7.1-3].
  */
 export function measureTopicFilter(filter: string): number {
-  if (typeof filter !== 'string') protocolError('INVALID_TOPIC_FILTER', `A topic filter is a string, got ${filter === null ? 'null' : typeof filter}`);
-  if (filter.length === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
-  const bytes = measureString(filter, 'Topic filter');
+  const bytes = measureString(filter, 'Topic filter'); // first: it refuses what is not a string
+  if (bytes === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
   const length = filter.length;
   for (let i = 0; i < length; i++) {
     const c = filter.charCodeAt(i);
