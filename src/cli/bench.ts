@@ -15,7 +15,7 @@ import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
 import { CONNECTION_FLAGS } from './connect-options.js';
-import { UsageError, integerIn, secondsIn } from './flags.js';
+import { MAX_TIMER_SECONDS, UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
 const KINDS = ['pub', 'sub', 'conn'] as const;
@@ -36,7 +36,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'limit', names: ['-L', '--limit'], value: 'count', help: 'pub: messages to publish in all, then stop; sub: messages to receive in all, then stop (0: no limit)', parse: integerIn(0, Number.MAX_SAFE_INTEGER, 'Invalid limit') },
   { key: 'keepalive', names: ['-k', '--keepalive'], value: 'secs', help: 'keepalive (default 300)', parse: integerIn(0, 65_535, 'Invalid keepalive') },
   { key: 'prefix', names: ['--prefix'], value: 'prefix', help: 'client id prefix (default impmqtt_bench_<kind>_<pid>_)' },
-  { key: 'duration', names: ['--duration'], value: 'secs', help: 'stop after this long (default: at -L, or on Ctrl-C)', parse: secondsIn(0.001, 2_147_483, 'Invalid duration') }, // setTimeout's range, in seconds
+  { key: 'duration', names: ['--duration'], value: 'secs', help: 'stop after this long (default: at -L, or on Ctrl-C)', parse: secondsIn(0.001, MAX_TIMER_SECONDS, 'Invalid duration') },
   { key: 'json', names: ['--json'], value: 'file', help: 'also write the summary as JSON to this file' },
 ];
 

@@ -3,6 +3,7 @@
  * them parsed (mosquitto style: `-t a -t b`, `--topic a`, `--topic=a`) and its --help text made
  * from the same declarations, so the help can never disagree with what is accepted.
  */
+import { MAX_TIMER_MS } from '../client/index.js';
 
 /** A mistake on the command line: reported as one line on stderr, exit status 1. */
 export class UsageError extends Error {
@@ -80,6 +81,9 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
 }
 
 /** An integer in [min, max], or a UsageError saying `what` was invalid (mosquitto's wording). */
+/** The longest wait a timer keeps, in whole seconds (past it setTimeout fires after 1 ms). */
+export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
 export function integerIn(min: number, max: number, what: string): (text: string) => number {
   return (text) => {
     const value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;

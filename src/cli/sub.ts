@@ -6,7 +6,7 @@ import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
 import { CONNECTION_FLAGS, connectionSettings } from './connect-options.js';
 import { CliConnection } from './connection.js';
-import { UsageError, integerIn } from './flags.js';
+import { MAX_TIMER_SECONDS, UsageError, integerIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 import { MessagePrinter } from './format.js';
 
@@ -30,7 +30,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'format', names: ['-F'], value: 'format', help: 'output format (mosquitto_sub -F: %t %p %q %r %l %m %I %j %J %x %X %U, @-time codes, \\-escapes)' },
   { key: 'noEol', names: ['-N'], help: 'no newline after each message' },
   { key: 'count', names: ['-C'], value: 'count', help: 'exit (status 0) after this many messages', parse: integerIn(1, 2 ** 31 - 1, 'Invalid message count') },
-  { key: 'timeout', names: ['-W'], value: 'secs', help: 'exit with status 27 ("Timed out") after this many seconds', parse: integerIn(1, 2_147_483, 'Invalid timeout') }, // setTimeout's range, in seconds
+  { key: 'timeout', names: ['-W'], value: 'secs', help: 'exit with status 27 ("Timed out") after this many seconds', parse: integerIn(1, MAX_TIMER_SECONDS, 'Invalid timeout') },
   { key: 'noRetained', names: ['-R'], help: 'do not print retained (stale) messages' },
   { key: 'retainedOnly', names: ['--retained-only'], help: 'print only retained messages; exit at the first other one' },
   { key: 'exitAfterSubscribe', names: ['-E'], help: 'exit once the subscriptions are acknowledged' },

@@ -6,6 +6,7 @@
  */
 import { MqttError, usageError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../client/timers.js';
+import { startLongTimer } from '../common/settled-within.js';
 import { Fifo } from '../../session/queue.js';
 
 export interface OperationOptions {
@@ -22,7 +23,7 @@ export class Operation<T> {
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   /** Only an operation with a limit or a signal of its own pays for these. */
-  #own: { timer?: ReturnType<typeof setTimeout>; signal?: AbortSignal; onAbort?: () => void } | undefined;
+  #own: { cancelTimer?: () => void; signal?: AbortSignal; onAbort?: () => void } | undefined;
   readonly promise: Promise<T>;
 
   constructor(
@@ -51,10 +52,9 @@ export class Operation<T> {
     this.reject(new MqttError('TIMEOUT', `${this.describe()} did not complete within ${limit} ms`));
   }
 
-  /** A limit of its own: its own timer (in steps setTimeout can keep, for a limit of weeks). */
-  limit(ms: number, left = ms): void {
-    const step = Math.min(left, MAX_TIMER_MS);
-    (this.#own ??= {}).timer = setTimeout(() => (left > step ? this.limit(ms, left - step) : this.expire(ms)), step);
+  /** A limit of its own: its own timer (a limit of weeks kept too). */
+  limit(ms: number): void {
+    (this.#own ??= {}).cancelTimer = startLongTimer(() => this.expire(ms), ms);
   }
 
   watch(signal: AbortSignal): void {
@@ -71,7 +71,7 @@ export class Operation<T> {
     this.done = true;
     const own = this.#own;
     if (own !== undefined) {
-      if (own.timer !== undefined) clearTimeout(own.timer);
+      own.cancelTimer?.();
       if (own.onAbort !== undefined) own.signal!.removeEventListener('abort', own.onAbort);
     }
     return true;
