@@ -14,11 +14,11 @@ export function connectRemainingLength(p: ConnectPacket): number {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
     protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
   }
-  if (typeof p.clientId !== 'string') protocolError('INVALID_CONNECT', 'A CONNECT needs a client identifier (a string, empty for one the broker assigns)');
-  if (p.clientId.length === 0 && !p.cleanSession) {
+  const clientIdBytes = measureString(p.clientId, 'Client identifier'); // first: it refuses what is not a string
+  if (clientIdBytes === 0 && !p.cleanSession) {
     protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
   }
-  let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + measureString(p.clientId, 'Client identifier');
+  let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + clientIdBytes;
   if (p.will !== undefined) length += willLength(p.will);
   if (p.username !== undefined) length += 2 + measureString(p.username, 'User name');
   if (p.password !== undefined) {

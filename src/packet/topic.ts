@@ -58,12 +58,12 @@ export function validateTopicFilter(filter: string): void {
 
 /** True when `topic` is a valid topic name (no throw). */
 export function isValidTopicName(topic: string): boolean {
-  return typeof topic === 'string' && succeeds(() => measureTopicName(topic));
+  return succeeds(() => measureTopicName(topic));
 }
 
 /** True when `filter` is a valid topic filter (no throw). */
 export function isValidTopicFilter(filter: string): boolean {
-  return typeof filter === 'string' && succeeds(() => measureTopicFilter(filter));
+  return succeeds(() => measureTopicFilter(filter));
 }
 
 function succeeds(check: () => unknown): boolean {

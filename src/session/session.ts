@@ -39,8 +39,8 @@ export class Session<T = unknown> {
   #cleanSession: boolean;
 
   constructor(options: SessionOptions<T>) {
-    this.#cleanSession = options.cleanSession ?? true;
     if (typeof options?.clientId !== 'string') throw usageError('INVALID_OPTIONS', 'clientId must be a string (empty: the broker assigns one)');
+    this.#cleanSession = options.cleanSession ?? true;
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
@@ -69,8 +69,7 @@ export class Session<T = unknown> {
     return this.#outbound.queuedCount;
   }
 
-  /** The actions produced since the last call, oldest first. */
-  /** The actions to perform, in order; when there are none, a shared empty array (do not mutate it). */
+  /** The actions produced since the last call, oldest first; when there are none, a shared empty array (do not mutate it). */
   takeActions(): SessionAction<T>[] {
     const actions = this.#ctx.actions_;
     if (actions.length === 0) return NO_ACTIONS as SessionAction<T>[];

@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 
-/** The lock files this process holds, and their tokens: the same file under another spelling of its path (relative, a symlink) is ours too. */
-const held = new Set<string>();
+/** The tokens of the locks this process holds: a lock file carrying one is ours, however its path is spelled (relative, a symlink). */
 const ownTokens = new Set<string>();
 
 export class StoreLock {
@@ -25,14 +24,12 @@ export class StoreLock {
   }
 
   static acquire(path: string): StoreLock {
-    if (held.has(path)) throw usageError('STORE_LOCKED', `The session store ${path} is already open in this process`);
     const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const beside = `${path}.${randomBytes(6).toString('hex')}`;
       writeFileSync(beside, `${token}\n`);
       try {
         linkSync(beside, path);
-        held.add(path);
         ownTokens.add(token);
         return new StoreLock(path, token);
       } catch (error) {
@@ -54,7 +51,6 @@ export class StoreLock {
   release(): void {
     if (!this.#held) return;
     this.#held = false;
-    held.delete(this.#path);
     ownTokens.delete(this.#token);
     if (readLock(this.#path) === this.#token) rmSync(this.#path, { force: true });
   }
