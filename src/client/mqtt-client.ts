@@ -382,7 +382,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- timers and helpers ------------------------------------------------------------------
 
   #armSessionTimer(): void {
-    this.#timers.wakeBy_(this.#session.nextTimeout(), this.now(), this.#onSessionTimer);
+    this.#timers.wakeBy_(this.#session.nextTimeout(), this.now, this.#onSessionTimer);
   }
 
   readonly #onSessionTimer = (): void => {

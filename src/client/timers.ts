@@ -45,12 +45,13 @@ export class ClientTimers {
   /**
    * Makes sure `fire` runs by `at` (clock ms; undefined: no deadline). An earlier wake-up
    * already set is kept: it re-arms for the later deadline when it fires, which costs less
-   * than moving a timer on every packet.
+   * than moving a timer on every packet. The clock is read only to set a timer: most calls
+   * (one per packet sent) set none, and a clock read is a system call on some VMs.
    */
-  wakeBy_(at: number | undefined, now: number, fire: () => void): void {
+  wakeBy_(at: number | undefined, clock: () => number, fire: () => void): void {
     if (at === undefined) return this.clear('session');
     if (this.#handles.session !== undefined && this.#sessionAt <= at) return;
-    this.set('session', Math.max(0, Math.ceil(at - now)), fire, true);
+    this.set('session', Math.max(0, Math.ceil(at - clock())), fire, true);
     this.#sessionAt = at;
   }
 }
