@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message, MqttCodeError, MqttError, Topic, Wildcard } from '../../../src/api/async/index.js';
 import { asyncPayload } from '../../../src/api/async/payload.js';
+import { Deadlines } from '../../../src/api/async/deadline.js';
 import { MessageQueue } from '../../../src/api/async/queue.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '../../../src/packet/index.js';
 
@@ -179,3 +180,31 @@ function succeeds(f: () => unknown): boolean {
     return false;
   }
 }
+
+describe('Deadlines: the shared limit of operations under the client default', () => {
+  it('an operation is never timed out before its limit, even when the run that began it is long', async () => {
+    const deadlines = new Deadlines(40);
+    const startedAt = performance.now();
+    const operation = deadlines.begin<void>('publish to', 'a/b', {});
+    // A long synchronous run after the start: the deadline counts from the start or later, never earlier.
+    const busyUntil = performance.now() + 25;
+    while (performance.now() < busyUntil);
+    const error = await operation.promise.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(MqttError);
+    expect((error as MqttError).code).toBe('TIMEOUT');
+    expect((error as MqttError).message).toBe("publish to 'a/b' did not complete within 40 ms");
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(40);
+  });
+
+  it('operations that finish in the run that began them are never timed out later', async () => {
+    const deadlines = new Deadlines(20);
+    const finished = Array.from({ length: 50 }, (_, i) => deadlines.begin<number>('publish to', `t/${i}`, {}));
+    finished.forEach((operation, i) => operation.resolve(i));
+    const pending = deadlines.begin<number>('publish to', 'late', {});
+    await expect(Promise.all(finished.map((operation) => operation.promise))).resolves.toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+});
