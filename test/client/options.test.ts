@@ -1,0 +1,52 @@
+/**
+ * Client options refused at construction, before any transport is opened: the empty client id
+ * that only a clean session may use [MQTT-3.1.3-7]. The packet codec refuses such a CONNECT too
+ * (test/packet/errors.test.ts); these tests show the client and the session never get as far.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MqttClient } from '../../src/client/index.js';
+import { MqttError } from '../../src/errors.js';
+import { Session } from '../../src/session/index.js';
+import { mqttString } from '../packet/arbitraries.js';
+
+/** A transport factory that must never be called: nothing here may connect anywhere. */
+const noTransport = (): never => {
+  throw new Error('a transport was opened');
+};
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('client id and CleanSession', () => {
+  it('[MQTT-3.1.3-7] MqttClient refuses an empty client id with cleanSession false at construction, and takes every other pairing', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(''), mqttString(23)), fc.boolean(), (clientId, cleanSession) => {
+        const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1883', clientId, cleanSession, reconnect: false, transport: noTransport }).destroy());
+        if (clientId === '' && !cleanSession) {
+          expect(error).toBeInstanceOf(MqttError);
+          expect(error).toMatchObject({ code: 'INVALID_CLIENT_ID', statement: 'MQTT-3.1.3-7' });
+        } else {
+          expect(error).toBeUndefined();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('[MQTT-3.1.3-7] Session.connect() with an empty client id and CleanSession 0 is refused and sends nothing; with CleanSession 1 it sends the CONNECT', () => {
+    const refused = new Session({ clientId: '' });
+    expect(thrown(() => refused.connect({ keepalive: 0, cleanSession: false }, 0))).toMatchObject({ statement: 'MQTT-3.1.3-7' });
+    expect(refused.state).toBe('disconnected');
+    expect(refused.takeActions()).toEqual([]);
+    const clean = new Session({ clientId: '' });
+    clean.connect({ keepalive: 0, cleanSession: true }, 0);
+    expect(clean.takeActions()).toEqual([{ type: 'send', packet: { type: 'connect', clientId: '', keepalive: 0, cleanSession: true } }]);
+  });
+});
