@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fillRandom, randomHex, toHex } from '../src/random.js';
+import { fillRandom, randomHex, randomUuidHex, toHex } from '../src/random.js';
 
 describe('random ids from the pooled CSPRNG', () => {
   it('randomHex gives two lower-case hex digits per byte, for any length (across pool refills)', () => {
@@ -27,5 +27,13 @@ describe('random ids from the pooled CSPRNG', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
     }));
+  });
+
+  it('randomUuidHex is a version 4 UUID with the RFC 4122 variant, as 32 lower-case hex digits, never repeated', () => {
+    const ids = Array.from({ length: 5_000 }, () => randomUuidHex());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The other 122 bits are random: each of the 16 digits turns up at every free position.
+    for (const position of [0, 11, 13, 17, 31]) expect(new Set(ids.map((id) => id[position])).size).toBe(16);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { usageError } from '../../errors.js';
 import { fromBase64, readUtf8Bytes, toBase64, utf8Encode } from '../../packet/bytes.js';
-import { fillRandom, toHex } from '../../random.js';
+import { randomUuidHex } from '../../random.js';
 
 const utf8Decoder = new TextDecoder();
 /** The id for the envelope being built by withId_, which then draws none. */
@@ -24,7 +24,7 @@ export class MessageEnvelope {
   #reference: unknown;
 
   constructor(correlationId: string | null | undefined, messageType: string | null | undefined, message?: EnvelopeBody) {
-    this.message_id = presetId ?? newMessageId();
+    this.message_id = presetId ?? randomUuidHex();
     this.correlation_id = correlationId ?? null;
     this.message_type = messageType ?? null;
     if (message === null || message === undefined) this.message = null;
@@ -158,9 +158,3 @@ function isoTime(date: Date): string {
   return isoText;
 }
 
-function newMessageId(): string {
-  const bytes = fillRandom(new Uint8Array(16));
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
-  return toHex(bytes);
-}
