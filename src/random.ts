@@ -37,32 +37,27 @@ export function toHex(bytes: Uint8Array): string {
 
 /** `byteCount` random bytes as lower-case hex (twice as many digits). */
 export function randomHex(byteCount: number): string {
-  return poolHex(byteCount, false);
+  return toHex(fillRandom(new Uint8Array(byteCount)));
 }
 
-/** A version 4 UUID's 16 bytes as 32 lower-case hex digits, without dashes. */
-export function randomUuidHex(): string {
-  return poolHex(16, true);
-}
-
-const HEX_DIGITS = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
-let hexDigits = allocBytes(64);
+const HEX = '0123456789abcdef';
+/** Made on first use, so a bundle that draws no UUID carries none of this. */
+let uuidDigits: Uint8Array | undefined;
 
 /**
- * Hex of pool bytes read where they lie, written as ASCII and made a string in one native call: a
- * queue draws an id per message, and a byte array plus sixteen string joins per id cost it more
- * than a microsecond. `uuid` sets a version 4 UUID's version and RFC 4122 variant bits.
+ * A version 4 UUID's 16 bytes (RFC 4122 variant) as 32 lower-case hex digits, without dashes.
+ * Read from the pool where they lie and made a string in one native call: the queue draws one
+ * per message, and a byte array plus sixteen string joins per id cost it over a microsecond.
  */
-function poolHex(byteCount: number, uuid: boolean): string {
-  if (byteCount > pool.length) return toHex(fillRandom(new Uint8Array(byteCount)));
-  const at = take(byteCount);
-  if (hexDigits.length < byteCount * 2) hexDigits = allocBytes(byteCount * 2);
-  for (let i = 0; i < byteCount; i++) {
+export function randomUuidHex(): string {
+  const at = take(16);
+  const digits = (uuidDigits ??= allocBytes(32));
+  for (let i = 0; i < 16; i++) {
     let byte = pool[at + i]!;
-    if (uuid && i === 6) byte = (byte & 0x0f) | 0x40;
-    else if (uuid && i === 8) byte = (byte & 0x3f) | 0x80;
-    hexDigits[2 * i] = HEX_DIGITS[byte >> 4]!;
-    hexDigits[2 * i + 1] = HEX_DIGITS[byte & 15]!;
+    if (i === 6) byte = (byte & 0x0f) | 0x40;
+    else if (i === 8) byte = (byte & 0x3f) | 0x80;
+    digits[2 * i] = HEX.charCodeAt(byte >> 4);
+    digits[2 * i + 1] = HEX.charCodeAt(byte & 15);
   }
-  return readAsciiBytes(hexDigits, 0, byteCount * 2);
+  return readAsciiBytes(digits, 0, 32);
 }
