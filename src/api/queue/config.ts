@@ -89,10 +89,15 @@ function integer(key: string, value: unknown, min: number, max: number): number 
   return n;
 }
 
+/** Pip's BooleanConverter spellings, any case: Pip configs come from YAML, env vars and Python's str(True). */
+const TRUE = new Set(['true', '1', 't', 'yes', 'y']);
+const FALSE = new Set(['false', '0', 'f', 'no', 'n']);
+
 function boolean(key: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1' || value === 1) return true;
-  if (value === 'false' || value === '0' || value === 0) return false;
+  const spelled = typeof value === 'string' || typeof value === 'number' ? String(value).trim().toLowerCase() : undefined;
+  if (spelled !== undefined && TRUE.has(spelled)) return true;
+  if (spelled !== undefined && FALSE.has(spelled)) return false;
   throw invalid(key, 'must be true or false', value);
 }
 

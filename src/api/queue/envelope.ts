@@ -6,6 +6,7 @@
 import { usageError } from '../../errors.js';
 import { fromBase64, readUtf8Bytes, toBase64, utf8Encode } from '../../packet/bytes.js';
 import { randomUuidHex } from '../../random.js';
+import { readEnvelopeFields } from './envelope-fields.js';
 
 const utf8Decoder = new TextDecoder();
 /** The id for the envelope being built by withId_, which then draws none. */
@@ -87,11 +88,12 @@ export class MessageEnvelope {
   }
 
   /** The JSON object Pip writes, in its key order. */
-  toJSON(): { message_id: string; correlation_id: string | null; message_type: string | null; sent_time: string; message: string | null } {
+  toJSON(): { message_id: string | null; correlation_id: string | null; message_type: string | null; sent_time: string; message: string | null } {
     return {
-      message_id: this.message_id,
-      correlation_id: this.correlation_id,
-      message_type: this.message_type,
+      // ?? null: JSON.stringify would drop an undefined key, toJSONText writes null; both the same.
+      message_id: this.message_id ?? null,
+      correlation_id: this.correlation_id ?? null,
+      message_type: this.message_type ?? null,
       sent_time: isoTime(this.sent_time ?? new Date()),
       message: this.message === null ? null : toBase64(this.message),
     };
@@ -100,7 +102,7 @@ export class MessageEnvelope {
   /** What JSON.stringify(envelope) writes, built without the intermediate object (a queue sends thousands a second). */
   toJSONText(): string {
     const { message_id: id, correlation_id: correlation, message_type: type, message } = this;
-    return `{"message_id":${JSON.stringify(id)},"correlation_id":${jsonString(correlation)},"message_type":${jsonString(type)},"sent_time":"${isoTime(this.sent_time ?? new Date())}","message":${message === null ? 'null' : `"${toBase64(message)}"`}}`;
+    return `{"message_id":${jsonString(id)},"correlation_id":${jsonString(correlation)},"message_type":${jsonString(type)},"sent_time":"${isoTime(this.sent_time ?? new Date())}","message":${message === null ? 'null' : `"${toBase64(message)}"`}}`;
   }
 
   /** @internal fromJSON of a payload, less a leading byte-order mark (which JSON.parse refuses). */
@@ -123,26 +125,18 @@ export class MessageEnvelope {
       throw usageError('INVALID_PAYLOAD', `Not a message envelope (not JSON): ${JSON.stringify(value.slice(0, 40))}`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usageError('INVALID_PAYLOAD', 'Not a message envelope (not a JSON object)');
-    const fields = json as Record<string, unknown>;
-    const id = text(fields.message_id);
-    const correlationId = text(fields.correlation_id ?? fields.trace_id);
-    const envelope = id === null ? new MessageEnvelope(correlationId, text(fields.message_type), null) : MessageEnvelope.withId_(id, correlationId, text(fields.message_type), null);
-    const sent = text(fields.sent_time);
-    const sentTime = sent === null ? null : new Date(sent);
-    // A time no one can read is no time: null, as Pip's converter gives, not an Invalid Date that throws when written.
-    envelope.sent_time = sentTime === null || Number.isNaN(sentTime.getTime()) ? null : sentTime;
-    const body = text(fields.message);
-    envelope.message = body === null ? null : fromBase64(body);
+    const fields = readEnvelopeFields(json as Record<string, unknown>);
+    const { messageId: id, correlationId, messageType } = fields;
+    const envelope = id === null ? new MessageEnvelope(correlationId, messageType, null) : MessageEnvelope.withId_(id, correlationId, messageType, null);
+    envelope.sent_time = fields.sentTime;
+    envelope.message = fields.body === null ? null : fromBase64(fields.body);
     return envelope;
   }
 }
 
-function text(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function jsonString(value: string | null): string {
-  return value === null ? 'null' : JSON.stringify(value);
+/** A field as JSON; undefined (a JavaScript caller's unset field) as null, never the bare word. */
+function jsonString(value: string | null | undefined): string {
+  return value === null || value === undefined ? 'null' : JSON.stringify(value);
 }
 
 let isoFor = NaN;

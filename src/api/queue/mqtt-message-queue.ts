@@ -8,9 +8,7 @@
  * complete() for at-least-once processing.
  */
 import { MqttError, usageError } from '../../errors.js';
-import { randomHex } from '../../random.js';
 import { topicMatches } from '../../packet/index.js';
-import { utf8Encode } from '../../packet/bytes.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
@@ -21,6 +19,7 @@ import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
+import { engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
 
 /** Pip's IMessageReceiver (the promise form). */
 export interface MessageReceiver {
@@ -34,8 +33,6 @@ export interface QueueEvents {
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
-const EMPTY = new Uint8Array(0);
-
 
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
@@ -46,12 +43,16 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #opened = false;
   #opening: Promise<void> | null = null;
   #closing: Promise<void> = Promise.resolve();
+  /** close() calls not yet done: while any is, the queue is closing, whatever #opened says. */
+  #pendingCloses = 0;
   #subscribed: Promise<void> | null = null;
   #buffer: MessageEnvelope[] = [];
   #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
   #receiver: MessageReceiver | null = null;
   #delivering: Promise<void> = Promise.resolve();
   #inDelivery = 0;
+  /** ack_on 'complete': envelopes handed to the application and not yet completed or abandoned. */
+  #handedOut = new Set<MessageEnvelope>();
   /** Messages sent and received since the queue was created. */
   readonly counters = { sent: 0, received: 0 };
 
@@ -93,7 +94,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
 
   /** Connects (once: overlapping calls share one attempt), and subscribes if autosubscribe. */
   open(_correlationId?: string | null): Promise<void> {
-    if (this.#opened) return Promise.resolve();
+    // Open and not closing: nothing to do. A close() still pending would close it after we said open.
+    if (this.#opened && this.#pendingCloses === 0) return Promise.resolve();
     this.#opening ??= this.#open().finally(() => {
       this.#opening = null;
     });
@@ -106,18 +108,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
     this.#settings = settings;
-    const engine = new MqttClient({
-      url: settings.uri,
-      clientId: settings.clientId ?? `impmqtt-queue-${randomHex(6)}`,
-      keepalive: settings.keepalive,
-      cleanSession: settings.cleanSession,
-      connectTimeout: settings.connectTimeout,
-      reconnect: settings.retryConnect ? { initialDelay: settings.reconnectTimeout, maxDelay: Math.max(settings.reconnectTimeout, 30_000) } : false,
-      manualAck: settings.ackOn === 'complete',
-      ...(settings.username !== undefined && { username: settings.username }),
-      ...(settings.password !== undefined && { password: settings.password }),
-      ...(this.#store !== undefined && { store: this.#store }),
-    });
+    const engine = new MqttClient(engineOptions(settings, this.#store));
     engine.on('message', (message) => this.#arrived(message));
     engine.on('restored', ({ message, result }) => this.emit('restored', { messageId: message.messageId, topic: message.topic, result }));
     await new Promise<void>((resolve, reject) => {
@@ -148,7 +139,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
 
   /** Closes (after an open() still in progress, which it then undoes). */
   close(_correlationId?: string | null): Promise<void> {
-    this.#closing = (this.#opening ?? Promise.resolve()).catch(() => {}).then(() => this.#close());
+    this.#pendingCloses++;
+    this.#closing = (this.#opening ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.#close())
+      .finally(() => this.#pendingCloses--);
     return this.#closing;
   }
 
@@ -162,9 +157,10 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#engine = null;
     this.#subscribed = null;
     this.#receiver = null;
+    this.#handedOut.clear(); // their acks belong to a connection that is gone: abandon() can no longer requeue them
     // What the broker was told we have (ack_on 'receive', or QoS 0) stays for the next open();
     // what still owes its ack the broker keeps, and sends again to a session it kept.
-    this.#buffer = this.#buffer.filter((envelope) => !this.#owesAck(envelope.getReference() as InboundMessage));
+    this.#buffer = this.#buffer.filter((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage));
     for (const waiter of this.#waiters.splice(0)) waiter(null);
   }
 
@@ -173,11 +169,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#checkOpen();
       const settings = this.#settings!;
-      let payload = envelope.message ?? EMPTY;
-      if (settings.serializeEnvelope) {
-        envelope.sent_time = new Date();
-        payload = utf8Encode(envelope.toJSONText());
-      }
+      const payload = payloadOf(envelope, settings.serializeEnvelope);
       const topic = this.#topic();
       const { qos, retain } = settings;
       const options = envelope.message_id ? { qos, retain, messageId: envelope.message_id } : { qos, retain };
@@ -199,7 +191,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#checkOpen();
     const started = Date.now();
     // The wait covers the subscription too: while the broker cannot be reached, null on time.
-    if (!(await settledWithin(this.#subscribe(), waitTimeout))) return this.#take();
+    const subscribed = await settledWithin(this.#subscribe(), waitTimeout).catch((error: unknown) => {
+      if (this.#opened) throw error;
+      return null; // close() cut the subscription: null, as for a close during the wait
+    });
+    if (subscribed === null) return null;
+    if (!subscribed) return this.#take();
     const head = this.#take();
     const left = waitTimeout - (Date.now() - started);
     if (head !== null || !(left > 0)) return head;
@@ -210,6 +207,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       }, left);
       const waiter = (envelope: MessageEnvelope | null): void => {
         cancel();
+        if (envelope !== null) this.#handOut(envelope);
         resolve(envelope);
       };
       this.#waiters.push(waiter);
@@ -269,17 +267,20 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
 
   /** With options.ack_on 'complete': acknowledges the message to the broker now. Otherwise nothing to do. */
   async complete(message: MessageEnvelope): Promise<void> {
+    this.#handedOut.delete(message);
     const inbound = message.getReference() as InboundMessage | undefined;
     if (inbound !== undefined && this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
     message.setReference(undefined);
   }
 
-  /** With options.ack_on 'complete': puts the message back for the next receive(), unacknowledged. */
+  /**
+   * With options.ack_on 'complete': puts a message received (or handed to the receiver) back,
+   * unacknowledged, for the next receive() or the listening receiver. Only once: a message
+   * abandoned already, or only peeked, is in the queue and stays there once.
+   */
   async abandon(message: MessageEnvelope): Promise<void> {
-    if (this.#settings?.ackOn !== 'complete' || message.getReference() === undefined || !this.#opened) return;
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter(message);
-    else this.#buffer.unshift(message);
+    if (!this.#handedOut.delete(message) || !this.#opened) return;
+    this.#route(message, true);
   }
 
   /** MQTT has no locks: a successful no-op, as in Pip. */
@@ -331,44 +332,50 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     }
     // Arriving while close() lingers: one whose ack is owed is left unacknowledged for the broker
     // to send again; one the engine has acknowledged is kept for the next open().
-    if (!this.#opened && this.#owesAck(inbound)) return;
-    const envelope = this.#toEnvelope(inbound);
+    if (!this.#opened && owesAck(this.#settings, inbound)) return;
+    const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, (error, what) => this.#report(error, what));
     envelope.setReference(inbound);
     this.counters.received++;
-    if (this.#receiver !== null && this.#opened) return this.#deliver(this.#receiver, envelope);
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) return waiter(envelope);
-    this.#buffer.push(envelope);
-    this.#updateReading();
+    this.#route(envelope, false);
   }
 
-  #toEnvelope(inbound: InboundMessage): MessageEnvelope {
-    if (this.#settings!.serializeEnvelope) {
-      try {
-        const envelope = MessageEnvelope.fromBytes_(inbound.payload);
-        if (envelope !== null) return envelope;
-      } catch (error) {
-        // A foreign payload never takes the queue down: reported, then handed on as raw bytes.
-        this.#report(error, `a message on '${inbound.topic}' that is not an envelope (handed on as raw bytes)`);
-      }
-    }
-    // A copy: a buffered envelope must not pin the read it arrived in.
-    const payload = Uint8Array.from(inbound.payload);
-    return inbound.packetId === undefined ? new MessageEnvelope(null, inbound.topic, payload) : MessageEnvelope.withId_(String(inbound.packetId), null, inbound.topic, payload);
+  /** To the receiver, else a waiting receive(), else the buffer (at its head when `again`: abandoned). */
+  #route(envelope: MessageEnvelope, again: boolean): void {
+    if (this.#receiver !== null && this.#opened) return this.#deliver(this.#receiver, envelope, again);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) return waiter(envelope);
+    if (again) this.#buffer.unshift(envelope);
+    else this.#buffer.push(envelope);
+    this.#updateReading();
   }
 
   #take(): MessageEnvelope | null {
     const head = this.#buffer.shift() ?? null;
-    if (head !== null) this.#updateReading();
+    if (head === null) return null;
+    this.#handOut(head);
+    this.#updateReading();
     return head;
   }
 
-  /** One message at a time to the receiver, in order; its failures are reported, never thrown here. */
-  #deliver(receiver: MessageReceiver, envelope: MessageEnvelope): void {
+  /** Remembers what abandon() may put back (only under ack_on 'complete', the one place it can). */
+  #handOut(envelope: MessageEnvelope): void {
+    if (this.#settings?.ackOn === 'complete') this.#handedOut.add(envelope);
+  }
+
+  /**
+   * One message at a time to the receiver, in order; its failures are reported, never thrown here.
+   * One handed over `again` (abandoned) waits a timer's turn first: a receiver that always abandons
+   * must not keep the microtask queue, and so all I/O, busy.
+   */
+  #deliver(receiver: MessageReceiver, envelope: MessageEnvelope, again = false): void {
     this.#inDelivery++;
     this.#updateReading();
     this.#delivering = this.#delivering
-      .then(() => receiver.receiveMessage(envelope, this))
+      .then(() => (again ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined))
+      .then(() => {
+        this.#handOut(envelope);
+        return receiver.receiveMessage(envelope, this);
+      })
       .catch((error: unknown) => this.#report(error, `the receiver failed on message ${envelope.message_id}`))
       .finally(() => {
         this.#inDelivery--;
@@ -377,11 +384,6 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   /** Reads from the broker only while the buffer (or the receiver's backlog) has room. */
-  /** ack_on 'complete' and QoS 1/2: the broker is told only at complete(). */
-  #owesAck(inbound: InboundMessage): boolean {
-    return this.#settings?.ackOn === 'complete' && inbound.qos !== 0;
-  }
-
   #updateReading(): void {
     const held = this.#buffer.length + this.#inDelivery;
     this.#engine?.setReading(held < (this.#settings?.maxBuffered ?? Infinity));

@@ -1,0 +1,60 @@
+/**
+ * Between the queue and its engine: the client options a queue's settings give the engine, the
+ * payload an envelope is sent as, and the envelope an inbound message becomes. Kept apart from
+ * mqtt-message-queue.ts to keep that small.
+ */
+import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
+import { utf8Encode } from '../../packet/bytes.js';
+import { randomHex } from '../../random.js';
+import type { InboundMessage } from '../../session/index.js';
+import type { QueueSettings } from './config.js';
+import { MessageEnvelope } from './envelope.js';
+
+/** Pip's keys as engine options: its own client id per queue unless one is configured. */
+export function engineOptions(settings: QueueSettings, store: SessionStoreProvider | undefined): ClientOptions {
+  return {
+    url: settings.uri,
+    clientId: settings.clientId ?? `impmqtt-queue-${randomHex(6)}`,
+    keepalive: settings.keepalive,
+    cleanSession: settings.cleanSession,
+    connectTimeout: settings.connectTimeout,
+    reconnect: settings.retryConnect ? { initialDelay: settings.reconnectTimeout, maxDelay: Math.max(settings.reconnectTimeout, 30_000) } : false,
+    manualAck: settings.ackOn === 'complete',
+    ...(settings.username !== undefined && { username: settings.username }),
+    ...(settings.password !== undefined && { password: settings.password }),
+    ...(store !== undefined && { store }),
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What send() publishes: Pip's envelope JSON (sent_time set now, as Pip mutates it), or the raw body. */
+export function payloadOf(envelope: MessageEnvelope, serializeEnvelope: boolean): Uint8Array {
+  if (!serializeEnvelope) return envelope.message ?? EMPTY;
+  envelope.sent_time = new Date();
+  return utf8Encode(envelope.toJSONText());
+}
+
+/**
+ * The envelope for `inbound`: parsed when the queue serialises envelopes, else (or when the
+ * payload is not an envelope, which `report` is told) the raw bytes as an envelope of the topic.
+ */
+export function envelopeOf(inbound: InboundMessage, serializeEnvelope: boolean, report: (error: unknown, what: string) => void): MessageEnvelope {
+  if (serializeEnvelope) {
+    try {
+      const envelope = MessageEnvelope.fromBytes_(inbound.payload);
+      if (envelope !== null) return envelope;
+    } catch (error) {
+      // A foreign payload never takes the queue down: reported, then handed on as raw bytes.
+      report(error, `a message on '${inbound.topic}' that is not an envelope (handed on as raw bytes)`);
+    }
+  }
+  // A copy: a buffered envelope must not pin the read it arrived in.
+  const payload = Uint8Array.from(inbound.payload);
+  return inbound.packetId === undefined ? new MessageEnvelope(null, inbound.topic, payload) : MessageEnvelope.withId_(String(inbound.packetId), null, inbound.topic, payload);
+}
+
+/** ack_on 'complete' and QoS 1/2: the broker is told only at complete(). */
+export function owesAck(settings: QueueSettings | null, inbound: InboundMessage): boolean {
+  return settings?.ackOn === 'complete' && inbound.qos !== 0;
+}
