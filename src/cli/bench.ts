@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { MqttClient } from '../client/index.js';
+import type { ClientOptions } from '../client/index.js';
 import { isValidTopicFilter, isValidTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { ConnectTiming, canCollectGarbage, fileLimitProblem, idleMemoryText, openFileLimit, perConnection, sampleIdleMemory, sampleMemory } from './bench-connections.js';
@@ -14,7 +15,7 @@ import { LatencyRecorder, newCounters, progressLine, summaryText } from './bench
 import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS } from './connect-options.js';
+import { CONNECTION_FLAGS, newClient } from './connect-options.js';
 import { MAX_TIMER_SECONDS, UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -113,6 +114,9 @@ class Bench {
     if (fileProblem !== null) throw new UsageError(fileProblem);
     const host = flags.get<string>('host') ?? 'localhost';
     this.#url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${flags.get<number>('port') ?? 1883}`;
+    // What the engine refuses (a bad host, a user name over 65535 bytes…) is a usage error here,
+    // not thrown from the first connect. The last client has the longest id.
+    newClient(this.#clientOptions(this.#count)).destroy();
   }
 
   async run(): Promise<number> {
@@ -151,19 +155,25 @@ class Bench {
     connectSome();
   }
 
-  #connect(n: number): void {
+  /** Client `n`'s options (its id is the prefix and n). */
+  #clientOptions(n: number): ClientOptions & { clientId: string } {
     const prefix = this.flags.get<string>('prefix') ?? `impmqtt_bench_${this.kind}_${process.pid}_`;
-    const clientId = `${prefix}${n}`;
     const username = this.flags.get<string>('username');
     const password = this.flags.get<string>('password');
-    const client = new MqttClient({
+    return {
       url: this.#url,
-      clientId,
+      clientId: `${prefix}${n}`,
       keepalive: this.flags.get<number>('keepalive') ?? 300,
       reconnect: false,
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
-    });
+    };
+  }
+
+  #connect(n: number): void {
+    const options = this.#clientOptions(n);
+    const clientId = options.clientId;
+    const client = new MqttClient(options);
     this.clients.push(client);
     const started = this.#connectTiming.starting();
     // No topic string per client where none is used: bench conn measures what a client holds.

@@ -3,7 +3,9 @@
  * engine's ClientOptions. Credentials go into the options only, never into a URL or a line.
  */
 import { readFileSync } from 'node:fs';
+import { MqttClient } from '../client/index.js';
 import type { ClientOptions, WillOptions } from '../client/index.js';
+import { MqttError } from '../errors.js';
 import { validateTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { UsageError, integerIn } from './flags.js';
@@ -111,6 +113,24 @@ export function checkPublishTopic(topic: string, what = 'publish topic'): void {
   } catch {
     throw new UsageError(`Invalid ${what} '${topic}', does it contain '+' or '#'?`);
   }
+}
+
+/**
+ * A client for `options`. What the engine refuses in them (a host no URL can hold, a client id
+ * or user name over 65535 bytes…) passed every flag's own check: it is the user's mistake, a
+ * usage error, not an internal error with a stack trace.
+ */
+export function newClient(options: ClientOptions): MqttClient {
+  try {
+    return new MqttClient(options);
+  } catch (error) {
+    throw error instanceof MqttError && error.origin === 'caller' ? new UsageError(error.message) : error;
+  }
+}
+
+/** The engine's check of a broker URL, as a usage error (for commands that hand the URL to several faces). */
+export function checkBrokerUrl(url: string): void {
+  newClient({ url }).destroy(); // never connected: the check only
 }
 
 function readPem(file: string, flag: string): string {
