@@ -58,7 +58,10 @@ export function connectionSettings(flags: ParsedFlags, pid: number): ConnectionS
   const tlsWanted = fromUrl?.tls === true || flags.has('cafile') || flags.has('cert') || flags.has('key');
   const host = flags.get<string>('host') ?? fromUrl?.host ?? 'localhost';
   const port = flags.get<number>('port') ?? fromUrl?.port ?? (tlsWanted ? 8883 : 1883);
-  const scheme = fromUrl?.scheme ?? (tlsWanted ? 'mqtts' : 'mqtt');
+  // TLS flags turn TLS on whatever the URL's scheme says: never a plain connection (a password
+  // in cleartext) where TLS was asked for.
+  const plainScheme = fromUrl?.scheme ?? 'mqtt';
+  const scheme = !tlsWanted ? plainScheme : plainScheme.startsWith('ws') ? 'wss' : 'mqtts';
   const options: ClientOptions = { url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
 
   if (flags.has('id') && flags.has('idPrefix')) throw new UsageError('-i and -I argument cannot be used together.');
