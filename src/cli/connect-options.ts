@@ -43,6 +43,9 @@ function protocolVersion(text: string): string {
   throw new UsageError('Invalid protocol version argument given.');
 }
 
+/** Each scheme's port when none is given (a WebSocket broker listens where web servers do). */
+const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
 export interface ConnectionSettings {
   options: ClientOptions;
   /** The topic of a -L URL, if one was given. */
@@ -57,11 +60,11 @@ export function connectionSettings(flags: ParsedFlags, pid: number): ConnectionS
   const fromUrl = url === undefined ? undefined : parseToolUrl(url);
   const tlsWanted = fromUrl?.tls === true || flags.has('cafile') || flags.has('cert') || flags.has('key');
   const host = flags.get<string>('host') ?? fromUrl?.host ?? 'localhost';
-  const port = flags.get<number>('port') ?? fromUrl?.port ?? (tlsWanted ? 8883 : 1883);
   // TLS flags turn TLS on whatever the URL's scheme says: never a plain connection (a password
   // in cleartext) where TLS was asked for.
   const plainScheme = fromUrl?.scheme ?? 'mqtt';
   const scheme = !tlsWanted ? plainScheme : plainScheme.startsWith('ws') ? 'wss' : 'mqtts';
+  const port = flags.get<number>('port') ?? fromUrl?.port ?? DEFAULT_PORTS[scheme]!;
   const options: ClientOptions = { url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
 
   if (flags.has('id') && flags.has('idPrefix')) throw new UsageError('-i and -I argument cannot be used together.');

@@ -3,11 +3,14 @@
  * `-L mqtt://alice:secret@host/t --cafile ca.pem` must speak TLS. It used to keep the URL's
  * plain scheme: the CONNECT, password and all, went out in cleartext (to port 8883). (Found in
  * review.) In-process, against a loopback server that records the first bytes and hangs up.
+ * And a WebSocket URL's default port is WebSocket's, not MQTT's.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
+import { CONNECTION_FLAGS, connectionSettings } from '../../src/cli/connect-options.js';
+import { parseFlags } from '../../src/cli/flags.js';
 import { main } from '../../src/cli/main.js';
 import { certPaths } from '../support/certs.js';
 
@@ -45,4 +48,16 @@ it('-L mqtt://… or ws://… with --cafile speaks TLS: a ClientHello first, nev
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
   }
+});
+
+it("-L ws:// and wss:// without a port use WebSocket's ports (80, 443), not MQTT's 1883 and 8883", () => {
+  const urlOf = (argv: string[]): string | undefined => connectionSettings(parseFlags(CONNECTION_FLAGS, argv), 1).options.url;
+  expect(urlOf(['-L', 'ws://broker.example/t'])).toBe('ws://broker.example:80');
+  expect(urlOf(['-L', 'wss://broker.example/t'])).toBe('wss://broker.example:443');
+  expect(urlOf(['-L', 'ws://broker.example/t', '--cafile', certPaths.caCert])).toBe('wss://broker.example:443');
+  expect(urlOf(['-L', 'wss://broker.example:8884/t'])).toBe('wss://broker.example:8884');
+  // MQTT's own stay as they were.
+  expect(urlOf(['-L', 'mqtt://broker.example/t'])).toBe('mqtt://broker.example:1883');
+  expect(urlOf(['-L', 'mqtts://broker.example/t'])).toBe('mqtts://broker.example:8883');
+  expect(urlOf(['-h', 'broker.example', '--cafile', certPaths.caCert])).toBe('mqtts://broker.example:8883');
 });
