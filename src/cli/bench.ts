@@ -110,6 +110,9 @@ class Bench {
       if (kind === 'pub' && !isValidTopicName(sample)) throw new UsageError(`Invalid publish topic '${template}', does it contain '+' or '#'?`);
       if (kind === 'sub' && !isValidTopicFilter(sample)) throw new UsageError(`Invalid subscription topic '${template}', are all '+' and '#' wildcards correct?`);
     }
+    const json = flags.get<string>('json');
+    // Found unwritable now, not as a stack trace after a run of minutes (the file is written again at the end).
+    if (json !== undefined) writeJson(json, '', (problem) => new UsageError(problem));
     const fileProblem = fileLimitProblem(this.#count, openFileLimit());
     if (fileProblem !== null) throw new UsageError(fileProblem);
     const host = flags.get<string>('host') ?? 'localhost';
@@ -134,7 +137,14 @@ class Bench {
     const summary = this.#summary();
     this.io.stdout.write(summaryText(summary));
     const json = this.flags.get<string>('json');
-    if (json !== undefined) writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
+    if (json !== undefined) {
+      try {
+        writeJson(json, `${JSON.stringify(summary, null, 2)}\n`, (problem) => new Error(problem));
+      } catch (error) {
+        this.#reporter.error(`Error: ${(error as Error).message}`);
+        return 1;
+      }
+    }
     return this.counters.connect_succ === 0 ? 1 : 0;
   }
 
@@ -326,5 +336,14 @@ class Bench {
     await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
     clearTimeout(timer);
     for (const client of this.clients) client.destroy();
+  }
+}
+
+/** Writes the --json file; a failure becomes `fail`'s error, naming the file and the reason. */
+function writeJson(file: string, text: string, fail: (problem: string) => Error): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw fail(`--json: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
   }
 }

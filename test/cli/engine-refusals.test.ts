@@ -2,12 +2,14 @@
  * Options the flag parser lets through but the engine refuses (a host no URL can hold, a client
  * id or user name over 65535 bytes, a --url that is not one) are usage errors: one line on
  * stderr, status 1. They were thrown from `new MqttClient` as "internal error" with a stack trace,
- * status 70. (Found in review.) In-process: nothing here connects anywhere.
+ * status 70. Likewise a bench --json file that cannot be written. (Found in review.) In-process:
+ * nothing here connects anywhere but a loopback port nothing listens on.
  */
 import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
+import { getFreePort } from '../support/ports.js';
 
 function fakeIo(): CliIo & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -42,4 +44,13 @@ it('a host, -L URL, client id or user name the engine refuses: a usage error (st
     expect(io.err().startsWith(line), `${what}: ${io.err().slice(0, 200)}`).toBe(true);
     expect(io.out(), what).toBe('');
   }
+});
+
+it('bench --json to a file that cannot be written: a usage error before the run, not a stack trace after it', async () => {
+  const port = String(await getFreePort()); // nothing listens: the run (if it started) ends at once
+  const io = fakeIo();
+  const status = await main(['bench', 'conn', '-h', '127.0.0.1', '-p', port, '-c', '1', '--json', '/nonexistent-dir/summary.json'], io);
+  expect(status).toBe(1);
+  expect(io.err()).toMatch(/^Error: --json: cannot write \/nonexistent-dir\/summary\.json \(ENOENT\)[^\n]*\n$/);
+  expect(io.out()).toBe(''); // refused before any client connected
 });
