@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { MqttClient } from '../client/index.js';
+import type { ClientOptions } from '../client/index.js';
 import { isValidTopicFilter, isValidTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { ConnectTiming, canCollectGarbage, fileLimitProblem, idleMemoryText, openFileLimit, perConnection, sampleIdleMemory, sampleMemory } from './bench-connections.js';
@@ -14,7 +15,7 @@ import { LatencyRecorder, newCounters, progressLine, summaryText } from './bench
 import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS } from './connect-options.js';
+import { CONNECTION_FLAGS, newClient } from './connect-options.js';
 import { MAX_TIMER_SECONDS, UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -109,10 +110,16 @@ class Bench {
       if (kind === 'pub' && !isValidTopicName(sample)) throw new UsageError(`Invalid publish topic '${template}', does it contain '+' or '#'?`);
       if (kind === 'sub' && !isValidTopicFilter(sample)) throw new UsageError(`Invalid subscription topic '${template}', are all '+' and '#' wildcards correct?`);
     }
+    const json = flags.get<string>('json');
+    // Found unwritable now, not as a stack trace after a run of minutes (the file is written again at the end).
+    if (json !== undefined) writeJson(json, '', (problem) => new UsageError(problem));
     const fileProblem = fileLimitProblem(this.#count, openFileLimit());
     if (fileProblem !== null) throw new UsageError(fileProblem);
     const host = flags.get<string>('host') ?? 'localhost';
     this.#url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${flags.get<number>('port') ?? 1883}`;
+    // What the engine refuses (a bad host, a user name over 65535 bytes…) is a usage error here,
+    // not thrown from the first connect. The last client has the longest id.
+    newClient(this.#clientOptions(this.#count)).destroy();
   }
 
   async run(): Promise<number> {
@@ -130,7 +137,14 @@ class Bench {
     const summary = this.#summary();
     this.io.stdout.write(summaryText(summary));
     const json = this.flags.get<string>('json');
-    if (json !== undefined) writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
+    if (json !== undefined) {
+      try {
+        writeJson(json, `${JSON.stringify(summary, null, 2)}\n`, (problem) => new Error(problem));
+      } catch (error) {
+        this.#reporter.error(`Error: ${(error as Error).message}`);
+        return 1;
+      }
+    }
     return this.counters.connect_succ === 0 ? 1 : 0;
   }
 
@@ -151,19 +165,25 @@ class Bench {
     connectSome();
   }
 
-  #connect(n: number): void {
+  /** Client `n`'s options (its id is the prefix and n). */
+  #clientOptions(n: number): ClientOptions & { clientId: string } {
     const prefix = this.flags.get<string>('prefix') ?? `impmqtt_bench_${this.kind}_${process.pid}_`;
-    const clientId = `${prefix}${n}`;
     const username = this.flags.get<string>('username');
     const password = this.flags.get<string>('password');
-    const client = new MqttClient({
+    return {
       url: this.#url,
-      clientId,
+      clientId: `${prefix}${n}`,
       keepalive: this.flags.get<number>('keepalive') ?? 300,
       reconnect: false,
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
-    });
+    };
+  }
+
+  #connect(n: number): void {
+    const options = this.#clientOptions(n);
+    const clientId = options.clientId;
+    const client = new MqttClient(options);
     this.clients.push(client);
     const started = this.#connectTiming.starting();
     // No topic string per client where none is used: bench conn measures what a client holds.
@@ -316,5 +336,14 @@ class Bench {
     await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
     clearTimeout(timer);
     for (const client of this.clients) client.destroy();
+  }
+}
+
+/** Writes the --json file; a failure becomes `fail`'s error, naming the file and the reason. */
+function writeJson(file: string, text: string, fail: (problem: string) => Error): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw fail(`--json: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
   }
 }

@@ -3,7 +3,9 @@
  * engine's ClientOptions. Credentials go into the options only, never into a URL or a line.
  */
 import { readFileSync } from 'node:fs';
+import { MqttClient } from '../client/index.js';
 import type { ClientOptions, WillOptions } from '../client/index.js';
+import { MqttError } from '../errors.js';
 import { validateTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 import { UsageError, integerIn } from './flags.js';
@@ -41,6 +43,9 @@ function protocolVersion(text: string): string {
   throw new UsageError('Invalid protocol version argument given.');
 }
 
+/** Each scheme's port when none is given (a WebSocket broker listens where web servers do). */
+const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
 export interface ConnectionSettings {
   options: ClientOptions;
   /** The topic of a -L URL, if one was given. */
@@ -55,8 +60,11 @@ export function connectionSettings(flags: ParsedFlags, pid: number): ConnectionS
   const fromUrl = url === undefined ? undefined : parseToolUrl(url);
   const tlsWanted = fromUrl?.tls === true || flags.has('cafile') || flags.has('cert') || flags.has('key');
   const host = flags.get<string>('host') ?? fromUrl?.host ?? 'localhost';
-  const port = flags.get<number>('port') ?? fromUrl?.port ?? (tlsWanted ? 8883 : 1883);
-  const scheme = fromUrl?.scheme ?? (tlsWanted ? 'mqtts' : 'mqtt');
+  // TLS flags turn TLS on whatever the URL's scheme says: never a plain connection (a password
+  // in cleartext) where TLS was asked for.
+  const plainScheme = fromUrl?.scheme ?? 'mqtt';
+  const scheme = !tlsWanted ? plainScheme : plainScheme.startsWith('ws') ? 'wss' : 'mqtts';
+  const port = flags.get<number>('port') ?? fromUrl?.port ?? DEFAULT_PORTS[scheme]!;
   const options: ClientOptions = { url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
 
   if (flags.has('id') && flags.has('idPrefix')) throw new UsageError('-i and -I argument cannot be used together.');
@@ -111,6 +119,24 @@ export function checkPublishTopic(topic: string, what = 'publish topic'): void {
   } catch {
     throw new UsageError(`Invalid ${what} '${topic}', does it contain '+' or '#'?`);
   }
+}
+
+/**
+ * A client for `options`. What the engine refuses in them (a host no URL can hold, a client id
+ * or user name over 65535 bytes…) passed every flag's own check: it is the user's mistake, a
+ * usage error, not an internal error with a stack trace.
+ */
+export function newClient(options: ClientOptions): MqttClient {
+  try {
+    return new MqttClient(options);
+  } catch (error) {
+    throw error instanceof MqttError && error.origin === 'caller' ? new UsageError(error.message) : error;
+  }
+}
+
+/** The engine's check of a broker URL, as a usage error (for commands that hand the URL to several faces). */
+export function checkBrokerUrl(url: string): void {
+  newClient({ url }).destroy(); // never connected: the check only
 }
 
 function readPem(file: string, flag: string): string {

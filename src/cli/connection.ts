@@ -3,11 +3,11 @@
  * a broker that cannot be reached (1) or refuses the CONNECT (its return code); once connected,
  * outages are ridden out by the engine's reconnection, as mosquitto's loop does.
  */
-import { MqttClient } from '../client/index.js';
-import type { ClientOptions } from '../client/index.js';
+import type { ClientOptions, MqttClient } from '../client/index.js';
 import type { MqttError } from '../errors.js';
 import type { Packet } from '../packet/index.js';
 import type { Reporter } from './command.js';
+import { newClient } from './connect-options.js';
 
 const CONNACK_TEXT: Record<number, string> = {
   1: 'Connection Refused: unacceptable protocol version.',
@@ -31,7 +31,7 @@ export class CliConnection {
     onConnect: (sessionPresent: boolean) => void,
   ) {
     this.exit = new Promise((resolve) => (this.#resolve = resolve));
-    this.client = new MqttClient(options);
+    this.client = newClient(options);
     const client = this.client;
     const id = () => (client.clientId === '' ? '(null)' : client.clientId);
     if (reporter.debugging) {

@@ -13,6 +13,7 @@ import { MessageEnvelope, MqttMessageQueue } from '../api/queue/index.js';
 import { MqttClient } from '../client/index.js';
 import type { InboundMessage } from '../session/index.js';
 import type { CliIo, Command } from './command.js';
+import { checkBrokerUrl } from './connect-options.js';
 import { BrokerUnavailable, startEmbeddedBroker } from './demo-broker.js';
 import type { EmbeddedBroker } from './demo-broker.js';
 import type { ParsedFlags } from './flags.js';
@@ -35,6 +36,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const started = performance.now();
   let embedded: EmbeddedBroker | undefined;
   let url = flags.get<string>('url');
+  if (url !== undefined) checkBrokerUrl(url);
   if (url === undefined) {
     try {
       embedded = await startEmbeddedBroker();

@@ -114,16 +114,24 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
     }
     const printed = printer.print(message);
     if (printed.error !== undefined) reporter.error(printed.error);
-    // A slow reader of stdout slows the broker down (TCP backpressure), never this process's memory.
-    if (printed.bytes !== null && !io.stdout.write(printed.bytes) && !blocked) {
-      blocked = true;
-      client.setReading(false);
-      io.stdout.once('drain', () => {
-        blocked = false;
-        client.setReading(true);
+    if (printed.bytes === null) {
+      client.acknowledge(message); // nothing to print
+    } else {
+      // Acknowledged once stdout has taken it: bytes still queued for a pipe whose reader then
+      // goes away (EPIPE) were never printed, so the broker keeps the message.
+      const taken = io.stdout.write(printed.bytes, (error) => {
+        if (error == null) client.acknowledge(message);
       });
+      // A slow reader of stdout slows the broker down (TCP backpressure), never this process's memory.
+      if (!taken && !blocked) {
+        blocked = true;
+        client.setReading(false);
+        io.stdout.once('drain', () => {
+          blocked = false;
+          client.setReading(true);
+        });
+      }
     }
-    client.acknowledge(message);
     if (count !== undefined && ++received >= count) stop(0);
   });
 
