@@ -16,7 +16,7 @@ const qos = (what: string) => integerIn(0, 2, what) as (text: string) => QoS;
 export const CONNECTION_FLAGS: readonly FlagSpec[] = [
   { key: 'host', names: ['-h', '--host'], value: 'host', help: 'broker host (default localhost)' },
   { key: 'port', names: ['-p', '--port'], value: 'port', help: 'broker port (default 1883, 8883 with TLS)', parse: integerIn(1, 65_535, 'Invalid port given') },
-  { key: 'url', names: ['-L', '--url'], value: 'url', help: 'mqtt(s)://[user[:password]@]host[:port]/topic instead of -h -p -u -P -t' },
+  { key: 'url', names: ['-L', '--url'], value: 'url', help: 'mqtt(s)://, ws(s):// [user[:password]@]host[:port]/topic instead of -h -p -u -P -t' },
   { key: 'id', names: ['-i', '--id'], value: 'id', help: 'client id (default: the broker assigns one)' },
   { key: 'idPrefix', names: ['-I', '--id-prefix'], value: 'prefix', help: 'client id = prefix + process id' },
   { key: 'username', names: ['-u', '--username'], value: 'username', help: 'user name' },

@@ -144,6 +144,8 @@ function accessKeys(flags: ParsedFlags, env: Record<string, string | undefined>,
   const keys: GatewayAccessKey[] = [];
   const instancesFlag = flags.get<string>('instances');
   const instances = instancesFlag === undefined ? '*' : instancesFlag.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  // A key that may send nowhere is a typo, not a configuration: every call would be refused.
+  if (instances !== '*' && instances.length === 0) throw new UsageError('--instances needs at least one instance id (omit it for any instance).');
   const id = flags.get<string>('accessKeyId');
   if (id !== undefined) {
     const secret = env.IMPMQTT_ACCESS_KEY_SECRET ?? (env.ALIBABA_CLOUD_ACCESS_KEY_ID === id ? env.ALIBABA_CLOUD_ACCESS_KEY_SECRET : undefined);

@@ -1,6 +1,6 @@
 /** SUBSCRIBE, SUBACK and UNSUBSCRIBE (3.8–3.10). */
 import { checkPacketId, checkQos } from './checks.js';
-import { protocolError } from '../errors.js';
+import { protocolError, usageError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicFilter } from './topic.js';
@@ -8,6 +8,10 @@ import type { SubackCode, SubackPacket, SubscribePacket, Subscription, Unsubscri
 import { writeString } from './utf8.js';
 
 function checkNotEmpty(list: unknown, packet: string, statement: string): void {
+  // A lone filter where a list belongs (MQTT.js's subscribe('a/b')) is told as that, not as "no filters".
+  if (list !== undefined && list !== null && !Array.isArray(list)) {
+    throw usageError('INVALID_ARGUMENT', `${packet}'s topic filters are an array, got ${typeof list === 'string' ? `the string "${list}"` : typeof list}`);
+  }
   if (!Array.isArray(list) || list.length === 0) {
     protocolError('EMPTY_SUBSCRIPTION', `${packet} needs at least one topic filter`, statement);
   }

@@ -99,6 +99,7 @@ describeWithMosquitto('impmqtt gateway', () => {
     ['a config file that does not exist', ['gateway', '--config', '/nonexistent/gw.json'], {}, /cannot read/],
     ['an unknown flag', ['gateway', '--frobnicate'], {}, /Unknown option '--frobnicate'/],
     ['a bad HTTP port', ['gateway', '--http-port', 'eighty'], {}, /Invalid HTTP port/],
+    ['--instances with no instance id in it', ['gateway', '--access-key-id', 'k', '--instances', ' , ', '-h', '127.0.0.1', '-p', '1'], { IMPMQTT_ACCESS_KEY_SECRET: 's' }, /--instances needs at least one instance id/],
   ];
   for (const [what, args, env, message] of mistakes) {
     it(`${what}: one line on stderr, exit 1`, async () => {

@@ -50,3 +50,16 @@ describe('client id and CleanSession', () => {
     expect(clean.takeActions()).toEqual([{ type: 'send', packet: { type: 'connect', clientId: '', keepalive: 0, cleanSession: true } }]);
   });
 });
+
+describe('requests from plain JavaScript', () => {
+  it("subscribe('a/b') and unsubscribe('a/b') (MQTT.js's habit) throw INVALID_ARGUMENT naming the string, connected or not, and queue nothing", () => {
+    const client = new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport });
+    for (const call of [() => client.subscribe('a/b' as never), () => client.unsubscribe('a/b' as never)]) {
+      const error = thrown(call) as MqttError;
+      expect(error).toBeInstanceOf(MqttError);
+      expect([error.code, error.origin]).toEqual(['INVALID_ARGUMENT', 'caller']);
+      expect(error.message).toMatch(/^(SUBSCRIBE|UNSUBSCRIBE)'s topic filters are an array, got the string "a\/b"$/);
+    }
+    expect(client.queuedCount).toBe(0);
+  });
+});

@@ -18,6 +18,20 @@ describe('packet boundary', () => {
   it('SUBSCRIBE with a null subscription gives an MqttError', () => {
     expect(typedError(() => encode({ type: 'subscribe', packetId: 1, subscriptions: [null as any] }))).toBeInstanceOf(MqttError);
   });
+  it("a lone filter where SUBSCRIBE's or UNSUBSCRIBE's list belongs is INVALID_ARGUMENT naming it, not \"no topic filters\"", () => {
+    for (const packet of [
+      { type: 'subscribe', packetId: 1, subscriptions: 'a/b' },
+      { type: 'unsubscribe', packetId: 1, topics: 'a/b' },
+    ]) {
+      const e = typedError(() => encode(packet as any)) as MqttError;
+      expect(e).toBeInstanceOf(MqttError);
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.origin).toBe('caller');
+      expect(e.message).toContain('the string "a/b"');
+    }
+    const e = typedError(() => encode({ type: 'subscribe', packetId: 1, subscriptions: { topic: 'a/b', qos: 0 } as any })) as MqttError;
+    expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', "SUBSCRIBE's topic filters are an array, got object"]);
+  });
   it('UNSUBSCRIBE with a non-string topic gives an MqttError', () => {
     expect(typedError(() => encode({ type: 'unsubscribe', packetId: 1, topics: [undefined as any] }))).toBeInstanceOf(MqttError);
   });
