@@ -214,18 +214,24 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const med = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+// The least of the rounds too: on a shared VM, noise only ever adds CPU, so the best round is the
+// steadier estimate of a client's own cost when the medians scatter.
+const best = Object.fromEntries(names.map((name) => [name, Math.min(...samples[name])]));
 const env = environment();
 console.log(`async face vs engine vs MQTT.js — node ${env.node}, ${ROUNDS} rounds of ${N} QoS 1 messages, 64 B, in-process broker stand-in\n`);
 table([
-  ['case', 'CPU µs/msg (median)', 'vs engine', 'vs MQTT.js'],
+  ['case', 'CPU µs/msg (median)', 'vs engine', 'vs MQTT.js', 'best round', 'vs engine'],
   ...names.map((name) => {
     const kind = name.split(':')[0];
-    const engine = med[`${kind}: engine (${kind === 'publish' ? 'callbacks' : 'message event'})`];
-    const anchor = med[names.find((n) => n.startsWith(kind) && n.includes('MQTT.js'))];
-    return [name, med[name].toFixed(3), `${(med[name] / engine).toFixed(2)}×`, `${(med[name] / anchor).toFixed(2)}×`];
+    const engine = `${kind}: engine (${kind === 'publish' ? 'callbacks' : 'message event'})`;
+    const anchor = names.find((n) => n.startsWith(kind) && n.includes('MQTT.js'));
+    return [name, med[name].toFixed(3), `${(med[name] / med[engine]).toFixed(2)}×`, `${(med[name] / med[anchor]).toFixed(2)}×`, best[name].toFixed(3), `${(best[name] / best[engine]).toFixed(2)}×`];
   }),
 ]);
-const publishOver = med['publish: async face (await)'] / med['publish: engine + bare promise (floor)'];
-const receiveOver = med['receive: async face (for await)'] / med['receive: engine (message event)'];
-console.log(`\ntarget: the async face ≤ 1.15× the engine (publish: against the engine behind a bare promise) — publish ${publishOver.toFixed(2)}× ${publishOver <= 1.15 ? 'PASS' : 'MISS'}, receive ${receiveOver.toFixed(2)}× ${receiveOver <= 1.15 ? 'PASS' : 'MISS'}`);
-writeJson(`bench/results/async-latest.json`, { benchmark: 'async', date: new Date().toISOString(), ...env, rounds: ROUNDS, n: N, samples, medians: med });
+const verdict = (figures) => {
+  const publishOver = figures['publish: async face (await)'] / figures['publish: engine + bare promise (floor)'];
+  const receiveOver = figures['receive: async face (for await)'] / figures['receive: engine (message event)'];
+  return `publish ${publishOver.toFixed(2)}× ${publishOver <= 1.15 ? 'PASS' : 'MISS'}, receive ${receiveOver.toFixed(2)}× ${receiveOver <= 1.15 ? 'PASS' : 'MISS'}`;
+};
+console.log(`\ntarget: the async face ≤ 1.15× the engine (publish: against the engine behind a bare promise) — medians: ${verdict(med)}; best rounds: ${verdict(best)}`);
+writeJson(`bench/results/async-latest.json`, { benchmark: 'async', date: new Date().toISOString(), ...env, rounds: ROUNDS, n: N, samples, medians: med, best });
