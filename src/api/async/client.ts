@@ -63,6 +63,8 @@ export class Client extends Emitter<AsyncClientEvents> {
   readonly #reconnects: boolean;
   readonly #manualAck: boolean;
   readonly #capacity: number;
+  /** The engine's limit per connection attempt (ms): reaching it is reaching a connect() limit no longer than it. */
+  readonly #attemptLimit: number;
   readonly #filters: { wildcard: Wildcard; queue: MessageQueue }[] = [];
   readonly #paused = new Set<MessageQueue>();
   /** Every message no filtered stream took. */
@@ -86,7 +88,8 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#capacity = maxQueuedMessages;
     this.#reconnects = reconnect !== false;
     this.#manualAck = engineOptions.manualAck ?? false;
-    this.#engine = new MqttClient({ connectTimeout: Number.isFinite(timeout) ? timeout : 30_000, ...engineOptions, reconnect: reconnect === true ? {} : reconnect });
+    this.#attemptLimit = engineOptions.connectTimeout ?? (Number.isFinite(timeout) ? timeout : 30_000);
+    this.#engine = new MqttClient({ connectTimeout: this.#attemptLimit, ...engineOptions, reconnect: reconnect === true ? {} : reconnect });
     this.#main = this.#queue(() => {});
     this.messages = this.#main;
     this.#wire();
@@ -111,12 +114,16 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#stopped = false;
     this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
+    const limit = options.timeout ?? this.#deadlines.defaultTimeout;
     const connected = this.#deadlines.run<void>('connect to', engine.url, options, (settle) => {
       const onConnect = (): void => settle.resolve();
       const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
         // The engine schedules its next attempt right after this event.
         queueMicrotask(() => {
-          if (!engine.reconnecting) settle.reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
+          if (engine.reconnecting) return;
+          // The attempt's limit is this call's limit (or shorter than the attempt's): the same condition, the same code.
+          if (error.code === 'CONNECT_TIMEOUT' && typeof limit === 'number' && limit <= this.#attemptLimit) settle.expire(limit);
+          else settle.reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
         });
       };
       engine.on('connect', onConnect).on('connectfailed', onFailed);

@@ -192,6 +192,18 @@ describe('timeouts', () => {
     await conn.expectClosed();
   });
 
+  it('connect() timing out is always TIMEOUT, never the engine\'s CONNECT_TIMEOUT racing it (same limit, same code)', async () => {
+    const broker = await fakeBroker();
+    const codes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const connecting = connect(broker.url, { clientId: uniqueId('async-timeout-race'), timeout: 30 });
+      const conn = await broker.nextConnection();
+      await conn.expect('connect');
+      codes.push(((await rejectionOf(connecting, 'connect()')) as { code: string }).code);
+    }
+    expect(codes).toEqual(Array.from({ length: 12 }, () => 'TIMEOUT'));
+  });
+
   it('connect({ timeout }) with a longer client-wide timeout: TIMEOUT at the call limit, and the client hangs up', async () => {
     const broker = await fakeBroker();
     const client = unconnected(cleanup, broker.url);
