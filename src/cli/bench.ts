@@ -15,7 +15,7 @@ import { LatencyRecorder, newCounters, progressLine, summaryText } from './bench
 import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS, newClient } from './connect-options.js';
+import { connectionFlags, newClient } from './connect-options.js';
 import { MAX_TIMER_SECONDS, UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -26,7 +26,8 @@ const SHARED = new Set(['host', 'port', 'username', 'password', 'qos', 'quiet'])
 const MAX_ERROR_LINES = 10;
 
 const FLAGS: readonly FlagSpec[] = [
-  ...CONNECTION_FLAGS.filter((spec) => SHARED.has(spec.key)),
+  // No TLS flags here: the port's default is the plain one.
+  ...connectionFlags((key) => SHARED.has(key), { port: 'broker port (default 1883)' }),
   { key: 'count', names: ['-c', '--count'], value: 'clients', help: 'number of clients (default 200)', parse: integerIn(1, 1_000_000, 'Invalid client count') },
   { key: 'interval', names: ['-i', '--interval'], value: 'ms', help: 'ms between connects (default 10; 0: a hundred per timer turn)', parse: integerIn(0, 3_600_000, 'Invalid interval') },
   { key: 'messageInterval', names: ['-I', '--interval_of_msg'], value: 'ms', help: 'pub: ms between publishes per client (default 1000; 0: the next as soon as one completes)', parse: integerIn(0, 3_600_000, 'Invalid publish interval') },

@@ -43,6 +43,11 @@ function protocolVersion(text: string): string {
   throw new UsageError('Invalid protocol version argument given.');
 }
 
+/** The connection flags a command takes (those `takes` keeps), with its own help where its default differs. */
+export function connectionFlags(takes: (key: string) => boolean, help: Readonly<Record<string, string>> = {}): FlagSpec[] {
+  return CONNECTION_FLAGS.filter((spec) => takes(spec.key)).map((spec) => (help[spec.key] === undefined ? spec : { ...spec, help: help[spec.key]! }));
+}
+
 /** Each scheme's port when none is given (a WebSocket broker listens where web servers do). */
 const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
 

@@ -13,7 +13,7 @@ import { MqttError } from '../errors.js';
 import type { QoS } from '../packet/index.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS, connectionSettings } from './connect-options.js';
+import { connectionFlags, connectionSettings } from './connect-options.js';
 import { UsageError, integerIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -32,7 +32,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'rateLimit', names: ['--rate-limit'], value: 'calls', help: 'SendMessage calls per second per instance (default 1000; 0: no limit)', parse: integerIn(0, 1_000_000_000, 'Invalid rate limit given') },
   { key: 'publishTimeout', names: ['--publish-timeout'], value: 'ms', help: 'how long a call waits for the broker (default 5000)', parse: integerIn(1, 3_600_000, 'Invalid publish timeout given') },
   { key: 'maxPayload', names: ['--max-payload'], value: 'bytes', help: 'largest payload (default 65536)', parse: integerIn(1, 268_435_455, 'Invalid payload limit given') },
-  ...CONNECTION_FLAGS.filter((spec) => !['willTopic', 'willPayload', 'willQos', 'willRetain', 'persistent', 'version'].includes(spec.key)),
+  ...connectionFlags((key) => !['willTopic', 'willPayload', 'willQos', 'willRetain', 'persistent', 'version'].includes(key), { qos: 'QoS 0, 1 or 2 of the publishes (default 1: a call answers once the broker has the message)' }),
 ];
 
 export const gatewayCommand: Command = {

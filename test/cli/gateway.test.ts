@@ -92,6 +92,12 @@ describeWithMosquitto('impmqtt gateway', () => {
     expect((await running.done).status).toBe(0);
   });
 
+  it("--help states the gateway's own QoS default (1), not pub's and sub's (0)", async () => {
+    const finished = await runner.impmqtt(['gateway', '--help']).done;
+    const qosLine = finished.stdout.toString('utf8').split('\n').find((line) => line.trimStart().startsWith('-q, --qos'));
+    expect(qosLine).toMatch(/\(default 1\b/);
+  });
+
   const mistakes: [string, string[], Record<string, string>, RegExp][] = [
     ['no access key at all', ['gateway', '-h', '127.0.0.1', '-p', '1'], {}, /No access keys/],
     ['a key id without its secret', ['gateway', '--access-key-id', 'k', '-h', '127.0.0.1', '-p', '1'], {}, /IMPMQTT_ACCESS_KEY_SECRET/],
