@@ -30,7 +30,7 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'format', names: ['-F'], value: 'format', help: 'output format (mosquitto_sub -F: %t %p %q %r %l %m %I %j %J %x %X %U, @-time codes, \\-escapes)' },
   { key: 'noEol', names: ['-N'], help: 'no newline after each message' },
   { key: 'count', names: ['-C'], value: 'count', help: 'exit (status 0) after this many messages', parse: integerIn(1, 2 ** 31 - 1, 'Invalid message count') },
-  { key: 'timeout', names: ['-W'], value: 'secs', help: 'exit with status 27 ("Timed out") after this many seconds', parse: integerIn(1, MAX_TIMER_SECONDS, 'Invalid timeout') },
+  { key: 'timeout', names: ['-W'], value: 'secs', help: 'exit with status 27 ("Timed out") this many seconds after connecting', parse: integerIn(1, MAX_TIMER_SECONDS, 'Invalid timeout') },
   { key: 'noRetained', names: ['-R'], help: 'do not print retained (stale) messages' },
   { key: 'retainedOnly', names: ['--retained-only'], help: 'print only retained messages; exit at the first other one' },
   { key: 'exitAfterSubscribe', names: ['-E'], help: 'exit once the subscriptions are acknowledged' },
@@ -74,6 +74,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   // Acknowledged once printed (or skipped on purpose): what arrives after the end is left to the
   // broker, which sends it again to a kept session (-c), instead of being acknowledged and lost.
   const connection: CliConnection = new CliConnection({ ...settings.options, manualAck: true }, reporter, () => {
+    startTimeout();
     if (unsubscribe.length > 0) {
       connection.client.unsubscribe(unsubscribe, () => topics.length === 0 && flags.has('exitAfterSubscribe') && stop(0));
     }
@@ -96,11 +97,16 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
     // Whatever was printed goes out first: exit only once stdout has taken it.
     io.stdout.write('', () => connection.finish(status));
   };
+  // -W counts from the first connection, as mosquitto_sub's does: a slow connect does not eat it.
   const timeout = flags.get<number>('timeout');
-  const timer = timeout === undefined ? undefined : setTimeout(() => {
-    reporter.error('Timed out');
-    stop(TIMED_OUT);
-  }, timeout * 1000);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  function startTimeout(): void {
+    if (timeout === undefined || timer !== undefined || stopped) return;
+    timer = setTimeout(() => {
+      reporter.error('Timed out');
+      stop(TIMED_OUT);
+    }, timeout * 1000);
+  }
   const onSignal = (): void => stop(0);
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   io.stdout.on('error', () => connection.fail(1)); // the reader went away (EPIPE)

@@ -85,3 +85,26 @@ it('[MQTT-4.3.2-2] sub -c -q 1: a message stdout never took (EPIPE: the reader w
   // 'second' never reached the reader: acknowledging it would drop it from the kept session.
   expect(received).not.toContainEqual({ type: 'puback', packetId: 2 });
 });
+
+it('sub -W counts from the connection, as mosquitto_sub does: a CONNACK slower than -W still gets the message printed, then "Timed out" and status 27', async () => {
+  broker = await startFakeBroker({ autoPingresp: true });
+  const port = new URL(broker.url).port;
+  let printed = '';
+  let errors = '';
+  const stdout = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const stderr = new PassThrough();
+  stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exit = main(['sub', '-h', '127.0.0.1', '-p', port, '-t', 'slow/#', '-W', '1'], { stdin: new PassThrough(), stdout, stderr, env: {} });
+
+  const conn = await broker.nextConnection();
+  await conn.expect('connect');
+  // The broker takes longer than -W to accept: a timer started at launch would end the command first.
+  await new Promise((resolve) => setTimeout(resolve, 1_300));
+  await conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+  const subscribe = await conn.expect('subscribe');
+  await conn.send({ type: 'suback', packetId: subscribe.packetId, granted: [0] });
+  await conn.send({ type: 'publish', topic: 'slow/1', payload: new TextEncoder().encode('late but kept'), qos: 0, dup: false, retain: true });
+  expect(await exit).toBe(27);
+  expect([printed, errors]).toEqual(['late but kept\n', 'Timed out\n']);
+});
