@@ -16,6 +16,7 @@ import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } f
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { check, handler } from './arguments.js';
+import { withinCall } from './deferred.js';
 import { ImpLimits } from './limits.js';
 import type { ImpRateLimits } from './limits.js';
 
@@ -251,14 +252,18 @@ export class ImpMqttClient {
       if (problem !== 0) return problem;
       subscriptions.push({ topic: filter, qos: q });
     }
-    return core.subscribe(subscriptions, (result, granted) => {
-      this.#settle(core, result);
-      if (!callback) return;
-      const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
-      const qosMode = many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED);
-      if (callback.length >= 2) (callback as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
-      else (callback as (qosMode: number | number[]) => void)(qosMode);
+    const cb = callback;
+    const deliver = cb && ((result: number, qosMode: number | number[]): void => {
+      if (cb.length >= 2) (cb as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
+      else (cb as (qosMode: number | number[]) => void)(qosMode);
     });
+    return withinCall(deliver, (report) =>
+      core.subscribe(subscriptions, (result, granted) => {
+        this.#settle(core, result);
+        const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
+        report(result, many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED));
+      }),
+    );
   }
 
   /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
@@ -270,11 +275,13 @@ export class ImpMqttClient {
       validateTopicFilter(filter);
       return filter;
     });
-    const admitted = core.unsubscribe(filters, (result) => {
-      this.#settle(core, result);
-      callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+    withinCall(callback, (report) => {
+      const admitted = core.unsubscribe(filters, (result) => {
+        this.#settle(core, result);
+        report(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+      });
+      if (admitted !== 0) report(OperationResult.FAILURE);
     });
-    if (admitted !== 0 && callback) queueMicrotask(() => callback(OperationResult.FAILURE));
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -296,11 +303,13 @@ export class ImpMqttClient {
   readonly #send = (message: ImpMqttMessage, callback: SendCallback | null | undefined): void => {
     callback = handler(callback, 'sendasync');
     const core = this.#requireConnected('sendasync');
-    const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
-      this.#settle(core, result);
-      callback?.(result);
+    withinCall(callback, (report) => {
+      const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
+        this.#settle(core, result);
+        report(result);
+      });
+      if (admitted !== 0) report(admitted);
     });
-    if (admitted !== 0 && callback) queueMicrotask(() => callback(admitted));
   };
 
   // ---- internals ---------------------------------------------------------------------------
