@@ -224,9 +224,10 @@ export class ImpMqttClient {
 
   /**
    * Subscribes to one topic filter or an array of them (at most 10). Returns 0, or an error
-   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -8 bad filter, -9 bad
-   * QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its declared parameters;
-   * qosMode is the granted QoS (0x80 when refused), an array when an array was given.
+   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -7 U+0000 in a filter,
+   * -8 bad filter, -9 bad QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its
+   * declared parameters; qosMode is the granted QoS (0x80 when refused), an array when an array
+   * was given.
    */
   subscribe(topics: StringOrBlob | StringOrBlob[], qos?: number | number[] | SubscribeCallback | null, callback?: SubscribeCallback | null): number {
     if (typeof qos === 'function') {
