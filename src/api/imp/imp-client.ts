@@ -17,6 +17,7 @@ import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { check, handler } from './arguments.js';
 import { withinCall } from './deferred.js';
+import { stopRetrying } from './retry.js';
 import { ImpLimits } from './limits.js';
 import type { ImpRateLimits } from './limits.js';
 
@@ -139,6 +140,9 @@ export class ImpMqttClient {
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
     }
+    // Neither this client's last engine nor another client's may come back on its own beside this one.
+    stopRetrying(this.#core);
+    if (other !== null && other !== this) stopRetrying(other.#core);
     this.#limits = new ImpLimits(this.#config.rateLimits, this.#sizes.maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
@@ -158,10 +162,12 @@ export class ImpMqttClient {
   disconnect(callback?: (() => void) | null): void {
     callback = handler(callback, 'disconnect');
     const core = this.#core;
-    if (core === null || core.state === 'disconnected') {
+    if (core === null) {
       if (callback) queueMicrotask(callback);
       return;
     }
+    // Disconnected, the engine still gets the call: it cancels a pending automatic reconnection
+    // (retry.ts) and calls back asynchronously.
     if (core.state === 'connecting') this.#connectCancelled = true;
     core.disconnect(() => {
       if (this.#connectCancelled) {
