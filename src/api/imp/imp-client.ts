@@ -10,7 +10,7 @@ import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow } from '../../client/options.js';
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import type { Completion } from '../../client/events.js';
-import { ImpBlob, bytesOf, textOf } from './blob.js';
+import { ImpBlob, bytesOf, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
 import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
 import { ImpMqttMessage } from './message.js';
@@ -297,7 +297,7 @@ export class ImpMqttClient {
   createmessage(topic: StringOrBlob, message: StringOrBlob, options: { qos?: number; retain?: boolean } = {}): ImpMqttMessage {
     const name = textOf(topic);
     validateTopicName(name);
-    const payload = bytesOf(message);
+    const payload = ownBytesOf(message);
     if (payload.length > this.#sizes.maxPayloadSize) {
       throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#sizes.maxPayloadSize}`);
     }
