@@ -20,7 +20,8 @@ export function check(validate: () => void): number {
     return OperationResult.SUCCESS;
   } catch (error) {
     const code = (error as MqttError).code;
-    if (code === 'INVALID_UTF8' || code === 'NULL_CHARACTER') return OperationResult.BAD_UTF8_STRING;
+    if (code === 'INVALID_UTF8') return OperationResult.BAD_UTF8_STRING;
+    if (code === 'NULL_CHARACTER') return OperationResult.TOPICNAME_TRUNCATED;
     return OperationResult.BAD_STRUCTURE;
   }
 }

@@ -32,6 +32,15 @@ export function bytesOf(value: StringOrBlob): Uint8Array {
   return toPayload(value instanceof ImpBlob ? value.bytes : value);
 }
 
+/**
+ * A message body the message owns: bytes are copied (text is encoded afresh anyway), so a blob
+ * the caller writes into after createmessage() cannot change a message still to be sent.
+ */
+export function ownBytesOf(value: StringOrBlob): Uint8Array {
+  const bytes = bytesOf(value);
+  return typeof value === 'string' ? bytes : bytes.slice();
+}
+
 /** A topic or credential given as a string or blob, as a string; bytes must be valid UTF-8. */
 export function textOf(value: StringOrBlob): string {
   if (typeof value === 'string') return value;

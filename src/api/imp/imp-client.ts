@@ -10,12 +10,14 @@ import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow } from '../../client/options.js';
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import type { Completion } from '../../client/events.js';
-import { ImpBlob, bytesOf, textOf } from './blob.js';
+import { ImpBlob, bytesOf, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
 import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { check, handler } from './arguments.js';
+import { withinCall } from './deferred.js';
+import { stopRetrying } from './retry.js';
 import { ImpLimits } from './limits.js';
 import type { ImpRateLimits } from './limits.js';
 
@@ -138,6 +140,9 @@ export class ImpMqttClient {
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
     }
+    // Neither this client's last engine nor another client's may come back on its own beside this one.
+    stopRetrying(this.#core);
+    if (other !== null && other !== this) stopRetrying(other.#core);
     this.#limits = new ImpLimits(this.#config.rateLimits, this.#sizes.maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
@@ -157,10 +162,12 @@ export class ImpMqttClient {
   disconnect(callback?: (() => void) | null): void {
     callback = handler(callback, 'disconnect');
     const core = this.#core;
-    if (core === null || core.state === 'disconnected') {
+    if (core === null) {
       if (callback) queueMicrotask(callback);
       return;
     }
+    // Disconnected, the engine still gets the call: it cancels a pending automatic reconnection
+    // (retry.ts) and calls back asynchronously.
     if (core.state === 'connecting') this.#connectCancelled = true;
     core.disconnect(() => {
       if (this.#connectCancelled) {
@@ -223,9 +230,10 @@ export class ImpMqttClient {
 
   /**
    * Subscribes to one topic filter or an array of them (at most 10). Returns 0, or an error
-   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -8 bad filter, -9 bad
-   * QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its declared parameters;
-   * qosMode is the granted QoS (0x80 when refused), an array when an array was given.
+   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -7 U+0000 in a filter,
+   * -8 bad filter, -9 bad QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its
+   * declared parameters; qosMode is the granted QoS (0x80 when refused), an array when an array
+   * was given.
    */
   subscribe(topics: StringOrBlob | StringOrBlob[], qos?: number | number[] | SubscribeCallback | null, callback?: SubscribeCallback | null): number {
     if (typeof qos === 'function') {
@@ -251,14 +259,18 @@ export class ImpMqttClient {
       if (problem !== 0) return problem;
       subscriptions.push({ topic: filter, qos: q });
     }
-    return core.subscribe(subscriptions, (result, granted) => {
-      this.#settle(core, result);
-      if (!callback) return;
-      const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
-      const qosMode = many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED);
-      if (callback.length >= 2) (callback as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
-      else (callback as (qosMode: number | number[]) => void)(qosMode);
+    const cb = callback;
+    const deliver = cb && ((result: number, qosMode: number | number[]): void => {
+      if (cb.length >= 2) (cb as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
+      else (cb as (qosMode: number | number[]) => void)(qosMode);
     });
+    return withinCall(deliver, (report) =>
+      core.subscribe(subscriptions, (result, granted) => {
+        this.#settle(core, result);
+        const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
+        report(result, many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED));
+      }),
+    );
   }
 
   /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
@@ -270,11 +282,13 @@ export class ImpMqttClient {
       validateTopicFilter(filter);
       return filter;
     });
-    const admitted = core.unsubscribe(filters, (result) => {
-      this.#settle(core, result);
-      callback?.(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+    withinCall(callback, (report) => {
+      const admitted = core.unsubscribe(filters, (result) => {
+        this.#settle(core, result);
+        report(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+      });
+      if (admitted !== 0) report(OperationResult.FAILURE);
     });
-    if (admitted !== 0 && callback) queueMicrotask(() => callback(OperationResult.FAILURE));
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -283,7 +297,7 @@ export class ImpMqttClient {
   createmessage(topic: StringOrBlob, message: StringOrBlob, options: { qos?: number; retain?: boolean } = {}): ImpMqttMessage {
     const name = textOf(topic);
     validateTopicName(name);
-    const payload = bytesOf(message);
+    const payload = ownBytesOf(message);
     if (payload.length > this.#sizes.maxPayloadSize) {
       throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#sizes.maxPayloadSize}`);
     }
@@ -296,11 +310,13 @@ export class ImpMqttClient {
   readonly #send = (message: ImpMqttMessage, callback: SendCallback | null | undefined): void => {
     callback = handler(callback, 'sendasync');
     const core = this.#requireConnected('sendasync');
-    const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
-      this.#settle(core, result);
-      callback?.(result);
+    withinCall(callback, (report) => {
+      const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
+        this.#settle(core, result);
+        report(result);
+      });
+      if (admitted !== 0) report(admitted);
     });
-    if (admitted !== 0 && callback) queueMicrotask(() => callback(admitted));
   };
 
   // ---- internals ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ export const ConnectionLostReason = {
 
 /**
  * sendasync / subscribe / unsubscribe results (Paho-derived), under the imp's names. The values
- * are the engine's ResultCode; only the imp's own validation codes (-5, -8, -9) are added here.
+ * are the engine's ResultCode; only the imp's own validation codes (-5, -7, -8, -9) are added here.
  */
 export const OperationResult = {
   SUCCESS: Result.SUCCESS,
@@ -35,6 +35,8 @@ export const OperationResult = {
   /** impmqtt's choice for an outbound rate-limit hit: Paho's "maximum in-flight messages reached". */
   OUTBOUND_RATE_EXCEEDED: Result.RATE_LIMITED,
   BAD_UTF8_STRING: -5,
+  /** A topic holding U+0000: valid UTF-8, but the imp's code for "contains embedded NULs". */
+  TOPICNAME_TRUNCATED: -7,
   BAD_STRUCTURE: -8,
   BAD_QOS: -9,
   NO_MORE_MESSAGE_IDS: Result.NO_MORE_IDS,

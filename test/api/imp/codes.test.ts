@@ -202,6 +202,19 @@ describe('subscribe() [imp §2.9, §9.3, §9.8]', () => {
     expect((await conn.expect('subscribe')).subscriptions).toEqual([{ topic: 'blob/topic', qos: 1 }]);
   });
 
+  it('returns -7 (TOPICNAME_TRUNCATED, "contains embedded NULs") for a filter holding U+0000, string or blob; nothing is sent (found in review)', async () => {
+    const { client, conn } = await connected();
+    const cb = new Calls<unknown[]>();
+    // U+0000 is valid UTF-8, so not -5: the imp's code for embedded NULs is -7 [imp §1.3].
+    expect(OperationResult.TOPICNAME_TRUNCATED).toBe(-7);
+    expect(client.subscribe('a\u0000b', 0, () => cb.record())).toBe(-7);
+    expect(client.subscribe(new Uint8Array([0x61, 0x00, 0x62]), 0)).toBe(-7);
+    expect(client.subscribe(['ok', 'nul\u0000'], 0)).toBe(-7);
+    await sleep(20);
+    expect(conn.pending).toEqual([]);
+    expect(cb.count).toBe(0);
+  });
+
   it('a connection lost before SUBACK: rc -11 and qosMode 0x80 (an array of them for an array)', async () => {
     const { client, conn } = await connected();
     const single = new Calls<[number, number | number[]]>();
