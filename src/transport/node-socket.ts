@@ -139,7 +139,9 @@ function tlsConnectOptions(endpoint: Endpoint, tls: TlsOptions | undefined): imp
 /** A socket error as an MqttError naming the broker (never its credentials). */
 function describeSocketError(error: Error, endpoint: Endpoint, secure: boolean): MqttError {
   const code = (error as { code?: string }).code;
-  const isTls = secure && (/certificate|CERT|SSL|TLS|self.signed|verify/i.test(`${code ?? ''} ${error.message}`));
+  // The error's own words only: a DNS failure names the host ('getaddrinfo ENOTFOUND tls.example.com').
+  const words = `${code ?? ''} ${error.message.split(endpoint.host).join(' ')}`;
+  const isTls = secure && /certificate|CERT|SSL|TLS|self.signed|verify/i.test(words);
   const wrapped = new MqttError(
     isTls ? 'TLS_ERROR' : 'SOCKET_ERROR',
     `${isTls ? 'TLS handshake' : 'Connection'} to ${endpoint.host}:${endpoint.port} failed: ${error.message}`,
