@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBrokerUrl } from '../support/internals.js';
+import { MqttClient, encode, parseBrokerUrl } from '../support/internals.js';
 import { openNodeWebSocket } from '../../src/transport/ws-node.js';
 
 const servers: Server[] = [];
@@ -88,5 +88,56 @@ describe('the builtin WebSocket: upgrade request headers (found in review)', () 
     });
     expect(error).toMatchObject({ code: 'WEBSOCKET_ERROR', message: expect.stringContaining('ws.headers') });
     expect(head).toBe('');
+  });
+});
+
+describe('the builtin WebSocket: a close the server starts (found in review)', () => {
+  /** The server answers the client's first frame with this close frame; resolves with how the transport closed. */
+  async function serverCloses(closeFrame: Uint8Array): Promise<{ error: Error | undefined; echo: number[] }> {
+    const echo: number[] = [];
+    const url = await rawServer((opcode, socket) => {
+      if (opcode === 0x2) socket.write(closeFrame);
+      if (opcode === 0x8) {
+        echo.push(opcode);
+        socket.end();
+      }
+    });
+    const error = await new Promise<Error | undefined>((resolve) => {
+      const transport = openNodeWebSocket(parseBrokerUrl(url), {}, {
+        open: () => transport.write(Uint8Array.of(0xc0, 0x00)),
+        data: () => {},
+        drain: () => {},
+        close: (e) => resolve(e),
+      });
+    });
+    return { error, echo };
+  }
+
+  it("reports the server's close code and reason (1008 'not authorized'), which were dropped, as the platform WebSocket reports its code", async () => {
+    const reason = new TextEncoder().encode('not authorized');
+    const { error, echo } = await serverCloses(Uint8Array.of(0x88, 2 + reason.length, 0x03, 0xf0, ...reason));
+    expect(echo).toEqual([0x8]); // the close is still answered
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(error?.message).toContain('1008');
+    expect(error?.message).toContain('not authorized');
+  });
+
+  it('a close without a code is reported as a close by the server too', async () => {
+    const { error } = await serverCloses(Uint8Array.of(0x88, 0x00));
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+
+  it('a refusal (CONNACK 5) with the close frame right behind it still reads as the refusal, not as the close', async () => {
+    const connack = encode({ type: 'connack', sessionPresent: false, returnCode: 5 });
+    const url = await rawServer((opcode, socket) => {
+      if (opcode === 0x2) socket.write(Uint8Array.of(0x82, connack.length, ...connack, 0x88, 0x02, 0x03, 0xe8));
+    });
+    const client = new MqttClient({ url, reconnect: false, ws: { implementation: 'builtin' } });
+    const failed = new Promise<{ returnCode: number | undefined; error: Error }>((resolve) => client.once('connectfailed', resolve));
+    client.connect();
+    const { returnCode, error } = await failed;
+    client.destroy();
+    expect(returnCode).toBe(5);
+    expect(error).toMatchObject({ code: 'CONNECTION_REFUSED' });
   });
 });
