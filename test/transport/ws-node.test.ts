@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** A raw server: answers the upgrade, then calls onFrame(opcode, socket) for each client frame. */
-async function rawServer(onFrame: (opcode: number, socket: Socket) => void): Promise<string> {
+async function rawServer(onFrame: (opcode: number, socket: Socket) => void, extraHeaders = '', onUpgraded?: (socket: Socket) => void): Promise<string> {
   const server = createServer((socket) => {
     let buffer = Buffer.alloc(0);
     let upgraded = false;
@@ -27,8 +27,9 @@ async function rawServer(onFrame: (opcode: number, socket: Socket) => void): Pro
         if (end < 0) return;
         const key = /sec-websocket-key: *(.*)\r\n/i.exec(buffer.subarray(0, end).toString('latin1'))![1]!.trim();
         const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`);
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: mqtt\r\n${extraHeaders}\r\n`);
         upgraded = true;
+        onUpgraded?.(socket);
         buffer = buffer.subarray(end + 4);
       }
       // client frames: masked, short (< 126 bytes) in this test
@@ -139,5 +140,28 @@ describe('the builtin WebSocket: a close the server starts (found in review)', (
     client.destroy();
     expect(returnCode).toBe(5);
     expect(error).toMatchObject({ code: 'CONNECTION_REFUSED' });
+  });
+});
+
+describe('the builtin WebSocket: an extension it never offered (found in review)', () => {
+  it('a 101 that turns on permessage-deflate unasked fails the upgrade with WEBSOCKET_ERROR (RFC 6455 §4.1), not at the first compressed frame', async () => {
+    const url = await rawServer(() => {}, 'Sec-WebSocket-Extensions: permessage-deflate\r\n', (socket) => {
+      socket.write(Uint8Array.of(0x82, 0x04, 0x20, 0x02, 0x00, 0x00)); // a small frame, sent uncompressed: CONNACK
+    });
+    let opened = false;
+    let received = 0;
+    const error = await new Promise<Error | undefined>((resolve) => {
+      const transport = openNodeWebSocket(parseBrokerUrl(url), {}, {
+        open: () => {
+          opened = true;
+          setTimeout(() => transport.destroy(), 100);
+        },
+        data: (bytes) => void (received += bytes.length),
+        drain: () => {},
+        close: (e) => resolve(e),
+      });
+    });
+    expect({ opened, received }).toEqual({ opened: false, received: 0 });
+    expect(error).toMatchObject({ code: 'WEBSOCKET_ERROR', message: expect.stringContaining('permessage-deflate') });
   });
 });
