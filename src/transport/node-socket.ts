@@ -42,7 +42,7 @@ class NodeSocketTransport implements Transport {
     if (this.secure_) {
       const tlsModule = await import('node:tls');
       if (this.#closed) return;
-      this.#attach(tlsModule.connect(tlsConnectOptions(endpoint, tls)), 'secureConnect');
+      this.#attach(tlsModule.connect(tlsConnectOptions(endpoint, tls, tlsModule.checkServerIdentity)), 'secureConnect');
     } else {
       const net = await import('node:net');
       if (this.#closed) return;
@@ -119,15 +119,26 @@ function onClose(this: CarrierSocket): void {
   transport.finish_(transport.failure_);
 }
 
-function tlsConnectOptions(endpoint: Endpoint, tls: TlsOptions | undefined): import('node:tls').ConnectionOptions {
-  const isIp = /^[\d.]+$|:/.test(endpoint.host);
+const isIp = (host: string): boolean => /^[\d.]+$|:/.test(host);
+
+function tlsConnectOptions(
+  endpoint: Endpoint,
+  tls: TlsOptions | undefined,
+  checkServerIdentity: typeof import('node:tls').checkServerIdentity,
+): import('node:tls').ConnectionOptions {
   const options: import('node:tls').ConnectionOptions = {
     host: endpoint.host,
     port: endpoint.port,
     rejectUnauthorized: tls?.rejectUnauthorized ?? true,
   };
-  const servername = tls?.servername ?? (isIp ? undefined : endpoint.host);
-  if (servername !== undefined) options.servername = servername;
+  const servername = tls?.servername ?? (isIp(endpoint.host) ? undefined : endpoint.host);
+  if (servername !== undefined && isIp(servername)) {
+    // SNI carries host names only (RFC 6066 §3; Node sends it anyway, with warning DEP0123):
+    // an IP address is still what the certificate is checked against.
+    options.checkServerIdentity = (_host, cert) => checkServerIdentity(servername, cert);
+  } else if (servername !== undefined) {
+    options.servername = servername;
+  }
   if (tls?.ca !== undefined) options.ca = tls.ca as string | string[];
   if (tls?.cert !== undefined) options.cert = tls.cert as string;
   if (tls?.key !== undefined) options.key = tls.key as string;
@@ -139,7 +150,9 @@ function tlsConnectOptions(endpoint: Endpoint, tls: TlsOptions | undefined): imp
 /** A socket error as an MqttError naming the broker (never its credentials). */
 function describeSocketError(error: Error, endpoint: Endpoint, secure: boolean): MqttError {
   const code = (error as { code?: string }).code;
-  const isTls = secure && (/certificate|CERT|SSL|TLS|self.signed|verify/i.test(`${code ?? ''} ${error.message}`));
+  // The error's own words only: a DNS failure names the host ('getaddrinfo ENOTFOUND tls.example.com').
+  const words = `${code ?? ''} ${error.message.split(endpoint.host).join(' ')}`;
+  const isTls = secure && /certificate|CERT|SSL|TLS|self.signed|verify/i.test(words);
   const wrapped = new MqttError(
     isTls ? 'TLS_ERROR' : 'SOCKET_ERROR',
     `${isTls ? 'TLS handshake' : 'Connection'} to ${endpoint.host}:${endpoint.port} failed: ${error.message}`,

@@ -35,7 +35,10 @@ export interface TlsOptions {
   cert?: string | Uint8Array;
   key?: string | Uint8Array;
   passphrase?: string;
-  /** SNI host name; defaults to the URL's host when it is a name, not an IP address. */
+  /**
+   * The name the certificate must match, sent as SNI; defaults to the URL's host. An IP
+   * address (given or defaulted) is checked against the certificate but never sent as SNI.
+   */
   servername?: string;
   ALPNProtocols?: string[];
   /** Verify the broker's certificate. Default true: a bad certificate fails the connection. */

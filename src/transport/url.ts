@@ -14,8 +14,12 @@ const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
 
 export function parseBrokerUrl(url: string): Endpoint {
   let parsed: URL;
+  let hostname: string;
   try {
     parsed = new URL(url);
+    // The parser knows ws and wss only: it left the host of mqtt:// and the others as written
+    // ('bücher.example' as 'b%C3%BCcher.example', which no resolver finds). Read as ws:// reads it.
+    hostname = parsed.host && new URL('ws://' + parsed.host).hostname;
   } catch {
     throw usageError('INVALID_URL', `Not a valid broker URL: ${redactUnparsed(url)}`);
   }
@@ -24,7 +28,7 @@ export function parseBrokerUrl(url: string): Endpoint {
   if (known === undefined) {
     throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUnparsed(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
   }
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw usageError('INVALID_URL', `No host in ${redactUnparsed(url)}`);
   const port = parsed.port === '' ? known.port : Number(parsed.port);
   const isWebSocket = known.kind === 'ws' || known.kind === 'wss';

@@ -65,6 +65,10 @@ export class HandshakeReader {
     if (headers.get('upgrade')?.toLowerCase() !== 'websocket') throw wsError('The upgrade response lacks "Upgrade: websocket"');
     if (!/\bupgrade\b/i.test(headers.get('connection') ?? '')) throw wsError('The upgrade response lacks "Connection: Upgrade"');
     if (headers.get('sec-websocket-accept') !== this.accept) throw wsError('Sec-WebSocket-Accept does not match the key sent');
+    // None was offered, so none may be in use (RFC 6455 §4.1): permessage-deflate forced on us
+    // would fail only at the first frame big enough for the server to compress.
+    const extensions = headers.get('sec-websocket-extensions');
+    if (extensions) throw wsError(`The server turned on extension "${extensions}", which was not offered`);
     const protocol = headers.get('sec-websocket-protocol');
     if (protocol !== undefined && protocol !== 'mqtt') throw wsError(`The server chose subprotocol "${protocol}", not "mqtt"`);
   }

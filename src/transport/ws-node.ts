@@ -1,4 +1,5 @@
 /** impmqtt's own WebSocket client (RFC 6455) on a Node TCP or TLS socket, for Node without a global WebSocket. */
+import { MqttError } from '../errors.js';
 import { fillRandom } from '../random.js';
 import { openNodeSocket } from './node-socket.js';
 import type { Endpoint, Transport, TransportEvents, TransportOptions } from './types.js';
@@ -16,6 +17,7 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
   let handshake: HandshakeReader | null = null;
   let open = false;
   let closeSent = false;
+  let destroyed = false;
   let failure: Error | undefined;
   const parser = new FrameParser();
 
@@ -23,10 +25,14 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
     data: (bytes) => events.data(bytes),
     // Once our close frame is out the stream is ending: a ping that crossed it goes unanswered.
     ping: (payload) => void (closeSent || socket.write(encodeFrame(OPCODE.pong, payload, random))),
-    close: (code) => {
+    close: (code, reason) => {
       // Echo the close (RFC 6455 §5.5.1), then let the socket go.
       if (!closeSent) {
         closeSent = true;
+        // The server's code and reason are all it says of why ('1008 not authorized' from a gateway);
+        // a close read after destroy() (behind a CONNACK refusal, in one read) is the server's answer, not news.
+        const why = code === undefined ? 'no code' : `code ${code}${reason === '' ? '' : `: ${reason}`}`;
+        if (!destroyed) failure ??= new MqttError('CONNECTION_CLOSED', `WebSocket closed by the server (${why})`);
         const body = code === undefined ? new Uint8Array(0) : new Uint8Array([code >>> 8, code & 0xff]);
         socket.write(encodeFrame(OPCODE.close, body, random));
       }
@@ -76,7 +82,10 @@ export function openNodeWebSocket(endpoint: Endpoint, options: TransportOptions,
       }
       socket.end();
     },
-    destroy: () => socket.destroy(),
+    destroy: () => {
+      destroyed = true;
+      socket.destroy();
+    },
     unsentBytes: () => socket.unsentBytes?.() ?? 0,
     pause: () => socket.pause?.(),
     resume: () => socket.resume?.(),

@@ -255,3 +255,28 @@ describe('displayUrl of a password holding a raw "#", "/" or "?" that still pars
     });
   }
 });
+
+describe('broker URLs: the host of mqtt:// and mqtts:// read as ws:// reads it (found in review)', () => {
+  // The URL parser knows ws and wss; mqtt, mqtts, tcp, ssl and tls are opaque to it, and it left
+  // their host as written: an international name percent-escaped, which no resolver finds.
+  it('an international host name becomes its ASCII (punycode) form, as for ws://', () => {
+    expect(parseBrokerUrl('ws://bücher.example').host).toBe('xn--bcher-kva.example');
+    for (const scheme of ['mqtt', 'mqtts', 'tcp', 'ssl', 'tls']) {
+      const endpoint = parseBrokerUrl(`${scheme}://user:pw@bücher.example:1884`);
+      expect(endpoint.host).toBe('xn--bcher-kva.example');
+      expect(endpoint.port).toBe(1884);
+      expect(endpoint.username).toBe('user');
+    }
+  });
+
+  it('a percent-escaped or upper-case host name is decoded and folded, as for ws://', () => {
+    expect(parseBrokerUrl('mqtt://br%6Fker.example').host).toBe('broker.example');
+    expect(parseBrokerUrl('mqtts://BROKER.Example').host).toBe('broker.example');
+  });
+
+  it('IP addresses are unchanged; a host no resolver could take is INVALID_URL', () => {
+    expect(parseBrokerUrl('mqtt://127.0.0.1').host).toBe('127.0.0.1');
+    expect(parseBrokerUrl('mqtts://[::1]:8884').host).toBe('::1');
+    expect(parseError('mqtt://a%2Fb').code).toBe('INVALID_URL');
+  });
+});
