@@ -75,6 +75,8 @@ export class Client extends Emitter<AsyncClientEvents> {
   readonly #waiters = new Set<Operation<void>>();
   /** disconnect() was called and connect() not since: no connection will come by itself. */
   #stopped = false;
+  /** Counts connect() calls: a disconnect() that completes after a later connect() leaves that connection's streams alone. */
+  #connects = 0;
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -112,6 +114,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     const engine = this.#engine;
     if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
     this.#stopped = false;
+    this.#connects++;
     this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
     const limit = options.timeout ?? this.#deadlines.defaultTimeout;
@@ -154,11 +157,16 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#stopped = true;
     const stopped = new MqttError('CONNECTION_LOST', 'disconnect() was called');
     this.#pendingConnect?.reject(stopped);
+    const connects = this.#connects;
     return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) =>
       this.#engine.disconnect(() => {
         // Also when it was waiting to reconnect (no close event then): iterations end normally.
-        this.#endIterations();
-        this.#rejectWaiters(stopped);
+        // Not when connect() was called meanwhile (a client that was not connected completes
+        // disconnect() a microtask later): the streams and waiters are the new connection's.
+        if (this.#connects === connects) {
+          this.#endIterations();
+          this.#rejectWaiters(stopped);
+        }
         settle.resolve();
       }),
     );

@@ -41,4 +41,19 @@ describe('across connections', () => {
     await expect(bounded(waiting, 'whenConnected() to reject', 2_000)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
     await expect(bounded(loop, 'the loop to end', 2_000)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
   });
+
+  it('disconnect() not awaited, then connect(): the late end of disconnect() leaves the new connection\'s loop and waiters alone (found in review)', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const client = cleanup.add(new Client(broker.url, { clientId: uniqueId('life') }), (c) => c.disconnect());
+    const disconnecting = client.disconnect(); // not connected: it completes a moment later
+    const connecting = client.connect();
+    const waiting = client.whenConnected();
+    await connecting;
+    await bounded(disconnecting, 'disconnect()');
+    await expect(bounded(waiting, 'whenConnected()')).resolves.toBeUndefined();
+    await client.subscribe('r/#', { qos: 1 });
+    const messages = client.messages[Symbol.asyncIterator]();
+    await client.publish('r/1', 'after', { qos: 1 });
+    expect((await nextMessage(messages)).text()).toBe('after');
+  });
 });
