@@ -154,22 +154,24 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
   disconnect(options: OperationOptions = {}): Promise<void> {
+    const operation = this.#deadlines.begin<void>('disconnect from', this.#engine.url, options);
+    // Refused (bad options) or already aborted: like any operation, it does nothing at all.
+    if (operation.done) return operation.promise;
     this.#stopped = true;
     const stopped = new MqttError('CONNECTION_LOST', 'disconnect() was called');
     this.#pendingConnect?.reject(stopped);
     const connects = this.#connects;
-    return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) =>
-      this.#engine.disconnect(() => {
-        // Also when it was waiting to reconnect (no close event then): iterations end normally.
-        // Not when connect() was called meanwhile (a client that was not connected completes
-        // disconnect() a microtask later): the streams and waiters are the new connection's.
-        if (this.#connects === connects) {
-          this.#endIterations();
-          this.#rejectWaiters(stopped);
-        }
-        settle.resolve();
-      }),
-    );
+    this.#engine.disconnect(() => {
+      // Also when it was waiting to reconnect (no close event then): iterations end normally.
+      // Not when connect() was called meanwhile (a client that was not connected completes
+      // disconnect() a microtask later): the streams and waiters are the new connection's.
+      if (this.#connects === connects) {
+        this.#endIterations();
+        this.#rejectWaiters(stopped);
+      }
+      operation.resolve();
+    });
+    return operation.promise;
   }
 
   /** Resolves when delivery is complete for the QoS: written (0), PUBACK (1), PUBCOMP (2). */
