@@ -77,6 +77,8 @@ export class Client extends Emitter<AsyncClientEvents> {
   #stopped = false;
   /** Counts connect() calls: a disconnect() that completes after a later connect() leaves that connection's streams alone. */
   #connects = 0;
+  /** The streams ended (with this error, if any) and connect() has not been called since: nothing will reopen them. */
+  #ended: { error: MqttError | undefined } | null = null;
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -115,6 +117,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
     this.#stopped = false;
     this.#connects++;
+    this.#ended = null;
     this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
     const limit = options.timeout ?? this.#deadlines.defaultTimeout;
@@ -228,11 +231,15 @@ export class Client extends Emitter<AsyncClientEvents> {
   /**
    * The messages matching `filter`, as their own stream: a message goes to the first open
    * filtered stream that matches it, else to `client.messages`. Breaking out of its loop closes it.
+   * Made after the streams ended (disconnect(), or a loss without reconnect) and before the next
+   * connect(), it is ended already, as `client.messages` is then.
    */
   filter(filter: string | Wildcard): AsyncIterable<Message> {
     const wildcard = wildcardOf(filter);
     const entry = { wildcard, queue: this.#queue(() => this.#removeFilter(entry.queue)) };
-    this.#filters.push(entry);
+    // Made after the streams ended: it ends as client.messages has (nothing would ever end it).
+    if (this.#ended !== null) entry.queue.end(this.#ended.error);
+    else this.#filters.push(entry);
     return entry.queue;
   }
 
@@ -243,7 +250,11 @@ export class Client extends Emitter<AsyncClientEvents> {
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
     const operation = this.#deadlines.begin<void>('wait for the connection to', this.#engine.url, options);
-    if (this.#stopped && this.#engine.state === 'disconnected') operation.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called: no connection will come until connect()'));
+    if (this.#engine.state === 'disconnected' && !this.#engine.reconnecting) {
+      if (this.#stopped) operation.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called: no connection will come until connect()'));
+      // Lost without reconnect, or connect() failed: as a waiter at that moment was told.
+      else if (this.#ended?.error !== undefined) operation.reject(this.#ended.error);
+    }
     this.#waiters.add(operation);
     return operation.promise.finally(() => this.#waiters.delete(operation));
   }
@@ -290,6 +301,7 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Ends every iteration; filtered streams end for good (their backlog has nowhere to go but away). */
   #endIterations(error?: MqttError): void {
+    this.#ended ??= { error };
     this.#main.end(error);
     for (const { queue } of this.#filters.splice(0)) {
       queue.end(error);

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/api/async/index.js';
 import { startAedes } from '../../support/aedes.js';
 import { getFreePort } from '../../support/ports.js';
-import { Cleanup, uniqueId } from '../../client/helpers.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
+import { Cleanup, uniqueId, until } from '../../client/helpers.js';
 import { bounded, nextMessage } from './async-helpers.js';
 
 const cleanup = new Cleanup();
@@ -55,5 +56,24 @@ describe('across connections', () => {
     const messages = client.messages[Symbol.asyncIterator]();
     await client.publish('r/1', 'after', { qos: 1 });
     expect((await nextMessage(messages)).text()).toBe('after');
+  });
+
+  it('without reconnect, once the connection is lost whenConnected() rejects at once, even with timeout: Infinity (found in review)', async () => {
+    const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const client = cleanup.add(new Client(broker.url, { clientId: uniqueId('life'), timeout: Infinity }), (c) => c.disconnect());
+    const [{ conn }] = await Promise.all([broker.acceptNext(), client.connect()]);
+    conn.close();
+    await until(() => !client.connected, 'the connection to drop');
+    await expect(bounded(client.whenConnected(), 'whenConnected() to reject', 2_000)).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+  });
+
+  it('a filtered stream made after the streams ended ends as client.messages does, instead of waiting forever (found in review)', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const client = cleanup.add(new Client(broker.url, { clientId: uniqueId('life') }), (c) => c.disconnect());
+    await client.connect();
+    await client.disconnect();
+    const late = client.filter('a/#')[Symbol.asyncIterator]();
+    await expect(bounded(late.next(), "the late filtered stream's next()", 2_000)).resolves.toEqual({ value: undefined, done: true });
+    await expect(bounded(client.messages[Symbol.asyncIterator]().next(), 'client.messages', 2_000)).resolves.toEqual({ value: undefined, done: true });
   });
 });
