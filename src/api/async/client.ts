@@ -325,7 +325,10 @@ export class Client extends Emitter<AsyncClientEvents> {
     engine.on('reconnect', (info) => this.emit('reconnect', info));
     engine.on('restored', (info) => this.emit('restored', info));
     engine.on('close', ({ reason, error }) => {
+      const connects = this.#connects;
       this.emit('close', { reason, error });
+      // A listener that called connect() (reconnecting by hand) began a connection whose streams these are.
+      if (this.#connects !== connects) return;
       if (reason === 'normal') return this.#endIterations();
       if (!this.#reconnects) this.#endIterations(lost(error));
     });

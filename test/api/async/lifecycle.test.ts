@@ -1,6 +1,8 @@
 /**
  * The async client across connect / disconnect cycles: streams that ended stay ended (a new
  * filter() stream gets the messages), and waiters learn at once that no connection will come.
+ * The end of one connection never ends the streams of a connection connect() began meanwhile
+ * (a disconnect() not awaited, or connect() from a 'close' listener).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/api/async/index.js';
@@ -75,5 +77,20 @@ describe('across connections', () => {
     const late = client.filter('a/#')[Symbol.asyncIterator]();
     await expect(bounded(late.next(), "the late filtered stream's next()", 2_000)).resolves.toEqual({ value: undefined, done: true });
     await expect(bounded(client.messages[Symbol.asyncIterator]().next(), 'client.messages', 2_000)).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it("connect() from a 'close' listener (reconnecting by hand): the new connection's streams are open (found in review)", async () => {
+    const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const client = cleanup.add(new Client(broker.url, { clientId: uniqueId('life') }), (c) => c.disconnect());
+    const [{ conn }] = await Promise.all([broker.acceptNext(), client.connect()]);
+    let again: Promise<unknown> | undefined;
+    client.on('close', () => (again = client.connect().catch((error: unknown) => error)));
+    conn.close();
+    const { conn: second } = await broker.acceptNext();
+    expect(await bounded(again!, 'the connect() made in the listener')).toBe(client);
+    const messages = client.messages[Symbol.asyncIterator]();
+    await second.send({ type: 'publish', topic: 'back', payload: new TextEncoder().encode('again'), qos: 0, dup: false, retain: false });
+    expect((await nextMessage(messages)).text()).toBe('again');
+    await expect(bounded(client.whenConnected(), 'whenConnected()')).resolves.toBeUndefined();
   });
 });
