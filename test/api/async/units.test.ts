@@ -222,4 +222,14 @@ describe('Deadlines: the shared limit of operations under the client default', (
     await expect(Promise.all(finished.map((operation) => operation.promise))).resolves.toEqual(Array.from({ length: 50 }, (_, i) => i));
     await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
+
+  it('an already aborted signal with a limit of its own leaves no timer behind (found in review)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const deadlines = new Deadlines(10_000);
+    const before = timers();
+    const operations = Array.from({ length: 5 }, () => deadlines.begin<void>('publish to', 't', { signal: AbortSignal.abort(), timeout: 60_000 }));
+    for (const operation of operations) await expect(operation.promise).rejects.toMatchObject({ code: 'ABORTED' });
+    // A timer per operation would keep the process alive for the minute, each holding its operation.
+    expect(timers()).toBe(before);
+  });
 });
