@@ -6,6 +6,7 @@
 import { MqttError, usageError } from '../../errors.js';
 import { topicMatches } from '../../packet/index.js';
 import type { QoS, SubackCode } from '../../packet/index.js';
+import { INCOMPLETE } from '../../session/result-codes.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
@@ -209,10 +210,9 @@ export class Client extends Emitter<AsyncClientEvents> {
     const specs = (many ? filters : [filters]).map((spec) => (Array.isArray(spec) ? spec : ([spec, options.qos ?? 0] as const)));
     const subscriptions = specs.map(([filter, qos]) => ({ topic: wildcardOf(filter).value, qos }));
     const what = `subscribe to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`;
-    const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) => {
-      const admitted = this.#engine.subscribe(subscriptions, (rc, codes) => (rc === 0 ? settle.resolve(codes) : settle.reject(operationFailed(rc, what))));
-      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
-    });
+    const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) =>
+      this.#request(settle, what, (done) => this.#engine.subscribe(subscriptions, done)),
+    );
     if (granted.every((code) => code === REFUSED)) {
       throw new MqttCodeError('SUBSCRIPTION_REFUSED', REFUSED, `The broker refused the subscription to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`);
     }
@@ -222,10 +222,34 @@ export class Client extends Emitter<AsyncClientEvents> {
   async unsubscribe(filters: string | Wildcard | (string | Wildcard)[], options: OperationOptions = {}): Promise<void> {
     const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => wildcardOf(filter).value);
     const what = `unsubscribe from ${topics.map((t) => `'${t}'`).join(', ')}`;
-    return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) => {
-      const admitted = this.#engine.unsubscribe(topics, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
+    return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) =>
+      this.#request(settle, what, (done) => this.#engine.unsubscribe(topics, (rc) => done(rc, undefined))),
+    );
+  }
+
+  /**
+   * A subscribe or unsubscribe: `submit` hands the engine `done`. One cut off by a lost connection
+   * (sent, no ack: -11) is submitted again when the client reconnects, so it survives the outage
+   * as a publish does; the engine then queues it for the next connection (or, if none will come,
+   * completes it -3: CONNECTION_LOST).
+   */
+  #request<T>(settle: Operation<T>, what: string, submit: (done: (rc: number, value: T) => void) => number): void {
+    const done = (rc: number, value: T): void => {
+      if (rc === 0) settle.resolve(value);
+      else if (rc === INCOMPLETE && this.#reconnects && !settle.done) queueMicrotask(send);
+      else settle.reject(operationFailed(rc, what));
+    };
+    const send = (): void => {
+      if (settle.done) return; // timed out or aborted meanwhile: not sent again
+      let admitted: number;
+      try {
+        admitted = submit(done);
+      } catch (error) {
+        return settle.reject(error);
+      }
       if (admitted !== 0) settle.reject(operationFailed(admitted, what));
-    });
+    };
+    send();
   }
 
   /**
