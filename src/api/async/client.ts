@@ -6,6 +6,7 @@
 import { MqttError, usageError } from '../../errors.js';
 import { topicMatches } from '../../packet/index.js';
 import type { QoS, SubackCode } from '../../packet/index.js';
+import { INCOMPLETE } from '../../session/result-codes.js';
 import type { InboundMessage } from '../../session/index.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
@@ -75,6 +76,10 @@ export class Client extends Emitter<AsyncClientEvents> {
   readonly #waiters = new Set<Operation<void>>();
   /** disconnect() was called and connect() not since: no connection will come by itself. */
   #stopped = false;
+  /** Counts connect() calls: a disconnect() that completes after a later connect() leaves that connection's streams alone. */
+  #connects = 0;
+  /** The streams ended (with this error, if any) and connect() has not been called since: nothing will reopen them. */
+  #ended: { error: MqttError | undefined } | null = null;
 
   constructor(urlOrOptions: string | (AsyncClientOptions & { url?: string }), options: AsyncClientOptions = {}) {
     super();
@@ -112,6 +117,8 @@ export class Client extends Emitter<AsyncClientEvents> {
     const engine = this.#engine;
     if (engine.state !== 'disconnected') throw usageError('INVALID_STATE', `connect() while ${engine.state}: a client connects once at a time (disconnect() first)`);
     this.#stopped = false;
+    this.#connects++;
+    this.#ended = null;
     this.#main.reopen(); // filtered streams that ended are gone: filter() makes new ones
     let cleanup = (): void => {};
     const limit = options.timeout ?? this.#deadlines.defaultTimeout;
@@ -151,17 +158,24 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Disconnects (DISCONNECT, so no will); iterations end normally. Resolves once closed. */
   disconnect(options: OperationOptions = {}): Promise<void> {
+    const operation = this.#deadlines.begin<void>('disconnect from', this.#engine.url, options);
+    // Refused (bad options) or already aborted: like any operation, it does nothing at all.
+    if (operation.done) return operation.promise;
     this.#stopped = true;
     const stopped = new MqttError('CONNECTION_LOST', 'disconnect() was called');
     this.#pendingConnect?.reject(stopped);
-    return this.#deadlines.run<void>('disconnect from', this.#engine.url, options, (settle) =>
-      this.#engine.disconnect(() => {
-        // Also when it was waiting to reconnect (no close event then): iterations end normally.
+    const connects = this.#connects;
+    this.#engine.disconnect(() => {
+      // Also when it was waiting to reconnect (no close event then): iterations end normally.
+      // Not when connect() was called meanwhile (a client that was not connected completes
+      // disconnect() a microtask later): the streams and waiters are the new connection's.
+      if (this.#connects === connects) {
         this.#endIterations();
         this.#rejectWaiters(stopped);
-        settle.resolve();
-      }),
-    );
+      }
+      operation.resolve();
+    });
+    return operation.promise;
   }
 
   /** Resolves when delivery is complete for the QoS: written (0), PUBACK (1), PUBCOMP (2). */
@@ -196,10 +210,9 @@ export class Client extends Emitter<AsyncClientEvents> {
     const specs = (many ? filters : [filters]).map((spec) => (Array.isArray(spec) ? spec : ([spec, options.qos ?? 0] as const)));
     const subscriptions = specs.map(([filter, qos]) => ({ topic: wildcardOf(filter).value, qos }));
     const what = `subscribe to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`;
-    const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) => {
-      const admitted = this.#engine.subscribe(subscriptions, (rc, codes) => (rc === 0 ? settle.resolve(codes) : settle.reject(operationFailed(rc, what))));
-      if (admitted !== 0) settle.reject(operationFailed(admitted, what));
-    });
+    const granted = await this.#deadlines.run<SubackCode[]>('subscribe to', subscriptions.map((s) => s.topic).join("', '"), options, (settle) =>
+      this.#request(settle, what, (done) => this.#engine.subscribe(subscriptions, done)),
+    );
     if (granted.every((code) => code === REFUSED)) {
       throw new MqttCodeError('SUBSCRIPTION_REFUSED', REFUSED, `The broker refused the subscription to ${subscriptions.map((s) => `'${s.topic}'`).join(', ')}`);
     }
@@ -209,20 +222,48 @@ export class Client extends Emitter<AsyncClientEvents> {
   async unsubscribe(filters: string | Wildcard | (string | Wildcard)[], options: OperationOptions = {}): Promise<void> {
     const topics = (Array.isArray(filters) ? filters : [filters]).map((filter) => wildcardOf(filter).value);
     const what = `unsubscribe from ${topics.map((t) => `'${t}'`).join(', ')}`;
-    return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) => {
-      const admitted = this.#engine.unsubscribe(topics, (rc) => (rc === 0 ? settle.resolve() : settle.reject(operationFailed(rc, what))));
+    return this.#deadlines.run<void>('unsubscribe from', topics.join("', '"), options, (settle) =>
+      this.#request(settle, what, (done) => this.#engine.unsubscribe(topics, (rc) => done(rc, undefined))),
+    );
+  }
+
+  /**
+   * A subscribe or unsubscribe: `submit` hands the engine `done`. One cut off by a lost connection
+   * (sent, no ack: -11) is submitted again when the client reconnects, so it survives the outage
+   * as a publish does; the engine then queues it for the next connection (or, if none will come,
+   * completes it -3: CONNECTION_LOST).
+   */
+  #request<T>(settle: Operation<T>, what: string, submit: (done: (rc: number, value: T) => void) => number): void {
+    const done = (rc: number, value: T): void => {
+      if (rc === 0) settle.resolve(value);
+      else if (rc === INCOMPLETE && this.#reconnects && !settle.done) queueMicrotask(send);
+      else settle.reject(operationFailed(rc, what));
+    };
+    const send = (): void => {
+      if (settle.done) return; // timed out or aborted meanwhile: not sent again
+      let admitted: number;
+      try {
+        admitted = submit(done);
+      } catch (error) {
+        return settle.reject(error);
+      }
       if (admitted !== 0) settle.reject(operationFailed(admitted, what));
-    });
+    };
+    send();
   }
 
   /**
    * The messages matching `filter`, as their own stream: a message goes to the first open
    * filtered stream that matches it, else to `client.messages`. Breaking out of its loop closes it.
+   * Made after the streams ended (disconnect(), or a loss without reconnect) and before the next
+   * connect(), it is ended already, as `client.messages` is then.
    */
   filter(filter: string | Wildcard): AsyncIterable<Message> {
     const wildcard = wildcardOf(filter);
     const entry = { wildcard, queue: this.#queue(() => this.#removeFilter(entry.queue)) };
-    this.#filters.push(entry);
+    // Made after the streams ended: it ends as client.messages has (nothing would ever end it).
+    if (this.#ended !== null) entry.queue.end(this.#ended.error);
+    else this.#filters.push(entry);
     return entry.queue;
   }
 
@@ -233,7 +274,11 @@ export class Client extends Emitter<AsyncClientEvents> {
   whenConnected(options: OperationOptions = {}): Promise<void> {
     if (this.connected) return Promise.resolve();
     const operation = this.#deadlines.begin<void>('wait for the connection to', this.#engine.url, options);
-    if (this.#stopped && this.#engine.state === 'disconnected') operation.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called: no connection will come until connect()'));
+    if (this.#engine.state === 'disconnected' && !this.#engine.reconnecting) {
+      if (this.#stopped) operation.reject(new MqttError('CONNECTION_LOST', 'disconnect() was called: no connection will come until connect()'));
+      // Lost without reconnect, or connect() failed: as a waiter at that moment was told.
+      else if (this.#ended?.error !== undefined) operation.reject(this.#ended.error);
+    }
     this.#waiters.add(operation);
     return operation.promise.finally(() => this.#waiters.delete(operation));
   }
@@ -280,6 +325,7 @@ export class Client extends Emitter<AsyncClientEvents> {
 
   /** Ends every iteration; filtered streams end for good (their backlog has nowhere to go but away). */
   #endIterations(error?: MqttError): void {
+    this.#ended ??= { error };
     this.#main.end(error);
     for (const { queue } of this.#filters.splice(0)) {
       queue.end(error);
@@ -303,7 +349,10 @@ export class Client extends Emitter<AsyncClientEvents> {
     engine.on('reconnect', (info) => this.emit('reconnect', info));
     engine.on('restored', (info) => this.emit('restored', info));
     engine.on('close', ({ reason, error }) => {
+      const connects = this.#connects;
       this.emit('close', { reason, error });
+      // A listener that called connect() (reconnecting by hand) began a connection whose streams these are.
+      if (this.#connects !== connects) return;
       if (reason === 'normal') return this.#endIterations();
       if (!this.#reconnects) this.#endIterations(lost(error));
     });

@@ -106,6 +106,8 @@ export class Deadlines {
     }
     if (operation.done) return operation;
     if (signal !== undefined) operation.watch(signal);
+    // Already aborted: finished, so no limit to keep (a timer now would never be cancelled).
+    if (operation.done) return operation;
     if (timeout === this.defaultTimeout && Number.isFinite(timeout)) this.#track(operation as Operation<unknown>);
     else if (Number.isFinite(timeout)) operation.limit(timeout);
     return operation;

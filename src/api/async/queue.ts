@@ -11,7 +11,16 @@ import type { Message } from './message.js';
 interface Waiter {
   resolve(result: IteratorResult<Message>): void;
   reject(error: unknown): void;
+  /** The iterator that asked (undefined: next() on the queue itself). */
+  owner: Consumer | undefined;
 }
+
+/** One iterator over the queue: once it has returned it takes nothing more. */
+interface Consumer {
+  closed: boolean;
+}
+
+const DONE: IteratorResult<Message> = { value: undefined, done: true };
 
 export class MessageQueue implements AsyncIterable<Message> {
   readonly #buffer = new Fifo<Message>();
@@ -62,6 +71,10 @@ export class MessageQueue implements AsyncIterable<Message> {
   }
 
   next(): Promise<IteratorResult<Message>> {
+    return this.#take(undefined);
+  }
+
+  #take(owner: Consumer | undefined): Promise<IteratorResult<Message>> {
     const message = this.#buffer.shift();
     if (message !== undefined) {
       if (this.#buffer.length === this.capacity - 1) this.setReading(true);
@@ -69,16 +82,33 @@ export class MessageQueue implements AsyncIterable<Message> {
     }
     const ended = this.#ended;
     if (ended !== null) return ended.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(ended.error);
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, owner }));
+  }
+
+  /**
+   * A consumer left with next() calls still pending (a next() raced against a timeout, then
+   * return()): they end now, or the next messages would go to promises nobody reads — lost.
+   */
+  #release(consumer: Consumer): void {
+    if (this.#waiters.length === 0) return;
+    for (const waiter of this.#waiters.takeAll()) {
+      if (waiter.owner === consumer) waiter.resolve(DONE);
+      else this.#waiters.push(waiter);
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
+    const consumer: Consumer = { closed: false };
     return {
-      next: () => this.next(),
+      next: () => (consumer.closed ? Promise.resolve(DONE) : this.#take(consumer)),
       // A consumer that breaks out of `for await` ends only its own loop.
       return: () => {
-        this.onReturn();
-        return Promise.resolve({ value: undefined, done: true });
+        if (!consumer.closed) {
+          consumer.closed = true;
+          this.#release(consumer);
+          this.onReturn();
+        }
+        return Promise.resolve(DONE);
       },
     };
   }

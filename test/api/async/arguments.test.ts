@@ -2,14 +2,15 @@
  * The async face's per-call arguments from plain JavaScript (found in review): an operation's
  * timeout and signal are checked like the client's own (INVALID_OPTIONS, never "no limit"), a
  * filter that is not a string or Wildcard is refused rather than stringified, and whenConnected()
- * after disconnect() rejects at once.
+ * after disconnect() rejects at once. A disconnect() refused for its arguments (or with a signal
+ * already aborted) does nothing, as every other operation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, MqttError } from '../../../src/api/async/index.js';
 import type { AsyncClientOptions } from '../../../src/api/async/index.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
-import { Cleanup, uniqueId } from '../../client/helpers.js';
+import { Cleanup, uniqueId, until } from '../../client/helpers.js';
 import { bounded, unconnected } from './async-helpers.js';
 
 const cleanup = new Cleanup();
@@ -109,5 +110,32 @@ describe('disconnect() while connect() waits for CONNACK (found in review)', () 
     await client.disconnect();
     await expect(connecting).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
     await expect(bounded(loop, 'loop', 2_000)).resolves.toBe('ended normally');
+  });
+});
+
+describe('disconnect() refused for its arguments (found in review)', () => {
+  it('with an already aborted signal it does nothing: a pending connect() goes on and resolves', async () => {
+    const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const client = unconnected(cleanup, broker.url);
+    const connecting = outcome(client.connect(), 2_000);
+    const conn = await broker.nextConnection();
+    await conn.expect('connect');
+    expect(await outcome(client.disconnect({ signal: AbortSignal.abort() }), 1_000)).toEqual({ mqttError: 'ABORTED' });
+    await conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+    expect(await connecting).toEqual({ resolved: client });
+    expect(client.connected).toBe(true);
+  });
+
+  it('with a timeout that is not a number it does nothing: whenConnected() during a later outage waits for the reconnection', async () => {
+    const { broker, client, conn } = await connectFake({ reconnect: { initialDelay: 10, maxDelay: 20 } });
+    expect(await outcome(client.disconnect({ timeout: 'soon' as never }), 1_000)).toEqual({ mqttError: 'INVALID_OPTIONS' });
+    expect(client.connected).toBe(true);
+    conn.close();
+    await until(() => !client.connected, 'the connection to drop');
+    const waiting = outcome(client.whenConnected(), 2_000);
+    const again = (await broker.nextConnection()) as FakeConnection;
+    await again.expect('connect');
+    await again.send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+    expect(await waiting).toEqual({ resolved: undefined });
   });
 });

@@ -9,6 +9,7 @@ import { Message, MqttCodeError, MqttError, Topic, Wildcard } from '../../../src
 import { asyncPayload } from '../../../src/api/async/payload.js';
 import { Deadlines } from '../../../src/api/async/deadline.js';
 import { MessageQueue } from '../../../src/api/async/queue.js';
+import { bounded } from './async-helpers.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '../../../src/packet/index.js';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -170,6 +171,20 @@ describe('MessageQueue: bounded, lossless, one consumer per message', () => {
     expect((await queue.next()).value?.payload[0]).toBe(1);
     await expect(queue.next()).rejects.toBe(error);
   });
+
+  it('a consumer that leaves (return()) with a next() pending takes nothing more: the next message goes to one still there (found in review)', async () => {
+    const queue = new MessageQueue(10, () => {});
+    const leaving = queue[Symbol.asyncIterator]();
+    const staying = queue[Symbol.asyncIterator]();
+    const abandoned = leaving.next(); // e.g. raced against a timeout that won
+    await leaving.return!();
+    expect(await bounded(abandoned, 'the pending next() to end', 1_000)).toEqual({ value: undefined, done: true });
+    expect(await leaving.next()).toEqual({ value: undefined, done: true });
+    const waiting = staying.next();
+    queue.push(message(7));
+    expect((await waiting).value?.payload[0]).toBe(7);
+    expect(queue.size).toBe(0);
+  });
 });
 
 function succeeds(f: () => unknown): boolean {
@@ -206,5 +221,15 @@ describe('Deadlines: the shared limit of operations under the client default', (
     const pending = deadlines.begin<number>('publish to', 'late', {});
     await expect(Promise.all(finished.map((operation) => operation.promise))).resolves.toEqual(Array.from({ length: 50 }, (_, i) => i));
     await expect(pending.promise).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('an already aborted signal with a limit of its own leaves no timer behind (found in review)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const deadlines = new Deadlines(10_000);
+    const before = timers();
+    const operations = Array.from({ length: 5 }, () => deadlines.begin<void>('publish to', 't', { signal: AbortSignal.abort(), timeout: 60_000 }));
+    for (const operation of operations) await expect(operation.promise).rejects.toMatchObject({ code: 'ABORTED' });
+    // A timer per operation would keep the process alive for the minute, each holding its operation.
+    expect(timers()).toBe(before);
   });
 });
