@@ -56,7 +56,6 @@ export interface AsyncClientEvents {
 
 const REFUSED = 0x80;
 const NO_OPTIONS: PublishOptions = {};
-const QOS0 = { qos: 0, retain: false } as const;
 
 export class Client extends Emitter<AsyncClientEvents> {
   readonly #engine: MqttClient;
@@ -184,7 +183,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     if (operation.done) return operation.promise;
     const complete = (rc: number): void => this.#complete(operation, rc);
     try {
-      const admitted = this.#engine.publish(topic, asyncPayload(payload), options.qos === undefined && options.retain === undefined && options.messageId === undefined ? QOS0 : options, complete);
+      const admitted = this.#engine.publish(topic, asyncPayload(payload), options, complete);
       if (admitted !== 0) complete(admitted);
     } catch (error) {
       operation.reject(error);

@@ -10,6 +10,7 @@ import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { Cleanup } from '../../client/helpers.js';
 import { bounded, unconnected } from './async-helpers.js';
+import { MemorySessionStore } from '../../../src/session/store.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -44,5 +45,27 @@ describe('reconnect: requests cut off by the loss', () => {
     expect(again.topics).toEqual(['gone/#']);
     await second.send({ type: 'unsuback', packetId: again.packetId });
     expect(await bounded(unsubscribing, 'unsubscribe()')).toBeUndefined();
+  });
+});
+
+describe('publish options reach the engine whole', () => {
+  it("a QoS 0 publish's properties (no qos, retain or messageId given) are kept with the message a store queues", async () => {
+    const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const queued: unknown[] = [];
+    const store = new (class extends MemorySessionStore<never> {
+      queued(request: { topic: string; properties?: Record<string, string> }): void {
+        queued.push({ topic: request.topic, properties: request.properties });
+      }
+    })();
+    const client = unconnected(cleanup, broker.url, { queueQoS0: true, store });
+    const connecting = client.connect();
+    const conn = await broker.nextConnection();
+    await conn.expect('connect');
+    // Still connecting: the QoS 0 publish waits in the session's queue, where the store sees it.
+    const publishing = client.publish('q/0', 'x', { properties: { order: '42' } });
+    expect(queued).toEqual([{ topic: 'q/0', properties: { order: '42' } }]);
+    await conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 });
+    await bounded(connecting, 'connect()');
+    await bounded(publishing, 'publish()');
   });
 });
