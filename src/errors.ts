@@ -84,7 +84,9 @@ export type ConnectionErrorCode =
   /** A face's limit refused the request (nothing was sent). */
   | 'RATE_LIMITED'
   /** The request failed for a reason the broker did not give. */
-  | 'OPERATION_FAILED';
+  | 'OPERATION_FAILED'
+  /** A durable session store could not write a publish (disk full, its file gone): refused, nothing was sent. */
+  | 'STORE_WRITE_FAILED';
 
 export type ErrorCode = ProtocolErrorCode | UsageErrorCode | ConnectionErrorCode;
 

@@ -6,6 +6,7 @@
  * flush() first); the journal is compacted to a snapshot of what is live whenever it has grown
  * past `maxLogBytes` and twice that live state.
  */
+import { MqttError } from '../errors.js';
 import type { PublishRequest } from '../session/index.js';
 import { MemorySessionStore } from '../session/index.js';
 import type { OutgoingFlow } from '../session/index.js';
@@ -90,9 +91,11 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
       }
       return super.putOutgoing(flow); // a re-send keeps its place; a PUBREC moves it to the end
     }
-    const seq = this.#seqOf.get(flow.request) ?? this.#accept(flow.request);
+    const known = this.#seqOf.get(flow.request);
+    const seq = known ?? this.#accept(flow.request);
     this.#record({ kind: 'send', seq, packetId });
     if (flow.stage === 'pubrel') this.#record({ kind: 'release', seq });
+    if (known === undefined) this.#commit(flow.request, seq);
     this.#recordedStage.set(packetId, flow.stage);
     this.#seqByPacket.set(packetId, seq);
     super.putOutgoing(flow);
@@ -128,7 +131,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   }
 
   queued(request: PublishRequest<T>): void {
-    if (!this.#seqOf.has(request)) this.#accept(request);
+    if (!this.#seqOf.has(request)) this.#commit(request, this.#accept(request));
   }
 
   settled(request: PublishRequest<T>): void {
@@ -148,7 +151,8 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
    * Writes the changes so far. A failed write (disk full, I/O error) is reported, not thrown:
    * the client goes on with its state in memory — nothing it holds is lost while the process
    * lives — and every later flush tries to rewrite the whole state, after which the file is
-   * whole again. Until then a crash would lose what the file lacks; the warning says so.
+   * whole again. Until then a crash would lose what the file lacks; the warning says so. (A
+   * message just accepted is never among it: #commit refuses one it cannot write.)
    */
   flush(): void {
     if (this.#closed) return;
@@ -214,6 +218,27 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     if (request.properties !== undefined) message.properties = request.properties;
     this.#record({ kind: 'accept', seq, message });
     return seq;
+  }
+
+  /**
+   * A message just accepted is written at once, before the session takes it: one the file
+   * cannot have (disk full, the journal removed, an I/O error), even after a rewrite of the
+   * whole state, is forgotten and refused with STORE_WRITE_FAILED — never accepted into memory
+   * alone, where a crash would lose it.
+   */
+  #commit(request: PublishRequest<T>, seq: number): void {
+    if (this.#closed) return;
+    const failing = this.#failure !== undefined;
+    this.flush(); // while failing: the rewrite of the whole state
+    if (!failing && this.#failure !== undefined) this.flush(); // an append failed: the rewrite may not
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#state.apply({ kind: 'done', seq });
+    // It was the last message accepted: its number is free again (acceptedCount counts it no more).
+    this.#nextSeq = seq;
+    this.#state.lastSeq = seq - 1;
+    this.#seqOf.delete(request);
+    throw new MqttError('STORE_WRITE_FAILED', `The session store ${this.#path} cannot be written (${failure}): the publish is refused`);
   }
 
   #record(record: StoreRecord): void {

@@ -89,6 +89,9 @@ export class Journal {
     if (this.#pendingBytes === 0) return;
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
     try {
+      // A journal removed while open (a tmp cleaner, an operator) still takes writes, into a
+      // file no restart can find: that is a failed write (the caller then rewrites the state).
+      if (fstatSync(this.#fd).nlink === 0) throw Object.assign(new Error(`${this.#path} was removed`), { code: 'ENOENT' });
       writeAll(this.#fd, chunk);
     } catch (error) {
       try {
