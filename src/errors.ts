@@ -53,7 +53,9 @@ export type UsageErrorCode =
   | 'BUFFER_TOO_SMALL'
   | 'UNSUPPORTED_TRANSPORT'
   /** A durable session store is open in another process. */
-  | 'STORE_LOCKED';
+  | 'STORE_LOCKED'
+  /** A durable session store's file holds records this version cannot read (a newer version's?): left untouched. */
+  | 'STORE_UNREADABLE';
 
 /** How a connection or an attempt ended when nobody broke a rule. */
 export type ConnectionErrorCode =

@@ -6,7 +6,7 @@
  * flush() first); the journal is compacted to a snapshot of what is live whenever it has grown
  * past `maxLogBytes` and twice that live state.
  */
-import { MqttError } from '../errors.js';
+import { MqttError, usageError } from '../errors.js';
 import type { PublishRequest } from '../session/index.js';
 import { MemorySessionStore } from '../session/index.js';
 import type { OutgoingFlow } from '../session/index.js';
@@ -54,15 +54,23 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     const journalOptions = { fsync: options.fsync ?? 'interval', warn, ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }) };
     const { journal, records } = Journal.open(path, journalOptions);
     this.#journal = journal;
-    let damaged = false;
+    let zeroFilled = false;
     for (const body of records) {
+      // This store writes no empty record: one (its header all zeros, as the CRC of nothing is
+      // 0) is a zero-filled tail, left by a power loss after the file grew but before its
+      // blocks were written. Torn, like a failed CRC: cut off (by the compaction below).
+      if (body.length === 0) {
+        warn(`${path}: the end is zero-filled, torn or corrupt (a power loss mid-write?) and was cut off`);
+        zeroFilled = true;
+        break;
+      }
       try {
         this.#state.apply(decodeRecord(body));
       } catch (error) {
-        // Checksummed but unreadable: written by something else. Keep what came before it.
-        warn(`${path}: a record could not be read (${(error as Error).message}); the rest of the file is ignored`);
-        damaged = true;
-        break;
+        // Checksummed but unreadable: written on purpose by something else (a newer version?),
+        // not torn by a crash. Cutting it off would destroy what that writer had accepted.
+        journal.close();
+        throw usageError('STORE_UNREADABLE', `${path}: a record could not be read (${(error as Error).message}); the file is left as it is (written by another version?)`);
       }
     }
     this.#nextSeq = this.#state.lastSeq + 1;
@@ -79,7 +87,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     }
     for (const packetId of this.#state.inbound) super.addIncoming(packetId);
     this.#liveBytes = this.#journal.size;
-    if (damaged) this.#compact();
+    if (zeroFilled) this.#compact();
   }
 
   override putOutgoing(flow: OutgoingFlow<T>): void {
