@@ -42,8 +42,6 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   readonly #path: string;
   readonly #warn: (message: string) => void;
   #nextSeq: number;
-  /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
-  #liveBytes: number;
 
   constructor(path: string, lock: StoreLock, options: FileStoreOptions, warn: (message: string) => void) {
     super();
@@ -65,7 +63,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
         break;
       }
       try {
-        this.#state.apply(decodeRecord(body));
+        this.#state.apply(decodeRecord(body), body.length);
       } catch (error) {
         // Checksummed but unreadable: written on purpose by something else (a newer version?),
         // not torn by a crash. Cutting it off would destroy what that writer had accepted.
@@ -86,7 +84,6 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
       }
     }
     for (const packetId of this.#state.inbound) super.addIncoming(packetId);
-    this.#liveBytes = this.#journal.size;
     if (zeroFilled) this.#compact();
   }
 
@@ -171,7 +168,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
         this.#failure = undefined;
       } else if (this.#journal.dirty) {
         this.#journal.flush();
-        if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
+        if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#state.snapshotBytes) this.#compact();
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -251,14 +248,14 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
 
   #record(record: StoreRecord): void {
     if (this.#closed) return;
-    this.#state.apply(record);
+    const body = encodeRecord(record);
+    this.#state.apply(record, body.length);
     // While writes fail, the state alone is kept: the recovery rewrites all of it.
-    if (this.#failure === undefined) this.#journal.append(encodeRecord(record));
+    if (this.#failure === undefined) this.#journal.append(body);
   }
 
   #compact(): void {
     this.#journal.rewrite([...this.#state.snapshot()].map(encodeRecord));
-    this.#liveBytes = this.#journal.size;
   }
 }
 
