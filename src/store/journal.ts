@@ -11,7 +11,7 @@
  * file survives the process being killed in every policy; only a power loss or a kernel crash can
  * take what was not yet synced.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -52,7 +52,11 @@ export class Journal {
 
   /** Opens (creating) the file at `path` and reads its intact records. */
   static open(path: string, options: JournalOptions): { journal: Journal; records: Uint8Array[] } {
+    const created = !existsSync(path);
     const fd = openSync(path, 'a+');
+    // A new file's own fsync does not make the directory entry naming it durable (fsync(2)):
+    // without this, a power loss could leave no journal where the policy promised its records.
+    if (created && options.fsync !== 'never') syncDirectory(dirname(path));
     const { records, intact, total } = readRecords(fd);
     if (intact < total) {
       options.warn(`${path}: ${total - intact} bytes at the end are torn or corrupt (a crash mid-write?) and were cut off`);
