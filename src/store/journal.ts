@@ -86,8 +86,8 @@ export class Journal {
 
   /**
    * Writes what was appended (one write), then syncs as the policy says. A failed write
-   * (disk full, I/O error) throws with the file cut back to its last whole record, so a later
-   * write never lands after a torn one; the records stay pending.
+   * (disk full, I/O error), or with 'always' a failed sync, throws with the file cut back to its
+   * last whole record, so a later write never lands after a torn one; the records stay pending.
    */
   flush(): void {
     if (this.#pendingBytes === 0) return;
@@ -97,6 +97,9 @@ export class Journal {
       // file no restart can find: that is a failed write (the caller then rewrites the state).
       if (fstatSync(this.#fd).nlink === 0) throw Object.assign(new Error(`${this.#path} was removed`), { code: 'ENOENT' });
       writeAll(this.#fd, chunk);
+      // 'always' promises each record on the disk before the packet it justifies: one that
+      // cannot be synced (EIO; ENOSPC where space is allocated late) counts as not written.
+      if (this.#options.fsync === 'always') fdatasyncSync(this.#fd);
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.size);
@@ -108,8 +111,7 @@ export class Journal {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.size += chunk.length;
-    this.#unsynced = true;
-    if (this.#options.fsync === 'always') this.#sync();
+    this.#unsynced = this.#options.fsync !== 'always';
   }
 
   /**
