@@ -53,7 +53,9 @@ export type UsageErrorCode =
   | 'BUFFER_TOO_SMALL'
   | 'UNSUPPORTED_TRANSPORT'
   /** A durable session store is open in another process. */
-  | 'STORE_LOCKED';
+  | 'STORE_LOCKED'
+  /** A durable session store's file holds records this version cannot read (a newer version's?): left untouched. */
+  | 'STORE_UNREADABLE';
 
 /** How a connection or an attempt ended when nobody broke a rule. */
 export type ConnectionErrorCode =
@@ -84,7 +86,9 @@ export type ConnectionErrorCode =
   /** A face's limit refused the request (nothing was sent). */
   | 'RATE_LIMITED'
   /** The request failed for a reason the broker did not give. */
-  | 'OPERATION_FAILED';
+  | 'OPERATION_FAILED'
+  /** A durable session store could not write a publish (disk full, its file gone): refused, nothing was sent. */
+  | 'STORE_WRITE_FAILED';
 
 export type ErrorCode = ProtocolErrorCode | UsageErrorCode | ConnectionErrorCode;
 

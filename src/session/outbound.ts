@@ -83,14 +83,15 @@ export class OutboundFlows<T = unknown> {
   }
 
   #enqueue(request: OutboundRequest<T>): void {
-    if (this.#queue.length >= this.#limits.maxBuffered) {
-      if (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0) {
-        return this.#complete(request, Result.MAX_BUFFERED);
-      }
-      this.#complete(this.#queue.shift()!, Result.MAX_BUFFERED);
+    const full = this.#queue.length >= this.#limits.maxBuffered;
+    if (full && (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0)) {
+      return this.#complete(request, Result.MAX_BUFFERED);
     }
-    this.#queue.push(request);
+    // A durable store takes the publish before anything changes here: one it cannot write
+    // throws (STORE_WRITE_FAILED), and then no older message has been dropped for it.
     if ('topic' in request) this.#store.queued?.(request);
+    if (full) this.#complete(this.#queue.shift()!, Result.MAX_BUFFERED);
+    this.#queue.push(request);
   }
 
   #sendQoS0(request: PublishRequest<T>, now: number): void {
@@ -103,7 +104,12 @@ export class OutboundFlows<T = unknown> {
     const packetId = this.ids.allocate();
     if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
     const flow: OutgoingFlow<T> = { packetId, stage: 'publish', request, sentAt: now };
-    this.#store.putOutgoing(flow);
+    try {
+      this.#store.putOutgoing(flow);
+    } catch (error) {
+      this.ids.release(packetId); // a durable store refused the publish: the id was never used
+      throw error;
+    }
     this.#sendPublish(flow, false, now);
   }
 

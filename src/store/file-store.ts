@@ -6,6 +6,7 @@
  * flush() first); the journal is compacted to a snapshot of what is live whenever it has grown
  * past `maxLogBytes` and twice that live state.
  */
+import { MqttError, usageError } from '../errors.js';
 import type { PublishRequest } from '../session/index.js';
 import { MemorySessionStore } from '../session/index.js';
 import type { OutgoingFlow } from '../session/index.js';
@@ -41,8 +42,6 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   readonly #path: string;
   readonly #warn: (message: string) => void;
   #nextSeq: number;
-  /** Bytes of the last snapshot (or of the file as opened): compaction's yardstick. */
-  #liveBytes: number;
 
   constructor(path: string, lock: StoreLock, options: FileStoreOptions, warn: (message: string) => void) {
     super();
@@ -53,15 +52,23 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     const journalOptions = { fsync: options.fsync ?? 'interval', warn, ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }) };
     const { journal, records } = Journal.open(path, journalOptions);
     this.#journal = journal;
-    let damaged = false;
+    let zeroFilled = false;
     for (const body of records) {
-      try {
-        this.#state.apply(decodeRecord(body));
-      } catch (error) {
-        // Checksummed but unreadable: written by something else. Keep what came before it.
-        warn(`${path}: a record could not be read (${(error as Error).message}); the rest of the file is ignored`);
-        damaged = true;
+      // This store writes no empty record: one (its header all zeros, as the CRC of nothing is
+      // 0) is a zero-filled tail, left by a power loss after the file grew but before its
+      // blocks were written. Torn, like a failed CRC: cut off (by the compaction below).
+      if (body.length === 0) {
+        warn(`${path}: the end is zero-filled, torn or corrupt (a power loss mid-write?) and was cut off`);
+        zeroFilled = true;
         break;
+      }
+      try {
+        this.#state.apply(decodeRecord(body), body.length);
+      } catch (error) {
+        // Checksummed but unreadable: written on purpose by something else (a newer version?),
+        // not torn by a crash. Cutting it off would destroy what that writer had accepted.
+        journal.close();
+        throw usageError('STORE_UNREADABLE', `${path}: a record could not be read (${(error as Error).message}); the file is left as it is (written by another version?)`);
       }
     }
     this.#nextSeq = this.#state.lastSeq + 1;
@@ -77,8 +84,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
       }
     }
     for (const packetId of this.#state.inbound) super.addIncoming(packetId);
-    this.#liveBytes = this.#journal.size;
-    if (damaged) this.#compact();
+    if (zeroFilled) this.#compact();
   }
 
   override putOutgoing(flow: OutgoingFlow<T>): void {
@@ -90,9 +96,11 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
       }
       return super.putOutgoing(flow); // a re-send keeps its place; a PUBREC moves it to the end
     }
-    const seq = this.#seqOf.get(flow.request) ?? this.#accept(flow.request);
+    const known = this.#seqOf.get(flow.request);
+    const seq = known ?? this.#accept(flow.request);
     this.#record({ kind: 'send', seq, packetId });
     if (flow.stage === 'pubrel') this.#record({ kind: 'release', seq });
+    if (known === undefined) this.#commit(flow.request, seq);
     this.#recordedStage.set(packetId, flow.stage);
     this.#seqByPacket.set(packetId, seq);
     super.putOutgoing(flow);
@@ -128,7 +136,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
   }
 
   queued(request: PublishRequest<T>): void {
-    if (!this.#seqOf.has(request)) this.#accept(request);
+    if (!this.#seqOf.has(request)) this.#commit(request, this.#accept(request));
   }
 
   settled(request: PublishRequest<T>): void {
@@ -148,7 +156,8 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
    * Writes the changes so far. A failed write (disk full, I/O error) is reported, not thrown:
    * the client goes on with its state in memory — nothing it holds is lost while the process
    * lives — and every later flush tries to rewrite the whole state, after which the file is
-   * whole again. Until then a crash would lose what the file lacks; the warning says so.
+   * whole again. Until then a crash would lose what the file lacks; the warning says so. (A
+   * message just accepted is never among it: #commit refuses one it cannot write.)
    */
   flush(): void {
     if (this.#closed) return;
@@ -159,7 +168,7 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
         this.#failure = undefined;
       } else if (this.#journal.dirty) {
         this.#journal.flush();
-        if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#liveBytes) this.#compact();
+        if (this.#journal.size > this.#maxLogBytes && this.#journal.size > 2 * this.#state.snapshotBytes) this.#compact();
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -216,16 +225,37 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
     return seq;
   }
 
+  /**
+   * A message just accepted is written at once, before the session takes it: one the file
+   * cannot have (disk full, the journal removed, an I/O error), even after a rewrite of the
+   * whole state, is forgotten and refused with STORE_WRITE_FAILED — never accepted into memory
+   * alone, where a crash would lose it.
+   */
+  #commit(request: PublishRequest<T>, seq: number): void {
+    if (this.#closed) return;
+    const failing = this.#failure !== undefined;
+    this.flush(); // while failing: the rewrite of the whole state
+    if (!failing && this.#failure !== undefined) this.flush(); // an append failed: the rewrite may not
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#state.apply({ kind: 'done', seq });
+    // It was the last message accepted: its number is free again (acceptedCount counts it no more).
+    this.#nextSeq = seq;
+    this.#state.lastSeq = seq - 1;
+    this.#seqOf.delete(request);
+    throw new MqttError('STORE_WRITE_FAILED', `The session store ${this.#path} cannot be written (${failure}): the publish is refused`);
+  }
+
   #record(record: StoreRecord): void {
     if (this.#closed) return;
-    this.#state.apply(record);
+    const body = encodeRecord(record);
+    this.#state.apply(record, body.length);
     // While writes fail, the state alone is kept: the recovery rewrites all of it.
-    if (this.#failure === undefined) this.#journal.append(encodeRecord(record));
+    if (this.#failure === undefined) this.#journal.append(body);
   }
 
   #compact(): void {
     this.#journal.rewrite([...this.#state.snapshot()].map(encodeRecord));
-    this.#liveBytes = this.#journal.size;
   }
 }
 

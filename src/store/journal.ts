@@ -11,7 +11,7 @@
  * file survives the process being killed in every policy; only a power loss or a kernel crash can
  * take what was not yet synced.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -52,7 +52,11 @@ export class Journal {
 
   /** Opens (creating) the file at `path` and reads its intact records. */
   static open(path: string, options: JournalOptions): { journal: Journal; records: Uint8Array[] } {
+    const created = !existsSync(path);
     const fd = openSync(path, 'a+');
+    // A new file's own fsync does not make the directory entry naming it durable (fsync(2)):
+    // without this, a power loss could leave no journal where the policy promised its records.
+    if (created && options.fsync !== 'never') syncDirectory(dirname(path));
     const { records, intact, total } = readRecords(fd);
     if (intact < total) {
       options.warn(`${path}: ${total - intact} bytes at the end are torn or corrupt (a crash mid-write?) and were cut off`);
@@ -82,14 +86,20 @@ export class Journal {
 
   /**
    * Writes what was appended (one write), then syncs as the policy says. A failed write
-   * (disk full, I/O error) throws with the file cut back to its last whole record, so a later
-   * write never lands after a torn one; the records stay pending.
+   * (disk full, I/O error), or with 'always' a failed sync, throws with the file cut back to its
+   * last whole record, so a later write never lands after a torn one; the records stay pending.
    */
   flush(): void {
     if (this.#pendingBytes === 0) return;
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
     try {
+      // A journal removed while open (a tmp cleaner, an operator) still takes writes, into a
+      // file no restart can find: that is a failed write (the caller then rewrites the state).
+      if (fstatSync(this.#fd).nlink === 0) throw Object.assign(new Error(`${this.#path} was removed`), { code: 'ENOENT' });
       writeAll(this.#fd, chunk);
+      // 'always' promises each record on the disk before the packet it justifies: one that
+      // cannot be synced (EIO; ENOSPC where space is allocated late) counts as not written.
+      if (this.#options.fsync === 'always') fdatasyncSync(this.#fd);
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.size);
@@ -101,8 +111,7 @@ export class Journal {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.size += chunk.length;
-    this.#unsynced = true;
-    if (this.#options.fsync === 'always') this.#sync();
+    this.#unsynced = this.#options.fsync !== 'always';
   }
 
   /**

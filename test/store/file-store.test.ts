@@ -192,13 +192,15 @@ describe('FileSessionStore: a restart brings back what was not finished', () => 
     expect(trace(c.step(() => c.receive(inbound(2, 9, true))))).toEqual(['send pubrec#9']);
   });
 
-  it('a write that fails (disk full) is reported, never thrown; the state stays in memory and the next flush rewrites the file whole', () => {
+  it('a write that fails (disk full) is reported and the publish refused (STORE_WRITE_FAILED), never accepted unwritten; the next flush rewrites the file whole', () => {
     const dir = scratch();
     symlinkSync('/dev/full', join(dir, 'client-1.log')); // every write: ENOSPC
+    symlinkSync('/dev/full', join(dir, 'client-1.log.compact')); // and the rewrite beside it (which removes this link)
     const warnings: string[] = [];
     const first = open(dir, { warn: (w) => warnings.push(w) });
     const a = driver(first.store);
-    expect(() => a.step(() => a.publish(message('full/1', 1, 'f1')))).not.toThrow();
+    // It used to be taken (not thrown) and held in memory only, where a crash lost it.
+    expect(() => a.step(() => a.publish(message('full/1', 1, 'f1')))).toThrow(expect.objectContaining({ code: 'STORE_WRITE_FAILED' }));
     expect(warnings.some((w) => /cannot be written \(ENOSPC\)/.test(w))).toBe(true);
     expect((first.store as unknown as { failure: string | undefined }).failure).toBe('ENOSPC');
     // The disk "frees up": the rewrite goes to a new file beside it, renamed over the link.
@@ -211,7 +213,7 @@ describe('FileSessionStore: a restart brings back what was not finished', () => 
     const second = open(dir);
     const b = driver(second.store);
     const topics = b.step(() => b.connect()).flatMap((x) => (x.type === 'send' && x.packet.type === 'publish' ? [x.packet.topic] : []));
-    expect(topics).toEqual(['full/1', 'full/2']);
+    expect(topics).toEqual(['full/2']); // full/1 was refused: the application still has it
   });
 
   it('one process per store: a second open of the same client id is refused (STORE_LOCKED) until the first is closed', () => {
