@@ -187,8 +187,9 @@ class SendMessageGateway implements Gateway {
   }
 
   #operations(path: string, incoming: IncomingMessage, response: ServerResponse): void {
-    if (incoming.method !== 'GET') {
-      response.writeHead(405, { allow: 'GET', 'content-length': 0 }).end();
+    // HEAD as GET (RFC 9110 §9.1; HEAD-based uptime monitors): Node sends the headers only.
+    if (incoming.method !== 'GET' && incoming.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
     } else if (path === '/healthz') {
       const up = this.client.connected && this.#closing === undefined;
       const body = JSON.stringify({ status: up ? 'ok' : 'unavailable', mqtt: this.client.state });
