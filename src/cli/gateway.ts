@@ -49,7 +49,8 @@ each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "ins
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
 Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
-("utf8" | "base64"), rateLimit, publishTimeout, maxPayloadBytes, maxBodyBytes, timestampWindow.
+("utf8" | "base64"), rateLimit, publishTimeout, maxPayloadBytes, maxBodyBytes, timestampWindow,
+maxNonces, hostId; any other key is refused.
 
 Examples:
   IMPMQTT_ACCESS_KEY_SECRET=s3cret impmqtt gateway --access-key-id LTAI-app -h broker.local
@@ -114,9 +115,30 @@ function readConfig(path: string | undefined): ConfigFile {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    checkConfig(parsed as Record<string, unknown>, path);
     return parsed as ConfigFile;
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`--config: ${path} is not a JSON object (${(error as Error).message}).`);
+  }
+}
+
+const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxPayloadBytes', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
+
+/**
+ * The file's shape, before anything reads it: a wrong shape would otherwise crash the command
+ * (an internal error), and an unknown key — a misspelling — would be silently ignored.
+ */
+function checkConfig(config: Record<string, unknown>, path: string): void {
+  const unknown = Object.keys(config).filter((key) => !CONFIG_KEYS.has(key));
+  if (unknown.length > 0) throw new UsageError(`--config: ${path}: unknown key "${unknown[0]}" (known: ${[...CONFIG_KEYS].join(', ')}).`);
+  const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+  for (const key of ['http', 'mqtt']) {
+    if (config[key] !== undefined && !isObject(config[key])) throw new UsageError(`--config: ${path}: "${key}" must be an object.`);
+  }
+  const keys = config.accessKeys;
+  if (keys !== undefined && (!Array.isArray(keys) || !keys.every(isObject))) {
+    throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances"}.`);
   }
 }
 
@@ -132,8 +154,9 @@ export function gatewayOptions(flags: ParsedFlags, env: Record<string, string | 
   options.qos = qos;
   options.allowAnonymous = flags.has('anonymous') || file.allowAnonymous === true;
   options.payloadEncoding = flags.has('base64') ? 'base64' : (file.payloadEncoding ?? 'utf8');
-  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow };
+  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
   for (const [key, value] of Object.entries(numbers)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+  if (file.hostId !== undefined) options.hostId = file.hostId;
   if (options.accessKeys!.length === 0 && !options.allowAnonymous) {
     throw new UsageError('No access keys: give --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET, $ALIBABA_CLOUD_ACCESS_KEY_ID/$ALIBABA_CLOUD_ACCESS_KEY_SECRET, accessKeys in --config, or --allow-anonymous.');
   }

@@ -163,6 +163,9 @@ class SendMessageGateway implements Gateway {
     } catch (error) {
       const failure = error instanceof ApiFailure ? error : ApiFailure.of('InternalError', 'An error occurred while processing your request. Try again later.');
       if (!(error instanceof ApiFailure)) this.#log(`gateway: request ${requestId} failed unexpectedly: ${String(error)}`);
+      // A request cut short (its client gone, or its HTTP refused as malformed — and counted —
+      // by #refuseMalformed) can be neither answered nor counted as answered.
+      if (incoming.socket.destroyed || incoming.socket.writableEnded) return;
       this.#metrics.countRequest(action, failure.status, failure.code);
       // A body left unread (too large, or refused before it was read) must not be parsed as the next request.
       if (!incoming.complete || this.#closing !== undefined) response.shouldKeepAlive = false;
@@ -187,8 +190,9 @@ class SendMessageGateway implements Gateway {
   }
 
   #operations(path: string, incoming: IncomingMessage, response: ServerResponse): void {
-    if (incoming.method !== 'GET') {
-      response.writeHead(405, { allow: 'GET', 'content-length': 0 }).end();
+    // HEAD as GET (RFC 9110 §9.1; HEAD-based uptime monitors): Node sends the headers only.
+    if (incoming.method !== 'GET' && incoming.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
     } else if (path === '/healthz') {
       const up = this.client.connected && this.#closing === undefined;
       const body = JSON.stringify({ status: up ? 'ok' : 'unavailable', mqtt: this.client.state });

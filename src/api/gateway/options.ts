@@ -43,7 +43,11 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Wall-clock milliseconds, for signature timestamps. Default Date.now. */
   wallClock?: () => number;
-  /** HTTP limits: slow or oversized headers end in a bounded close. */
+  /**
+   * HTTP limits: slow or oversized headers end in a bounded close. `maxHeaderSize` counts the
+   * request line too, where both SDKs put Payload (default: room for the largest payload
+   * percent-encoded, plus 16 KiB, as maxBodyBytes).
+   */
   http?: { headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; maxHeaderSize?: number };
 }
 
@@ -87,6 +91,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   const payloadEncoding = options.payloadEncoding ?? 'utf8';
   if (payloadEncoding !== 'utf8' && payloadEncoding !== 'base64') throw invalid(`payloadEncoding must be "utf8" or "base64", got ${String(payloadEncoding)}`);
   const maxPayloadBytes = count(options.maxPayloadBytes, 65_536, 'maxPayloadBytes', 1);
+  // The largest payload percent-encoded (3 characters a byte at worst), plus room for the rest.
+  const roomForPayload = maxPayloadBytes * 3 + 16_384;
   return {
     mqtt: options.mqtt,
     keys,
@@ -96,7 +102,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     rateLimit: count(options.rateLimit, 1_000, 'rateLimit', 0),
     publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1, MAX_TIMER_MS),
     maxPayloadBytes,
-    maxBodyBytes: count(options.maxBodyBytes, maxPayloadBytes * 3 + 16_384, 'maxBodyBytes', 1),
+    maxBodyBytes: count(options.maxBodyBytes, roomForPayload, 'maxBodyBytes', 1),
     timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,
     maxNonces: count(options.maxNonces, 1_000_000, 'maxNonces', 1),
     hostId: options.hostId,
@@ -106,7 +112,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       headersTimeout: count(options.http?.headersTimeout, 10_000, 'http.headersTimeout', 1, MAX_TIMER_MS),
       requestTimeout: count(options.http?.requestTimeout, 30_000, 'http.requestTimeout', 1, MAX_TIMER_MS),
       keepAliveTimeout: count(options.http?.keepAliveTimeout, 5_000, 'http.keepAliveTimeout', 1, MAX_TIMER_MS),
-      maxHeaderSize: count(options.http?.maxHeaderSize, 16_384, 'http.maxHeaderSize', 1),
+      // Node counts the request line against this limit, and the Tea SDK's generated client
+      // (always) and pop-core (by default, GET) send Payload in the query: a fixed 16 KiB
+      // refused any payload over ~16 KB with a 431 (found in review).
+      maxHeaderSize: count(options.http?.maxHeaderSize, roomForPayload, 'http.maxHeaderSize', 1),
     },
   };
 }

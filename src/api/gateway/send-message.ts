@@ -41,6 +41,12 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   } catch (error) {
     throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" is not a topic a message can be sent to: ${(error as MqttError).detail}`);
   }
+  // "$" topics are the broker's own (MQTT 3.1.1 §4.7.2): mosquitto acknowledges a client's
+  // PUBLISH to $SYS/… and drops it, so a 200 would claim a message nobody can receive.
+  // ApsaraMQ's topic names cannot begin with "$" either.
+  if (topic.startsWith('$')) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" begins with "$", which is reserved for the broker's own topics.`);
+  }
   const payload = payloadOf(payloadText, context);
   if (caller.instances !== null && !caller.instances.has(instanceId)) {
     throw ApiFailure.of('InstancePermissionCheckFailed', `This access key may not send to instance "${printable(instanceId)}".`);

@@ -109,6 +109,21 @@ describe('SendMessage gateway: the HTTP boundary', () => {
     expect((await rawHttp(running.port, `GET /?${signedQuery('GET')} HTTP/1.1\r\nHost: x\r\n\r\n`)).status).toBe(200);
   });
 
+  it('HEAD /healthz and HEAD /metrics: the GET status and headers without a body (HEAD-based monitors), other methods 405', async () => {
+    // RFC 9110 §9.1: a server must support HEAD wherever it supports GET; uptime monitors
+    // (and `curl -I`) probe with HEAD, and read a 405 as "down" (found in review).
+    for (const path of ['/healthz', '/metrics']) {
+      const [get, head] = [await fetch(`${running.endpoint}${path}`), await fetch(`${running.endpoint}${path}`, { method: 'HEAD' })];
+      expect(head.status, path).toBe(200);
+      expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+      expect(await head.text()).toBe('');
+      await get.text();
+    }
+    const post = await rawHttp(running.port, `POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+    expect(post.status).toBe(405);
+    expect(post.headers).toMatch(/^allow: GET, HEAD$/im);
+  });
+
   it('/healthz: 200 with the MQTT state; /metrics: requests by code, latency histogram, link and in-flight gauges', async () => {
     const health = await fetch(`${running.endpoint}/healthz`);
     expect(health.status).toBe(200);
