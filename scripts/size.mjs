@@ -18,7 +18,10 @@
 // times and timeouts), ~0.4 KB, the codec's ~0.35 KB of them too; and the imp face's review
 // (callbacks never from inside the call, -7 for U+0000, pending reconnection ended, message
 // bodies copied), ~0.08 KB imp; and the codec's INVALID_ARGUMENT for a lone filter where
-// SUBSCRIBE's or UNSUBSCRIBE's list belongs, ~0.04 KB everywhere),
+// SUBSCRIBE's or UNSUBSCRIBE's list belongs, ~0.04 KB everywhere; and the transport review's
+// hosts of mqtt:// URLs read as ws:// reads them, ~0.02 KB, and the store review's refused
+// publish (the session frees the packet id and asks the store before changing its queue),
+// ~0.02 KB core),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -27,7 +30,7 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.9 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 16 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.95 * KB },
   { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.8 * KB },
 ];
