@@ -29,6 +29,8 @@ export function connectRemainingLength(p: ConnectPacket): number {
 }
 
 function willLength(will: Will): number {
+  // From plain JavaScript `will: null` reached `will.qos` as a TypeError.
+  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', 'The will is not an object');
   checkQos(will.qos, 'Will QoS', 'MQTT-3.1.2-14');
   if (typeof will.retain !== 'boolean') protocolError('INVALID_CONNECT', 'Will retain must be a boolean');
   // A will carries both its topic and its message [MQTT-3.1.2-9].

@@ -17,8 +17,9 @@ export interface PacketDecoderOptions {
    * Largest whole packet (fixed header included) accepted, in bytes; checked before buffering.
    * With a limit, a packet cut across chunks is assembled in one buffer of its exact size,
    * allocated from its header (uninitialised memory: the OS commits pages only as bytes
-   * arrive), so its bytes are copied once. Without one, packets over 1 MiB gather views of
-   * their chunks until complete, so a forged 256 MB header costs nothing up front.
+   * arrive), so its bytes are copied once. Without one, packets over 1 MiB are assembled in a
+   * buffer that doubles as bytes arrive, so a forged 256 MB header costs nothing up front and
+   * later at most twice the bytes that came, each byte copied at most twice more on average.
    */
   maxPacketSize?: number;
 }
@@ -53,10 +54,13 @@ export class StreamDecoder {
   /** A fixed header cut off by the end of a chunk (allocated the first time one is). */
   #head: Uint8Array | null = null;
   #headLength = 0;
-  /** A packet of known size being assembled across chunks (preallocated up to PREALLOCATE_LIMIT). */
+  /**
+   * A packet of known size being assembled across chunks: its exact size up to the preallocation
+   * limit, else grown by doubling. Not a list of views of the chunks: one view per chunk costs
+   * ~200 bytes of heap, so a peer dripping a forged 256 MB packet a byte at a time got 200 times
+   * the memory it sent.
+   */
   #partial: Uint8Array | null = null;
-  /** Views of the chunks of a packet over PREALLOCATE_LIMIT, joined when it is complete. */
-  #pieces: Uint8Array[] | null = null;
   #partialLength = 0;
   #partialFilled = 0;
   #partialBodyStart = 0;
@@ -92,7 +96,6 @@ export class StreamDecoder {
       // The rules the codec enforces either way were broken by whoever sent these bytes.
       this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
       this.#partial = null;
-      this.#pieces = null;
       this.#headLength = this.#partialFilled = this.#partialLength = 0;
       throw this.#failure;
     }
@@ -158,31 +161,29 @@ export class StreamDecoder {
     this.#partialLength = total;
     this.#partialFilled = 0;
     this.#partialBodyStart = bodyStart;
-    if (total <= this.#preallocateLimit) this.#partial = allocBytes(total);
-    else this.#pieces = [];
+    this.#partial = allocBytes(total <= this.#preallocateLimit ? total : 0);
   }
 
   /** Takes what `bytes` holds of the packet being assembled; returns the offset after it. */
   #fillPartial(bytes: Uint8Array, offset: number): number {
     const take = Math.min(this.#partialLength - this.#partialFilled, bytes.length - offset);
-    if (this.#partial !== null) copyBytes(bytes, offset, offset + take, this.#partial, this.#partialFilled);
-    else if (take > 0) this.#pieces!.push(bytes.subarray(offset, offset + take));
-    this.#partialFilled += take;
+    const filled = this.#partialFilled;
+    let partial = this.#partial!;
+    if (filled + take > partial.length) {
+      // Doubling (capped at the packet's size) keeps the copies of what is held linear in all.
+      partial = allocBytes(Math.min(this.#partialLength, Math.max(filled + take, 2 * partial.length)));
+      copyBytes(this.#partial!, 0, filled, partial, 0);
+      this.#partial = partial;
+    }
+    copyBytes(bytes, offset, offset + take, partial, filled);
+    this.#partialFilled = filled + take;
     return offset + take;
   }
 
   #decodePartial(): Packet {
-    let packet = this.#partial;
-    if (packet === null) {
-      packet = allocBytes(this.#partialLength);
-      let at = 0;
-      for (const piece of this.#pieces!) {
-        packet.set(piece, at);
-        at += piece.length;
-      }
-    }
+    // Full, so exactly the packet's size (growth never passes it).
+    const packet = this.#partial!;
     this.#partial = null;
-    this.#pieces = null;
     this.#partialLength = this.#partialFilled = 0;
     return decodeWith(this.#readers, checkFixedFlags(packet[0]!), packet[0]!, packet, this.#partialBodyStart, packet.length);
   }

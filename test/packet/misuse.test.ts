@@ -41,6 +41,13 @@ describe('packet boundary', () => {
   it('CONNECT without a clientId gives an MqttError', () => {
     expect(typedError(() => encode({ type: 'connect', keepalive: 10, cleanSession: true } as any))).toBeInstanceOf(MqttError);
   });
+  it('CONNECT with will: null (or a will that is not an object) gives an MqttError, not a TypeError', () => {
+    for (const will of [null, 'a/b', 5]) {
+      const e = typedError(() => encode({ type: 'connect', clientId: 'a', keepalive: 10, cleanSession: true, will: will as any })) as MqttError;
+      expect(e).toBeInstanceOf(MqttError);
+      expect([e.code, e.origin]).toEqual(['INVALID_CONNECT', 'caller']);
+    }
+  });
   it('CONNECT with a numeric username: a clear code, not PACKET_TOO_LARGE', () => {
     const e = typedError(() => encode({ type: 'connect', clientId: 'a', keepalive: 10, cleanSession: true, username: 5 as any })) as MqttError;
     expect(e).toBeInstanceOf(MqttError);
