@@ -63,3 +63,14 @@ describe('requests from plain JavaScript', () => {
     expect(client.queuedCount).toBe(0);
   });
 });
+
+describe('will from plain JavaScript', () => {
+  it('a will that is null or not an object is INVALID_OPTIONS at construction, not a TypeError', () => {
+    for (const will of [null, 'topic', 5]) {
+      const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport, will: will as never })) as MqttError;
+      expect(error).toBeInstanceOf(MqttError);
+      expect([error.code, error.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+      expect(error.message).toContain('will must be an object');
+    }
+  });
+});
