@@ -122,7 +122,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const connect: ConnectOptions = { keepalive, cleanSession };
   if (options.will !== undefined) {
     // From plain JavaScript (a JSON config's "will": null): a typed error, not a TypeError.
-    if (typeof options.will !== 'object' || options.will === null) throw usageError('INVALID_OPTIONS', `will must be an object with a topic and a payload, got ${options.will === null ? 'null' : typeof options.will}`);
+    if (typeof options.will !== 'object' || options.will === null) throw usageError('INVALID_OPTIONS', `will must be an object, got ${options.will === null ? 'null' : typeof options.will}`);
     const { topic, payload, qos = 0, retain = false } = options.will;
     connect.will = { topic, payload: toPayload(payload), qos, retain };
   }
