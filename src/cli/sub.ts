@@ -90,6 +90,10 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
     );
   });
   const client = connection.client;
+  // mosquitto_sub -d follows "received SUBACK" with the granted QoS list (its on_subscribe callback).
+  if (reporter.debugging) {
+    client.on('packetreceive', (packet) => packet.type === 'suback' && reporter.debug(`Subscribed (mid: ${packet.packetId}): ${packet.granted.join(', ')}`));
+  }
 
   const stop = (status: number): void => {
     stopped = true;
