@@ -60,6 +60,29 @@ describeWithMosquitto(
       expect(theirLines).toContain('kept');
       expect([mine.status, mine.stdout.toString(), lines(mine.stderr)]).toEqual([theirs.status, 'kept\n', theirLines.filter((line) => line !== 'kept')]);
     });
+
+    it('pub -s with empty stdin publishes nothing and fails as mosquitto_pub does (status 1, its two lines)', async () => {
+      for (const retain of [[], ['-r']]) {
+        const [mine, theirs] = await both('pub', [...at, '-t', 'in/s', '-s', ...retain], new Uint8Array(0));
+        expect(theirs.stderr).toBe('Error: Zero length input.\nError loading input from stdin.\n');
+        expect([mine.status, mine.stderr]).toEqual([theirs.status, theirs.stderr]);
+      }
+    });
+
+    it('an empty client id (-i "") is refused as mosquitto_pub and mosquitto_sub refuse it', async () => {
+      for (const command of ['pub', 'sub'] as const) {
+        const [mine, theirs] = await both(command, [...at, '-i', '', '-t', 'in/id', ...(command === 'pub' ? ['-m', 'x'] : ['-C', '1'])]);
+        expect(theirs.status, command).toBe(1);
+        expect([mine.status, mine.stderr, mine.stdout.length], command).toEqual([theirs.status, theirs.stderr, 0]);
+      }
+    });
+
+    it('-F with %J twice: one stderr line per %J for a payload that is not JSON, as mosquitto_sub prints', async () => {
+      expect((await mosquitto('pub', [...at, '-t', 'in/j', '-m', 'not json', '-r'])).status).toBe(0);
+      const [mine, theirs] = await both('sub', [...at, '-t', 'in/j', '-C', '1', '-F', '[%J|%J]']);
+      expect(theirs.stderr).toBe('Error: Message payload is not valid JSON on topic in/j.\n'.repeat(2));
+      expect([mine.status, mine.stdout.toString(), mine.stderr]).toEqual([theirs.status, theirs.stdout.toString(), theirs.stderr]);
+    });
   },
   'clients',
 );
