@@ -8,6 +8,7 @@ import type { ClientOptions, WillOptions } from '../client/index.js';
 import { MqttError } from '../errors.js';
 import { validateTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
+import type { Reporter } from './command.js';
 import { UsageError, integerIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -115,6 +116,17 @@ function willOf(flags: ParsedFlags): WillOptions | undefined {
   }
   checkPublishTopic(topic, 'will topic');
   return { topic, payload: flags.get<string>('willPayload') ?? '', qos: flags.get<QoS>('willQos') ?? 0, retain: flags.has('willRetain') };
+}
+
+/**
+ * `-i ""`: libmosquitto's mosquitto_new() refuses an empty id (only a missing one lets the broker
+ * assign one), so mosquitto_pub and mosquitto_sub stop there, each with its own line and status 1.
+ * Returns that status after printing `line`, or undefined when the id is fine.
+ */
+export function refusedClientId(flags: ParsedFlags, reporter: Reporter, line: string): number | undefined {
+  if (flags.get<string>('id') !== '') return undefined;
+  reporter.error(line);
+  return 1;
 }
 
 /** mosquitto's check and wording for a topic to publish to. */

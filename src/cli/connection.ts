@@ -5,8 +5,8 @@
  */
 import type { ClientOptions, MqttClient } from '../client/index.js';
 import type { MqttError } from '../errors.js';
-import type { Packet } from '../packet/index.js';
 import type { Reporter } from './command.js';
+import { DebugLog } from './debug-log.js';
 import { newClient } from './connect-options.js';
 
 const CONNACK_TEXT: Record<number, string> = {
@@ -35,8 +35,9 @@ export class CliConnection {
     const client = this.client;
     const id = () => (client.clientId === '' ? '(null)' : client.clientId);
     if (reporter.debugging) {
-      client.on('packetsend', (packet) => reporter.debug(`Client ${id()} sending ${describePacket(packet)}`));
-      client.on('packetreceive', (packet) => reporter.debug(`Client ${id()} received ${describePacket(packet)}`));
+      const log = new DebugLog();
+      client.on('packetsend', (packet) => log.sent(packet).forEach((line) => reporter.debug(`Client ${id()} sending ${line}`)));
+      client.on('packetreceive', (packet) => log.received(packet).forEach((line) => reporter.debug(`Client ${id()} received ${line}`)));
     }
     client.on('connect', ({ sessionPresent }) => {
       if (this.#connectedOnce) return reporter.debug(`Client ${id()} reconnected`);
@@ -93,30 +94,4 @@ function connectErrorLine(error: MqttError): string {
   if (code === 'ECONNREFUSED') return 'Error: Connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'Unable to connect (Lookup error.).';
   return `Error: ${error.message}`;
-}
-
-/** A packet as mosquitto's debug log shows it; the codec's redacted copy never holds a password. */
-export function describePacket(packet: Packet): string {
-  switch (packet.type) {
-    case 'connect':
-      return `CONNECT${packet.username === undefined ? '' : ' (u1'}${packet.password === undefined ? '' : ', p1'}${packet.username === undefined ? '' : ')'}`;
-    case 'connack':
-      return `CONNACK (${packet.returnCode})`;
-    case 'publish':
-      return `PUBLISH (d${packet.dup ? 1 : 0}, q${packet.qos}, r${packet.retain ? 1 : 0}, m${packet.packetId ?? 0}, '${packet.topic}', ... (${packet.payload.length} bytes))`;
-    case 'puback':
-    case 'pubrec':
-    case 'pubrel':
-    case 'pubcomp':
-    case 'unsuback':
-      return `${packet.type.toUpperCase()} (Mid: ${packet.packetId})`;
-    case 'subscribe':
-      return `SUBSCRIBE (Mid: ${packet.packetId}, ${packet.subscriptions.map((s) => `Topic: ${s.topic}, QoS: ${s.qos}`).join('; ')})`;
-    case 'suback':
-      return `SUBACK (Mid: ${packet.packetId}, granted: ${packet.granted.join(', ')})`;
-    case 'unsubscribe':
-      return `UNSUBSCRIBE (Mid: ${packet.packetId}, ${packet.topics.join(', ')})`;
-    default:
-      return packet.type.toUpperCase();
-  }
 }

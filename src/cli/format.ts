@@ -30,7 +30,7 @@ export interface PrintOptions {
 export interface Printed {
   /** What goes to stdout; null when mosquitto prints nothing for this message. */
   bytes: Buffer | null;
-  /** A line for stderr (a %J payload that is not JSON). */
+  /** What goes to stderr: a line for each %J whose payload is not JSON ('\n' between them). */
   error?: string;
 }
 
@@ -134,14 +134,18 @@ export class MessagePrinter {
     const out = new ByteSink();
     const { payload } = message;
     if (this.#ops !== undefined) {
-      let error: string | undefined;
+      // One stderr line per failing conversion, as mosquitto_sub prints one for each %J.
+      const errors: string[] = [];
       for (const op of this.#ops) {
         if (op.kind === 'bytes') out.bytes(op.bytes);
         else if (op.kind === 'time') out.utf8(op.conversion === 'N' ? String(time.nanoseconds).padStart(9, '0') : strftime(`%${op.conversion}`, new Date(time.seconds * 1000), time.seconds));
-        else error = field(out, op, message, time) || error;
+        else {
+          const error = field(out, op, message, time);
+          if (typeof error === 'string') errors.push(error);
+        }
       }
       if (this.options.eol) out.ascii('\n');
-      return error === undefined ? { bytes: out.take() } : { bytes: out.take(), error };
+      return errors.length === 0 ? { bytes: out.take() } : { bytes: out.take(), error: errors.join('\n') };
     }
     if (this.options.verbose) {
       out.utf8(message.topic);

@@ -6,7 +6,7 @@ import type { QoS } from '../packet/index.js';
 import { ResultCode } from '../session/index.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS, checkPublishTopic, connectionSettings } from './connect-options.js';
+import { CONNECTION_FLAGS, checkPublishTopic, connectionSettings, refusedClientId } from './connect-options.js';
 import { CliConnection } from './connection.js';
 import { UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
@@ -24,6 +24,9 @@ const FLAGS: readonly FlagSpec[] = [
   { key: 'repeatDelay', names: ['--repeat-delay'], value: 'secs', help: 'seconds between repeats', parse: secondsIn(0, 86_400, 'Invalid --repeat-delay') },
   ...CONNECTION_FLAGS,
 ];
+
+/** mosquitto_pub's words for `-i ""` (see refusedClientId). */
+const INVALID_ID = 'Error: Invalid id.';
 
 const MODES = ['message', 'file', 'lines', 'stdin', 'null'] as const;
 
@@ -59,8 +62,16 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const retain = flags.has('retain');
   const reporter = new Reporter(io, settings.quiet, settings.debug);
 
-  if (mode === 'lines') return publishLines(settings.options, reporter, io, topic, qos, retain);
+  if (mode === 'lines') return refusedClientId(flags, reporter, INVALID_ID) ?? publishLines(settings.options, reporter, io, topic, qos, retain);
   const payload = mode === 'message' ? flags.get<string>('message')! : mode === 'file' ? readPayloadFile(flags.get<string>('file')!) : mode === 'stdin' ? await readAll(io.stdin) : new Uint8Array(0);
+  // mosquitto_pub refuses an empty stdin for -s (use -n for an empty message), before connecting.
+  if (mode === 'stdin' && payload.length === 0) {
+    reporter.error('Error: Zero length input.');
+    reporter.error('Error loading input from stdin.');
+    return 1;
+  }
+  const refused = refusedClientId(flags, reporter, INVALID_ID);
+  if (refused !== undefined) return refused;
   const repeat = flags.get<number>('repeat') ?? 1;
   const delayMs = (flags.get<number>('repeatDelay') ?? 0) * 1000;
   let sent = 0;

@@ -2,6 +2,7 @@
  * Wall-clock time for -F: strftime's conversions as glibc prints them in the C locale (what
  * mosquitto_sub's `@X` codes and %I/%j use), in local time as the TZ environment sets it.
  */
+import { zoneAbbreviation } from './zone-name.js';
 
 export interface WallTime {
   /** Whole seconds since the epoch. */
@@ -42,7 +43,10 @@ function zoneOffset(d: Date): string {
   return `${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60), 2)}${pad(abs % 60, 2)}`;
 }
 
+/** glibc's abbreviation where the TZ rule names one; Intl's name (e.g. "GMT+1") only failing that. */
 function zoneName(d: Date): string {
+  const abbreviation = zoneAbbreviation(-d.getTimezoneOffset());
+  if (abbreviation !== undefined) return abbreviation;
   const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
   return part?.value ?? '';
 }

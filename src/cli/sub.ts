@@ -4,7 +4,7 @@ import type { QoS } from '../packet/index.js';
 import type { InboundMessage } from '../session/index.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { CONNECTION_FLAGS, connectionSettings } from './connect-options.js';
+import { CONNECTION_FLAGS, connectionSettings, refusedClientId } from './connect-options.js';
 import { CliConnection } from './connection.js';
 import { MAX_TIMER_SECONDS, UsageError, integerIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
@@ -67,6 +67,8 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const retainedOnly = flags.has('retainedOnly');
   const noRetained = flags.has('noRetained');
   const reporter = new Reporter(io, settings.quiet, settings.debug);
+  const refused = refusedClientId(flags, reporter, 'Error: Invalid id and/or clean_session.');
+  if (refused !== undefined) return refused;
 
   let received = 0;
   let stopped = false;
@@ -90,6 +92,10 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
     );
   });
   const client = connection.client;
+  // mosquitto_sub -d follows "received SUBACK" with the granted QoS list (its on_subscribe callback).
+  if (reporter.debugging) {
+    client.on('packetreceive', (packet) => packet.type === 'suback' && reporter.debug(`Subscribed (mid: ${packet.packetId}): ${packet.granted.join(', ')}`));
+  }
 
   const stop = (status: number): void => {
     stopped = true;
