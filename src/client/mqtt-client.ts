@@ -268,28 +268,22 @@ export class MqttClient extends Emitter<ClientEvents> {
     const delivered = info.reason === 'normal' && info.error === undefined;
     this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
     const wasConnected = attempt.connected;
-    this.#setState('disconnected');
-    this.#armSessionTimer();
-
-    if (this.#userClosing) {
-      this.#userClosing = false;
-      this.#session.abandon();
-      this.pump_();
-      if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
-      this.#runDisconnectCallbacks();
-      return;
-    }
-    const willReconnect = this.#failover.willRetry_(attempt.refusedCode_);
+    const userClosing = this.#userClosing;
+    this.#userClosing = false;
+    const willReconnect = !userClosing && this.#failover.willRetry_(attempt.refusedCode_);
     const stopsBefore = this.#stops;
-    if (!willReconnect) {
-      // Nothing pending waits for a connection nobody will make: it completes before the
-      // event, so an application reconnecting from its handler starts clean.
-      this.#session.abandon();
-      this.pump_();
-    }
+    // Before the client turns 'disconnected', and so before any handler runs (the 'state' one
+    // included): what nobody will connect for is given up on, so an application connecting
+    // again from a handler starts clean, and requests made there queue for a reconnect to come.
+    if (!willReconnect) this.#session.abandon();
     this.#reconnectDue = willReconnect;
     try {
-      if (wasConnected) {
+      this.#setState('disconnected');
+      this.#armSessionTimer();
+      this.pump_();
+      if (userClosing) {
+        if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
+      } else if (wasConnected) {
         this.emit('close', info);
       } else {
         this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
@@ -297,6 +291,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } finally {
       this.#reconnectDue = false;
     }
+    if (userClosing) return this.#runDisconnectCallbacks();
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
     if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
   }

@@ -1,0 +1,87 @@
+/**
+ * Public calls made from inside the client's own event handlers, on a transport the test
+ * scripts by hand (found in review, with test/client/interleavings.property.test.ts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MqttClient, PacketDecoder, ResultCode, encode } from '../support/internals.js';
+import type { ClientOptions, Packet, TransportEvents, TransportFactory } from '../support/internals.js';
+import { Cleanup, settle } from './helpers.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+interface Scripted {
+  events: TransportEvents;
+  packets: Packet[];
+  closed: boolean;
+}
+
+/** Transports that open on the next microtask and record what is written to them. */
+function scripted(): { factory: TransportFactory; opened: Scripted[] } {
+  const opened: Scripted[] = [];
+  const factory: TransportFactory = (_endpoint, _options, events) => {
+    const decoder = new PacketDecoder();
+    const t: Scripted = { events, packets: [], closed: false };
+    opened.push(t);
+    const close = (): void => {
+      if (t.closed) return;
+      t.closed = true;
+      queueMicrotask(() => events.close());
+    };
+    queueMicrotask(() => events.open());
+    return { write: (bytes) => (t.packets.push(...decoder.push(bytes)), true), end: close, destroy: close };
+  };
+  return { factory, opened };
+}
+
+function client(options: Partial<ClientOptions> & { transport: TransportFactory }): MqttClient {
+  return cleanup.client(new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, keepalive: 0, ...options }));
+}
+
+async function connack(t: Scripted): Promise<void> {
+  await settle();
+  t.events.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+  await settle();
+}
+
+describe("requests made from the 'state' handler as the client turns 'disconnected'", () => {
+  it('after disconnect(): connect() and subscribe() there go out on the new connection, not -3', async () => {
+    const { factory, opened } = scripted();
+    const c = client({ transport: factory });
+    c.connect();
+    await connack(opened[0]!);
+    const results: number[] = [];
+    let again = true;
+    c.on('state', (state) => {
+      if (state !== 'disconnected' || !again) return;
+      again = false;
+      c.connect();
+      c.subscribe([{ topic: 'a/b', qos: 1 }], (result) => results.push(result));
+    });
+    c.disconnect();
+    await settle();
+    await connack(opened[1]!);
+    expect(results).toEqual([]); // still waiting for its SUBACK
+    expect(opened[1]!.packets.map((p) => p.type)).toEqual(['connect', 'subscribe']);
+  });
+
+  it('after a lost connection that will be retried: a publish there queues for the reconnect, not -3', async () => {
+    const { factory, opened } = scripted();
+    const c = client({ transport: factory, reconnect: { initialDelay: 1, maxDelay: 1 } });
+    c.connect();
+    await connack(opened[0]!);
+    const results: number[] = [];
+    c.on('state', (state) => {
+      if (state === 'disconnected' && results.length === 0) c.publish('a/b', 'x', { qos: 1 }, (result) => results.push(result));
+    });
+    opened[0]!.events.close(new Error('reset'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await connack(opened[1]!);
+    expect(opened[1]!.packets.map((p) => p.type)).toEqual(['connect', 'publish']);
+    expect(results).toEqual([]);
+    const publish = opened[1]!.packets[1] as Extract<Packet, { type: 'publish' }>;
+    opened[1]!.events.data(encode({ type: 'puback', packetId: publish.packetId! }));
+    await settle();
+    expect(results).toEqual([ResultCode.SUCCESS]);
+  });
+});
