@@ -115,7 +115,7 @@ export class Link {
       this.#client.pump_();
     } else if (this.connection_ !== null) {
       this.attempt_.ending_(reason, error, false);
-      this.connection_.transport.destroy();
+      this.connection_.destroy();
       this.#client.pump_();
     }
   }
@@ -134,7 +134,7 @@ export class Link {
   /** Closes the transport at once; with none open (not yet, or it failed to start), the close is finished here. */
   drop_(): void {
     const connection = this.connection_;
-    if (connection !== null) connection.transport.destroy();
+    if (connection !== null) connection.destroy();
     else this.#client.finishClose_(undefined);
   }
 
@@ -154,7 +154,7 @@ export class Link {
       this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
     } else {
       this.#writer.flush();
-      transport.destroy();
+      connection.destroy();
     }
   }
 

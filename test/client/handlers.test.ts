@@ -85,3 +85,30 @@ describe("requests made from the 'state' handler as the client turns 'disconnect
     expect(results).toEqual([ResultCode.SUCCESS]);
   });
 });
+
+describe('a transport that reports open after the client destroyed it (found in review)', () => {
+  it('is not written to: no CONNECT, no connection, and its close still ends the attempt', async () => {
+    let events: TransportEvents | undefined;
+    const written: Packet[] = [];
+    const decoder = new PacketDecoder();
+    // destroy() that takes effect later (a custom stream, a proxy): the handshake finishes first.
+    const late: TransportFactory = (_endpoint, _options, e) => {
+      events = e;
+      return { write: (bytes) => (written.push(...decoder.push(bytes)), true), end: () => {}, destroy: () => {} };
+    };
+    const c = client({ transport: late });
+    const seen: string[] = [];
+    c.on('connect', () => seen.push('connect'));
+    c.on('connectfailed', () => seen.push('connectfailed'));
+    c.on('close', () => seen.push('close'));
+    c.connect();
+    c.destroy();
+    events!.open();
+    events!.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    await settle();
+    expect({ written: written.map((p) => p.type), seen, state: c.state }).toEqual({ written: [], seen: [], state: 'disconnecting' });
+    events!.close();
+    await settle();
+    expect({ seen, state: c.state }).toEqual({ seen: [], state: 'disconnected' });
+  });
+});
