@@ -151,7 +151,9 @@ export class Link {
       connection.setReading(true);
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
+      // Unless the close is already over: a transport may report it from end() itself, or a
+      // QoS 0 callback run by the flush may have called destroy().
+      if (this.connection_ === connection) this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
     } else {
       this.#writer.flush();
       connection.destroy();

@@ -2,7 +2,7 @@
  * Public calls made from inside the client's own event handlers, on a transport the test
  * scripts by hand (found in review, with test/client/interleavings.property.test.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MqttClient, PacketDecoder, ResultCode, encode } from '../support/internals.js';
 import type { ClientOptions, Packet, TransportEvents, TransportFactory } from '../support/internals.js';
 import { Cleanup, settle } from './helpers.js';
@@ -110,5 +110,29 @@ describe('a transport that reports open after the client destroyed it (found in 
     events!.close();
     await settle();
     expect({ seen, state: c.state }).toEqual({ seen: [], state: 'disconnected' });
+  });
+});
+
+describe('a transport whose end() reports its close at once (found in review)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('leaves no close-grace timer behind (it kept the process alive 3 s, then destroyed a closed transport)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let events: TransportEvents | undefined;
+    const syncEnd: TransportFactory = (_endpoint, _options, e) => {
+      events = e;
+      queueMicrotask(() => e.open());
+      return { write: () => true, end: () => e.close(), destroy: () => e.close() };
+    };
+    const c = client({ transport: syncEnd });
+    c.connect();
+    await settle();
+    events!.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    await settle();
+    const closed = new Promise((resolve) => c.disconnect(() => resolve(undefined)));
+    await closed;
+    expect({ state: c.state, timers: vi.getTimerCount() }).toEqual({ state: 'disconnected', timers: 0 });
   });
 });
