@@ -2,9 +2,9 @@
  * Property test of the engine's interleavings: fast-check drives random sequences of public
  * calls (connect, disconnect with or without a callback and linger, destroy, publish QoS 0/1/2,
  * subscribe, unsubscribe, setReading, acknowledge) and transport events (open, CONNACK 0 or a
- * refusal, acks, inbound PUBLISH and PUBREL, garbage, close once or twice, data after close,
- * open after destroy, a factory that throws or opens synchronously) on a scripted fake
- * transport, with fake timers; and every event handler and request callback may itself make a
+ * refusal, acks, inbound PUBLISH and PUBREL, garbage, backpressure and drain, close once or
+ * twice, data after close, open after destroy, a factory that throws or opens synchronously) on
+ * a scripted fake transport, with fake timers; and every event handler and request callback may itself make a
  * public call (taken in turn from a generated list). Asserted on every run:
  *  - every accepted request's callback, and every disconnect() callback, runs exactly once
  *    (never twice at any moment; by the end, after destroy(), never zero times);
@@ -28,6 +28,8 @@ interface Fake {
   closed: boolean;
   destroyed: boolean;
   destroyedUnopened: boolean;
+  /** write() answers false until the test drains it. */
+  full: boolean;
   style: DestroyStyle;
 }
 
@@ -51,7 +53,8 @@ type NetCommand =
   | { kind: 'close'; error: boolean; twice: boolean }
   | { kind: 'dataAfterClose' }
   | { kind: 'openAfterDestroy' }
-  | { kind: 'time'; ms: number };
+  | { kind: 'time'; ms: number }
+  | { kind: 'backpressure'; on: boolean };
 
 type Command = AppCommand | NetCommand;
 
@@ -91,6 +94,7 @@ const netCommand: fc.Arbitrary<NetCommand> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), error: fc.boolean(), twice: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'dataAfterClose' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'openAfterDestroy' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('backpressure' as const), on: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.constantFrom(1, 100, 1_000, 30_000, 120_000) }) },
 );
 
@@ -149,7 +153,7 @@ function start(config: Config, reentrant: (AppCommand | null)[]): Run {
   const factory: TransportFactory = (_endpoint, _options, events) => {
     const plan = config.transports[run.fakes.length % config.transports.length]!;
     if (plan.throws) throw new Error('cannot start');
-    const fake: Fake = { events, packets: [], decoder: new PacketDecoder(), opened: false, closed: false, destroyed: false, destroyedUnopened: false, style: plan.style };
+    const fake: Fake = { events, packets: [], decoder: new PacketDecoder(), opened: false, closed: false, destroyed: false, destroyedUnopened: false, full: false, style: plan.style };
     run.fakes.push(fake);
     run.log.push(`  transport #${run.fakes.length - 1}`);
     const close = (error?: Error): void => {
@@ -170,7 +174,7 @@ function start(config: Config, reentrant: (AppCommand | null)[]): Run {
             else if (config.manualAck && !run.released.has(packet.packetId)) run.failures.push(`${packet.type} ${packet.packetId} before acknowledge()`);
           }
         }
-        return true;
+        return !fake.full;
       },
       end: () => queueMicrotask(() => close()),
       destroy: () => {
@@ -349,6 +353,11 @@ function net(run: Run, command: NetCommand): void {
     case 'time':
       vi.advanceTimersByTime(command.ms);
       return;
+    case 'backpressure':
+      if (fake === undefined || !fake.opened) return;
+      fake.full = command.on;
+      if (!command.on) fake.events.drain();
+      return;
   }
 }
 
@@ -406,4 +415,5 @@ const NET: Record<NetCommand['kind'], true> = {
   dataAfterClose: true,
   openAfterDestroy: true,
   time: true,
+  backpressure: true,
 };
