@@ -180,6 +180,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     } else if (this.#session.state === 'disconnected') {
       this.#link.drop_(); // still reaching the broker (or not even that): nothing to let finish
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && lingerMs > 0) {
+      // The acks they wait for must be read: a paused connection reads again while it lingers.
+      this.#link.connection_?.setReading(true);
       this.#timers.set('linger', lingerMs, () => this.#sendDisconnect());
     } else {
       this.#sendDisconnect();
