@@ -272,6 +272,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     const wasConnected = attempt.connected;
     const userClosing = this.#userClosing;
     this.#userClosing = false;
+    // The callbacks of the disconnect() that ended this connection: one a handler adds below is for the next.
+    const callbacks = userClosing ? this.#disconnectCallbacks : null;
+    if (userClosing) this.#disconnectCallbacks = null;
     const willReconnect = !userClosing && this.#failover.willRetry_(attempt.refusedCode_);
     const stopsBefore = this.#stops;
     // Before the client turns 'disconnected', and so before any handler runs (the 'state' one
@@ -293,7 +296,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } finally {
       this.#reconnectDue = false;
     }
-    if (userClosing) return this.#runDisconnectCallbacks();
+    if (userClosing) return this.#runDisconnectCallbacks(callbacks);
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
     if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
   }
@@ -306,10 +309,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.emit('reconnect', { attempt, delay, url: this.url });
   }
 
-  #runDisconnectCallbacks(): void {
-    const callbacks = this.#disconnectCallbacks;
+  #runDisconnectCallbacks(callbacks = this.#disconnectCallbacks): void {
     if (callbacks === null) return;
-    this.#disconnectCallbacks = null;
+    if (callbacks === this.#disconnectCallbacks) this.#disconnectCallbacks = null;
     for (const callback of callbacks) this.#call(callback);
   }
 

@@ -136,3 +136,24 @@ describe('a transport whose end() reports its close at once (found in review)', 
     expect({ state: c.state, timers: vi.getTimerCount() }).toEqual({ state: 'disconnected', timers: 0 });
   });
 });
+
+describe("disconnect(callback) from the 'state' handler of an earlier disconnect's close (found in review)", () => {
+  it('runs once the connection it asked to close has closed, not with the earlier callbacks', async () => {
+    const { factory, opened } = scripted();
+    const c = client({ transport: factory });
+    c.connect();
+    await connack(opened[0]!);
+    const log: string[] = [];
+    let restarted = false;
+    c.on('state', (state) => {
+      if (state !== 'disconnected' || restarted) return;
+      restarted = true;
+      c.connect(); // a restart ...
+      c.disconnect(() => log.push(`second callback, ${c.state}`)); // ... changed at once
+    });
+    c.disconnect(() => log.push(`first callback, ${c.state}`));
+    await settle();
+    await settle();
+    expect(log).toEqual(['first callback, disconnecting', 'second callback, disconnected']);
+  });
+});
