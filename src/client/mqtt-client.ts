@@ -219,7 +219,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.#userClosing = true;
     this.#setState('disconnecting');
-    return true;
+    // Unless a 'state' handler has already finished the close (destroy()), and maybe connected again.
+    return this.#state === 'disconnecting';
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------

@@ -157,3 +157,22 @@ describe("disconnect(callback) from the 'state' handler of an earlier disconnect
     expect(log).toEqual(['first callback, disconnecting', 'second callback, disconnected']);
   });
 });
+
+describe("destroy() from the 'state' handler as disconnect() turns the client 'disconnecting' (found by the property test)", () => {
+  it('the close is finished once: no connectfailed, no reconnect after the application stopped', async () => {
+    const opened: TransportEvents[] = [];
+    // A transport whose destroy() reports the close at once.
+    const syncClose: TransportFactory = (_endpoint, _options, events) => {
+      opened.push(events);
+      return { write: () => true, end: () => events.close(), destroy: () => events.close() };
+    };
+    const c = client({ transport: syncClose, reconnect: { initialDelay: 1, maxDelay: 1 } });
+    const seen: string[] = [];
+    for (const event of ['connectfailed', 'reconnect', 'close'] as const) c.on(event, () => seen.push(event));
+    c.on('state', (state) => state === 'disconnecting' && c.destroy());
+    c.connect(); // the transport is still opening
+    c.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ seen, state: c.state, transports: opened.length }).toEqual({ seen: [], state: 'disconnected', transports: 1 });
+  });
+});

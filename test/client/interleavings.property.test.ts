@@ -393,7 +393,7 @@ describe('the engine under random interleavings (property)', () => {
             expect(run.client.state).toBe('disconnected');
             expect(run.calls.map((c, n) => [n, c]).filter(([, c]) => c !== 1)).toEqual([]);
             expect(run.fakes.filter((f) => !f.closed && f.opened).length).toBe(0);
-            expect(vi.getTimerCount()).toBe(0);
+            expect(vi.getTimerCount(), run.log.join('\n')).toBe(0);
           } finally {
             vi.useRealTimers();
           }
