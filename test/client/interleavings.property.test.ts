@@ -10,6 +10,7 @@
  *    (never twice at any moment; by the end, after destroy(), never zero times);
  *  - no PUBACK/PUBREC is written for a message the application has not been handed, and with
  *    manualAck none before the application acknowledged it;
+ *  - no transport is opened, and no CONNACK taken, after destroy()/disconnect() until connect();
  *  - after destroy() and the transports' close, no timer is left and every transport is closed.
  * A failure prints the run's trace. RUNS=20000 (and SEED=…) hunts further; 1,000 runs take ~1.5 s.
  */
@@ -152,6 +153,7 @@ function start(config: Config, reentrant: (AppCommand | null)[]): Run {
   const run = { fakes: [], calls: [], failures: [], messages: [], seen: new Set(), released: new Set(), inboundIds: [], nextInboundId: 1, reentrant, connects: 0, stopped: false, stoppedBeforeData: false, log: [] } as unknown as Run;
   const factory: TransportFactory = (_endpoint, _options, events) => {
     const plan = config.transports[run.fakes.length % config.transports.length]!;
+    if (run.stopped) run.failures.push('a transport opened after destroy()/disconnect(), before any connect()');
     if (plan.throws) throw new Error('cannot start');
     const fake: Fake = { events, packets: [], decoder: new PacketDecoder(), opened: false, closed: false, destroyed: false, destroyedUnopened: false, full: false, style: plan.style };
     run.fakes.push(fake);
