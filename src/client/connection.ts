@@ -119,6 +119,11 @@ export class Connection<O> implements TransportEvents {
     this.transport.destroy();
   }
 
+  /** The transport reported its close. */
+  get closed_(): boolean {
+    return this.#ended;
+  }
+
   /** Stops or restarts reading from the transport, where it can (see Transport.pause). */
   setReading(reading: boolean): boolean {
     const transport = this.#transport;

@@ -26,6 +26,8 @@ export class Link {
   /** The connection in use; null between connections. */
   connection_: Connection<Link> | null = null;
   attempt_ = new Attempt(0);
+  /** The session is connected through this link and has not yet reported its close (sessionClosed_). */
+  #sessionOpen = false;
   readonly #client: MqttClient;
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
@@ -105,6 +107,7 @@ export class Link {
       transport.destroy();
       return;
     }
+    this.#sessionOpen = true;
     this.#client.pump_();
   }
 
@@ -120,13 +123,18 @@ export class Link {
     }
   }
 
+  /**
+   * The close is finished once, by whichever comes last: with the session still up, its close
+   * (sessionClosed_) finishes. The link keeps the closed connection until then, as the session's
+   * close may wait while the client performs other actions, whose handlers may call destroy().
+   */
   #transportClosed(error: Error | undefined): void {
-    this.connection_ = null;
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.#client.url} closed the connection`);
       this.#session.connectionLost('transport', this.#client.now(), cause);
       this.#client.pump_(); // its close action ends in sessionClosed_, then finishClose_
-    } else {
+    } else if (!this.#sessionOpen) {
+      this.connection_ = null;
       this.#client.finishClose_(error);
     }
   }
@@ -140,10 +148,11 @@ export class Link {
 
   /** The session ended the connection: flush what it said last, then close the transport. */
   sessionClosed_(reason: CloseReason, error: MqttError | undefined): void {
+    this.#sessionOpen = false;
     // The session knows the deadline passed; the link knows which broker and which limit.
     this.attempt_.ending_(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
     const connection = this.connection_;
-    if (connection === null) return this.#client.finishClose_(undefined);
+    if (connection === null || connection.closed_) return this.#client.finishClose_(undefined);
     const transport = connection.transport;
     if (reason === 'normal') {
       // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark;

@@ -176,3 +176,55 @@ describe("destroy() from the 'state' handler as disconnect() turns the client 'd
     expect({ seen, state: c.state, transports: opened.length }).toEqual({ seen: [], state: 'disconnected', transports: 1 });
   });
 });
+
+describe('a close reported while the client handles a CONNACK (found by the property test)', () => {
+  it("destroy() from the 'state' handlers on CONNACK, on a transport that closes at once: reported once, and no reconnect", async () => {
+    let events: TransportEvents | undefined;
+    const opened: TransportEvents[] = [];
+    const syncClose: TransportFactory = (_endpoint, _options, e) => {
+      events = e;
+      opened.push(e);
+      queueMicrotask(() => e.open());
+      return { write: () => true, end: () => e.close(), destroy: () => e.close() };
+    };
+    const c = client({ transport: syncClose, reconnect: { initialDelay: 1, maxDelay: 1 } });
+    const seen: string[] = [];
+    for (const event of ['connect', 'connectfailed', 'reconnect', 'close'] as const) c.on(event, () => seen.push(event));
+    c.on('state', (state) => (state === 'connected' || state === 'disconnecting') && c.destroy());
+    c.connect();
+    await settle();
+    events!.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ seen, state: c.state, transports: opened.length }).toEqual({ seen: ['connect', 'close'], state: 'disconnected', transports: 1 });
+  });
+});
+
+describe('a close the session decided, waiting behind a callback that calls disconnect() (found by the property test)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keepalive timeout; the cut-off unsubscribe callback disconnects: the close is reported once, no reconnect', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const opened: TransportEvents[] = [];
+    const syncClose: TransportFactory = (_endpoint, _options, e) => {
+      opened.push(e);
+      queueMicrotask(() => e.open());
+      return { write: () => true, end: () => e.close(), destroy: () => e.close() };
+    };
+    let now = 0;
+    const c = client({ transport: syncClose, keepalive: 1, clock: () => now, reconnect: { initialDelay: 1, maxDelay: 1 } });
+    const seen: string[] = [];
+    for (const event of ['connectfailed', 'reconnect', 'close'] as const) c.on(event, () => seen.push(event));
+    c.connect();
+    await settle();
+    opened[0]!.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    c.unsubscribe(['a/b'], () => c.disconnect()); // never answered: cut off by the close
+    for (let i = 0; i < 4; i++) {
+      now += 1_000;
+      vi.advanceTimersByTime(1_000);
+      await settle();
+    }
+    expect({ seen, state: c.state, transports: opened.length }).toEqual({ seen: ['close'], state: 'disconnected', transports: 1 });
+  });
+});
