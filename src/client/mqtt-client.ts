@@ -7,7 +7,7 @@ import { asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
-import type { InboundMessage, PublishRequest, ResultCode, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
 import { Emitter, rethrowLater } from './emitter.js';
@@ -17,7 +17,7 @@ import { Link } from './link.js';
 import { orReleaseStore, resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
-import { Requests } from './requests.js';
+import { Requests, restoredInfo } from './requests.js';
 import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
 import { toPayload } from './payload.js';
@@ -262,6 +262,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   finishClose_(transportError: Error | undefined): void {
     const attempt = this.#link.attempt_;
+    if (!attempt.finish_()) return;
     const info = attempt.closeInfo_(transportError);
     this.#link.connection_ = null;
     this.#timers.clear('connect');
@@ -348,7 +349,7 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.emit('message', action.message);
         return;
       case 'published':
-        if (action.request.restored === true) return this.#restoredCompleted(action.request, action.result, action.packetId);
+        if (action.request.restored === true) return this.emit('restored', restoredInfo(action));
         return this.#requests.completed(action);
       case 'subscribed':
       case 'unsubscribed':
@@ -358,11 +359,6 @@ export class MqttClient extends Emitter<ClientEvents> {
       case 'close':
         return this.#link.sessionClosed_(action.reason, action.error);
     }
-  }
-
-  #restoredCompleted(request: PublishRequest<Completion>, result: ResultCode, packetId: number | undefined): void {
-    const { topic, payload, qos, retain, messageId, properties } = request;
-    this.emit('restored', { message: { topic, payload, qos, retain, messageId, properties }, packetId, result });
   }
 
   #connack(returnCode: number, sessionPresent: boolean): void {

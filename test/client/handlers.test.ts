@@ -228,3 +228,28 @@ describe('a close the session decided, waiting behind a callback that calls disc
     expect({ seen, state: c.state, transports: opened.length }).toEqual({ seen: ['close'], state: 'disconnected', transports: 1 });
   });
 });
+
+describe('destroy() from a QoS 0 callback completed by the close (found by the property test)', () => {
+  it("the close is reported once, as the application's", async () => {
+    let events: TransportEvents | undefined;
+    const syncClose: TransportFactory = (_endpoint, _options, e) => {
+      events = e;
+      queueMicrotask(() => e.open());
+      return { write: () => true, end: () => e.close(), destroy: () => e.close() };
+    };
+    const c = client({ transport: syncClose, reconnect: { initialDelay: 1, maxDelay: 1 } });
+    const seen: string[] = [];
+    for (const event of ['connectfailed', 'reconnect', 'close'] as const) c.on(event, (info: { reason?: string }) => seen.push(`${event} ${info.reason ?? ''}`));
+    c.connect();
+    await settle();
+    events!.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    const results: number[] = [];
+    c.publish('a/b', 'x', { qos: 0 }, (result) => {
+      results.push(result);
+      c.destroy();
+    });
+    c.destroy(); // before the QoS 0 bytes are written: its callback runs from the close
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ seen, results, state: c.state }).toEqual({ seen: ['close normal'], results: [-3], state: 'disconnected' });
+  });
+});

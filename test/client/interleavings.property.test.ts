@@ -11,6 +11,7 @@
  *  - no PUBACK/PUBREC is written for a message the application has not been handed, and with
  *    manualAck none before the application acknowledged it;
  *  - no transport is opened, and no CONNACK taken, after destroy()/disconnect() until connect();
+ *  - 'connect' and 'close' alternate, starting with 'connect';
  *  - after destroy() and the transports' close, no timer is left and every transport is closed.
  * A failure prints the run's trace. RUNS=20000 (and SEED=…) hunts further; 1,000 runs take ~1.5 s.
  */
@@ -137,6 +138,8 @@ interface Run {
   /** The application's last word was disconnect() or destroy(). */
   stopped: boolean;
   stoppedBeforeData: boolean;
+  /** Between 'connect' and its 'close'. */
+  up: boolean;
   /** What happened, for a failure's report. */
   log: string[];
 }
@@ -150,7 +153,7 @@ function live(run: Run): Fake | undefined {
 }
 
 function start(config: Config, reentrant: (AppCommand | null)[]): Run {
-  const run = { fakes: [], calls: [], failures: [], messages: [], seen: new Set(), released: new Set(), inboundIds: [], nextInboundId: 1, reentrant, connects: 0, stopped: false, stoppedBeforeData: false, log: [] } as unknown as Run;
+  const run = { fakes: [], calls: [], failures: [], messages: [], seen: new Set(), released: new Set(), inboundIds: [], nextInboundId: 1, reentrant, connects: 0, stopped: false, stoppedBeforeData: false, up: false, log: [] } as unknown as Run;
   const factory: TransportFactory = (_endpoint, _options, events) => {
     const plan = config.transports[run.fakes.length % config.transports.length]!;
     if (run.stopped) run.failures.push('a transport opened after destroy()/disconnect(), before any connect()');
@@ -218,7 +221,13 @@ function start(config: Config, reentrant: (AppCommand | null)[]): Run {
     const next = run.reentrant.shift();
     if (next) app(run, next);
   };
+  client.on('close', () => {
+    if (!run.up) run.failures.push("'close' without a 'connect' before it");
+    run.up = false;
+  });
   client.on('connect', () => {
+    if (run.up) run.failures.push("a second 'connect' without a 'close' between");
+    run.up = true;
     run.connects++;
     // (A 'state' handler's disconnect() as the client turns 'connected' is followed by this
     // CONNACK's 'connect': the stop came after it. One that came before the CONNACK must win.)
