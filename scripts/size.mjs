@@ -22,7 +22,9 @@
 // hosts of mqtt:// URLs read as ws:// reads them, ~0.02 KB, and the store review's refused
 // publish (the session frees the packet id and asks the store before changing its queue),
 // ~0.02 KB core; and the codec review's refused null will, in the codec and in the engine's
-// options, ~0.03 KB),
+// options, ~0.03 KB; and the engine's interleaving review (a close finished once, pending
+// requests given up before 'disconnected', a destroyed transport not heard, lingering reads
+// acks), ~0.1 KB core and imp),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -31,9 +33,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 16 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 16.05 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.95 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.85 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.95 * KB },
 ];
 
 export async function measure(source) {

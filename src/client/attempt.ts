@@ -13,11 +13,18 @@ export interface CloseInfo {
 export class Attempt {
   /** CONNACK 0 arrived: the attempt became a connection. */
   connected = false;
+  #finished = false;
   /** The CONNACK return code that refused the attempt. */
   refusedCode_: number | undefined;
   #closeInfo: CloseInfo | null = null;
 
   constructor(readonly startedAt_: number) {}
+
+  /** True the first time only: the close is reported once, though callbacks run meanwhile may call destroy(). */
+  finish_(): boolean {
+    if (this.#finished) return false;
+    return (this.#finished = true);
+  }
 
   /** Records why the connection ends; the first reason given stands unless `replace`. */
   ending_(reason: CloseReason, error: MqttError | undefined, replace = true): void {

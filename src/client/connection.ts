@@ -36,6 +36,8 @@ export class Connection<O> implements TransportEvents {
   #transport: Transport | null = null;
   readonly #decoder: StreamDecoder;
   #ended = false;
+  /** The owner destroyed the transport: only its close is reported from now on. */
+  #dropped = false;
   /** While the factory runs: events it reported before returning, replayed once the transport is known. */
   #early: (() => void)[] | null = null;
   readonly #endpoint: Endpoint;
@@ -84,12 +86,12 @@ export class Connection<O> implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended) this.#events.open(this.#owner, this, this.transport);
+    else if (!this.#ended && !this.#dropped) this.#events.open(this.#owner, this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
     if (this.#early !== null) this.#early.push(() => this.data(chunk));
-    else if (!this.#ended) this.#receive(chunk);
+    else if (!this.#ended && !this.#dropped) this.#receive(chunk);
   }
 
   drain(): void {
@@ -105,6 +107,21 @@ export class Connection<O> implements TransportEvents {
       this.#ended = true;
       this.#events.closed(this.#owner, this, error);
     }
+  }
+
+  /**
+   * Closes the transport at once. A transport whose destroy() takes effect late (a custom
+   * stream) may still report its handshake done, or bytes: they are not heard, or a CONNECT
+   * would go out, and a CONNACK be taken, on a connection the client has already let go.
+   */
+  destroy(): void {
+    this.#dropped = true;
+    this.transport.destroy();
+  }
+
+  /** The transport reported its close. */
+  get closed_(): boolean {
+    return this.#ended;
   }
 
   /** Stops or restarts reading from the transport, where it can (see Transport.pause). */

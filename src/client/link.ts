@@ -26,6 +26,8 @@ export class Link {
   /** The connection in use; null between connections. */
   connection_: Connection<Link> | null = null;
   attempt_ = new Attempt(0);
+  /** The session is connected through this link and has not yet reported its close (sessionClosed_). */
+  #sessionOpen = false;
   readonly #client: MqttClient;
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
@@ -105,6 +107,7 @@ export class Link {
       transport.destroy();
       return;
     }
+    this.#sessionOpen = true;
     this.#client.pump_();
   }
 
@@ -115,18 +118,23 @@ export class Link {
       this.#client.pump_();
     } else if (this.connection_ !== null) {
       this.attempt_.ending_(reason, error, false);
-      this.connection_.transport.destroy();
+      this.connection_.destroy();
       this.#client.pump_();
     }
   }
 
+  /**
+   * The close is finished once, by whichever comes last: with the session still up, its close
+   * (sessionClosed_) finishes. The link keeps the closed connection until then, as the session's
+   * close may wait while the client performs other actions, whose handlers may call destroy().
+   */
   #transportClosed(error: Error | undefined): void {
-    this.connection_ = null;
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.#client.url} closed the connection`);
       this.#session.connectionLost('transport', this.#client.now(), cause);
       this.#client.pump_(); // its close action ends in sessionClosed_, then finishClose_
-    } else {
+    } else if (!this.#sessionOpen) {
+      this.connection_ = null;
       this.#client.finishClose_(error);
     }
   }
@@ -134,16 +142,17 @@ export class Link {
   /** Closes the transport at once; with none open (not yet, or it failed to start), the close is finished here. */
   drop_(): void {
     const connection = this.connection_;
-    if (connection !== null) connection.transport.destroy();
+    if (connection !== null) connection.destroy();
     else this.#client.finishClose_(undefined);
   }
 
   /** The session ended the connection: flush what it said last, then close the transport. */
   sessionClosed_(reason: CloseReason, error: MqttError | undefined): void {
+    this.#sessionOpen = false;
     // The session knows the deadline passed; the link knows which broker and which limit.
     this.attempt_.ending_(reason, reason === 'connack-timeout' ? this.#connectTimeoutError() : error);
     const connection = this.connection_;
-    if (connection === null) return this.#client.finishClose_(undefined);
+    if (connection === null || connection.closed_) return this.#client.finishClose_(undefined);
     const transport = connection.transport;
     if (reason === 'normal') {
       // Everything accepted goes out, DISCONNECT last, even past the transport's high-water mark;
@@ -151,10 +160,12 @@ export class Link {
       connection.setReading(true);
       this.#writer.flush(true);
       transport.end(); // after DISCONNECT [MQTT-3.14.4-1]
-      this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
+      // Unless the close is already over: a transport may report it from end() itself, or a
+      // QoS 0 callback run by the flush may have called destroy().
+      if (this.connection_ === connection) this.#closeGrace(transport, transport.unsentBytes?.() ?? 0);
     } else {
       this.#writer.flush();
-      transport.destroy();
+      connection.destroy();
     }
   }
 

@@ -7,7 +7,7 @@ import { asMqttError, usageError } from '../errors.js';
 import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
-import type { InboundMessage, PublishRequest, ResultCode, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
+import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
 import { Emitter, rethrowLater } from './emitter.js';
@@ -17,7 +17,7 @@ import { Link } from './link.js';
 import { orReleaseStore, resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
 import { redactPacket } from './redact.js';
-import { Requests } from './requests.js';
+import { Requests, restoredInfo } from './requests.js';
 import { ClientTimers } from './timers.js';
 import { PacketWriter } from './writer.js';
 import { toPayload } from './payload.js';
@@ -180,6 +180,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     } else if (this.#session.state === 'disconnected') {
       this.#link.drop_(); // still reaching the broker (or not even that): nothing to let finish
     } else if (this.#session.state === 'connected' && this.#pendingPublishes() > 0 && lingerMs > 0) {
+      // The acks they wait for must be read: a paused connection reads again while it lingers.
+      this.#link.connection_?.setReading(true);
       this.#timers.set('linger', lingerMs, () => this.#sendDisconnect());
     } else {
       this.#sendDisconnect();
@@ -217,7 +219,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.#userClosing = true;
     this.#setState('disconnecting');
-    return true;
+    // Unless a 'state' handler has already finished the close (destroy()), and maybe connected again.
+    return this.#state === 'disconnecting';
   }
 
   // ---- connection lifecycle ----------------------------------------------------------------
@@ -259,6 +262,7 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   finishClose_(transportError: Error | undefined): void {
     const attempt = this.#link.attempt_;
+    if (!attempt.finish_()) return;
     const info = attempt.closeInfo_(transportError);
     this.#link.connection_ = null;
     this.#timers.clear('connect');
@@ -268,28 +272,25 @@ export class MqttClient extends Emitter<ClientEvents> {
     const delivered = info.reason === 'normal' && info.error === undefined;
     this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
     const wasConnected = attempt.connected;
-    this.#setState('disconnected');
-    this.#armSessionTimer();
-
-    if (this.#userClosing) {
-      this.#userClosing = false;
-      this.#session.abandon();
-      this.pump_();
-      if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
-      this.#runDisconnectCallbacks();
-      return;
-    }
-    const willReconnect = this.#failover.willRetry_(attempt.refusedCode_);
+    const userClosing = this.#userClosing;
+    this.#userClosing = false;
+    // The callbacks of the disconnect() that ended this connection: one a handler adds below is for the next.
+    const callbacks = userClosing ? this.#disconnectCallbacks : null;
+    if (userClosing) this.#disconnectCallbacks = null;
+    const willReconnect = !userClosing && this.#failover.willRetry_(attempt.refusedCode_);
     const stopsBefore = this.#stops;
-    if (!willReconnect) {
-      // Nothing pending waits for a connection nobody will make: it completes before the
-      // event, so an application reconnecting from its handler starts clean.
-      this.#session.abandon();
-      this.pump_();
-    }
+    // Before the client turns 'disconnected', and so before any handler runs (the 'state' one
+    // included): what nobody will connect for is given up on, so an application connecting
+    // again from a handler starts clean, and requests made there queue for a reconnect to come.
+    if (!willReconnect) this.#session.abandon();
     this.#reconnectDue = willReconnect;
     try {
-      if (wasConnected) {
+      this.#setState('disconnected');
+      this.#armSessionTimer();
+      this.pump_();
+      if (userClosing) {
+        if (wasConnected) this.emit('close', { reason: 'normal', error: info.error });
+      } else if (wasConnected) {
         this.emit('close', info);
       } else {
         this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
@@ -297,6 +298,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     } finally {
       this.#reconnectDue = false;
     }
+    if (userClosing) return this.#runDisconnectCallbacks(callbacks);
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
     if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
   }
@@ -309,10 +311,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.emit('reconnect', { attempt, delay, url: this.url });
   }
 
-  #runDisconnectCallbacks(): void {
-    const callbacks = this.#disconnectCallbacks;
+  #runDisconnectCallbacks(callbacks = this.#disconnectCallbacks): void {
     if (callbacks === null) return;
-    this.#disconnectCallbacks = null;
+    if (callbacks === this.#disconnectCallbacks) this.#disconnectCallbacks = null;
     for (const callback of callbacks) this.#call(callback);
   }
 
@@ -348,7 +349,7 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.emit('message', action.message);
         return;
       case 'published':
-        if (action.request.restored === true) return this.#restoredCompleted(action.request, action.result, action.packetId);
+        if (action.request.restored === true) return this.emit('restored', restoredInfo(action));
         return this.#requests.completed(action);
       case 'subscribed':
       case 'unsubscribed':
@@ -358,11 +359,6 @@ export class MqttClient extends Emitter<ClientEvents> {
       case 'close':
         return this.#link.sessionClosed_(action.reason, action.error);
     }
-  }
-
-  #restoredCompleted(request: PublishRequest<Completion>, result: ResultCode, packetId: number | undefined): void {
-    const { topic, payload, qos, retain, messageId, properties } = request;
-    this.emit('restored', { message: { topic, payload, qos, retain, messageId, properties }, packetId, result });
   }
 
   #connack(returnCode: number, sessionPresent: boolean): void {

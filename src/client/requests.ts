@@ -10,7 +10,7 @@ import type { SubackCode } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
-import type { Completion } from './events.js';
+import type { ClientEvents, Completion } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { PacketWriter } from './writer.js';
@@ -96,4 +96,10 @@ function check(admission: Admission): void {
   if (admission.type === 'publish') validateTopicName(admission.request.topic);
   else if (admission.type === 'subscribe') encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
   else encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
+}
+
+/** What 'restored' reports of a publish a durable store brought back, now completed. */
+export function restoredInfo({ request, result, packetId }: Extract<Outcome, { type: 'published' }>): Parameters<ClientEvents['restored']>[0] {
+  const { topic, payload, qos, retain, messageId, properties } = request;
+  return { message: { topic, payload, qos, retain, messageId, properties }, packetId, result };
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeBroker } from '../support/fake-broker.js';
-import { Cleanup, disconnectAsync, makeClient, waitFor } from './helpers.js';
+import { Cleanup, disconnectAsync, makeClient, publishAsync, waitFor } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -41,6 +41,23 @@ describe('setReading(false)', () => {
     // Bounded well under the 3 s grace a paused socket used to need.
     await disconnectAsync(client, undefined, 1_500);
     expect(await closed).toEqual({ reason: 'normal', error: undefined });
+    expect((await conn.expect('disconnect')).type).toBe('disconnect');
+  });
+
+  it('disconnect() while paused lets a publish in flight complete: its PUBACK is read, not waited out (found in review)', async () => {
+    const broker = cleanup.broker(await startFakeBroker());
+    const client = makeClient(cleanup, { url: broker.url });
+    const connected = waitFor(client, 'connect');
+    client.connect();
+    const { conn } = await broker.acceptNext();
+    await connected;
+    const result = publishAsync(client, 't', 'x', { qos: 1 });
+    const publish = await conn.expect('publish');
+    client.setReading(false);
+    await conn.send({ type: 'puback', packetId: publish.packetId! });
+    // Well under the 5 s linger a paused socket used to wait out, then -11 for a delivered message.
+    await disconnectAsync(client, undefined, 1_500);
+    expect(await result).toBe(0);
     expect((await conn.expect('disconnect')).type).toBe('disconnect');
   });
 });
