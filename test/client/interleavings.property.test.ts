@@ -17,23 +17,10 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MqttClient, PacketDecoder, encode } from '../support/internals.js';
-import type { InboundMessage, Packet, QoS, Transport, TransportEvents, TransportFactory } from '../support/internals.js';
-
-type DestroyStyle = 'microtask' | 'sync' | 'late';
-
-interface Fake {
-  events: TransportEvents;
-  packets: Packet[];
-  decoder: PacketDecoder;
-  opened: boolean;
-  closed: boolean;
-  destroyed: boolean;
-  destroyedUnopened: boolean;
-  /** write() answers false until the test drains it. */
-  full: boolean;
-  style: DestroyStyle;
-}
+import { MqttClient, encode } from '../support/internals.js';
+import type { InboundMessage, Packet, QoS } from '../support/internals.js';
+import { closeLate, flushMicrotasks as flush, scriptedFactory } from '../support/scripted-transport.js';
+import type { DestroyStyle, Fake, TransportPlan } from '../support/scripted-transport.js';
 
 type AppCommand =
   | { kind: 'connect' }
@@ -72,7 +59,7 @@ interface Config {
   cleanSession: boolean;
   startConnected: boolean;
   /** How each new transport behaves, in turn (cycled). */
-  transports: { throws: boolean; syncOpen: boolean; style: DestroyStyle }[];
+  transports: TransportPlan[];
 }
 
 const appCommand: fc.Arbitrary<AppCommand> = fc.oneof(
@@ -117,10 +104,6 @@ const configArb: fc.Arbitrary<Config> = fc.record({
   ),
 });
 
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
-
 interface Run {
   client: MqttClient;
   fakes: Fake[];
@@ -154,52 +137,20 @@ function live(run: Run): Fake | undefined {
 
 function start(config: Config, reentrant: (AppCommand | null)[]): Run {
   const run = { fakes: [], calls: [], failures: [], messages: [], seen: new Set(), released: new Set(), inboundIds: [], nextInboundId: 1, reentrant, connects: 0, stopped: false, stoppedBeforeData: false, up: false, log: [] } as unknown as Run;
-  const factory: TransportFactory = (_endpoint, _options, events) => {
-    const plan = config.transports[run.fakes.length % config.transports.length]!;
-    if (run.stopped) run.failures.push('a transport opened after destroy()/disconnect(), before any connect()');
-    if (plan.throws) throw new Error('cannot start');
-    const fake: Fake = { events, packets: [], decoder: new PacketDecoder(), opened: false, closed: false, destroyed: false, destroyedUnopened: false, full: false, style: plan.style };
-    run.fakes.push(fake);
-    run.log.push(`  transport #${run.fakes.length - 1}`);
-    const close = (error?: Error): void => {
-      if (fake.closed) return;
-      fake.closed = true;
-      events.close(error);
-    };
-    const transport: Transport = {
-      write: (bytes) => {
-        if (fake.closed) return true;
-        for (const packet of fake.decoder.push(bytes)) {
-          fake.packets.push(packet);
-          run.log.push(`  write ${packet.type} on #${run.fakes.indexOf(fake)}`);
-          // (Bytes the client had already accepted may still be flushed into a destroyed transport: harmless.)
-          if (fake.destroyedUnopened && packet.type === 'connect') run.failures.push('CONNECT written to a transport destroyed before it opened');
-          if (packet.type === 'puback' || packet.type === 'pubrec') {
-            if (!run.seen.has(packet.packetId)) run.failures.push(`${packet.type} ${packet.packetId} before the application saw the message`);
-            else if (config.manualAck && !run.released.has(packet.packetId)) run.failures.push(`${packet.type} ${packet.packetId} before acknowledge()`);
-          }
-        }
-        return !fake.full;
-      },
-      end: () => queueMicrotask(() => close()),
-      destroy: () => {
-        run.log.push(`  destroy #${run.fakes.indexOf(fake)}`);
-        if (fake.destroyed) return;
-        fake.destroyed = true;
-        fake.destroyedUnopened = !fake.opened;
-        if (fake.style === 'sync') close();
-        else if (fake.style === 'microtask') queueMicrotask(() => close());
-        // 'late': closes when the test says so (or at the end)
-      },
-      pause: () => {},
-      resume: () => {},
-    };
-    if (plan.syncOpen) {
-      fake.opened = true;
-      events.open();
-    }
-    return transport;
-  };
+  const factory = scriptedFactory(config.transports, run.fakes, {
+    create: () => {
+      if (run.stopped) run.failures.push('a transport opened after destroy()/disconnect(), before any connect()');
+    },
+    written: (fake, packet) => {
+      // (Bytes the client had already accepted may still be flushed into a destroyed transport: harmless.)
+      if (fake.destroyedUnopened && packet.type === 'connect') run.failures.push('CONNECT written to a transport destroyed before it opened');
+      if (packet.type === 'puback' || packet.type === 'pubrec') {
+        if (!run.seen.has(packet.packetId)) run.failures.push(`${packet.type} ${packet.packetId} before the application saw the message`);
+        else if (config.manualAck && !run.released.has(packet.packetId)) run.failures.push(`${packet.type} ${packet.packetId} before acknowledge()`);
+      }
+    },
+    log: (line) => run.log.push(line),
+  });
   const servers = Array.from({ length: config.servers }, (_, i) => `mqtt://127.0.0.1:${1883 + i}`);
   const client = new MqttClient({
     servers,
@@ -398,7 +349,7 @@ describe('the engine under random interleavings (property)', () => {
             run.client.destroy();
             await flush();
             // A transport that closes late closes now, as a real one eventually does.
-            for (const fake of run.fakes) if (!fake.closed && fake.destroyed) (fake.closed = true), fake.events.close();
+            closeLate(run.fakes);
             await flush();
             expect(run.failures, run.log.join('\n')).toEqual([]);
             expect(run.client.state).toBe('disconnected');
