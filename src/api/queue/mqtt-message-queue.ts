@@ -46,6 +46,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** close() calls not yet done: while any is, the queue is closing, whatever #opened says. */
   #pendingCloses = 0;
   #subscribed: Promise<void> | null = null;
+  /** open() is connected and waits for its autosubscribe. */
+  #autosubscribing = false;
   #buffer: MessageEnvelope[] = [];
   #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
   #receiver: MessageReceiver | null = null;
@@ -129,18 +131,25 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       engine.connect();
     });
     if (!settings.autosubscribe) return;
+    this.#autosubscribing = true;
     try {
       await this.#subscribe();
     } catch (error) {
-      await this.close(null); // open() failed: nothing half-open stays behind
+      // open() failed: nothing half-open stays behind. #close() itself: close() would wait for this open() — for ever.
+      await this.#close();
       throw error;
+    } finally {
+      this.#autosubscribing = false;
     }
   }
 
   /** Closes (after an open() still in progress, which it then undoes). */
   close(_correlationId?: string | null): Promise<void> {
     this.#pendingCloses++;
-    this.#closing = (this.#opening ?? Promise.resolve())
+    // An open() connected and waiting for its autosubscribe's SUBACK is not waited for (a broker
+    // may never answer): closing cuts that wait, and open() rejects.
+    const opening = this.#autosubscribing ? null : this.#opening;
+    this.#closing = (opening ?? Promise.resolve())
       .catch(() => {})
       .then(() => this.#close())
       .finally(() => this.#pendingCloses--);
