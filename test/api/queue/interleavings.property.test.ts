@@ -4,7 +4,8 @@
  * fake timers: open, close, send, receive with a wait, listen (a receiver that completes,
  * abandons or keeps), endListen, complete and abandon, against open, CONNACK, acks, inbound
  * PUBLISH, close and time. Asserted on every run:
- *  - no message is PUBACKed before complete() was called for it;
+ *  - no message is PUBACKed before complete() was called for it, and none is handed out again
+ *    unless abandoned;
  *  - every receive() settles within its wait; every promise the queue returned settles once
  *    the run is closed and its time has passed.
  */
@@ -69,6 +70,9 @@ interface Run {
   promises: { what: string; settled: boolean }[];
   /** Envelopes handed to the application (receive() or the receiver). */
   handed: Envelope[];
+  /** Times each message (by packet id) was handed out, and abandon() was called for it. */
+  handedCount: Map<number, number>;
+  abandons: Map<number, number>;
   /** Inbound packet ids complete() was called for. */
   completed: Set<number>;
   next: number;
@@ -93,6 +97,15 @@ function idOf(envelope: Envelope): number {
   return Number(envelope.message_id);
 }
 
+/** The application has `envelope`: a second time only after an abandon() of it. */
+function handed(run: Run, envelope: Envelope): void {
+  const id = idOf(envelope);
+  const count = (run.handedCount.get(id) ?? 0) + 1;
+  run.handedCount.set(id, count);
+  if (count > 1 + (run.abandons.get(id) ?? 0)) run.failures.push(`message ${id} handed out ${count} times, abandoned ${run.abandons.get(id) ?? 0}`);
+  run.handed.push(envelope);
+}
+
 function app(run: Run, command: AppCommand): void {
   const queue = run.queue;
   run.log.push(`app ${JSON.stringify(command)}`);
@@ -107,13 +120,13 @@ function app(run: Run, command: AppCommand): void {
         return track(run, 'send', queue.sendAsObject(null, 'type', { a: 1 }));
       case 'receive': {
         const receiving = queue.receive(null, command.wait);
-        void receiving.then((envelope) => envelope !== null && run.handed.push(envelope), () => {});
+        void receiving.then((envelope) => envelope !== null && handed(run, envelope), () => {});
         return track(run, `receive ${command.wait}`, receiving, command.wait);
       }
       case 'listen':
         return queue.listen(null, {
           receiveMessage: (envelope) => {
-            run.handed.push(envelope);
+            handed(run, envelope);
             if (command.then === 'complete') app(run, { kind: 'complete', pick: run.handed.length - 1 });
             else if (command.then === 'abandon') app(run, { kind: 'abandon', pick: run.handed.length - 1 });
           },
@@ -128,8 +141,9 @@ function app(run: Run, command: AppCommand): void {
       }
       case 'abandon': {
         const envelope = pick(command.pick);
-        if (envelope !== undefined) track(run, 'abandon', queue.abandon(envelope));
-        return;
+        if (envelope === undefined) return;
+        run.abandons.set(idOf(envelope), (run.abandons.get(idOf(envelope)) ?? 0) + 1);
+        return track(run, 'abandon', queue.abandon(envelope));
       }
     }
   } catch (error) {
@@ -193,7 +207,7 @@ describe('the queue face under random interleavings (property)', () => {
         async (config: Config, commands) => {
           vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
           try {
-            const run: Run = { fakes: [], connacked: new Set(), promises: [], handed: [], completed: new Set(), next: 1, failures: [], log: [] } as unknown as Run;
+            const run: Run = { fakes: [], connacked: new Set(), promises: [], handed: [], handedCount: new Map(), abandons: new Map(), completed: new Set(), next: 1, failures: [], log: [] } as unknown as Run;
             scripted.factory = scriptedFactory(config.transports, run.fakes, {
               written: (_fake, packet) => {
                 if (packet.type === 'puback' && !run.completed.has(packet.packetId)) run.failures.push(`puback ${packet.packetId} before complete()`);
