@@ -30,7 +30,8 @@ type AppCommand =
   | { kind: 'close' }
   | { kind: 'send' }
   | { kind: 'receive'; wait: number }
-  | { kind: 'listen'; then: 'complete' | 'abandon' | 'keep' }
+  | { kind: 'listen'; then: 'complete' | 'abandon' | 'keep' | 'throw' | 'close' }
+  | { kind: 'peek' }
   | { kind: 'endListen' }
   | { kind: 'complete'; pick: number }
   | { kind: 'abandon'; pick: number };
@@ -49,7 +50,8 @@ const appCommand: fc.Arbitrary<AppCommand> = fc.oneof(
   fc.constant({ kind: 'close' as const }),
   fc.constant({ kind: 'send' as const }),
   fc.record({ kind: fc.constant('receive' as const), wait: fc.constantFrom(0, 100, 1_000) }),
-  fc.record({ kind: fc.constant('listen' as const), then: fc.constantFrom('complete' as const, 'abandon' as const, 'keep' as const) }),
+  fc.record({ kind: fc.constant('listen' as const), then: fc.constantFrom('complete' as const, 'abandon' as const, 'keep' as const, 'throw' as const, 'close' as const) }),
+  fc.constant({ kind: 'peek' as const }),
   fc.constant({ kind: 'endListen' as const }),
   fc.record({ kind: fc.constant('complete' as const), pick: fc.nat(10) }),
   fc.record({ kind: fc.constant('abandon' as const), pick: fc.nat(10) }),
@@ -129,8 +131,12 @@ function app(run: Run, command: AppCommand): void {
             handed(run, envelope);
             if (command.then === 'complete') app(run, { kind: 'complete', pick: run.handed.length - 1 });
             else if (command.then === 'abandon') app(run, { kind: 'abandon', pick: run.handed.length - 1 });
+            else if (command.then === 'close') app(run, { kind: 'close' });
+            else if (command.then === 'throw') throw new Error('the receiver failed');
           },
         });
+      case 'peek':
+        return track(run, 'peek', queue.peek(null));
       case 'endListen':
         return queue.endListen(null);
       case 'complete': {
