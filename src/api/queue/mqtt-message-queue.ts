@@ -33,7 +33,6 @@ export interface QueueEvents {
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
-
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
   #config: ConfigValues = {};

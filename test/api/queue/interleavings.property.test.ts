@@ -8,6 +8,7 @@
  *    unless abandoned;
  *  - every receive() settles within its wait; every promise the queue returned settles once
  *    the run is closed and its time has passed.
+ * A failure prints the run's trace. RUNS=… (and SEED=…) hunts further; 300 runs take ~1.7 s.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
