@@ -120,11 +120,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw usageError('INVALID_CLIENT_ID', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
   }
   const connect: ConnectOptions = { keepalive, cleanSession };
-  if (options.will !== undefined) {
-    // From plain JavaScript (a JSON config's "will": null): a typed error, not a TypeError.
-    if (typeof options.will !== 'object' || options.will === null) throw usageError('INVALID_OPTIONS', `will must be an object, got ${options.will === null ? 'null' : typeof options.will}`);
-    const { topic, payload, qos = 0, retain = false } = options.will;
+  const will = options.will;
+  if (typeof will === 'object' && will !== null) {
+    const { topic, payload, qos = 0, retain = false } = will;
     connect.will = { topic, payload: toPayload(payload), qos, retain };
+  } else if (will !== undefined) {
+    connect.will = will; // not a will (a JSON config's null): checkConnect has the codec refuse it, as any CONNECT field
   }
   // Credentials from the URL are a fallback for explicit options.
   const username = options.username ?? first.username;

@@ -30,7 +30,7 @@ export function connectRemainingLength(p: ConnectPacket): number {
 
 function willLength(will: Will): number {
   // From plain JavaScript `will: null` reached `will.qos` as a TypeError.
-  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', 'The will is not an object');
+  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', 'The will must be an object');
   checkQos(will.qos, 'Will QoS', 'MQTT-3.1.2-14');
   if (typeof will.retain !== 'boolean') protocolError('INVALID_CONNECT', 'Will retain must be a boolean');
   // A will carries both its topic and its message [MQTT-3.1.2-9].
