@@ -26,12 +26,12 @@ export function fillRandom(target: Uint8Array): Uint8Array {
   return target;
 }
 
-const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => (byte < 16 ? '0' : '') + byte.toString(16));
+const HEX = '0123456789abcdef';
 
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let hex = '';
-  for (let i = 0; i < bytes.length; i++) hex += HEX_PAIRS[bytes[i]!]!;
+  for (let i = 0; i < bytes.length; i++) hex += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 15]!;
   return hex;
 }
 
@@ -40,7 +40,6 @@ export function randomHex(byteCount: number): string {
   return toHex(fillRandom(new Uint8Array(byteCount)));
 }
 
-const HEX = '0123456789abcdef';
 /** Made on first use, so a bundle that draws no UUID carries none of this. */
 let uuidDigits: Uint8Array | undefined;
 

@@ -104,9 +104,8 @@ export class Deadlines {
     } else if (signal !== undefined && (typeof signal?.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
       operation.reject(usageError('INVALID_OPTIONS', 'signal must be an AbortSignal'));
     }
-    if (operation.done) return operation;
-    if (signal !== undefined) operation.watch(signal);
-    // Already aborted: finished, so no limit to keep (a timer now would never be cancelled).
+    if (!operation.done && signal !== undefined) operation.watch(signal);
+    // Refused, or already aborted: finished, so no limit to keep (a timer now would never be cancelled).
     if (operation.done) return operation;
     if (timeout === this.defaultTimeout && Number.isFinite(timeout)) this.#track(operation as Operation<unknown>);
     else if (Number.isFinite(timeout)) operation.limit(timeout);
