@@ -7,10 +7,23 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startFakeBroker } from '../support/fake-broker.js';
-import type { FakeBroker } from '../support/fake-broker.js';
+import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
 
 let broker: FakeBroker | undefined;
 afterEach(async () => broker?.stop());
+
+/** What the client sends until its DISCONNECT (or the end of the connection), then the connection closed. */
+async function packetsUntilDisconnect(conn: FakeConnection): Promise<unknown[]> {
+  const received: unknown[] = [];
+  for (;;) {
+    const packet = await conn.next().catch(() => undefined);
+    if (packet === undefined) break;
+    received.push(packet);
+    if ((packet as { type: string }).type === 'disconnect') break;
+  }
+  conn.close();
+  return received;
+}
 
 it('[MQTT-4.3.2-2] sub -c -q 1 -C 1: a second QoS 1 message arriving before the exit is not PUBACKed (it is never printed)', async () => {
   broker = await startFakeBroker({ autoPingresp: true });
@@ -31,14 +44,7 @@ it('[MQTT-4.3.2-2] sub -c -q 1 -C 1: a second QoS 1 message arriving before the 
     conn.send({ type: 'publish', topic: 'orders/1', payload: bytes('first'), qos: 1, dup: false, retain: false, packetId: 1 }),
     conn.send({ type: 'publish', topic: 'orders/2', payload: bytes('second'), qos: 1, dup: false, retain: false, packetId: 2 }),
   ]);
-  const received: unknown[] = [];
-  for (;;) {
-    const packet = await conn.next().catch(() => undefined);
-    if (packet === undefined) break;
-    received.push(packet);
-    if ((packet as { type: string }).type === 'disconnect') break;
-  }
-  conn.close();
+  const received = await packetsUntilDisconnect(conn);
   expect(await exit).toBe(0);
   expect(printed).toBe('first\n');
   // 'second' was never printed; acknowledging it removes it from the persistent session for good.
@@ -72,14 +78,7 @@ it('[MQTT-4.3.2-2] sub -c -q 1: a message stdout never took (EPIPE: the reader w
   await conn.send({ type: 'publish', topic: 'orders/1', payload: bytes('first'), qos: 1, dup: false, retain: false, packetId: 1 });
   expect(await conn.expect('puback')).toEqual({ type: 'puback', packetId: 1 });
   await conn.send({ type: 'publish', topic: 'orders/2', payload: bytes('second'), qos: 1, dup: false, retain: false, packetId: 2 });
-  const received: unknown[] = [];
-  for (;;) {
-    const packet = await conn.next().catch(() => undefined);
-    if (packet === undefined) break;
-    received.push(packet);
-    if ((packet as { type: string }).type === 'disconnect') break;
-  }
-  conn.close();
+  const received = await packetsUntilDisconnect(conn);
   expect(await exit).toBe(1);
   expect(printed).toBe('first\n');
   // 'second' never reached the reader: acknowledging it would drop it from the kept session.

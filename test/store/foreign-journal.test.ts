@@ -5,30 +5,15 @@
  * know was written on purpose — by a newer version, say — and cutting it off (and compacting
  * the file) destroyed what that version had accepted: opening is refused instead.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fileStore } from '../../src/store/index.js';
-import type { FileStore } from '../../src/store/index.js';
+import { describe, expect, it } from 'vitest';
 import type { PublishRequest, SessionStore } from '../../src/session/index.js';
+import { storeScratch } from './scratch.js';
 import { Driver } from '../session/harness.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'impmqtt-foreign-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-function provider(dir: string, warnings: string[] = []): FileStore {
-  const p = fileStore(dir, { fsync: 'never', warn: (w) => warnings.push(w) });
-  cleanups.push(() => p.close());
-  return p;
-}
+const { scratch, provider } = storeScratch('impmqtt-foreign-');
 const message = (topic: string): PublishRequest => ({ topic, payload: new TextEncoder().encode(topic), qos: 1, retain: false });
 /** A journal holding one queued QoS 1 message, as a process leaves it. */
 function journalWithOne(dir: string): string {

@@ -3,30 +3,15 @@
  * review): a disk that is full (ENOSPC, simulated by a journal that is a link to /dev/full) and a
  * journal removed while the store has it open (its appends would go to a file no name reaches).
  */
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MqttClient } from '../../src/client/index.js';
-import { fileStore } from '../../src/store/index.js';
-import type { FileStore } from '../../src/store/index.js';
 import type { PublishRequest, SessionStore } from '../../src/session/index.js';
+import { storeScratch } from './scratch.js';
 import { Driver, trace } from '../session/harness.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'impmqtt-write-failures-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-function provider(dir: string, warnings: string[] = []): FileStore {
-  const p = fileStore(dir, { fsync: 'never', warn: (w) => warnings.push(w) });
-  cleanups.push(() => p.close());
-  return p;
-}
+const { cleanups, scratch, provider } = storeScratch('impmqtt-write-failures-');
 const message = (topic: string, qos: 0 | 1 | 2): PublishRequest => ({ topic, payload: new TextEncoder().encode(topic), qos, retain: false });
 const topicsResent = (store: SessionStore): string[] => {
   const d = new Driver({ store });
