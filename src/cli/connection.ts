@@ -29,6 +29,8 @@ export class CliConnection {
     options: ClientOptions,
     private readonly reporter: Reporter,
     onConnect: (sessionPresent: boolean) => void,
+    /** A line after the CONNACK refusal's own: mosquitto_pub's loop prints one, mosquitto_sub's does not. */
+    private readonly afterRefusal?: string,
   ) {
     this.exit = new Promise((resolve) => (this.#resolve = resolve));
     this.client = newClient(options);
@@ -59,7 +61,7 @@ export class CliConnection {
     if (this.#finishing) return;
     if (returnCode !== undefined && returnCode !== 0) {
       this.reporter.error(`Connection error: ${CONNACK_TEXT[returnCode] ?? 'Connection Refused: unknown reason.'}`);
-      this.reporter.error('Error: The connection was refused.');
+      if (this.afterRefusal !== undefined) this.reporter.error(this.afterRefusal);
       return this.#end(returnCode);
     }
     if (this.#connectedOnce) return this.reporter.debug(`Reconnection failed: ${error.message}`);

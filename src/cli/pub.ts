@@ -27,6 +27,8 @@ const FLAGS: readonly FlagSpec[] = [
 
 /** mosquitto_pub's words for `-i ""` (see refusedClientId). */
 const INVALID_ID = 'Error: Invalid id.';
+/** mosquitto_pub's loop adds this line after a CONNACK refusal's own (mosquitto_sub does not). */
+const REFUSED = 'Error: The connection was refused.';
 
 const MODES = ['message', 'file', 'lines', 'stdin', 'null'] as const;
 
@@ -75,7 +77,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const repeat = flags.get<number>('repeat') ?? 1;
   const delayMs = (flags.get<number>('repeatDelay') ?? 0) * 1000;
   let sent = 0;
-  const connection: CliConnection = new CliConnection(settings.options, reporter, () => send());
+  const connection: CliConnection = new CliConnection(settings.options, reporter, () => send(), REFUSED);
   const send = (): void => {
     submit(connection, topic, payload, qos, retain, () => {
       if (++sent >= repeat) connection.finish(0);
@@ -114,7 +116,7 @@ function publishLines(options: ClientOptions, reporter: Reporter, io: CliIo, top
     });
     io.stdin.once('error', (error: Error) => connection.fail(1, `Error: Reading stdin failed: ${error.message}`));
     io.stdin.resume();
-  });
+  }, REFUSED);
   const publishLine = (line: Uint8Array): void => {
     pendingMessages++;
     pendingBytes += line.length;

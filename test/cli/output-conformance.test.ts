@@ -77,6 +77,15 @@ describeWithMosquitto(
       }
     });
 
+    it('a CONNACK refusal prints what each mosquitto client prints: pub two lines, sub one; the status is the return code', async () => {
+      const refused = ['-h', '127.0.0.1', '-p', String(secured.port), '-u', 'alice', '-P', 'not-the-password', '-t', 'in/refused'];
+      for (const command of ['pub', 'sub'] as const) {
+        const [mine, theirs] = await both(command, [...refused, ...(command === 'pub' ? ['-m', 'x'] : [])]);
+        expect(theirs.status, command).toBe(5);
+        expect([mine.status, mine.stderr, mine.stdout.length], command).toEqual([theirs.status, theirs.stderr, 0]);
+      }
+    });
+
     it('-F with %J twice: one stderr line per %J for a payload that is not JSON, as mosquitto_sub prints', async () => {
       expect((await mosquitto('pub', [...at, '-t', 'in/j', '-m', 'not json', '-r'])).status).toBe(0);
       const [mine, theirs] = await both('sub', [...at, '-t', 'in/j', '-C', '1', '-F', '[%J|%J]']);
