@@ -57,7 +57,11 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
 
   return {
     write: (bytes) => {
-      if (ws.readyState !== 1) return false;
+      // A closing socket discards them: the close must not then pass for a clean one (QoS 0 "delivered").
+      if (ws.readyState !== 1) {
+        failure ??= new MqttError('SOCKET_ERROR', `WebSocket to ${endpoint.displayUrl} closed with bytes unsent`);
+        return false;
+      }
       ws.send(bytes);
       if (ws.bufferedAmount < HIGH_WATER) return true;
       drainTimer ??= setTimeout(pollDrain, DRAIN_POLL_MS);
