@@ -45,8 +45,9 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
   };
   ws.onclose = (event: CloseEvent) => {
     if (drainTimer !== undefined) clearTimeout(drainTimer);
-    const abnormal = !closeRequested && failure === undefined ? new MqttError('SOCKET_ERROR', `WebSocket closed by the server (code ${event.code})`) : undefined;
-    events.close(failure ?? abnormal);
+    // Asked for, the close is clean only if every byte went out: ones left buffered were dropped.
+    const abnormal = !closeRequested ? `closed by the server (code ${event.code})` : ws.bufferedAmount > 0 ? `closed with ${ws.bufferedAmount} bytes unsent` : '';
+    events.close(failure ?? (abnormal ? new MqttError('SOCKET_ERROR', `WebSocket ${abnormal}`) : undefined));
   };
 
   const pollDrain = (): void => {

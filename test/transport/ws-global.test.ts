@@ -102,7 +102,8 @@ class ScriptedWebSocket {
 }
 
 describe('the platform WebSocket and bytes it could not send (found in review)', () => {
-  it('a QoS 0 publish written while the server is closing the WebSocket is not reported delivered by a graceful disconnect()', async () => {
+  /** A client connected through a ScriptedWebSocket (reconnect off). */
+  async function scriptedClient(): Promise<{ client: MqttClient; ws: ScriptedWebSocket }> {
     g.WebSocket = ScriptedWebSocket;
     const client = new MqttClient({ url: 'ws://127.0.0.1:1/mqtt', clientId: 'c', reconnect: false, transport: (endpoint, _options, events) => openGlobalWebSocket(endpoint, events) });
     const connected = new Promise((resolve) => client.once('connect', resolve));
@@ -113,6 +114,11 @@ describe('the platform WebSocket and bytes it could not send (found in review)',
     const connack = encode({ type: 'connack', sessionPresent: false, returnCode: 0 });
     ws.onmessage!({ data: connack.buffer.slice(connack.byteOffset, connack.byteOffset + connack.byteLength) as ArrayBuffer });
     await connected;
+    return { client, ws };
+  }
+
+  it('a QoS 0 publish written while the server is closing the WebSocket is not reported delivered by a graceful disconnect()', async () => {
+    const { client, ws } = await scriptedClient();
     ws.readyState = 2; // the server's close frame arrived; its close event has not yet
     const results: number[] = [];
     const closed = new Promise<void>((resolve) => {
@@ -125,6 +131,23 @@ describe('the platform WebSocket and bytes it could not send (found in review)',
     const decoder = new PacketDecoder();
     const written = ws.sent.flatMap((bytes) => decoder.push(bytes)).map((packet) => packet.type);
     expect(written).toEqual(['connect']);
+    expect(results).toHaveLength(1);
+    expect(results[0]).not.toBe(0);
+  });
+
+  it('a QoS 0 publish still buffered when the WebSocket dropped during a graceful disconnect() is not reported delivered', async () => {
+    const { client, ws } = await scriptedClient();
+    const results: number[] = [];
+    const closed = new Promise<void>((resolve) => {
+      ws.bufferedAmount = 2 << 20; // over the high-water mark: the publish waits in the platform's buffer
+      client.publish('t', 'still buffered', { qos: 0 }, (result) => results.push(result));
+      queueMicrotask(() => {
+        client.disconnect(() => resolve());
+        ws.readyState = 3; // the network went away with the bytes unsent: no close frame, no error event
+        ws.onclose!({ code: 1006 });
+      });
+    });
+    await closed;
     expect(results).toHaveLength(1);
     expect(results[0]).not.toBe(0);
   });
