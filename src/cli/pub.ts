@@ -94,6 +94,10 @@ function publishLines(options: ClientOptions, reporter: Reporter, io: CliIo, top
   let pendingBytes = 0;
   let paused = false;
   let ended = false;
+  // Lines of the chunk being split once the engine holds enough: one 64 KiB read may be 65,536
+  // empty lines, past the packet ids (and maxBuffered). At most one chunk's lines wait here.
+  let held: Uint8Array[] = [];
+  let heldAt = 0;
   const overLimit = (): boolean => pendingMessages >= MAX_PENDING_MESSAGES || pendingBytes >= MAX_PENDING_BYTES;
   const connection: CliConnection = new CliConnection(options, reporter, () => {
     io.stdin.on('data', (chunk: Uint8Array) => {
@@ -112,22 +116,31 @@ function publishLines(options: ClientOptions, reporter: Reporter, io: CliIo, top
     io.stdin.once('end', () => {
       splitter.end(publishLine);
       ended = true;
-      if (pendingMessages === 0) connection.finish(0);
+      if (pendingMessages === 0 && held.length === 0) connection.finish(0);
     });
     io.stdin.once('error', (error: Error) => connection.fail(1, `Error: Reading stdin failed: ${error.message}`));
     io.stdin.resume();
   }, REFUSED);
   const publishLine = (line: Uint8Array): void => {
+    if (heldAt < held.length || overLimit()) held.push(line);
+    else send(line);
+  };
+  const send = (line: Uint8Array): void => {
     pendingMessages++;
     pendingBytes += line.length;
     submit(connection, topic, line, qos, retain, () => {
       pendingMessages--;
       pendingBytes -= line.length;
-      if (paused && pendingMessages <= MAX_PENDING_MESSAGES / 2 && pendingBytes <= MAX_PENDING_BYTES / 2) {
+      while (heldAt < held.length && !overLimit()) send(held[heldAt++]!);
+      if (heldAt === held.length && heldAt > 0) {
+        held = [];
+        heldAt = 0;
+      }
+      if (paused && held.length === 0 && pendingMessages <= MAX_PENDING_MESSAGES / 2 && pendingBytes <= MAX_PENDING_BYTES / 2) {
         paused = false;
         io.stdin.resume();
       }
-      if (ended && pendingMessages === 0) connection.finish(0);
+      if (ended && pendingMessages === 0 && held.length === 0) connection.finish(0);
     });
   };
   return connection.exit;

@@ -23,10 +23,9 @@ export function openTransport(endpoint: Endpoint, options: TransportOptions, eve
 }
 
 function openWebSocket(endpoint: Endpoint, options: TransportOptions, events: TransportEvents): Transport {
-  const choice = options.ws?.implementation ?? 'auto';
-  // Node-only needs (TLS material, custom headers) rule out the platform WebSocket.
-  const needsNode = options.tls !== undefined || options.ws?.headers !== undefined;
-  if (choice === 'global' || (choice === 'auto' && hasGlobalWebSocket() && !needsNode)) {
+  // Only when asked for: the platform's WebSocket (undici's on Node 22+) cannot pause reading, so
+  // behind a slow consumer the faces' bounded buffers would grow without bound.
+  if (options.ws?.implementation === 'global') {
     if (!hasGlobalWebSocket()) throw usageError('UNSUPPORTED_TRANSPORT', 'This platform has no global WebSocket');
     return openGlobalWebSocket(endpoint, events);
   }

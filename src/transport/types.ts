@@ -48,7 +48,11 @@ export interface TlsOptions {
 export interface WebSocketOptions {
   /** Extra HTTP headers for the upgrade request (Node's built-in client only). */
   headers?: Record<string, string>;
-  /** 'auto' (default): the platform's WebSocket where one exists and no TLS options need Node; 'builtin': impmqtt's own RFC 6455 client on Node sockets. */
+  /**
+   * Node: 'auto' (default) and 'builtin' are impmqtt's own RFC 6455 client on Node sockets, which
+   * can pause reading (inbound backpressure); 'global' is the platform's WebSocket, which cannot.
+   * The browser build always uses the platform's.
+   */
   implementation?: 'auto' | 'builtin' | 'global';
 }
 

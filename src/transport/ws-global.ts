@@ -17,6 +17,8 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
   const url = `${endpoint.kind}://${host}:${endpoint.port}${endpoint.path}`;
   let failure: Error | undefined;
   let closeRequested = false;
+  /** write() met a closing socket (whose send() may throw, or discard without counting it). */
+  let dropped = false;
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   const ws = new WebSocketClass(url, ['mqtt']); // [MQTT-6.0.0-3]
@@ -44,9 +46,11 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
     failure ??= new MqttError('SOCKET_ERROR', `WebSocket connection to ${endpoint.displayUrl} failed`);
   };
   ws.onclose = (event: CloseEvent) => {
-    if (drainTimer !== undefined) clearTimeout(drainTimer);
-    const abnormal = !closeRequested && failure === undefined ? new MqttError('SOCKET_ERROR', `WebSocket closed by the server (code ${event.code})`) : undefined;
-    events.close(failure ?? abnormal);
+    clearTimeout(drainTimer); // undefined: a no-op
+    // Asked for, the close is clean only if every byte went out, or QoS 0 publishes lost with the
+    // ones left buffered (or not taken while closing) would be reported delivered.
+    const abnormal = !closeRequested || dropped || ws.bufferedAmount > 0;
+    events.close(failure ?? (abnormal ? new MqttError('SOCKET_ERROR', `WebSocket closed ${closeRequested ? 'with bytes unsent' : 'by the server'} (code ${event.code})`) : undefined));
   };
 
   const pollDrain = (): void => {
@@ -57,7 +61,7 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
 
   return {
     write: (bytes) => {
-      if (ws.readyState !== 1) return false;
+      if (ws.readyState !== 1) return !(dropped = true);
       ws.send(bytes);
       if (ws.bufferedAmount < HIGH_WATER) return true;
       drainTimer ??= setTimeout(pollDrain, DRAIN_POLL_MS);

@@ -277,6 +277,8 @@ describe.skipIf(missing !== undefined)('browser build in headless Chromium', () 
     const events = await page.call<PageEvent[]>('events', id);
     const closes = events.filter((e) => e.name === 'close');
     expect(closes.map((e) => e.detail['reason']), `close events ${JSON.stringify(closes)}`).toEqual(['normal']);
+    // Chromium's WebSocket left nothing unsent (bufferedAmount 0): the close is clean, no error.
+    expect(closes.map((e) => e.detail['error'])).toEqual([null]);
     expect(count(events, 'reconnect')).toBe(0);
     expect(page.problems, 'page errors').toEqual([]);
   });

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as WsWebSocket, WebSocketServer } from 'ws';
-import { MqttError, parseBrokerUrl } from '../support/internals.js';
+import { MqttClient, MqttError, PacketDecoder, encode, parseBrokerUrl } from '../support/internals.js';
 import { openGlobalWebSocket } from '../../src/transport/ws-global.js';
 
 class WhatwgCloseRule extends WsWebSocket {
@@ -75,5 +75,80 @@ describe('the platform WebSocket refuses a bad server (found in review)', () => 
     expect(uncaught).toEqual([]);
     expect(error).toBeInstanceOf(MqttError);
     expect((error as MqttError).code).toBe('WEBSOCKET_ERROR');
+  });
+});
+
+/** A platform WebSocket the test drives: it opens, receives and closes when told; send() keeps what an OPEN socket takes. */
+class ScriptedWebSocket {
+  static last: ScriptedWebSocket | undefined;
+  readyState = 0;
+  bufferedAmount = 0;
+  protocol = 'mqtt';
+  binaryType = 'blob';
+  readonly sent: Uint8Array[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: ArrayBuffer }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  constructor() {
+    ScriptedWebSocket.last = this;
+  }
+  send(bytes: Uint8Array): void {
+    if (this.readyState === 1) this.sent.push(bytes); // a CLOSING socket discards what it is given
+  }
+  close(): void {
+    if (this.readyState < 2) this.readyState = 2;
+  }
+}
+
+describe('the platform WebSocket and bytes it could not send (found in review)', () => {
+  /** A client connected through a ScriptedWebSocket (reconnect off). */
+  async function scriptedClient(): Promise<{ client: MqttClient; ws: ScriptedWebSocket }> {
+    g.WebSocket = ScriptedWebSocket;
+    const client = new MqttClient({ url: 'ws://127.0.0.1:1/mqtt', clientId: 'c', reconnect: false, transport: (endpoint, _options, events) => openGlobalWebSocket(endpoint, events) });
+    const connected = new Promise((resolve) => client.once('connect', resolve));
+    client.connect();
+    const ws = ScriptedWebSocket.last!;
+    ws.readyState = 1;
+    ws.onopen!();
+    const connack = encode({ type: 'connack', sessionPresent: false, returnCode: 0 });
+    ws.onmessage!({ data: connack.buffer.slice(connack.byteOffset, connack.byteOffset + connack.byteLength) as ArrayBuffer });
+    await connected;
+    return { client, ws };
+  }
+
+  it('a QoS 0 publish written while the server is closing the WebSocket is not reported delivered by a graceful disconnect()', async () => {
+    const { client, ws } = await scriptedClient();
+    ws.readyState = 2; // the server's close frame arrived; its close event has not yet
+    const results: number[] = [];
+    const closed = new Promise<void>((resolve) => {
+      client.publish('t', 'never sent', { qos: 0 }, (result) => results.push(result));
+      client.disconnect(() => resolve());
+      ws.readyState = 3;
+      ws.onclose!({ code: 1000 });
+    });
+    await closed;
+    const decoder = new PacketDecoder();
+    const written = ws.sent.flatMap((bytes) => decoder.push(bytes)).map((packet) => packet.type);
+    expect(written).toEqual(['connect']);
+    expect(results).toHaveLength(1);
+    expect(results[0]).not.toBe(0);
+  });
+
+  it('a QoS 0 publish still buffered when the WebSocket dropped during a graceful disconnect() is not reported delivered', async () => {
+    const { client, ws } = await scriptedClient();
+    const results: number[] = [];
+    const closed = new Promise<void>((resolve) => {
+      ws.bufferedAmount = 2 << 20; // over the high-water mark: the publish waits in the platform's buffer
+      client.publish('t', 'still buffered', { qos: 0 }, (result) => results.push(result));
+      queueMicrotask(() => {
+        client.disconnect(() => resolve());
+        ws.readyState = 3; // the network went away with the bytes unsent: no close frame, no error event
+        ws.onclose!({ code: 1006 });
+      });
+    });
+    await closed;
+    expect(results).toHaveLength(1);
+    expect(results[0]).not.toBe(0);
   });
 });
