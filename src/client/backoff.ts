@@ -40,9 +40,14 @@ export class Backoff {
     this.#connectedAt = now;
   }
 
+  /** Whether the connection that ended at `now` had stayed up for `stableAfter`. */
+  stable_(now: number): boolean {
+    return this.#connectedAt >= 0 && now - this.#connectedAt >= this.stableAfter;
+  }
+
   /** The delay before the next attempt, after a connection (or attempt) ended at `now`. */
   nextDelay(now: number): number {
-    if (this.#connectedAt >= 0 && now - this.#connectedAt >= this.stableAfter) this.#attempts = 0;
+    if (this.stable_(now)) this.#attempts = 0;
     this.#connectedAt = -1;
     // Growth needs a base: with initialDelay 0 the first retry is at once, the next back off from 100 ms.
     const base = this.initialDelay > 0 || this.#attempts === 0 ? this.initialDelay : 100;

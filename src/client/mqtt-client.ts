@@ -300,11 +300,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     if (userClosing) return this.#runDisconnectCallbacks(callbacks);
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
-    if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
+    if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect();
   }
 
-  #scheduleReconnect(wasConnected: boolean): void {
-    const { delay, attempt } = this.#failover.next(wasConnected, this.now());
+  #scheduleReconnect(): void {
+    const { delay, attempt } = this.#failover.next(this.now());
     this.#timers.set('reconnect', delay, () => {
       if (this.#state === 'disconnected') this.#open();
     });

@@ -1,0 +1,89 @@
+/**
+ * Server failover and reconnect backoff against a farm of scripted servers, with fake timers
+ * and the client's clock on them: which server each attempt goes to, and when.
+ */
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MqttClient } from '../support/internals.js';
+import type { ClientOptions } from '../support/internals.js';
+import { Failover } from '../../src/client/failover.js';
+import { parseBrokerUrl } from '../support/internals.js';
+import { farmUrls, serverFarm } from '../support/server-farm.js';
+import type { Farm } from '../support/server-farm.js';
+
+const clients: MqttClient[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await vi.runAllTimersAsync();
+  expect(vi.getTimerCount()).toBe(0);
+  vi.useRealTimers();
+});
+
+function farmClient(farm: Farm, options: Partial<ClientOptions> = {}): MqttClient {
+  const client = new MqttClient({
+    servers: farmUrls(farm.behaviours.length),
+    clientId: 'failover',
+    transport: farm.factory,
+    clock: () => Date.now(),
+    connectTimeout: 5_000,
+    reconnect: { initialDelay: 100, maxDelay: 1_000, stableAfter: 10_000 },
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+describe('failover', () => {
+  it('a server that accepts CONNECT and drops at once does not keep the client from the next one (found in review)', async () => {
+    const farm = serverFarm(['flap', 'accept']);
+    const client = farmClient(farm);
+    client.connect();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(client.connected).toBe(true);
+    expect(client.url).toBe(farmUrls(2)[1]);
+    expect(farm.tried.slice(0, 2)).toEqual([0, 1]);
+  });
+
+  it('a stable connection lost is retried on the same server first; if that attempt fails, the next server', async () => {
+    const farm = serverFarm(['accept', 'accept']);
+    const client = farmClient(farm);
+    client.connect();
+    await vi.advanceTimersByTimeAsync(10_000); // stableAfter
+    expect(client.connected).toBe(true);
+    farm.behaviours[0] = 'refuse';
+    farm.drop();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(farm.tried).toEqual([0, 0, 1]);
+    expect(client.connected).toBe(true);
+  });
+
+  it('the server each attempt goes to: the next one unless the last connection stayed up for stableAfter (property)', () => {
+    type Outcome = { kind: 'failed' } | { kind: 'lost'; upFor: number };
+    const outcome = fc.oneof(fc.constant<Outcome>({ kind: 'failed' }), fc.record({ kind: fc.constant('lost' as const), upFor: fc.integer({ min: 0, max: 30_000 }) }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 20_000 }), fc.array(outcome, { maxLength: 30 }), (n, stableAfter, outcomes) => {
+        const failover = new Failover(farmUrls(n).map((url) => parseBrokerUrl(url)), { initialDelay: 100, maxDelay: 1_000, stableAfter });
+        let now = 0;
+        let expected = 0;
+        for (const o of outcomes) {
+          if (o.kind === 'lost') {
+            failover.connected(now);
+            now += o.upFor;
+          }
+          const stable = o.kind === 'lost' && o.upFor >= stableAfter;
+          if (!stable) expected = (expected + 1) % n;
+          const { delay } = failover.next(now);
+          expect(failover.endpoint.port).toBe(1883 + expected);
+          // A stable connection also resets the growth: the first delay's cap again.
+          if (stable) expect(delay).toBeLessThan(100);
+          now += delay;
+        }
+      }),
+    );
+  });
+});
