@@ -381,8 +381,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.wakeBy_(this.#session.nextTimeout(), this.now, this.#onSessionTimer);
   }
 
-  readonly #onSessionTimer = (): void => {
-    this.#session.tick(this.now());
+  readonly #onSessionTimer = (now: number): void => {
+    this.#session.tick(now);
     this.pump_();
   };
 
