@@ -4,12 +4,12 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MqttClient } from '../support/internals.js';
+import { MqttClient, MqttError } from '../support/internals.js';
 import type { ClientOptions } from '../support/internals.js';
 import { Failover } from '../../src/client/failover.js';
 import { parseBrokerUrl } from '../support/internals.js';
 import { farmUrls, serverFarm } from '../support/server-farm.js';
-import type { Farm } from '../support/server-farm.js';
+import type { Behaviour, Farm } from '../support/server-farm.js';
 
 const clients: MqttClient[] = [];
 
@@ -84,6 +84,45 @@ describe('failover', () => {
           now += delay;
         }
       }),
+    );
+  });
+
+  it('servers that refuse at TCP level, time out, fail TLS, refuse with CONNACK 3, never answer CONNECT or drop at once: each attempt moves on in turn, errors are typed, and a working server is reached within one round (property)', async () => {
+    const failing = fc.constantFrom<Behaviour>('refuse', 'silent', 'tls', 'unavailable', 'mute', 'flap');
+    await fc.assert(
+      fc.asyncProperty(fc.array(failing, { minLength: 1, maxLength: 4 }), fc.option(fc.nat(4)), fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1 }), async (bad, acceptAt, randoms) => {
+        const behaviours = [...bad];
+        if (acceptAt !== null) behaviours.splice(acceptAt % (bad.length + 1), 0, 'accept');
+        let r = 0;
+        const random = vi.spyOn(Math, 'random').mockImplementation(() => randoms[r++ % randoms.length]!);
+        const farm = serverFarm(behaviours);
+        const client = farmClient(farm);
+        const errors: unknown[] = [];
+        client.on('connectfailed', ({ error }) => errors.push(error));
+        client.on('close', ({ error }) => error !== undefined && errors.push(error));
+        try {
+          client.connect();
+          // A round: every server once, each at most connectTimeout, with at most maxDelay between.
+          await vi.advanceTimersByTimeAsync(behaviours.length * (5_000 + 1_000));
+          const n = behaviours.length;
+          for (let i = 1; i < farm.tried.length; i++) expect(farm.tried[i]).toBe((farm.tried[i - 1]! + 1) % n);
+          if (acceptAt !== null) {
+            expect(client.connected).toBe(true);
+            expect(behaviours[farm.tried.at(-1)!]).toBe('accept');
+          } else {
+            expect(client.connected).toBe(false);
+            expect(client.reconnecting || client.state === 'connecting').toBe(true);
+          }
+          for (const error of errors) expect(error).toBeInstanceOf(MqttError);
+        } finally {
+          client.destroy();
+          clients.splice(clients.indexOf(client), 1);
+          await vi.runAllTimersAsync();
+          expect(vi.getTimerCount()).toBe(0);
+          random.mockRestore();
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 });
