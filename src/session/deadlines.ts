@@ -46,11 +46,21 @@ export class SessionDeadlines {
 
   /** Is a PINGREQ due, given when we last sent anything? */
   pingDue_(lastSent: number, now: number): boolean {
-    return this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity && now - this.#quietSince(lastSent) >= this.#keepaliveMs;
+    return this.#keepaliveMs > 0 && now - this.#pingFrom(lastSent) >= this.#keepaliveMs;
+  }
+
+  /**
+   * Since when the next PINGREQ is counted. While one is unanswered only our own sending counts:
+   * a pingTimeout longer than keepalive must not stretch the gap between our packets past it
+   * [MQTT-3.1.2-23], and the broker's silence already has its deadline.
+   */
+  #pingFrom(lastSent: number): number {
+    return this.pingDeadline_ === Infinity ? this.#quietSince(lastSent) : lastSent;
   }
 
   pingSent_(now: number): void {
-    if (!this.#paused) this.pingDeadline_ = now + this.#pingTimeoutMs;
+    // The wait runs from the first PINGREQ unanswered.
+    if (!this.#paused && this.pingDeadline_ === Infinity) this.pingDeadline_ = now + this.#pingTimeoutMs;
   }
 
   /** The caller stopped (false) or resumed (true) reading from the broker. */
@@ -74,7 +84,7 @@ export class SessionDeadlines {
 
   /** The next time `tick` has work, given when we last sent anything. */
   next(lastSent: number): number {
-    const ping = this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity ? this.#quietSince(lastSent) + this.#keepaliveMs : Infinity;
+    const ping = this.#keepaliveMs > 0 ? this.#pingFrom(lastSent) + this.#keepaliveMs : Infinity;
     return Math.min(this.connackDeadline_, this.pingDeadline_, ping);
   }
 }

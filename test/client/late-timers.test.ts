@@ -47,7 +47,7 @@ function stall(ms: number): void {
 
 describe('timers that fire late', () => {
   it('[MQTT-3.12.4-1] a PINGRESP that arrived while the process was stalled past the ping deadline keeps the connection (no false keepalive-timeout)', async () => {
-    const farm = serverFarm(['accept']);
+    const farm = serverFarm(['accept'], { answerPings: false });
     const client = farmClient(farm, { keepalive: 10, pingTimeout: 5_000 });
     const closes: string[] = [];
     client.on('close', ({ reason }) => closes.push(reason));
@@ -81,7 +81,7 @@ describe('timers that fire late', () => {
   });
 
   it('a broker that really went silent is still given up on, one read turn after a late wake-up', async () => {
-    const farm = serverFarm(['accept']);
+    const farm = serverFarm(['accept'], { answerPings: false });
     const client = farmClient(farm, { keepalive: 10, pingTimeout: 5_000 });
     const closes: string[] = [];
     client.on('close', ({ reason }) => closes.push(reason));

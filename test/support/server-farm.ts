@@ -28,6 +28,8 @@ export interface FarmConnection {
   server: number;
   events: TransportEvents;
   packets: Packet[];
+  /** Date.now() when each packet was written (fake timers: the test's clock). */
+  times: number[];
   opened: boolean;
   closed: boolean;
 }
@@ -53,7 +55,13 @@ function errorWithCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export function serverFarm(behaviours: Behaviour[], options: { sessionPresent?: boolean } = {}): Farm {
+export interface FarmOptions {
+  sessionPresent?: boolean;
+  /** The servers answer PINGREQ with PINGRESP (at once); default true. */
+  answerPings?: boolean;
+}
+
+export function serverFarm(behaviours: Behaviour[], options: FarmOptions = {}): Farm {
   const connections: FarmConnection[] = [];
   const tried: number[] = [];
   const close = (c: FarmConnection, error?: Error): void => {
@@ -78,7 +86,7 @@ export function serverFarm(behaviours: Behaviour[], options: { sessionPresent?: 
       const server = endpoint.port - 1883;
       const behaviour = farm.behaviours[server]!;
       tried.push(server);
-      const c: FarmConnection = { server, events, packets: [], opened: false, closed: false };
+      const c: FarmConnection = { server, events, packets: [], times: [], opened: false, closed: false };
       connections.push(c);
       const decoder = new PacketDecoder();
       queueMicrotask(() => {
@@ -94,6 +102,8 @@ export function serverFarm(behaviours: Behaviour[], options: { sessionPresent?: 
           if (c.closed) return true;
           for (const packet of decoder.push(bytes)) {
             c.packets.push(packet);
+            c.times.push(Date.now());
+            if (packet.type === 'pingreq' && (options.answerPings ?? true)) queueMicrotask(() => c.closed || events.data(encode({ type: 'pingresp' })));
             if (packet.type !== 'connect') continue;
             if (behaviour === 'mute') continue;
             const returnCode = behaviour === 'unavailable' ? 3 : 0;
