@@ -12,7 +12,7 @@ const STALLED_MS = 100;
 export class ClientTimers {
   /** One slot per name, in an object of fixed shape: smaller than a Map (a client lives with one timer). */
   readonly #handles: Record<TimerName, TimerHandle | undefined> = { session: undefined, connect: undefined, reconnect: undefined, close: undefined, linger: undefined };
-  /** When the 'session' timer fires, on the client's clock. */
+  /** When the 'session' timer fires, on the client's clock; meaningful only while it is set. */
   #sessionAt = Infinity;
 
   /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
@@ -23,7 +23,6 @@ export class ClientTimers {
     const handle = startTimer(
       () => {
         this.#handles[name] = undefined;
-        if (name === 'session') this.#sessionAt = Infinity;
         fire();
       },
       delayMs,
@@ -37,7 +36,6 @@ export class ClientTimers {
     if (handle === undefined) return;
     stopTimer(handle);
     this.#handles[name] = undefined;
-    if (name === 'session') this.#sessionAt = Infinity;
   }
 
   has(name: TimerName): boolean {
@@ -53,17 +51,21 @@ export class ClientTimers {
   wakeBy_(at: number | undefined, clock: () => number, fire: (now: number) => void): void {
     if (at === undefined) return this.clear('session');
     if (this.#handles.session !== undefined && this.#sessionAt <= at) return;
-    const wake = (): void => {
-      const now = clock();
-      if (now - at < STALLED_MS) return fire(now);
-      // Long past its time: the process was stalled (suspended, or a long synchronous task), and
-      // the event loop runs timers before it reads what arrived meanwhile. One read turn first,
-      // so a PINGRESP or CONNACK waiting unread counts before a deadline is judged passed (a
-      // false keepalive disconnect, as in MQTT.js #1257). Kept whatever deadline comes meanwhile.
-      this.set('session', 0, () => fire(clock()), true);
-      this.#sessionAt = -Infinity;
-    };
-    this.set('session', Math.max(0, Math.ceil(at - clock())), wake, true);
+    this.set(
+      'session',
+      Math.max(0, Math.ceil(at - clock())),
+      () => {
+        const now = clock();
+        if (now - at < STALLED_MS) return fire(now);
+        // Long past its time: the process was stalled (suspended, or a long synchronous task),
+        // and the event loop runs timers before it reads what arrived meanwhile. One read turn
+        // first, so a PINGRESP or CONNACK waiting unread counts before a deadline is judged
+        // passed (a false keepalive disconnect, as in MQTT.js #1257). #sessionAt stays `at`, so
+        // the deferred wake-up is kept whatever later deadline is asked for meanwhile.
+        this.set('session', 0, () => fire(clock()), true);
+      },
+      true,
+    );
     this.#sessionAt = at;
   }
 }
