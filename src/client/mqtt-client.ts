@@ -69,9 +69,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#state === 'connected';
   }
 
-  /** Waiting to reconnect after a lost connection or failed attempt. */
+  /** Waiting to reconnect after a lost connection or failed attempt (already in its 'close' or 'connectfailed' handlers). */
   get reconnecting(): boolean {
-    return this.#timers.has('reconnect');
+    return this.#reconnectDue || this.#timers.has('reconnect');
   }
 
   /** The broker in use (or last used), without credentials. */

@@ -62,6 +62,25 @@ describe('failover', () => {
     expect(client.connected).toBe(true);
   });
 
+  it("'reconnecting' already says so in the 'close' and 'connectfailed' handlers; false there when the client will not retry (found in review)", async () => {
+    const farm = serverFarm(['accept']);
+    const client = farmClient(farm);
+    const seen: string[] = [];
+    client.on('close', () => seen.push(`close ${client.reconnecting}`));
+    client.on('connectfailed', () => seen.push(`connectfailed ${client.reconnecting}`));
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    farm.behaviours[0] = 'refuse';
+    farm.drop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(seen.slice(0, 2)).toEqual(['close true', 'connectfailed true']);
+    const once = farmClient(serverFarm(['refuse']), { reconnect: false });
+    once.on('connectfailed', () => seen.push(`once ${once.reconnecting}`));
+    once.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.at(-1)).toBe('once false');
+  });
+
   it('the server each attempt goes to: the next one unless the last connection stayed up for stableAfter (property)', () => {
     type Outcome = { kind: 'failed' } | { kind: 'lost'; upFor: number };
     const outcome = fc.oneof(fc.constant<Outcome>({ kind: 'failed' }), fc.record({ kind: fc.constant('lost' as const), upFor: fc.integer({ min: 0, max: 30_000 }) }));
