@@ -16,7 +16,8 @@ export interface BackoffOptions {
 
 export class Backoff {
   #attempts = 0;
-  #connectedAt = -1;
+  /** When the connection now ending came up; Infinity when there was none. */
+  #connectedAt = Infinity;
   readonly initialDelay: number;
   readonly maxDelay: number;
   readonly stableAfter: number;
@@ -40,10 +41,15 @@ export class Backoff {
     this.#connectedAt = now;
   }
 
+  /** Whether the connection that ended at `now` had stayed up for `stableAfter`. */
+  stable_(now: number): boolean {
+    return now - this.#connectedAt >= this.stableAfter;
+  }
+
   /** The delay before the next attempt, after a connection (or attempt) ended at `now`. */
   nextDelay(now: number): number {
-    if (this.#connectedAt >= 0 && now - this.#connectedAt >= this.stableAfter) this.#attempts = 0;
-    this.#connectedAt = -1;
+    if (this.stable_(now)) this.#attempts = 0;
+    this.#connectedAt = Infinity;
     // Growth needs a base: with initialDelay 0 the first retry is at once, the next back off from 100 ms.
     const base = this.initialDelay > 0 || this.#attempts === 0 ? this.initialDelay : 100;
     const cap = Math.min(this.maxDelay, base * 2 ** Math.min(this.#attempts, 30));
@@ -53,6 +59,6 @@ export class Backoff {
 
   reset(): void {
     this.#attempts = 0;
-    this.#connectedAt = -1;
+    this.#connectedAt = Infinity;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Where and when to try next: the servers in turn (failover) and the backoff between attempts.
- * An attempt that never reached CONNACK moves on to the next server; a lost connection is
- * retried on the same one first.
+ * An attempt that never reached CONNACK, or a connection lost before it was stable (the
+ * backoff's `stableAfter`), moves on to the next server: a broker that accepts and drops at once
+ * must not hold the client while another works. A stable connection lost is retried on the
+ * same server first.
  */
 import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
@@ -37,10 +39,10 @@ export class Failover {
     return this.#backoff !== null && (refused === undefined || refused === 3);
   }
 
-  /** The next attempt's delay and number; only after willRetry() said yes. */
-  next(wasConnected: boolean, now: number): { delay: number; attempt: number } {
-    if (!wasConnected) this.#index = (this.#index + 1) % this.#endpoints.length;
+  /** The next attempt's delay and number, after a close at `now`; only after willRetry() said yes. */
+  next(now: number): { delay: number; attempt: number } {
     const backoff = this.#backoff!;
+    if (!backoff.stable_(now)) this.#index = (this.#index + 1) % this.#endpoints.length;
     const delay = backoff.nextDelay(now);
     return { delay, attempt: backoff.attempt };
   }

@@ -69,9 +69,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#state === 'connected';
   }
 
-  /** Waiting to reconnect after a lost connection or failed attempt. */
+  /** Waiting to reconnect after a lost connection or failed attempt (already in its 'close' or 'connectfailed' handlers). */
   get reconnecting(): boolean {
-    return this.#timers.has('reconnect');
+    return this.#reconnectDue || this.#timers.has('reconnect');
   }
 
   /** The broker in use (or last used), without credentials. */
@@ -300,11 +300,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     if (userClosing) return this.#runDisconnectCallbacks(callbacks);
     // Unless a handler connected again, or called disconnect()/destroy() (which means: stop).
-    if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect(wasConnected);
+    if (willReconnect && this.#idle() && this.#stops === stopsBefore) this.#scheduleReconnect();
   }
 
-  #scheduleReconnect(wasConnected: boolean): void {
-    const { delay, attempt } = this.#failover.next(wasConnected, this.now());
+  #scheduleReconnect(): void {
+    const { delay, attempt } = this.#failover.next(this.now());
     this.#timers.set('reconnect', delay, () => {
       if (this.#state === 'disconnected') this.#open();
     });
@@ -381,8 +381,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#timers.wakeBy_(this.#session.nextTimeout(), this.now, this.#onSessionTimer);
   }
 
-  readonly #onSessionTimer = (): void => {
-    this.#session.tick(this.now());
+  readonly #onSessionTimer = (now: number): void => {
+    this.#session.tick(now);
     this.pump_();
   };
 

@@ -6,11 +6,13 @@ export type TimerName = 'session' | 'connect' | 'reconnect' | 'close' | 'linger'
 
 /** The longest delay setTimeout keeps: a longer one fires after 1 ms (Node warns; browsers do not). */
 export const MAX_TIMER_MS = 2_147_483_647;
+/** A session timer this late means the process was stalled (see wakeBy_). */
+const STALLED_MS = 100;
 
 export class ClientTimers {
   /** One slot per name, in an object of fixed shape: smaller than a Map (a client lives with one timer). */
   readonly #handles: Record<TimerName, TimerHandle | undefined> = { session: undefined, connect: undefined, reconnect: undefined, close: undefined, linger: undefined };
-  /** When the 'session' timer fires, on the client's clock. */
+  /** When the 'session' timer fires, on the client's clock; meaningful only while it is set. */
   #sessionAt = Infinity;
 
   /** (Re)starts timer `name`. An unref'd timer does not keep the process alive on its own. */
@@ -21,7 +23,6 @@ export class ClientTimers {
     const handle = startTimer(
       () => {
         this.#handles[name] = undefined;
-        if (name === 'session') this.#sessionAt = Infinity;
         fire();
       },
       delayMs,
@@ -35,7 +36,6 @@ export class ClientTimers {
     if (handle === undefined) return;
     stopTimer(handle);
     this.#handles[name] = undefined;
-    if (name === 'session') this.#sessionAt = Infinity;
   }
 
   has(name: TimerName): boolean {
@@ -48,10 +48,24 @@ export class ClientTimers {
    * than moving a timer on every packet. The clock is read only to set a timer: most calls
    * (one per packet sent) set none, and a clock read is a system call on some VMs.
    */
-  wakeBy_(at: number | undefined, clock: () => number, fire: () => void): void {
+  wakeBy_(at: number | undefined, clock: () => number, fire: (now: number) => void): void {
     if (at === undefined) return this.clear('session');
     if (this.#handles.session !== undefined && this.#sessionAt <= at) return;
-    this.set('session', Math.max(0, Math.ceil(at - clock())), fire, true);
+    this.set(
+      'session',
+      Math.max(0, Math.ceil(at - clock())),
+      () => {
+        const now = clock();
+        if (now - at < STALLED_MS) return fire(now);
+        // Long past its time: the process was stalled (suspended, or a long synchronous task),
+        // and the event loop runs timers before it reads what arrived meanwhile. One read turn
+        // first, so a PINGRESP or CONNACK waiting unread counts before a deadline is judged
+        // passed (a false keepalive disconnect, as in MQTT.js #1257). #sessionAt stays `at`, so
+        // the deferred wake-up is kept whatever later deadline is asked for meanwhile.
+        this.set('session', 0, () => fire(clock()), true);
+      },
+      true,
+    );
     this.#sessionAt = at;
   }
 }

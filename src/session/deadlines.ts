@@ -9,7 +9,8 @@
  * PINGREQ (the broker still needs them). Reading again starts a fresh interval.
  */
 export class SessionDeadlines {
-  #keepaliveMs = 0;
+  /** Infinity when keepalive is off. */
+  #keepaliveMs = Infinity;
   #pingTimeoutMs = 0;
   /** When the CONNACK must have arrived; Infinity when not waiting. */
   connackDeadline_ = Infinity;
@@ -25,7 +26,7 @@ export class SessionDeadlines {
   }
 
   connecting(keepaliveSeconds: number, connackDeadline: number): void {
-    this.#keepaliveMs = keepaliveSeconds * 1000;
+    this.#keepaliveMs = keepaliveSeconds * 1000 || Infinity;
     // By default the wait for PINGRESP is half the interval: silence is declared at 1.5×
     // keepalive, the same tolerance the broker applies to us.
     this.#pingTimeoutMs = this.#pingTimeoutOption ?? Math.max(1000, this.#keepaliveMs / 2);
@@ -41,16 +42,25 @@ export class SessionDeadlines {
   stopped(): void {
     this.connackDeadline_ = Infinity;
     this.pingDeadline_ = Infinity;
-    this.#keepaliveMs = 0;
   }
 
   /** Is a PINGREQ due, given when we last sent anything? */
   pingDue_(lastSent: number, now: number): boolean {
-    return this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity && now - this.#quietSince(lastSent) >= this.#keepaliveMs;
+    return now >= this.#pingAt(lastSent);
+  }
+
+  /**
+   * When the next PINGREQ is due. While one is unanswered only our own sending counts: a
+   * pingTimeout longer than keepalive must not stretch the gap between our packets past it
+   * [MQTT-3.1.2-23], and the broker's silence already has its deadline.
+   */
+  #pingAt(lastSent: number): number {
+    return (this.pingDeadline_ === Infinity ? this.#quietSince(lastSent) : lastSent) + this.#keepaliveMs;
   }
 
   pingSent_(now: number): void {
-    if (!this.#paused) this.pingDeadline_ = now + this.#pingTimeoutMs;
+    // The wait runs from the first PINGREQ unanswered.
+    if (!this.#paused && this.pingDeadline_ === Infinity) this.pingDeadline_ = now + this.#pingTimeoutMs;
   }
 
   /** The caller stopped (false) or resumed (true) reading from the broker. */
@@ -74,7 +84,6 @@ export class SessionDeadlines {
 
   /** The next time `tick` has work, given when we last sent anything. */
   next(lastSent: number): number {
-    const ping = this.#keepaliveMs > 0 && this.pingDeadline_ === Infinity ? this.#quietSince(lastSent) + this.#keepaliveMs : Infinity;
-    return Math.min(this.connackDeadline_, this.pingDeadline_, ping);
+    return Math.min(this.connackDeadline_, this.pingDeadline_, this.#pingAt(lastSent));
   }
 }

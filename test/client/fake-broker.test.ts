@@ -916,10 +916,11 @@ describe('connecting: timeout and failover', () => {
     expect(client.url).toBe(broker.url);
   });
 
-  it('after a lost connection the client tries the same server first; a failed attempt moves on', async () => {
+  it('after a lost stable connection the client tries the same server first; a failed attempt moves on', async () => {
     const a = await fakeBroker();
     const b = await fakeBroker();
-    const client = makeClient(cleanup, { servers: [a.url, b.url], reconnect: FAST_RECONNECT });
+    // stableAfter 0: every connection counts as stable (an unstable one moves on: failover.test.ts).
+    const client = makeClient(cleanup, { servers: [a.url, b.url], reconnect: { ...FAST_RECONNECT, stableAfter: 0 } });
     const urls: string[] = [];
     client.on('reconnect', ({ url }) => urls.push(url));
     client.connect();

@@ -116,6 +116,18 @@ describe('keepalive', () => {
     expect(trace(d.tickAt(t0 + 31_000))).toEqual(['close keepalive-timeout']);
   });
 
+  it('[MQTT-3.1.2-23] a pingTimeout longer than keepalive: while a PINGREQ is unanswered the next still goes out keepalive after the last packet; the wait runs from the first (found in review)', () => {
+    const d = new Driver({ pingTimeout: 25_000 });
+    d.connect({ keepalive: 10 });
+    const t0 = d.now;
+    expect(tags(d.tickAt(t0 + 10_000))).toEqual(['pingreq']);
+    expect(d.session.nextTimeout()).toBe(t0 + 20_000);
+    expect(tags(d.tickAt(t0 + 20_000))).toEqual(['pingreq']);
+    expect(tags(d.tickAt(t0 + 30_000))).toEqual(['pingreq']);
+    expect(d.session.nextTimeout()).toBe(t0 + 35_000);
+    expect(trace(d.tickAt(t0 + 35_000))).toEqual(['close keepalive-timeout']);
+  });
+
   it('any inbound packet while a PINGREQ is unanswered proves the connection alive and extends the wait', () => {
     const d = new Driver({ pingTimeout: 1000 });
     d.connect({ keepalive: 5 });

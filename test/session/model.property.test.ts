@@ -357,15 +357,20 @@ class Model {
       }
     }
     // Silence either way makes a PINGREQ due: a client that only sends must still detect a dead link.
-    if (this.keepaliveMs > 0 && this.pingDeadline === INFINITY && this.now - Math.min(this.lastSent, this.lastReceived) >= this.keepaliveMs) {
+    if (this.keepaliveMs > 0 && this.now - this.pingFrom() >= this.keepaliveMs) {
       this.send(out, { type: 'pingreq' });
-      this.pingDeadline = this.now + this.pingTimeoutMs;
+      if (this.pingDeadline === INFINITY) this.pingDeadline = this.now + this.pingTimeoutMs;
     }
+  }
+
+  /** While a PINGREQ is unanswered, only our own sending counts toward the next [MQTT-3.1.2-23]. */
+  pingFrom(): number {
+    return this.pingDeadline === INFINITY ? Math.min(this.lastSent, this.lastReceived) : this.lastSent;
   }
 
   /** What nextTimeout() must be (retry deadlines apart, which may be reported early). */
   expectedTimeout(): { timers: number; retry: number } {
-    const ping = this.keepaliveMs > 0 && this.pingDeadline === INFINITY ? Math.min(this.lastSent, this.lastReceived) + this.keepaliveMs : INFINITY;
+    const ping = this.keepaliveMs > 0 ? this.pingFrom() + this.keepaliveMs : INFINITY;
     const timers = Math.min(this.connackDeadline, this.pingDeadline, ping);
     const interval = this.config.retryInterval;
     const retry = interval > 0 && this.conn === 'connected' ? Math.min(...this.flows.map((f) => f.sentAt + interval)) : INFINITY;
