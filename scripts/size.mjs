@@ -24,7 +24,10 @@
 // ~0.02 KB core; and the codec review's refused null will, in the codec and in the engine's
 // options, ~0.03 KB; and the engine's interleaving review (a close finished once, pending
 // requests given up before 'disconnected', a destroyed transport not heard, lingering reads
-// acks), ~0.1 KB core and imp),
+// acks), ~0.1 KB core and imp; and the 2026-11-28 reviews of buffers and of reconnection (a
+// WebSocket closed with bytes unsent is an error, not a clean close that reports QoS 0 publishes
+// delivered; a server that drops at once is failed over; a late keepalive timer reads first; the
+// PINGREQ gap held to keepalive), ~0.05 KB core and imp),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -33,9 +36,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 16.05 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 16.1 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.95 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.95 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 19 * KB },
 ];
 
 export async function measure(source) {
