@@ -21,13 +21,11 @@ interface OutboundLimits {
   retryInterval: number;
 }
 
-type PendingControl<T> = { kind: 'subscribe'; request: SubscribeRequest<T> } | { kind: 'unsubscribe'; request: UnsubscribeRequest<T> };
-
 export class OutboundFlows<T = unknown> {
   readonly ids = new PacketIdAllocator();
   readonly #queue = new Fifo<OutboundRequest<T>>();
   /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id (made by the first). */
-  #awaitingAck: Map<number, PendingControl<T>> | null = null;
+  #awaitingAck: Map<number, SubscribeRequest<T> | UnsubscribeRequest<T>> | null = null;
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   #retryAt = Infinity;
   /** The client's restoring SUBSCRIBEs made while disconnected (see requestControl_). */
@@ -133,15 +131,9 @@ export class OutboundFlows<T = unknown> {
 
   #sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if ('subscriptions' in request) {
-      if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: Result.NO_MORE_IDS, granted: [] });
-      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'subscribe', request });
-      this.#ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
-    } else {
-      if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: Result.NO_MORE_IDS });
-      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'unsubscribe', request });
-      this.#ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
-    }
+    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
+    (this.#awaitingAck ??= new Map()).set(packetId, request);
+    this.#ctx.send('subscriptions' in request ? { type: 'subscribe', packetId, subscriptions: request.subscriptions } : { type: 'unsubscribe', packetId, topics: request.topics }, now);
   }
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
@@ -201,28 +193,27 @@ export class OutboundFlows<T = unknown> {
   }
 
   suback(packet: SubackPacket): void {
-    const pending = this.#awaitingAck?.get(packet.packetId);
-    if (pending === undefined || pending.kind !== 'subscribe') return;
+    const request = this.#awaitingAck?.get(packet.packetId);
+    if (request === undefined || !('subscriptions' in request)) return;
     this.#awaitingAck!.delete(packet.packetId);
     this.ids.release(packet.packetId);
-    const requested = pending.request.subscriptions.length;
-    if (packet.granted.length !== requested) {
-      this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.FAILURE, granted: packet.granted });
+    const requested = request.subscriptions.length;
+    const malformed = packet.granted.length !== requested;
+    this.#ctx.emit({ type: 'subscribed', request, result: malformed ? Result.FAILURE : Result.SUCCESS, granted: packet.granted });
+    if (malformed) {
       this.#ctx.requestClose_(
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
-      return;
     }
-    this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.SUCCESS, granted: packet.granted });
   }
 
   unsuback(packetId: number): void {
-    const pending = this.#awaitingAck?.get(packetId);
-    if (pending === undefined || pending.kind !== 'unsubscribe') return;
+    const request = this.#awaitingAck?.get(packetId);
+    if (request === undefined || 'subscriptions' in request) return;
     this.#awaitingAck!.delete(packetId);
     this.ids.release(packetId);
-    this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.SUCCESS });
+    this.#ctx.emit({ type: 'unsubscribed', request, result: Result.SUCCESS });
   }
 
   // ---- connection events -------------------------------------------------------------------
@@ -264,10 +255,9 @@ export class OutboundFlows<T = unknown> {
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
   #cutOffControl(): void {
     if (this.#awaitingAck === null) return;
-    for (const [packetId, pending] of this.#awaitingAck) {
+    for (const [packetId, request] of this.#awaitingAck) {
       this.ids.release(packetId);
-      if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.INCOMPLETE, granted: [] });
-      else this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.INCOMPLETE });
+      this.#complete(request, Result.INCOMPLETE);
     }
     this.#awaitingAck.clear();
   }
