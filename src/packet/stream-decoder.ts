@@ -3,7 +3,8 @@
  * wholly inside one chunk is decoded in place (its payload is a view of that chunk); only a
  * packet straddling chunks is assembled, into one buffer of exactly its size.
  */
-import { allocBytes, asBytes, bytesOfChunk } from './bytes.js';
+import { allocBytes, asBytes } from './bytes.js';
+import { bytesOfChunk } from './chunk.js';
 import { checkFixedFlags } from './checks.js';
 import { decodeWith } from './readers.js';
 import type { Readers } from './readers.js';
