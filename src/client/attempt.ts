@@ -17,8 +17,12 @@ export class Attempt {
   /** The CONNACK return code that refused the attempt. */
   refusedCode_: number | undefined;
   #closeInfo: CloseInfo | null = null;
+  readonly startedAt_: number;
 
-  constructor(readonly startedAt_: number) {}
+  // Not a parameter property: esbuild would declare it under its own name beside the mangled one.
+  constructor(startedAt: number) {
+    this.startedAt_ = startedAt;
+  }
 
   /** True the first time only: the close is reported once, though callbacks run meanwhile may call destroy(). */
   finish_(): boolean {

@@ -10,7 +10,7 @@ import { Session } from '../session/index.js';
 import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
-import { Emitter, rethrowLater } from './emitter.js';
+import { Emitter, callSafely } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
 import { Link } from './link.js';
@@ -56,7 +56,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const resolved = this.#options;
     [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints, resolved.reconnect), new Session(resolved.session)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
-    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, result, granted) => this.#call(callback, result, granted));
+    this.#requests = new Requests(this.#session, this.#writer, this.#hooks);
     const transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
     this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, this.#options, options.transport ?? openTransport, transportOptions);
   }
@@ -314,7 +314,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   #runDisconnectCallbacks(callbacks = this.#disconnectCallbacks): void {
     if (callbacks === null) return;
     if (callbacks === this.#disconnectCallbacks) this.#disconnectCallbacks = null;
-    for (const callback of callbacks) this.#call(callback);
+    for (const callback of callbacks) callSafely(callback, []);
   }
 
   // ---- session actions ---------------------------------------------------------------------
@@ -390,14 +390,5 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.#state === state) return;
     this.#state = state;
     this.emit('state', state);
-  }
-
-  /** Calls application code; its exceptions surface on their own stack, not in the client. */
-  #call<A extends unknown[]>(callback: (...args: A) => void, ...args: A): void {
-    try {
-      callback(...args);
-    } catch (error) {
-      rethrowLater(error);
-    }
   }
 }
