@@ -172,7 +172,7 @@ export class ImpMqttClient {
     core.disconnect(() => {
       if (this.#connectCancelled) {
         this.#connectCancelled = false;
-        this.#fire(this.#onconnect, CONNECT_SOCKET_ERROR);
+        this.#onconnect?.(CONNECT_SOCKET_ERROR);
       }
       if (callback) callback();
     });
@@ -353,9 +353,9 @@ export class ImpMqttClient {
   }
 
   #wire(core: MqttClient): void {
-    core.on('connect', () => this.#fire(this.#onconnect, CONNECT_ACCEPTED));
+    core.on('connect', () => this.#onconnect?.(CONNECT_ACCEPTED));
     core.on('connectfailed', ({ returnCode }) => {
-      if (!this.#connectCancelled) this.#fire(this.#onconnect, returnCode ?? CONNECT_SOCKET_ERROR);
+      if (!this.#connectCancelled) this.#onconnect?.(returnCode ?? CONNECT_SOCKET_ERROR);
     });
     core.on('close', ({ reason }) => {
       if (reason === 'normal') return;
@@ -392,9 +392,5 @@ export class ImpMqttClient {
       throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#maxTopics} topics, got ${list.length}`);
     }
     return list;
-  }
-
-  #fire(callback: ConnectHandler | null, code: number): void {
-    if (callback !== null) callback(code);
   }
 }
