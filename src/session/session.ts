@@ -82,7 +82,7 @@ export class Session<T = unknown> {
     if (this.#connection === 'disconnected') return undefined;
     // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
     if (this.#connection === 'connecting') return this.#deadlines.connackDeadline_;
-    let next = this.#deadlines.next(this.#ctx.lastSent_);
+    let next = this.#deadlines.next_(this.#ctx.lastSent_);
     if (this.#connection === 'connected') next = Math.min(next, this.#outbound.nextRetry_);
     return next === Infinity ? undefined : next;
   }
@@ -104,13 +104,13 @@ export class Session<T = unknown> {
     encodedLengthWith(clientRemainingLength, packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.#connection = 'connecting';
     this.#cleanSession = options.cleanSession;
-    this.#deadlines.connecting(options.keepalive, connackDeadline);
+    this.#deadlines.connecting_(options.keepalive, connackDeadline);
     this.#ctx.send(packet, now);
   }
 
   packetReceived(packet: Packet, now: number): void {
     if (this.#connection === 'disconnected') return; // bytes that raced the close
-    this.#deadlines.received(packet.type === 'pingresp', now);
+    this.#deadlines.received_(packet.type === 'pingresp', now);
     if (this.#connection === 'connecting') {
       if (packet.type === 'connack') this.#connack(packet.returnCode, packet.sessionPresent, now);
       else this.#unexpected(packet, 'before CONNACK');
@@ -167,7 +167,7 @@ export class Session<T = unknown> {
    * backpressure): while it reads nothing, the broker's silence proves nothing.
    */
   setReading(reading: boolean, now: number): void {
-    this.#deadlines.reading(reading, now);
+    this.#deadlines.reading_(reading, now);
   }
 
   /** Time passed: deadlines, keepalive, retries. */
@@ -206,7 +206,7 @@ export class Session<T = unknown> {
       return;
     }
     this.#connection = 'connected';
-    this.#deadlines.connected(now);
+    this.#deadlines.connected_(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.#cleanSession;
     if (!resumed) this.#inbound.sessionDiscarded_();
@@ -253,7 +253,7 @@ export class Session<T = unknown> {
   #close(reason: CloseReason, error?: MqttError): void {
     this.#ctx.closeRequest_ = null;
     this.#connection = 'disconnected';
-    this.#deadlines.stopped();
+    this.#deadlines.stopped_();
     this.#outbound.connectionLost();
     this.#inbound.connectionLost();
     this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
