@@ -129,7 +129,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
-    const result = this.#requests.submit(admission, offline, this.now());
+    const result = this.#requests.submit_(admission, offline, this.now());
     if (result === Result.SUCCESS) {
       if (!offline) this.pump_();
       // A durable store has the request once publish() returns, queued or sent.
@@ -350,10 +350,10 @@ export class MqttClient extends Emitter<ClientEvents> {
         return;
       case 'published':
         if (action.request.restored === true) return this.emit('restored', restoredInfo(action));
-        return this.#requests.completed(action);
+        return this.#requests.completed_(action);
       case 'subscribed':
       case 'unsubscribed':
-        return this.#requests.completed(action);
+        return this.#requests.completed_(action);
       case 'connack':
         return this.#connack(action.returnCode, action.sessionPresent);
       case 'close':
@@ -369,7 +369,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#link.attempt_.connected = true;
     this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
-    if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe(this.now());
+    if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe_(this.now());
     this.#everConnected = true;
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });

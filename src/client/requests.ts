@@ -41,7 +41,7 @@ export class Requests {
    * trying to connect, nor will it): checked here, then completed -3 asynchronously like every
    * other result. Returns 0 when the request was taken.
    */
-  submit(admission: Admission, offline: boolean, now: number): number {
+  submit_(admission: Admission, offline: boolean, now: number): number {
     if (offline || this.#hooks.admitOutbound !== undefined) check(admission);
     const verdict = this.#hooks.admitOutbound?.(admission, now) ?? Result.SUCCESS;
     if (verdict !== Result.SUCCESS) return verdict;
@@ -61,7 +61,7 @@ export class Requests {
   }
 
   /** The session finished a request. */
-  completed(outcome: Outcome): void {
+  completed_(outcome: Outcome): void {
     const callback = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
@@ -78,8 +78,8 @@ export class Requests {
   }
 
   /** After a reconnect to a broker that kept no session: subscribe again to what was subscribed. */
-  resubscribe(now: number): void {
-    for (const subscriptions of this.#subscriptions.batches()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
+  resubscribe_(now: number): void {
+    for (const subscriptions of this.#subscriptions.batches_()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
   }
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {

@@ -57,7 +57,7 @@ export class SubscriptionRegistry {
   }
 
   /** Everything active, in SUBSCRIBE-sized batches. */
-  batches(): Subscription[][] {
+  batches_(): Subscription[][] {
     const all = [...(this.#active ?? [])].map(([topic, qos]) => ({ topic, qos }));
     const batches: Subscription[][] = [];
     for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));

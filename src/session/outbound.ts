@@ -59,7 +59,7 @@ export class OutboundFlows<T = unknown> {
 
   // ---- requests from the application -------------------------------------------------------
 
-  publish(request: PublishRequest<T>, connected: boolean, now: number): void {
+  publish_(request: PublishRequest<T>, connected: boolean, now: number): void {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
       if (request.qos === 0) return this.#sendQoS0(request, now);
@@ -162,7 +162,7 @@ export class OutboundFlows<T = unknown> {
 
   // ---- acknowledgements from the broker ----------------------------------------------------
 
-  puback(packetId: number, now: number): void {
+  puback_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     // An ack that matches no open flow of its kind is ignored, connection kept. But a PUBACK for
     // a QoS 2 PUBLISH not yet answered with PUBREC is how a broker without QoS 2 (RabbitMQ) takes
@@ -173,7 +173,7 @@ export class OutboundFlows<T = unknown> {
     this.sendQueued_(now);
   }
 
-  pubrec(packetId: number, now: number): void {
+  pubrec_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.request.qos !== 2) return;
     if (flow.stage === 'publish') {
@@ -185,14 +185,14 @@ export class OutboundFlows<T = unknown> {
     this.#sendPubrel(flow, now);
   }
 
-  pubcomp(packetId: number, now: number): void {
+  pubcomp_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
     this.#finish(flow, Result.SUCCESS);
     this.sendQueued_(now);
   }
 
-  suback(packet: SubackPacket): void {
+  suback_(packet: SubackPacket): void {
     const request = this.#awaitingAck?.get(packet.packetId);
     if (request === undefined || !('subscriptions' in request)) return;
     this.#awaitingAck!.delete(packet.packetId);
@@ -208,7 +208,7 @@ export class OutboundFlows<T = unknown> {
     }
   }
 
-  unsuback(packetId: number): void {
+  unsuback_(packetId: number): void {
     const request = this.#awaitingAck?.get(packetId);
     if (request === undefined || 'subscriptions' in request) return;
     this.#awaitingAck!.delete(packetId);
@@ -228,7 +228,7 @@ export class OutboundFlows<T = unknown> {
    * answers a PUBREL for an id it no longer knows with PUBCOMP, so the flow completes 0 rather
    * than telling the application to publish again.
    */
-  resume(now: number): void {
+  resume_(now: number): void {
     for (const flow of [...this.#store.outgoing()]) {
       if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
       else this.#sendPubrel(flow, now);
@@ -237,13 +237,13 @@ export class OutboundFlows<T = unknown> {
   }
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
-  connectionLost(): void {
+  connectionLost_(): void {
     this.#cutOffControl();
     this.#retryAt = Infinity;
   }
 
   /** Gives up on everything: queued requests complete -3, those in flight -11 (see Session.abandon for `keepQoS2Flows`). */
-  abandon(keepQoS2Flows: boolean): void {
+  abandon_(keepQoS2Flows: boolean): void {
     this.#cutOffControl();
     for (const flow of [...this.#store.outgoing()]) {
       this.#finish(flow, Result.INCOMPLETE, keepQoS2Flows && flow.request.qos === 2);
@@ -263,7 +263,7 @@ export class OutboundFlows<T = unknown> {
   }
 
   /** Same-connection retransmission of flows unacknowledged for retryInterval. */
-  retry(now: number): void {
+  retry_(now: number): void {
     const interval = this.#limits.retryInterval;
     if (interval <= 0 || now < this.#retryAt) return;
     this.#retryAt = Infinity;

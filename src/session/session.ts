@@ -126,7 +126,7 @@ export class Session<T = unknown> {
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
     if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
-    this.#outbound.publish(request, this.#connection === 'connected', now);
+    this.#outbound.publish_(request, this.#connection === 'connected', now);
   }
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
@@ -179,7 +179,7 @@ export class Session<T = unknown> {
     }
     if (this.#connection !== 'connected') return;
     if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
-    this.#outbound.retry(now);
+    this.#outbound.retry_(now);
     if (this.#deadlines.pingDue_(this.#ctx.lastSent_, now)) {
       this.#ctx.send({ type: 'pingreq' }, now);
       this.#deadlines.pingSent_(now);
@@ -194,7 +194,7 @@ export class Session<T = unknown> {
    * never delivered [MQTT-4.3.3-2, MQTT-4.4.0-1].
    */
   abandon(): void {
-    this.#outbound.abandon(!this.#cleanSession);
+    this.#outbound.abandon_(!this.#cleanSession);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -210,7 +210,7 @@ export class Session<T = unknown> {
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.#cleanSession;
     if (!resumed) this.#inbound.sessionDiscarded_();
-    this.#outbound.resume(now);
+    this.#outbound.resume_(now);
     this.#inbound.flush(now);
     this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
   }
@@ -220,17 +220,17 @@ export class Session<T = unknown> {
       case 'publish':
         return this.#inbound.publish(packet, now);
       case 'puback':
-        return this.#outbound.puback(packet.packetId, now);
+        return this.#outbound.puback_(packet.packetId, now);
       case 'pubrec':
-        return this.#outbound.pubrec(packet.packetId, now);
+        return this.#outbound.pubrec_(packet.packetId, now);
       case 'pubrel':
         return this.#inbound.pubrel(packet.packetId, now);
       case 'pubcomp':
-        return this.#outbound.pubcomp(packet.packetId, now);
+        return this.#outbound.pubcomp_(packet.packetId, now);
       case 'suback':
-        return this.#outbound.suback(packet);
+        return this.#outbound.suback_(packet);
       case 'unsuback':
-        return this.#outbound.unsuback(packet.packetId);
+        return this.#outbound.unsuback_(packet.packetId);
       case 'pingresp':
         return;
       default:
@@ -254,7 +254,7 @@ export class Session<T = unknown> {
     this.#ctx.closeRequest_ = null;
     this.#connection = 'disconnected';
     this.#deadlines.stopped_();
-    this.#outbound.connectionLost();
+    this.#outbound.connectionLost_();
     this.#inbound.connectionLost();
     this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }
