@@ -40,23 +40,10 @@ export class Connection<O> implements TransportEvents {
   #dropped = false;
   /** While the factory runs: events it reported before returning, replayed once the transport is known. */
   #early: (() => void)[] | null = null;
-  readonly #endpoint: Endpoint;
-  readonly #options: TransportOptions;
-  readonly #openTransport: TransportFactory;
   readonly #owner: O;
   readonly #events: ConnectionEvents<O>;
 
-  constructor(
-    endpoint: Endpoint,
-    options: TransportOptions,
-    openTransport: TransportFactory,
-    maxPacketSize: number,
-    owner: O,
-    events: ConnectionEvents<O>,
-  ) {
-    this.#endpoint = endpoint;
-    this.#options = options;
-    this.#openTransport = openTransport;
+  constructor(maxPacketSize: number, owner: O, events: ConnectionEvents<O>) {
     this.#owner = owner;
     this.#events = events;
     this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
@@ -68,15 +55,15 @@ export class Connection<O> implements TransportEvents {
   }
 
   /**
-   * Opens the transport. A factory may report events before it returns (a stream that is
+   * Opens the transport to `endpoint`. A factory may report events before it returns (a stream that is
    * already open, say): those are held and replayed once the transport is known, so the
    * owner never sees an event from a connection it cannot yet name. Throws when the transport
    * cannot even be started (e.g. no WebSocket on this platform).
    */
-  start(): void {
+  start(endpoint: Endpoint, options: TransportOptions, factory: TransportFactory): void {
     this.#early = [];
-    const events: TransportEvents = this.#openTransport === openTransport ? this : boundEvents(this);
-    this.#transport = this.#openTransport(this.#endpoint, this.#options, events);
+    const events: TransportEvents = factory === openTransport ? this : boundEvents(this);
+    this.#transport = factory(endpoint, options, events);
     const replay = this.#early;
     this.#early = null;
     for (const event of replay) event();

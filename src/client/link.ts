@@ -65,7 +65,7 @@ export class Link {
   /** Opens a connection to the failover's current broker, for the attempt begun. */
   open_(): void {
     const client = this.#client;
-    const connection = new Connection(this.#failover.endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
+    const connection = new Connection(this.#options.maxPacketSize, this, connectionEvents);
     this.connection_ = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout, () => {
@@ -73,7 +73,7 @@ export class Link {
       this.fail_('connack-timeout', this.#connectTimeoutError());
     });
     try {
-      connection.start();
+      connection.start(this.#failover.endpoint, this.#transportOptions, this.#openTransport);
     } catch (error) {
       this.connection_ = null;
       this.#timers.clear('connect');
