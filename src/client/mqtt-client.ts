@@ -12,7 +12,7 @@ import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
 import { Emitter, callSafely } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
-import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import type { OutboundAdmission } from './hooks.js';
 import { Link } from './link.js';
 import { orReleaseStore, resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
@@ -31,7 +31,6 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
   readonly #failover: Failover;
-  readonly #hooks: ClientHooks;
   readonly #link: Link;
   #state: ClientState = 'disconnected';
   #userClosing = false;
@@ -49,16 +48,14 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   constructor(options: ClientOptions) {
     super();
-    this.#options = resolveOptions(options);
-    this.clientId = this.#options.clientId;
-    this.now = this.#options.clock;
-    this.#hooks = this.#options.hooks;
-    const resolved = this.#options;
+    const resolved = (this.#options = resolveOptions(options));
+    this.clientId = resolved.clientId;
+    this.now = resolved.clock;
     [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints, resolved.reconnect), new Session(resolved.session)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
-    this.#requests = new Requests(this.#session, this.#writer, this.#hooks);
+    this.#requests = new Requests(this.#session, this.#writer, resolved.hooks);
     const transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
-    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, this.#options, options.transport ?? openTransport, transportOptions);
+    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, resolved, options.transport ?? openTransport, transportOptions);
   }
 
   get state(): ClientState {
@@ -241,7 +238,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   receive_(packets: Packet[]): void {
     const now = this.now();
     const debug = this.listenerCount('packetreceive') > 0;
-    const admit = this.#hooks.admitInbound;
+    const admit = this.#options.hooks.admitInbound;
     for (const packet of packets) {
       if (debug) this.emit('packetreceive', packet);
       const refusal = admit?.(packet, now);
@@ -342,7 +339,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     switch (action.type) {
       case 'send':
         if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));
-        this.#hooks.packetSent?.(action.packet, this.now());
+        this.#options.hooks.packetSent?.(action.packet, this.now());
         this.#writer.add(action.packet);
         return;
       case 'deliver':
