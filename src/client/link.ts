@@ -6,7 +6,7 @@
  */
 import { MqttError, asMqttError } from '../errors.js';
 import type { CloseReason, Session } from '../session/index.js';
-import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
+import type { Transport } from '../transport/index.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
 import type { ConnectionEvents } from './connection.js';
@@ -34,27 +34,14 @@ export class Link {
   readonly #timers: ClientTimers;
   readonly #failover: Failover;
   readonly #options: ResolvedOptions;
-  readonly #openTransport: TransportFactory;
-  readonly #transportOptions: TransportOptions;
 
-  constructor(
-    client: MqttClient,
-    session: Session<Completion>,
-    writer: PacketWriter,
-    timers: ClientTimers,
-    failover: Failover,
-    options: ResolvedOptions,
-    openTransport: TransportFactory,
-    transportOptions: TransportOptions,
-  ) {
+  constructor(client: MqttClient, session: Session<Completion>, writer: PacketWriter, timers: ClientTimers, failover: Failover, options: ResolvedOptions) {
     this.#client = client;
     this.#session = session;
     this.#writer = writer;
     this.#timers = timers;
     this.#failover = failover;
     this.#options = options;
-    this.#openTransport = openTransport;
-    this.#transportOptions = transportOptions;
   }
 
   /** A new attempt begins: what ends it is reported against it, not against the last connection. */
@@ -73,7 +60,7 @@ export class Link {
       this.fail_('connack-timeout', this.#connectTimeoutError());
     });
     try {
-      connection.start(this.#failover.endpoint, this.#transportOptions, this.#openTransport);
+      connection.start(this.#failover.endpoint, this.#options.transportOptions, this.#options.transport);
     } catch (error) {
       this.connection_ = null;
       this.#timers.clear('connect');

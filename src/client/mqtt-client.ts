@@ -8,7 +8,6 @@ import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
 import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
-import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
 import { Emitter, callSafely } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
@@ -54,8 +53,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints, resolved.reconnect), new Session(resolved.session)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
     this.#requests = new Requests(this.#session, this.#writer, resolved.hooks);
-    const transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
-    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, resolved, options.transport ?? openTransport, transportOptions);
+    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, resolved);
   }
 
   get state(): ClientState {

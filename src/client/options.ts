@@ -8,8 +8,8 @@ import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
-import { parseBrokerUrl } from '../transport/index.js';
-import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
+import { openTransport, parseBrokerUrl } from '../transport/index.js';
+import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { Completion } from './events.js';
 import type { ClientHooks } from './hooks.js';
@@ -88,6 +88,9 @@ export interface ResolvedOptions {
   session: SessionOptions<Completion>;
   hooks: ClientHooks;
   clock: () => number;
+  /** What opens each connection's transport, and the options it is given. */
+  transport: TransportFactory;
+  transportOptions: TransportOptions;
 }
 
 /**
@@ -155,6 +158,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     session,
     hooks: options.hooks ?? NO_HOOKS,
     clock: options.clock ?? monotonicNow,
+    transport: options.transport ?? openTransport,
+    transportOptions: { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) },
   };
 }
 
