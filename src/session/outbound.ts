@@ -14,11 +14,11 @@ import type { OutgoingFlow, SessionStore } from './store.js';
 import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
 
 interface OutboundLimits {
-  maxInflight: number;
-  maxBuffered: number;
-  dropPolicy: 'reject-new' | 'drop-oldest';
-  queueQoS0: boolean;
-  retryInterval: number;
+  maxInflight_: number;
+  maxBuffered_: number;
+  dropPolicy_: 'reject-new' | 'drop-oldest';
+  queueQoS0_: boolean;
+  retryInterval_: number;
 }
 
 export class OutboundFlows<T = unknown> {
@@ -63,8 +63,8 @@ export class OutboundFlows<T = unknown> {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
       if (request.qos === 0) return this.#sendQoS0(request, now);
-      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight) return this.#startPublish(request, now);
-    } else if (request.qos === 0 && !this.#limits.queueQoS0) {
+      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight_) return this.#startPublish(request, now);
+    } else if (request.qos === 0 && !this.#limits.queueQoS0_) {
       return this.#complete(request, Result.DISCONNECTED);
     }
     this.#enqueue(request);
@@ -81,8 +81,8 @@ export class OutboundFlows<T = unknown> {
   }
 
   #enqueue(request: OutboundRequest<T>): void {
-    const full = this.#queue.length >= this.#limits.maxBuffered;
-    if (full && (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0)) {
+    const full = this.#queue.length >= this.#limits.maxBuffered_;
+    if (full && (this.#limits.dropPolicy_ === 'reject-new' || this.#limits.maxBuffered_ === 0)) {
       return this.#complete(request, Result.MAX_BUFFERED);
     }
     // A durable store takes the publish before anything changes here: one it cannot write
@@ -125,7 +125,7 @@ export class OutboundFlows<T = unknown> {
   /** Notes when a flow last went out, for same-connection retries. */
   #sent(flow: OutgoingFlow<T>, now: number): void {
     flow.sentAt = now;
-    const interval = this.#limits.retryInterval;
+    const interval = this.#limits.retryInterval_;
     if (interval > 0 && now + interval < this.#retryAt) this.#retryAt = now + interval;
   }
 
@@ -151,7 +151,7 @@ export class OutboundFlows<T = unknown> {
         this.#queue.shift();
         this.#store.settled?.(next);
         this.#sendQoS0(next, now);
-      } else if (this.#store.outgoingCount < this.#limits.maxInflight) {
+      } else if (this.#store.outgoingCount < this.#limits.maxInflight_) {
         this.#queue.shift();
         this.#startPublish(next, now);
       } else {
@@ -264,7 +264,7 @@ export class OutboundFlows<T = unknown> {
 
   /** Same-connection retransmission of flows unacknowledged for retryInterval. */
   retry_(now: number): void {
-    const interval = this.#limits.retryInterval;
+    const interval = this.#limits.retryInterval_;
     if (interval <= 0 || now < this.#retryAt) return;
     this.#retryAt = Infinity;
     for (const flow of this.#store.outgoing()) {

@@ -44,11 +44,11 @@ export class Session<T = unknown> {
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
-      maxInflight: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
-      maxBuffered: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
-      dropPolicy: options.dropPolicy ?? 'reject-new',
-      queueQoS0: options.queueQoS0 ?? true,
-      retryInterval: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
+      maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
+      maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
+      dropPolicy_: options.dropPolicy ?? 'reject-new',
+      queueQoS0_: options.queueQoS0 ?? true,
+      retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });
     this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
     this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
