@@ -52,15 +52,15 @@ export class Link {
   /** Opens a connection to the failover's current broker, for the attempt begun. */
   open_(): void {
     const client = this.#client;
-    const connection = new Connection(this.#options.maxPacketSize, this, connectionEvents);
+    const connection = new Connection(this.#options.maxPacketSize_, this, connectionEvents);
     this.connection_ = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
-    this.#timers.set('connect', this.#options.connectTimeout, () => {
+    this.#timers.set('connect', this.#options.connectTimeout_, () => {
       if (this.connection_ !== connection) return;
       this.fail_('connack-timeout', this.#connectTimeoutError());
     });
     try {
-      connection.start(this.#failover.endpoint, this.#options.transportOptions, this.#options.transport);
+      connection.start(this.#failover.endpoint, this.#options.transportOptions_, this.#options.transport_);
     } catch (error) {
       this.connection_ = null;
       this.#timers.clear('connect');
@@ -87,7 +87,7 @@ export class Link {
     this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
-      this.#session.connect(this.#options.connect, this.#client.now(), this.attempt_.startedAt_ + this.#options.connectTimeout);
+      this.#session.connect(this.#options.connect_, this.#client.now(), this.attempt_.startedAt_ + this.#options.connectTimeout_);
     } catch (error) {
       // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
       this.attempt_.ending_('transport', asMqttError(error, 'INVALID_OPTIONS'));
@@ -172,6 +172,6 @@ export class Link {
   }
 
   #connectTimeoutError(): MqttError {
-    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.#client.url} within ${this.#options.connectTimeout} ms`);
+    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.#client.url} within ${this.#options.connectTimeout_} ms`);
   }
 }

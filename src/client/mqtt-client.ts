@@ -48,11 +48,11 @@ export class MqttClient extends Emitter<ClientEvents> {
   constructor(options: ClientOptions) {
     super();
     const resolved = (this.#options = resolveOptions(options));
-    this.clientId = resolved.clientId;
-    this.now = resolved.clock;
-    [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints, resolved.reconnect), new Session(resolved.session)] as const);
+    this.clientId = resolved.clientId_;
+    this.now = resolved.clock_;
+    [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints_, resolved.reconnect_), new Session(resolved.session_)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
-    this.#requests = new Requests(this.#session, this.#writer, resolved.hooks);
+    this.#requests = new Requests(this.#session, this.#writer, resolved.hooks_);
     this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, resolved);
   }
 
@@ -236,7 +236,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   receive_(packets: Packet[]): void {
     const now = this.now();
     const debug = this.listenerCount('packetreceive') > 0;
-    const admit = this.#options.hooks.admitInbound;
+    const admit = this.#options.hooks_.admitInbound;
     for (const packet of packets) {
       if (debug) this.emit('packetreceive', packet);
       const refusal = admit?.(packet, now);
@@ -337,7 +337,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     switch (action.type) {
       case 'send':
         if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));
-        this.#options.hooks.packetSent?.(action.packet, this.now());
+        this.#options.hooks_.packetSent?.(action.packet, this.now());
         this.#writer.add(action.packet);
         return;
       case 'deliver':
@@ -364,7 +364,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#link.attempt_.connected = true;
     this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
-    if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe_(this.now());
+    if (this.#options.resubscribe_ && this.#everConnected && !sessionPresent) this.#requests.resubscribe_(this.now());
     this.#everConnected = true;
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });
