@@ -17,14 +17,14 @@ import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportO
  */
 export interface ConnectionEvents<O> {
   /** The byte stream is ready; nothing has been written yet. */
-  open(owner: O, connection: Connection<O>, transport: Transport): void;
-  packets(owner: O, connection: Connection<O>, packets: Packet[]): void;
+  open_(owner: O, connection: Connection<O>, transport: Transport): void;
+  packets_(owner: O, connection: Connection<O>, packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
-  malformed(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
+  malformed_(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
   /** The transport can take more bytes again. */
-  writable(owner: O, connection: Connection<O>): void;
+  writable_(owner: O, connection: Connection<O>): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
-  closed(owner: O, connection: Connection<O>, error: Error | undefined): void;
+  closed_(owner: O, connection: Connection<O>, error: Error | undefined): void;
 }
 
 /**
@@ -73,7 +73,7 @@ export class Connection<O> implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended && !this.#dropped) this.#events.open(this.#owner, this, this.transport);
+    else if (!this.#ended && !this.#dropped) this.#events.open_(this.#owner, this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
@@ -83,7 +83,7 @@ export class Connection<O> implements TransportEvents {
 
   drain(): void {
     if (this.#early !== null) this.#early.push(() => this.drain());
-    else if (!this.#ended) this.#events.writable(this.#owner, this);
+    else if (!this.#ended) this.#events.writable_(this.#owner, this);
   }
 
   /** The transport is closed (not: close it; see transport.end() and destroy()). */
@@ -92,7 +92,7 @@ export class Connection<O> implements TransportEvents {
       this.#early.push(() => this.close(error));
     } else if (!this.#ended) {
       this.#ended = true;
-      this.#events.closed(this.#owner, this, error);
+      this.#events.closed_(this.#owner, this, error);
     }
   }
 
@@ -126,10 +126,10 @@ export class Connection<O> implements TransportEvents {
       packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      this.#events.malformed(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      this.#events.malformed_(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
       return;
     }
-    if (packets.length > 0) this.#events.packets(this.#owner, this, packets);
+    if (packets.length > 0) this.#events.packets_(this.#owner, this, packets);
   }
 }
 

@@ -74,11 +74,11 @@ export class Link {
   // reach private members; naming the class in its own body would make the bundler rename it.)
   static {
     connectionEvents = {
-      open: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
-      packets: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
-      malformed: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
-      writable: (link, connection) => connection === link.connection_ && link.#writer.resume(),
-      closed: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
+      open_: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
+      packets_: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
+      malformed_: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
+      writable_: (link, connection) => connection === link.connection_ && link.#writer.resume(),
+      closed_: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
     };
   }
 
