@@ -12,7 +12,7 @@ export interface CloseInfo {
 
 export class Attempt {
   /** CONNACK 0 arrived: the attempt became a connection. */
-  connected = false;
+  connected_ = false;
   #finished = false;
   /** The CONNACK return code that refused the attempt. */
   refusedCode_: number | undefined;
@@ -44,7 +44,7 @@ export class Attempt {
   }
 
   /** Why an attempt that never connected failed, for 'connectfailed'. */
-  failure(info: CloseInfo, url: string): MqttError {
+  failure_(info: CloseInfo, url: string): MqttError {
     if (info.error !== undefined) return info.error;
     if (this.refusedCode_ !== undefined) return new MqttError('CONNECTION_REFUSED', `${url} refused the connection: CONNACK return code ${this.refusedCode_}`);
     return new MqttError('CONNECT_FAILED', `Could not connect to ${url}`);

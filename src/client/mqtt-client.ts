@@ -142,7 +142,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (reading === this.#reading) return true;
     this.#reading = reading;
     // A connection still waiting for its CONNACK reads on: the pause starts once it is up.
-    return this.#link.attempt_.connected ? this.#applyReading() : true;
+    return this.#link.attempt_.connected_ ? this.#applyReading() : true;
   }
 
   /** Applies the reading the application asked for to the live connection (and keepalive). */
@@ -266,7 +266,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
     const delivered = info.reason === 'normal' && info.error === undefined;
     this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
-    const wasConnected = attempt.connected;
+    const wasConnected = attempt.connected_;
     const userClosing = this.#userClosing;
     this.#userClosing = false;
     // The callbacks of the disconnect() that ended this connection: one a handler adds below is for the next.
@@ -288,7 +288,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       } else if (wasConnected) {
         this.emit('close', info);
       } else {
-        this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
+        this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure_(info, this.url) });
       }
     } finally {
       this.#reconnectDue = false;
@@ -361,7 +361,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#link.attempt_.refusedCode_ = returnCode;
       return;
     }
-    this.#link.attempt_.connected = true;
+    this.#link.attempt_.connected_ = true;
     this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
     if (this.#options.resubscribe_ && this.#everConnected && !sessionPresent) this.#requests.resubscribe_(this.now());
