@@ -333,7 +333,7 @@ export class ImpMqttClient {
       reconnect: options.reconnect ?? false,
       resubscribe: false, // imp code re-subscribes in onconnect itself
       store,
-      hooks: this.#limits!.hooks,
+      hooks: this.#limits!.hooks_,
       // Room for the largest topic and header around the largest payload; the exact payload
       // check happens before the session sees the packet.
       maxPacketSize: this.#maxInboundMessageSize + 65_546,
@@ -374,7 +374,7 @@ export class ImpMqttClient {
 
   /** Gives back the credit of a request that never reached the wire. */
   #settle(core: MqttClient, result: number): void {
-    this.#limits?.settle(result, core.now());
+    this.#limits?.settle_(result, core.now());
   }
 
   #requireConnected(what: string): MqttClient {
