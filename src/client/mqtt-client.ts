@@ -23,10 +23,11 @@ import { toPayload } from './payload.js';
 import type { Payload } from './payload.js';
 
 export class MqttClient extends Emitter<ClientEvents> {
-  readonly clientId: string;
+  // clientId and now are assigned by the constructor (declare: no fields emitted beside the assignments).
+  declare readonly clientId: string;
   readonly #options: ResolvedOptions;
   /** The client's clock (ms, monotonic): injected, or performance.now(). Faces use it too. */
-  readonly now: () => number;
+  declare readonly now: () => number;
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
   readonly #failover: Failover;

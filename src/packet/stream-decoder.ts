@@ -50,7 +50,7 @@ const HEADER_SIZE = new Int32Array(1);
 
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
-  readonly maxPacketSize: number;
+  declare readonly maxPacketSize: number; // assigned by the constructor (declare: no field emitted beside it)
   readonly #preallocateLimit: number;
   /** A fixed header cut off by the end of a chunk (allocated the first time one is). */
   #head: Uint8Array | null = null;

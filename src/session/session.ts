@@ -28,8 +28,9 @@ import type {
 } from './types.js';
 
 export class Session<T = unknown> {
-  readonly clientId: string;
-  readonly store: SessionStore<T>;
+  // Assigned by the constructor (declare: no fields emitted beside the assignments).
+  declare readonly clientId: string;
+  declare readonly store: SessionStore<T>;
   readonly #ctx = new SessionContext<T>();
   readonly #outbound: OutboundFlows<T>;
   readonly #inbound: InboundFlows<T>;
