@@ -12,7 +12,7 @@ export interface BucketOptions {
 export class TokenBucket {
   #credits: number;
   #updatedAt: number;
-  readonly capacity: number;
+  declare readonly capacity: number; // assigned by the constructor (declare: no field emitted beside it)
   readonly #refillPerSecond: number;
 
   constructor(options: BucketOptions, now: number) {
