@@ -49,9 +49,9 @@ let lastTopicLength = -1;
 let lastTopic = '';
 
 function readTopic(r: Reader): string {
-  const bytes = r.bytes;
+  const bytes = r.bytes_;
   const start = r.field('Topic name');
-  const end = r.pos;
+  const end = r.pos_;
   const length = end - start;
   if (length === lastTopicLength) {
     let i = 0;
