@@ -2,7 +2,7 @@
 import { protocolError } from '../errors.js';
 import { readUtf8 } from './utf8.js';
 
-/** Its fields end in _, the codec's own (mangled in the browser build): the readers of each packet family use them. */
+/** Its members end in _, the codec's own (mangled in the browser build): the readers of each packet family use them. */
 export class Reader {
   bytes_: Uint8Array = new Uint8Array(0);
   pos_ = 0;
@@ -18,7 +18,7 @@ export class Reader {
     return this;
   }
 
-  get remaining(): number {
+  get remaining_(): number {
     return this.end_ - this.pos_;
   }
 
@@ -42,7 +42,7 @@ export class Reader {
   }
 
   /** Steps over a length-prefixed field; returns where its content starts (it ends at `pos`). */
-  field(what: string): number {
+  field_(what: string): number {
     const length = this.u16(what);
     if (this.pos_ + length > this.end_) this.#truncated(what);
     const start = this.pos_;
@@ -50,26 +50,26 @@ export class Reader {
     return start;
   }
 
-  string(what: string): string {
-    const start = this.field(what);
+  string_(what: string): string {
+    const start = this.field_(what);
     return readUtf8(this.bytes_, start, this.pos_, what);
   }
 
   /** A length-prefixed binary field as a zero-copy view. */
-  binary(what: string): Uint8Array {
-    const start = this.field(what);
+  binary_(what: string): Uint8Array {
+    const start = this.field_(what);
     return this.bytes_.subarray(start, this.pos_);
   }
 
   /** Everything left, as a zero-copy view. */
-  rest(): Uint8Array {
+  rest_(): Uint8Array {
     const start = this.pos_;
     this.pos_ = this.end_;
     return this.bytes_.subarray(start, this.end_);
   }
 
   /** Refuses bytes left over after the last field. */
-  done(): void {
+  done_(): void {
     if (this.pos_ !== this.end_) {
       protocolError('MALFORMED_PACKET', `${this.packet_} has ${this.end_ - this.pos_} unexpected trailing bytes`);
     }
