@@ -95,19 +95,21 @@ export type ErrorCode = ProtocolErrorCode | UsageErrorCode | ConnectionErrorCode
 export type ErrorOrigin = 'caller' | 'peer' | 'connection';
 
 export class MqttError extends Error {
-  readonly code: ErrorCode;
-  readonly statement: string | undefined;
-  readonly origin: ErrorOrigin;
+  // Declared only: the constructor assigns each, and emitted fields would be defined twice.
+  declare readonly code: ErrorCode;
+  declare readonly statement: string | undefined;
+  declare readonly origin: ErrorOrigin;
   /** The message without the statement suffix. */
-  readonly detail: string;
+  declare readonly detail: string;
 
   constructor(code: ErrorCode, message: string, statement?: string, origin: ErrorOrigin = 'connection') {
     super(statement ? `${message} [${statement}]` : message);
-    this.name = 'MqttError';
+    // In the order the declared fields had: code, statement, origin, detail, then name.
     this.code = code;
     this.statement = statement;
     this.origin = origin;
     this.detail = message;
+    this.name = 'MqttError';
   }
 }
 

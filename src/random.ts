@@ -1,12 +1,14 @@
 /**
- * Random bytes for ids and WebSocket masks, drawn from a pool the platform's CSPRNG
- * (`crypto.getRandomValues`, in browsers and Node alike) refills: one system call per 4 KiB
- * instead of one per id, which a queue creating an envelope id per message would otherwise pay.
+ * Random bytes for ids and WebSocket masks, from the platform's CSPRNG (`crypto.getRandomValues`,
+ * in browsers and Node alike). What is drawn often (a WebSocket frame's mask, a queue envelope's
+ * id per message) comes from a pool it refills: one system call per 4 KiB instead of one per draw.
  */
 import { allocBytes, readAsciiBytes } from './packet/bytes.js';
 
-const pool = new Uint8Array(4096);
-let used = pool.length;
+const POOL_SIZE = 4096;
+/** Pure: a bundle that never draws from the pool (the browser client, whose one id is randomHex's) drops it. */
+const pool = /* @__PURE__ */ new Uint8Array(POOL_SIZE);
+let used = POOL_SIZE;
 
 /** Where the next `byteCount` (≤ the pool's size) unused pool bytes start; refills the pool when they would run past it. */
 function take(byteCount: number): number {
@@ -35,9 +37,12 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-/** `byteCount` random bytes as lower-case hex (twice as many digits). */
+/**
+ * `byteCount` (≤ 65,536) random bytes as lower-case hex, twice as many digits. For client ids,
+ * one per client: straight from the CSPRNG, so a bundle that needs nothing else has no pool.
+ */
 export function randomHex(byteCount: number): string {
-  return toHex(fillRandom(new Uint8Array(byteCount)));
+  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(byteCount)));
 }
 
 /** Made on first use, so a bundle that draws no UUID carries none of this. */

@@ -16,6 +16,11 @@ describe('random ids from the pooled CSPRNG', () => {
     expect(ids.size).toBe(20_000);
   });
 
+  it('fillRandom draws small targets from the pool, never the same bytes twice: 20,000 of 16 bytes are all distinct', () => {
+    const draws = new Set(Array.from({ length: 20_000 }, () => toHex(fillRandom(new Uint8Array(16)))));
+    expect(draws.size).toBe(20_000);
+  });
+
   it('fills targets larger than the pool directly, and returns the target', () => {
     const target = new Uint8Array(10_000);
     expect(fillRandom(target)).toBe(target);

@@ -12,13 +12,17 @@ export interface CloseInfo {
 
 export class Attempt {
   /** CONNACK 0 arrived: the attempt became a connection. */
-  connected = false;
+  connected_ = false;
   #finished = false;
   /** The CONNACK return code that refused the attempt. */
   refusedCode_: number | undefined;
   #closeInfo: CloseInfo | null = null;
+  readonly startedAt_: number;
 
-  constructor(readonly startedAt_: number) {}
+  // Not a parameter property: esbuild would declare it under its own name beside the mangled one.
+  constructor(startedAt: number) {
+    this.startedAt_ = startedAt;
+  }
 
   /** True the first time only: the close is reported once, though callbacks run meanwhile may call destroy(). */
   finish_(): boolean {
@@ -40,7 +44,7 @@ export class Attempt {
   }
 
   /** Why an attempt that never connected failed, for 'connectfailed'. */
-  failure(info: CloseInfo, url: string): MqttError {
+  failure_(info: CloseInfo, url: string): MqttError {
     if (info.error !== undefined) return info.error;
     if (this.refusedCode_ !== undefined) return new MqttError('CONNECTION_REFUSED', `${url} refused the connection: CONNACK return code ${this.refusedCode_}`);
     return new MqttError('CONNECT_FAILED', `Could not connect to ${url}`);

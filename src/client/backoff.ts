@@ -18,17 +18,17 @@ export class Backoff {
   #attempts = 0;
   /** When the connection now ending came up; Infinity when there was none. */
   #connectedAt = Infinity;
-  readonly initialDelay: number;
-  readonly maxDelay: number;
-  readonly stableAfter: number;
+  readonly #initialDelay: number;
+  readonly #maxDelay: number;
+  readonly #stableAfter: number;
   readonly #random: () => number;
 
   constructor(options: BackoffOptions = {}, random: () => number = Math.random) {
     this.#random = random;
-    this.initialDelay = options.initialDelay ?? 1_000;
-    this.maxDelay = options.maxDelay ?? 60_000;
-    this.stableAfter = options.stableAfter ?? 10_000;
-    if (!(this.initialDelay >= 0) || !(this.maxDelay >= this.initialDelay)) {
+    this.#initialDelay = options.initialDelay ?? 1_000;
+    this.#maxDelay = options.maxDelay ?? 60_000;
+    this.#stableAfter = options.stableAfter ?? 10_000;
+    if (!(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay)) {
       throw usageError('INVALID_OPTIONS', 'reconnect delays need 0 <= initialDelay <= maxDelay');
     }
   }
@@ -43,7 +43,7 @@ export class Backoff {
 
   /** Whether the connection that ended at `now` had stayed up for `stableAfter`. */
   stable_(now: number): boolean {
-    return now - this.#connectedAt >= this.stableAfter;
+    return now - this.#connectedAt >= this.#stableAfter;
   }
 
   /** The delay before the next attempt, after a connection (or attempt) ended at `now`. */
@@ -51,8 +51,8 @@ export class Backoff {
     if (this.stable_(now)) this.#attempts = 0;
     this.#connectedAt = Infinity;
     // Growth needs a base: with initialDelay 0 the first retry is at once, the next back off from 100 ms.
-    const base = this.initialDelay > 0 || this.#attempts === 0 ? this.initialDelay : 100;
-    const cap = Math.min(this.maxDelay, base * 2 ** Math.min(this.#attempts, 30));
+    const base = this.#initialDelay > 0 || this.#attempts === 0 ? this.#initialDelay : 100;
+    const cap = Math.min(this.#maxDelay, base * 2 ** Math.min(this.#attempts, 30));
     this.#attempts++;
     return Math.floor(this.#random() * cap);
   }

@@ -17,14 +17,14 @@ import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportO
  */
 export interface ConnectionEvents<O> {
   /** The byte stream is ready; nothing has been written yet. */
-  open(owner: O, connection: Connection<O>, transport: Transport): void;
-  packets(owner: O, connection: Connection<O>, packets: Packet[]): void;
+  open_(owner: O, connection: Connection<O>, transport: Transport): void;
+  packets_(owner: O, connection: Connection<O>, packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
-  malformed(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
+  malformed_(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
   /** The transport can take more bytes again. */
-  writable(owner: O, connection: Connection<O>): void;
+  writable_(owner: O, connection: Connection<O>): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
-  closed(owner: O, connection: Connection<O>, error: Error | undefined): void;
+  closed_(owner: O, connection: Connection<O>, error: Error | undefined): void;
 }
 
 /**
@@ -40,23 +40,10 @@ export class Connection<O> implements TransportEvents {
   #dropped = false;
   /** While the factory runs: events it reported before returning, replayed once the transport is known. */
   #early: (() => void)[] | null = null;
-  readonly #endpoint: Endpoint;
-  readonly #options: TransportOptions;
-  readonly #openTransport: TransportFactory;
   readonly #owner: O;
   readonly #events: ConnectionEvents<O>;
 
-  constructor(
-    endpoint: Endpoint,
-    options: TransportOptions,
-    openTransport: TransportFactory,
-    maxPacketSize: number,
-    owner: O,
-    events: ConnectionEvents<O>,
-  ) {
-    this.#endpoint = endpoint;
-    this.#options = options;
-    this.#openTransport = openTransport;
+  constructor(maxPacketSize: number, owner: O, events: ConnectionEvents<O>) {
     this.#owner = owner;
     this.#events = events;
     this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
@@ -68,15 +55,15 @@ export class Connection<O> implements TransportEvents {
   }
 
   /**
-   * Opens the transport. A factory may report events before it returns (a stream that is
+   * Opens the transport to `endpoint`. A factory may report events before it returns (a stream that is
    * already open, say): those are held and replayed once the transport is known, so the
    * owner never sees an event from a connection it cannot yet name. Throws when the transport
    * cannot even be started (e.g. no WebSocket on this platform).
    */
-  start(): void {
+  start(endpoint: Endpoint, options: TransportOptions, factory: TransportFactory): void {
     this.#early = [];
-    const events: TransportEvents = this.#openTransport === openTransport ? this : boundEvents(this);
-    this.#transport = this.#openTransport(this.#endpoint, this.#options, events);
+    const events: TransportEvents = factory === openTransport ? this : boundEvents(this);
+    this.#transport = factory(endpoint, options, events);
     const replay = this.#early;
     this.#early = null;
     for (const event of replay) event();
@@ -86,7 +73,7 @@ export class Connection<O> implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended && !this.#dropped) this.#events.open(this.#owner, this, this.transport);
+    else if (!this.#ended && !this.#dropped) this.#events.open_(this.#owner, this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
@@ -96,7 +83,7 @@ export class Connection<O> implements TransportEvents {
 
   drain(): void {
     if (this.#early !== null) this.#early.push(() => this.drain());
-    else if (!this.#ended) this.#events.writable(this.#owner, this);
+    else if (!this.#ended) this.#events.writable_(this.#owner, this);
   }
 
   /** The transport is closed (not: close it; see transport.end() and destroy()). */
@@ -105,7 +92,7 @@ export class Connection<O> implements TransportEvents {
       this.#early.push(() => this.close(error));
     } else if (!this.#ended) {
       this.#ended = true;
-      this.#events.closed(this.#owner, this, error);
+      this.#events.closed_(this.#owner, this, error);
     }
   }
 
@@ -139,10 +126,10 @@ export class Connection<O> implements TransportEvents {
       packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      this.#events.malformed(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      this.#events.malformed_(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
       return;
     }
-    if (packets.length > 0) this.#events.packets(this.#owner, this, packets);
+    if (packets.length > 0) this.#events.packets_(this.#owner, this, packets);
   }
 }
 

@@ -50,22 +50,21 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     const list = this.#listeners.get(event);
     if (list === undefined) return;
     // The listeners as they were when the event came: one added meanwhile waits for the next.
-    if (list.length === 1) return call(list[0]!, args);
-    for (const listener of [...list]) call(listener, args);
+    if (list.length === 1) return callSafely(list[0]!, args);
+    for (const listener of [...list]) callSafely(listener, args);
   }
 }
 
-/** Reports an application callback's error without unwinding the client's state machine. */
-export function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
-}
-
-function call(listener: (...args: never[]) => unknown, args: unknown[]): void {
+/**
+ * Calls application code (a listener, a request's callback) so that its exceptions never unwind
+ * the client's state machine: re-thrown on a fresh stack, where the host reports it as uncaught.
+ */
+export function callSafely(callback: (...args: never[]) => unknown, args: unknown[]): void {
   try {
-    (listener as (...args: unknown[]) => unknown)(...args);
+    (callback as (...args: unknown[]) => unknown)(...args);
   } catch (error) {
-    rethrowLater(error);
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { MqttError, asMqttError } from '../errors.js';
 import type { CloseReason, Session } from '../session/index.js';
-import type { Transport, TransportFactory, TransportOptions } from '../transport/index.js';
+import type { Transport } from '../transport/index.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
 import type { ConnectionEvents } from './connection.js';
@@ -34,27 +34,14 @@ export class Link {
   readonly #timers: ClientTimers;
   readonly #failover: Failover;
   readonly #options: ResolvedOptions;
-  readonly #openTransport: TransportFactory;
-  readonly #transportOptions: TransportOptions;
 
-  constructor(
-    client: MqttClient,
-    session: Session<Completion>,
-    writer: PacketWriter,
-    timers: ClientTimers,
-    failover: Failover,
-    options: ResolvedOptions,
-    openTransport: TransportFactory,
-    transportOptions: TransportOptions,
-  ) {
+  constructor(client: MqttClient, session: Session<Completion>, writer: PacketWriter, timers: ClientTimers, failover: Failover, options: ResolvedOptions) {
     this.#client = client;
     this.#session = session;
     this.#writer = writer;
     this.#timers = timers;
     this.#failover = failover;
     this.#options = options;
-    this.#openTransport = openTransport;
-    this.#transportOptions = transportOptions;
   }
 
   /** A new attempt begins: what ends it is reported against it, not against the last connection. */
@@ -65,15 +52,15 @@ export class Link {
   /** Opens a connection to the failover's current broker, for the attempt begun. */
   open_(): void {
     const client = this.#client;
-    const connection = new Connection(this.#failover.endpoint, this.#transportOptions, this.#openTransport, this.#options.maxPacketSize, this, connectionEvents);
+    const connection = new Connection(this.#options.maxPacketSize_, this, connectionEvents);
     this.connection_ = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
-    this.#timers.set('connect', this.#options.connectTimeout, () => {
+    this.#timers.set('connect', this.#options.connectTimeout_, () => {
       if (this.connection_ !== connection) return;
       this.fail_('connack-timeout', this.#connectTimeoutError());
     });
     try {
-      connection.start();
+      connection.start(this.#failover.endpoint, this.#options.transportOptions_, this.#options.transport_);
     } catch (error) {
       this.connection_ = null;
       this.#timers.clear('connect');
@@ -87,11 +74,11 @@ export class Link {
   // reach private members; naming the class in its own body would make the bundler rename it.)
   static {
     connectionEvents = {
-      open: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
-      packets: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
-      malformed: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
-      writable: (link, connection) => connection === link.connection_ && link.#writer.resume(),
-      closed: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
+      open_: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
+      packets_: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
+      malformed_: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
+      writable_: (link, connection) => connection === link.connection_ && link.#writer.resume(),
+      closed_: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
     };
   }
 
@@ -100,7 +87,7 @@ export class Link {
     this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
-      this.#session.connect(this.#options.connect, this.#client.now(), this.attempt_.startedAt_ + this.#options.connectTimeout);
+      this.#session.connect(this.#options.connect_, this.#client.now(), this.attempt_.startedAt_ + this.#options.connectTimeout_);
     } catch (error) {
       // resolveOptions already checked the CONNECT; this guards the socket callback regardless.
       this.attempt_.ending_('transport', asMqttError(error, 'INVALID_OPTIONS'));
@@ -185,6 +172,6 @@ export class Link {
   }
 
   #connectTimeoutError(): MqttError {
-    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.#client.url} within ${this.#options.connectTimeout} ms`);
+    return new MqttError('CONNECT_TIMEOUT', `No connection to ${this.#client.url} within ${this.#options.connectTimeout_} ms`);
   }
 }

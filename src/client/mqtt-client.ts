@@ -8,11 +8,10 @@ import type { Packet, Subscription } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import { Session } from '../session/index.js';
 import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
-import { openTransport } from '../transport/index.js';
 import { Failover } from './failover.js';
-import { Emitter, rethrowLater } from './emitter.js';
+import { Emitter, callSafely } from './emitter.js';
 import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
-import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import type { OutboundAdmission } from './hooks.js';
 import { Link } from './link.js';
 import { orReleaseStore, resolveOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
@@ -24,14 +23,14 @@ import { toPayload } from './payload.js';
 import type { Payload } from './payload.js';
 
 export class MqttClient extends Emitter<ClientEvents> {
-  readonly clientId: string;
+  // clientId and now are assigned by the constructor (declare: no fields emitted beside the assignments).
+  declare readonly clientId: string;
   readonly #options: ResolvedOptions;
   /** The client's clock (ms, monotonic): injected, or performance.now(). Faces use it too. */
-  readonly now: () => number;
+  declare readonly now: () => number;
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
   readonly #failover: Failover;
-  readonly #hooks: ClientHooks;
   readonly #link: Link;
   #state: ClientState = 'disconnected';
   #userClosing = false;
@@ -49,16 +48,13 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   constructor(options: ClientOptions) {
     super();
-    this.#options = resolveOptions(options);
-    this.clientId = this.#options.clientId;
-    this.now = this.#options.clock;
-    this.#hooks = this.#options.hooks;
-    const resolved = this.#options;
-    [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints, resolved.reconnect), new Session(resolved.session)] as const);
+    const resolved = (this.#options = resolveOptions(options));
+    this.clientId = resolved.clientId_;
+    this.now = resolved.clock_;
+    [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints_, resolved.reconnect_), new Session(resolved.session_)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
-    this.#requests = new Requests(this.#session, this.#writer, this.#hooks, (callback, result, granted) => this.#call(callback, result, granted));
-    const transportOptions = { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) };
-    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, this.#options, options.transport ?? openTransport, transportOptions);
+    this.#requests = new Requests(this.#session, this.#writer, resolved.hooks_);
+    this.#link = new Link(this, this.#session, this.#writer, this.#timers, this.#failover, resolved);
   }
 
   get state(): ClientState {
@@ -129,7 +125,7 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
-    const result = this.#requests.submit(admission, offline, this.now());
+    const result = this.#requests.submit_(admission, offline, this.now());
     if (result === Result.SUCCESS) {
       if (!offline) this.pump_();
       // A durable store has the request once publish() returns, queued or sent.
@@ -147,7 +143,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (reading === this.#reading) return true;
     this.#reading = reading;
     // A connection still waiting for its CONNACK reads on: the pause starts once it is up.
-    return this.#link.attempt_.connected ? this.#applyReading() : true;
+    return this.#link.attempt_.connected_ ? this.#applyReading() : true;
   }
 
   /** Applies the reading the application asked for to the live connection (and keepalive). */
@@ -241,7 +237,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   receive_(packets: Packet[]): void {
     const now = this.now();
     const debug = this.listenerCount('packetreceive') > 0;
-    const admit = this.#hooks.admitInbound;
+    const admit = this.#options.hooks_.admitInbound;
     for (const packet of packets) {
       if (debug) this.emit('packetreceive', packet);
       const refusal = admit?.(packet, now);
@@ -271,7 +267,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     // QoS 0 bytes written before a graceful close that ended cleanly reached the broker's socket.
     const delivered = info.reason === 'normal' && info.error === undefined;
     this.#writer.detach(delivered ? Result.SUCCESS : Result.DISCONNECTED);
-    const wasConnected = attempt.connected;
+    const wasConnected = attempt.connected_;
     const userClosing = this.#userClosing;
     this.#userClosing = false;
     // The callbacks of the disconnect() that ended this connection: one a handler adds below is for the next.
@@ -293,7 +289,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       } else if (wasConnected) {
         this.emit('close', info);
       } else {
-        this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure(info, this.url) });
+        this.emit('connectfailed', { returnCode: attempt.refusedCode_, error: attempt.failure_(info, this.url) });
       }
     } finally {
       this.#reconnectDue = false;
@@ -314,7 +310,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   #runDisconnectCallbacks(callbacks = this.#disconnectCallbacks): void {
     if (callbacks === null) return;
     if (callbacks === this.#disconnectCallbacks) this.#disconnectCallbacks = null;
-    for (const callback of callbacks) this.#call(callback);
+    for (const callback of callbacks) callSafely(callback, []);
   }
 
   // ---- session actions ---------------------------------------------------------------------
@@ -342,7 +338,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     switch (action.type) {
       case 'send':
         if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));
-        this.#hooks.packetSent?.(action.packet, this.now());
+        this.#options.hooks_.packetSent?.(action.packet, this.now());
         this.#writer.add(action.packet);
         return;
       case 'deliver':
@@ -350,10 +346,10 @@ export class MqttClient extends Emitter<ClientEvents> {
         return;
       case 'published':
         if (action.request.restored === true) return this.emit('restored', restoredInfo(action));
-        return this.#requests.completed(action);
+        return this.#requests.completed_(action);
       case 'subscribed':
       case 'unsubscribed':
-        return this.#requests.completed(action);
+        return this.#requests.completed_(action);
       case 'connack':
         return this.#connack(action.returnCode, action.sessionPresent);
       case 'close':
@@ -366,10 +362,10 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.#link.attempt_.refusedCode_ = returnCode;
       return;
     }
-    this.#link.attempt_.connected = true;
+    this.#link.attempt_.connected_ = true;
     this.#applyReading(); // whatever the application asked for while this connection was opening
     this.#failover.connected(this.now());
-    if (this.#options.resubscribe && this.#everConnected && !sessionPresent) this.#requests.resubscribe(this.now());
+    if (this.#options.resubscribe_ && this.#everConnected && !sessionPresent) this.#requests.resubscribe_(this.now());
     this.#everConnected = true;
     if (this.#state === 'connecting') this.#setState('connected');
     this.emit('connect', { sessionPresent });
@@ -390,14 +386,5 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.#state === state) return;
     this.#state = state;
     this.emit('state', state);
-  }
-
-  /** Calls application code; its exceptions surface on their own stack, not in the client. */
-  #call<A extends unknown[]>(callback: (...args: A) => void, ...args: A): void {
-    try {
-      callback(...args);
-    } catch (error) {
-      rethrowLater(error);
-    }
   }
 }

@@ -8,8 +8,8 @@ import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
-import { parseBrokerUrl } from '../transport/index.js';
-import type { Endpoint, TlsOptions, TransportFactory, WebSocketOptions } from '../transport/index.js';
+import { openTransport, parseBrokerUrl } from '../transport/index.js';
+import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
 import type { BackoffOptions } from './backoff.js';
 import type { Completion } from './events.js';
 import type { ClientHooks } from './hooks.js';
@@ -76,18 +76,22 @@ export interface SessionStoreProvider {
   open(clientId: string): SessionStore<Completion>;
 }
 
+/** The options as the client's own classes read them (keys end in '_': the browser build mangles them). */
 export interface ResolvedOptions {
-  endpoints: Endpoint[];
-  clientId: string;
+  endpoints_: Endpoint[];
+  clientId_: string;
   /** What every CONNECT carries besides the client id (checked once, here). */
-  connect: ConnectOptions;
-  connectTimeout: number;
-  reconnect: BackoffOptions | false;
-  resubscribe: boolean;
-  maxPacketSize: number;
-  session: SessionOptions<Completion>;
-  hooks: ClientHooks;
-  clock: () => number;
+  connect_: ConnectOptions;
+  connectTimeout_: number;
+  reconnect_: BackoffOptions | false;
+  resubscribe_: boolean;
+  maxPacketSize_: number;
+  session_: SessionOptions<Completion>;
+  hooks_: ClientHooks;
+  clock_: () => number;
+  /** What opens each connection's transport, and the options it is given. */
+  transport_: TransportFactory;
+  transportOptions_: TransportOptions;
 }
 
 /**
@@ -145,16 +149,18 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const store = options.store;
   if (store !== undefined) session.store = 'open' in store && typeof store.open === 'function' ? store.open(clientId) : (store as SessionStore<Completion>);
   return {
-    endpoints,
-    clientId,
-    connect,
-    connectTimeout,
-    reconnect: options.reconnect ?? {},
-    resubscribe: options.resubscribe ?? true,
-    maxPacketSize,
-    session,
-    hooks: options.hooks ?? NO_HOOKS,
-    clock: options.clock ?? monotonicNow,
+    endpoints_: endpoints,
+    clientId_: clientId,
+    connect_: connect,
+    connectTimeout_: connectTimeout,
+    reconnect_: options.reconnect ?? {},
+    resubscribe_: options.resubscribe ?? true,
+    maxPacketSize_: maxPacketSize,
+    session_: session,
+    hooks_: options.hooks ?? NO_HOOKS,
+    clock_: options.clock ?? monotonicNow,
+    transport_: options.transport ?? openTransport,
+    transportOptions_: { ...(options.tls && { tls: options.tls }), ...(options.ws && { ws: options.ws }) },
   };
 }
 
@@ -181,7 +187,7 @@ export function orReleaseStore<T>(options: ClientOptions, resolved: ResolvedOpti
   try {
     return make();
   } catch (error) {
-    if (options.store !== undefined && 'open' in options.store) (resolved.session.store as { close?: () => void } | undefined)?.close?.();
+    if (options.store !== undefined && 'open' in options.store) (resolved.session_.store as { close?: () => void } | undefined)?.close?.();
     throw error;
   }
 }

@@ -12,6 +12,7 @@ import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
 import type { ClientEvents, Completion } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
+import { callSafely } from './emitter.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { PacketWriter } from './writer.js';
 
@@ -21,21 +22,17 @@ const RESUBSCRIBED: Completion = () => {};
 
 type Admission = OutboundAdmission & { request: { token?: Completion } };
 type Outcome = Extract<SessionAction<Completion>, { type: 'published' | 'subscribed' | 'unsubscribed' }>;
-/** Calls a request's callback so that its exceptions never unwind the client (fixed arity: the hot path). */
-export type Reporter = (callback: Completion, result: ResultCode, granted: SubackCode[]) => void;
 
 export class Requests {
   readonly #subscriptions = new SubscriptionRegistry();
   readonly #session: Session<Completion>;
   readonly #writer: PacketWriter;
   readonly #hooks: ClientHooks;
-  readonly #call: Reporter;
 
-  constructor(session: Session<Completion>, writer: PacketWriter, hooks: ClientHooks, call: Reporter) {
+  constructor(session: Session<Completion>, writer: PacketWriter, hooks: ClientHooks) {
     this.#session = session;
     this.#writer = writer;
     this.#hooks = hooks;
-    this.#call = call;
   }
 
   /**
@@ -44,13 +41,13 @@ export class Requests {
    * trying to connect, nor will it): checked here, then completed -3 asynchronously like every
    * other result. Returns 0 when the request was taken.
    */
-  submit(admission: Admission, offline: boolean, now: number): number {
+  submit_(admission: Admission, offline: boolean, now: number): number {
     if (offline || this.#hooks.admitOutbound !== undefined) check(admission);
     const verdict = this.#hooks.admitOutbound?.(admission, now) ?? Result.SUCCESS;
     if (verdict !== Result.SUCCESS) return verdict;
     if (offline) {
       const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => this.#call(callback, Result.DISCONNECTED, NO_GRANTS));
+      if (callback !== undefined) queueMicrotask(() => report(callback, Result.DISCONNECTED, NO_GRANTS));
     } else if (admission.type === 'publish') {
       this.#session.publish(admission.request, now);
     } else if (admission.type === 'subscribe') {
@@ -64,31 +61,36 @@ export class Requests {
   }
 
   /** The session finished a request. */
-  completed(outcome: Outcome): void {
+  completed_(outcome: Outcome): void {
     const callback = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
       this.#subscriptions.subscribeCompleted_(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
-      if (callback !== undefined) this.#call(callback, result, granted);
+      if (callback !== undefined) report(callback, result, granted);
     } else if (callback === undefined) {
       return;
     } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === Result.SUCCESS) {
       // QoS 0 is complete when its bytes reach the transport, which may have to wait.
-      this.#writer.afterWrite((result) => this.#call(callback, result, NO_GRANTS));
+      this.#writer.afterWrite((result) => report(callback, result, NO_GRANTS));
     } else {
-      this.#call(callback, outcome.result, NO_GRANTS);
+      report(callback, outcome.result, NO_GRANTS);
     }
   }
 
   /** After a reconnect to a broker that kept no session: subscribe again to what was subscribed. */
-  resubscribe(now: number): void {
-    for (const subscriptions of this.#subscriptions.batches()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
+  resubscribe_(now: number): void {
+    for (const subscriptions of this.#subscriptions.batches_()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
   }
 
   #subscribe(request: SubscribeRequest<Completion>, now: number): void {
     this.#session.subscribe(request, now);
     this.#subscriptions.subscribeRequested_(request);
   }
+}
+
+/** A request's callback gets its result (and a SUBSCRIBE's granted QoS); what it throws never unwinds the client. */
+function report(callback: Completion, result: ResultCode, granted: SubackCode[]): void {
+  callSafely(callback, [result, granted]);
 }
 
 /** Bad input throws at the call (origin 'caller'), whatever the client's state. */

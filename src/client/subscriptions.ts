@@ -19,10 +19,6 @@ export class SubscriptionRegistry {
   /** The sequence number of the latest unsubscribe of each filter (kept only while a subscribe is pending). */
   #unsubscribedAt: Map<string, number> | null = null;
 
-  get size(): number {
-    return this.#active?.size ?? 0;
-  }
-
   /** A SUBSCRIBE was asked for (`request` is the object its SUBACK will come back with). */
   subscribeRequested_(request: object): void {
     (this.#subscribeSequence ??= new WeakMap()).set(request, ++this.#sequence);
@@ -57,7 +53,7 @@ export class SubscriptionRegistry {
   }
 
   /** Everything active, in SUBSCRIBE-sized batches. */
-  batches(): Subscription[][] {
+  batches_(): Subscription[][] {
     const all = [...(this.#active ?? [])].map(([topic, qos]) => ({ topic, qos }));
     const batches: Subscription[][] = [];
     for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));

@@ -18,6 +18,6 @@ export function idOnlyRemainingLength(p: IdOnlyPacket): number {
 
 export function readIdOnly<T extends IdOnlyPacket['type']>(r: Reader, type: T): Extract<IdOnlyPacket, { type: T }> {
   const packetId = r.packetId();
-  r.done();
+  r.done_();
   return { type, packetId } as Extract<IdOnlyPacket, { type: T }>;
 }

@@ -5,7 +5,8 @@
  * `globalThis.Buffer` away (scripts/build.mjs), so a browser bundle carries only that path.
  */
 
-import { usageError } from '../errors.js';
+// This module imports nothing, and must stay so: esbuild inlines a top-level constant only in a
+// module without imports, so only then does a browser bundle fold away the Node paths below.
 
 interface NodeBufferStatics {
   allocUnsafe(size: number): Uint8Array;
@@ -31,14 +32,6 @@ export const allocBytes: (size: number) => Uint8Array = NodeBuffer
 export const asBytes: (chunk: Uint8Array) => Uint8Array = NodeBuffer
   ? (chunk) => (NodeBuffer.isBuffer(chunk) ? chunk : NodeBuffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
   : (chunk) => chunk;
-
-/** What a decoder is given, as bytes: a Uint8Array, an ArrayBuffer (a WebSocket's data) or another view of one. */
-export function bytesOfChunk(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw usageError('INVALID_ARGUMENT', `Bytes to decode are a Uint8Array or an ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
-}
 
 const encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is data and must survive decoding [MQTT-1.5.3-3].

@@ -80,18 +80,18 @@ export function readConnect(r: Reader): ConnectPacket {
   const hasPassword = (flags & 0x40) !== 0;
   if (hasPassword && !hasUsername) protocolError('INVALID_CONNECT', 'Password flag without User Name flag', 'MQTT-3.1.2-22');
   const keepalive = r.u16('keep alive');
-  const packet: ConnectPacket = { type: 'connect', clientId: r.string('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
+  const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
-    const topic = r.string('Will topic');
+    const topic = r.string_('Will topic');
     if (topic.length === 0) protocolError('INVALID_TOPIC', 'The will topic is empty', 'MQTT-4.7.3-1');
     if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
       protocolError('INVALID_TOPIC', `Will topic "${topic}" contains a wildcard`, 'MQTT-4.7.1-1');
     }
-    packet.will = { topic, payload: r.binary('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
+    packet.will = { topic, payload: r.binary_('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
   }
-  if (hasUsername) packet.username = r.string('User name');
-  if (hasPassword) packet.password = r.binary('Password');
-  r.done();
+  if (hasUsername) packet.username = r.string_('User name');
+  if (hasPassword) packet.password = r.binary_('Password');
+  r.done_();
   return packet;
 }
 
@@ -115,7 +115,7 @@ export function readConnack(r: Reader): ConnackPacket {
   const flags = r.u8('acknowledge flags');
   if (flags > 1) protocolError('INVALID_CONNACK', 'CONNACK reserved acknowledge flags are set');
   const returnCode = checkReturnCode(r.u8('return code'));
-  r.done();
+  r.done_();
   return { type: 'connack', sessionPresent: flags === 1, returnCode };
 }
 

@@ -6,7 +6,7 @@ import { checkFixedFlags } from './checks.js';
 import { readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
 import { readRemainingLength } from './length.js';
-import { bytesOfChunk } from './bytes.js';
+import { bytesOfChunk } from './chunk.js';
 import { readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 

@@ -49,9 +49,9 @@ let lastTopicLength = -1;
 let lastTopic = '';
 
 function readTopic(r: Reader): string {
-  const bytes = r.bytes;
-  const start = r.field('Topic name');
-  const end = r.pos;
+  const bytes = r.bytes_;
+  const start = r.field_('Topic name');
+  const end = r.pos_;
   const length = end - start;
   if (length === lastTopicLength) {
     let i = 0;
@@ -94,8 +94,8 @@ export function readPublish(r: Reader, flags: number): PublishPacket {
   const dup = (flags & 0x08) !== 0;
   const retain = (flags & 0x01) !== 0;
   if (qos === 0) {
-    return { type: 'publish', topic, payload: r.rest(), qos: 0, dup, retain };
+    return { type: 'publish', topic, payload: r.rest_(), qos: 0, dup, retain };
   }
   const packetId = r.packetId();
-  return { type: 'publish', topic, payload: r.rest(), qos: qos as QoS, dup, retain, packetId };
+  return { type: 'publish', topic, payload: r.rest_(), qos: qos as QoS, dup, retain, packetId };
 }

@@ -2,79 +2,80 @@
 import { protocolError } from '../errors.js';
 import { readUtf8 } from './utf8.js';
 
+/** Its members end in _, the codec's own (mangled in the browser build): the readers of each packet family use them. */
 export class Reader {
-  bytes: Uint8Array = new Uint8Array(0);
-  pos = 0;
-  end = 0;
+  bytes_: Uint8Array = new Uint8Array(0);
+  pos_ = 0;
+  end_ = 0;
   /** Names the packet in error messages. */
-  packet = '';
+  packet_ = '';
 
   reset(bytes: Uint8Array, start: number, end: number, packet: string): this {
-    this.bytes = bytes;
-    this.pos = start;
-    this.end = end;
-    this.packet = packet;
+    this.bytes_ = bytes;
+    this.pos_ = start;
+    this.end_ = end;
+    this.packet_ = packet;
     return this;
   }
 
-  get remaining(): number {
-    return this.end - this.pos;
+  get remaining_(): number {
+    return this.end_ - this.pos_;
   }
 
   u8(what: string): number {
-    if (this.pos >= this.end) this.#truncated(what);
-    return this.bytes[this.pos++]!;
+    if (this.pos_ >= this.end_) this.#truncated(what);
+    return this.bytes_[this.pos_++]!;
   }
 
   u16(what: string): number {
-    if (this.pos + 2 > this.end) this.#truncated(what);
-    const value = (this.bytes[this.pos]! << 8) | this.bytes[this.pos + 1]!;
-    this.pos += 2;
+    if (this.pos_ + 2 > this.end_) this.#truncated(what);
+    const value = (this.bytes_[this.pos_]! << 8) | this.bytes_[this.pos_ + 1]!;
+    this.pos_ += 2;
     return value;
   }
 
   /** A non-zero packet identifier [MQTT-2.3.1-1]. */
   packetId(): number {
     const id = this.u16('packet identifier');
-    if (id === 0) protocolError('INVALID_PACKET_ID', `${this.packet} carries packet identifier 0`, 'MQTT-2.3.1-1');
+    if (id === 0) protocolError('INVALID_PACKET_ID', `${this.packet_} carries packet identifier 0`, 'MQTT-2.3.1-1');
     return id;
   }
 
   /** Steps over a length-prefixed field; returns where its content starts (it ends at `pos`). */
-  field(what: string): number {
+  field_(what: string): number {
     const length = this.u16(what);
-    if (this.pos + length > this.end) this.#truncated(what);
-    const start = this.pos;
-    this.pos += length;
+    if (this.pos_ + length > this.end_) this.#truncated(what);
+    const start = this.pos_;
+    this.pos_ += length;
     return start;
   }
 
-  string(what: string): string {
-    const start = this.field(what);
-    return readUtf8(this.bytes, start, this.pos, what);
+  string_(what: string): string {
+    const start = this.field_(what);
+    return readUtf8(this.bytes_, start, this.pos_, what);
   }
 
   /** A length-prefixed binary field as a zero-copy view. */
-  binary(what: string): Uint8Array {
-    const start = this.field(what);
-    return this.bytes.subarray(start, this.pos);
+  binary_(what: string): Uint8Array {
+    const start = this.field_(what);
+    return this.bytes_.subarray(start, this.pos_);
   }
 
   /** Everything left, as a zero-copy view. */
-  rest(): Uint8Array {
-    const start = this.pos;
-    this.pos = this.end;
-    return this.bytes.subarray(start, this.end);
+  rest_(): Uint8Array {
+    const start = this.pos_;
+    this.pos_ = this.end_;
+    return this.bytes_.subarray(start, this.end_);
   }
 
   /** Refuses bytes left over after the last field. */
-  done(): void {
-    if (this.pos !== this.end) {
-      protocolError('MALFORMED_PACKET', `${this.packet} has ${this.end - this.pos} unexpected trailing bytes`);
+  done_(): void {
+    if (this.pos_ !== this.end_) {
+      protocolError('MALFORMED_PACKET', `${this.packet_} has ${this.end_ - this.pos_} unexpected trailing bytes`);
     }
   }
 
   #truncated(what: string): never {
-    return protocolError('MALFORMED_PACKET', `${this.packet} is too short: ${what} is cut off`);
+    return protocolError('MALFORMED_PACKET', `${this.packet_} is too short: ${what} is cut off`);
   }
 }

@@ -24,6 +24,6 @@ export function decodeWith(readers: Readers, typeCode: number, firstByte: number
   return read(reader.reset(bytes, start, end, name), firstByte & 0x0f);
 }
 
-export const readPingreq: BodyReader = (r) => (r.done(), { type: 'pingreq' });
-export const readPingresp: BodyReader = (r) => (r.done(), { type: 'pingresp' });
-export const readDisconnect: BodyReader = (r) => (r.done(), { type: 'disconnect' });
+export const readPingreq: BodyReader = (r) => (r.done_(), { type: 'pingreq' });
+export const readPingresp: BodyReader = (r) => (r.done_(), { type: 'pingresp' });
+export const readDisconnect: BodyReader = (r) => (r.done_(), { type: 'disconnect' });

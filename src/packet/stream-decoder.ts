@@ -3,7 +3,8 @@
  * wholly inside one chunk is decoded in place (its payload is a view of that chunk); only a
  * packet straddling chunks is assembled, into one buffer of exactly its size.
  */
-import { allocBytes, asBytes, bytesOfChunk } from './bytes.js';
+import { allocBytes, asBytes } from './bytes.js';
+import { bytesOfChunk } from './chunk.js';
 import { checkFixedFlags } from './checks.js';
 import { decodeWith } from './readers.js';
 import type { Readers } from './readers.js';
@@ -49,7 +50,7 @@ const HEADER_SIZE = new Int32Array(1);
 
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
-  readonly maxPacketSize: number;
+  declare readonly maxPacketSize: number; // assigned by the constructor (declare: no field emitted beside it)
   readonly #preallocateLimit: number;
   /** A fixed header cut off by the end of a chunk (allocated the first time one is). */
   #head: Uint8Array | null = null;

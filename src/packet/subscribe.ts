@@ -42,7 +42,7 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
 export function readSubscribe(r: Reader): SubscribePacket {
   const packetId = r.packetId();
   const subscriptions: Subscription[] = [];
-  while (r.remaining > 0) {
+  while (r.remaining_ > 0) {
     const topic = readFilter(r);
     const requested = r.u8('requested QoS');
     if (requested > 2) {
@@ -70,9 +70,9 @@ export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number,
 
 export function readSuback(r: Reader): SubackPacket {
   const packetId = r.packetId();
-  if (r.remaining === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK carries no return codes');
+  if (r.remaining_ === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK carries no return codes');
   const granted: SubackCode[] = [];
-  while (r.remaining > 0) granted.push(checkSubackCode(r.u8('return code')));
+  while (r.remaining_ > 0) granted.push(checkSubackCode(r.u8('return code')));
   return { type: 'suback', packetId, granted };
 }
 
@@ -101,13 +101,13 @@ export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offse
 export function readUnsubscribe(r: Reader): UnsubscribePacket {
   const packetId = r.packetId();
   const topics: string[] = [];
-  while (r.remaining > 0) topics.push(readFilter(r));
+  while (r.remaining_ > 0) topics.push(readFilter(r));
   checkNotEmpty(topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
   return { type: 'unsubscribe', packetId, topics };
 }
 
 function readFilter(r: Reader): string {
-  const filter = r.string('Topic filter');
+  const filter = r.string_('Topic filter');
   measureTopicFilter(filter);
   return filter;
 }

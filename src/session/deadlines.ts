@@ -25,7 +25,7 @@ export class SessionDeadlines {
     this.#pingTimeoutOption = pingTimeoutOption;
   }
 
-  connecting(keepaliveSeconds: number, connackDeadline: number): void {
+  connecting_(keepaliveSeconds: number, connackDeadline: number): void {
     this.#keepaliveMs = keepaliveSeconds * 1000 || Infinity;
     // By default the wait for PINGRESP is half the interval: silence is declared at 1.5×
     // keepalive, the same tolerance the broker applies to us.
@@ -34,12 +34,12 @@ export class SessionDeadlines {
     this.pingDeadline_ = Infinity;
   }
 
-  connected(now: number): void {
+  connected_(now: number): void {
     this.connackDeadline_ = Infinity;
     this.#lastReceived = now;
   }
 
-  stopped(): void {
+  stopped_(): void {
     this.connackDeadline_ = Infinity;
     this.pingDeadline_ = Infinity;
   }
@@ -64,7 +64,7 @@ export class SessionDeadlines {
   }
 
   /** The caller stopped (false) or resumed (true) reading from the broker. */
-  reading(reading: boolean, now: number): void {
+  reading_(reading: boolean, now: number): void {
     this.#paused = !reading;
     if (reading) this.#lastReceived = now;
     else this.pingDeadline_ = Infinity;
@@ -76,14 +76,14 @@ export class SessionDeadlines {
   }
 
   /** Anything from the broker proves the connection alive; a PINGRESP ends the wait. */
-  received(isPingresp: boolean, now: number): void {
+  received_(isPingresp: boolean, now: number): void {
     this.#lastReceived = now;
     if (this.pingDeadline_ === Infinity) return;
     this.pingDeadline_ = isPingresp ? Infinity : now + this.#pingTimeoutMs;
   }
 
   /** The next time `tick` has work, given when we last sent anything. */
-  next(lastSent: number): number {
+  next_(lastSent: number): number {
     return Math.min(this.connackDeadline_, this.pingDeadline_, this.#pingAt(lastSent));
   }
 }

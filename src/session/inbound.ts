@@ -66,7 +66,7 @@ export class InboundFlows<T = unknown> {
     // Delivery comes before the ack, so nothing is acknowledged that the application has not been handed.
     const message = this.#deliver(packet);
     if (!this.#manualAck) {
-      this.#ctx.send(qos === 1 ? { type: 'puback', packetId } : { type: 'pubrec', packetId }, now);
+      this.#ctx.send({ type: qos === 1 ? 'puback' : 'pubrec', packetId }, now);
       return;
     }
     const pending: PendingAck = { packetId, qos, message, acknowledged_: false, cancelled_: false };
@@ -103,7 +103,7 @@ export class InboundFlows<T = unknown> {
       if (head.cancelled_) continue;
       this.#pendingById?.delete(head.packetId);
       if (head.qos === 2) this.#store.addIncoming(head.packetId);
-      this.#ctx.send(head.qos === 1 ? { type: 'puback', packetId: head.packetId } : { type: 'pubrec', packetId: head.packetId }, now);
+      this.#ctx.send({ type: head.qos === 1 ? 'puback' : 'pubrec', packetId: head.packetId }, now);
     }
   }
 

@@ -14,20 +14,18 @@ import type { OutgoingFlow, SessionStore } from './store.js';
 import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
 
 interface OutboundLimits {
-  maxInflight: number;
-  maxBuffered: number;
-  dropPolicy: 'reject-new' | 'drop-oldest';
-  queueQoS0: boolean;
-  retryInterval: number;
+  maxInflight_: number;
+  maxBuffered_: number;
+  dropPolicy_: 'reject-new' | 'drop-oldest';
+  queueQoS0_: boolean;
+  retryInterval_: number;
 }
-
-type PendingControl<T> = { kind: 'subscribe'; request: SubscribeRequest<T> } | { kind: 'unsubscribe'; request: UnsubscribeRequest<T> };
 
 export class OutboundFlows<T = unknown> {
   readonly ids = new PacketIdAllocator();
   readonly #queue = new Fifo<OutboundRequest<T>>();
   /** SUBSCRIBE/UNSUBSCRIBE sent and waiting for their ack, by packet id (made by the first). */
-  #awaitingAck: Map<number, PendingControl<T>> | null = null;
+  #awaitingAck: Map<number, SubscribeRequest<T> | UnsubscribeRequest<T>> | null = null;
   /** Earliest time a same-connection retry may be due (only with retryInterval). */
   #retryAt = Infinity;
   /** The client's restoring SUBSCRIBEs made while disconnected (see requestControl_). */
@@ -61,12 +59,12 @@ export class OutboundFlows<T = unknown> {
 
   // ---- requests from the application -------------------------------------------------------
 
-  publish(request: PublishRequest<T>, connected: boolean, now: number): void {
+  publish_(request: PublishRequest<T>, connected: boolean, now: number): void {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
       if (request.qos === 0) return this.#sendQoS0(request, now);
-      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight) return this.#startPublish(request, now);
-    } else if (request.qos === 0 && !this.#limits.queueQoS0) {
+      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight_) return this.#startPublish(request, now);
+    } else if (request.qos === 0 && !this.#limits.queueQoS0_) {
       return this.#complete(request, Result.DISCONNECTED);
     }
     this.#enqueue(request);
@@ -83,8 +81,8 @@ export class OutboundFlows<T = unknown> {
   }
 
   #enqueue(request: OutboundRequest<T>): void {
-    const full = this.#queue.length >= this.#limits.maxBuffered;
-    if (full && (this.#limits.dropPolicy === 'reject-new' || this.#limits.maxBuffered === 0)) {
+    const full = this.#queue.length >= this.#limits.maxBuffered_;
+    if (full && (this.#limits.dropPolicy_ === 'reject-new' || this.#limits.maxBuffered_ === 0)) {
       return this.#complete(request, Result.MAX_BUFFERED);
     }
     // A durable store takes the publish before anything changes here: one it cannot write
@@ -127,21 +125,15 @@ export class OutboundFlows<T = unknown> {
   /** Notes when a flow last went out, for same-connection retries. */
   #sent(flow: OutgoingFlow<T>, now: number): void {
     flow.sentAt = now;
-    const interval = this.#limits.retryInterval;
+    const interval = this.#limits.retryInterval_;
     if (interval > 0 && now + interval < this.#retryAt) this.#retryAt = now + interval;
   }
 
   #sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if ('subscriptions' in request) {
-      if (packetId === 0) return this.#ctx.emit({ type: 'subscribed', request, result: Result.NO_MORE_IDS, granted: [] });
-      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'subscribe', request });
-      this.#ctx.send({ type: 'subscribe', packetId, subscriptions: request.subscriptions }, now);
-    } else {
-      if (packetId === 0) return this.#ctx.emit({ type: 'unsubscribed', request, result: Result.NO_MORE_IDS });
-      (this.#awaitingAck ??= new Map()).set(packetId, { kind: 'unsubscribe', request });
-      this.#ctx.send({ type: 'unsubscribe', packetId, topics: request.topics }, now);
-    }
+    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
+    (this.#awaitingAck ??= new Map()).set(packetId, request);
+    this.#ctx.send('subscriptions' in request ? { type: 'subscribe', packetId, subscriptions: request.subscriptions } : { type: 'unsubscribe', packetId, topics: request.topics }, now);
   }
 
   /** Sends what waits in the queue, in order, as far as maxInflight allows. */
@@ -159,7 +151,7 @@ export class OutboundFlows<T = unknown> {
         this.#queue.shift();
         this.#store.settled?.(next);
         this.#sendQoS0(next, now);
-      } else if (this.#store.outgoingCount < this.#limits.maxInflight) {
+      } else if (this.#store.outgoingCount < this.#limits.maxInflight_) {
         this.#queue.shift();
         this.#startPublish(next, now);
       } else {
@@ -170,7 +162,7 @@ export class OutboundFlows<T = unknown> {
 
   // ---- acknowledgements from the broker ----------------------------------------------------
 
-  puback(packetId: number, now: number): void {
+  puback_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     // An ack that matches no open flow of its kind is ignored, connection kept. But a PUBACK for
     // a QoS 2 PUBLISH not yet answered with PUBREC is how a broker without QoS 2 (RabbitMQ) takes
@@ -181,7 +173,7 @@ export class OutboundFlows<T = unknown> {
     this.sendQueued_(now);
   }
 
-  pubrec(packetId: number, now: number): void {
+  pubrec_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.request.qos !== 2) return;
     if (flow.stage === 'publish') {
@@ -193,36 +185,35 @@ export class OutboundFlows<T = unknown> {
     this.#sendPubrel(flow, now);
   }
 
-  pubcomp(packetId: number, now: number): void {
+  pubcomp_(packetId: number, now: number): void {
     const flow = this.#store.getOutgoing(packetId);
     if (flow === undefined || flow.stage !== 'pubrel') return;
     this.#finish(flow, Result.SUCCESS);
     this.sendQueued_(now);
   }
 
-  suback(packet: SubackPacket): void {
-    const pending = this.#awaitingAck?.get(packet.packetId);
-    if (pending === undefined || pending.kind !== 'subscribe') return;
+  suback_(packet: SubackPacket): void {
+    const request = this.#awaitingAck?.get(packet.packetId);
+    if (request === undefined || !('subscriptions' in request)) return;
     this.#awaitingAck!.delete(packet.packetId);
     this.ids.release(packet.packetId);
-    const requested = pending.request.subscriptions.length;
-    if (packet.granted.length !== requested) {
-      this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.FAILURE, granted: packet.granted });
+    const requested = request.subscriptions.length;
+    const malformed = packet.granted.length !== requested;
+    this.#ctx.emit({ type: 'subscribed', request, result: malformed ? Result.FAILURE : Result.SUCCESS, granted: packet.granted });
+    if (malformed) {
       this.#ctx.requestClose_(
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
-      return;
     }
-    this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.SUCCESS, granted: packet.granted });
   }
 
-  unsuback(packetId: number): void {
-    const pending = this.#awaitingAck?.get(packetId);
-    if (pending === undefined || pending.kind !== 'unsubscribe') return;
+  unsuback_(packetId: number): void {
+    const request = this.#awaitingAck?.get(packetId);
+    if (request === undefined || 'subscriptions' in request) return;
     this.#awaitingAck!.delete(packetId);
     this.ids.release(packetId);
-    this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.SUCCESS });
+    this.#ctx.emit({ type: 'unsubscribed', request, result: Result.SUCCESS });
   }
 
   // ---- connection events -------------------------------------------------------------------
@@ -237,7 +228,7 @@ export class OutboundFlows<T = unknown> {
    * answers a PUBREL for an id it no longer knows with PUBCOMP, so the flow completes 0 rather
    * than telling the application to publish again.
    */
-  resume(now: number): void {
+  resume_(now: number): void {
     for (const flow of [...this.#store.outgoing()]) {
       if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
       else this.#sendPubrel(flow, now);
@@ -246,13 +237,13 @@ export class OutboundFlows<T = unknown> {
   }
 
   /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
-  connectionLost(): void {
+  connectionLost_(): void {
     this.#cutOffControl();
     this.#retryAt = Infinity;
   }
 
   /** Gives up on everything: queued requests complete -3, those in flight -11 (see Session.abandon for `keepQoS2Flows`). */
-  abandon(keepQoS2Flows: boolean): void {
+  abandon_(keepQoS2Flows: boolean): void {
     this.#cutOffControl();
     for (const flow of [...this.#store.outgoing()]) {
       this.#finish(flow, Result.INCOMPLETE, keepQoS2Flows && flow.request.qos === 2);
@@ -264,17 +255,16 @@ export class OutboundFlows<T = unknown> {
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */
   #cutOffControl(): void {
     if (this.#awaitingAck === null) return;
-    for (const [packetId, pending] of this.#awaitingAck) {
+    for (const [packetId, request] of this.#awaitingAck) {
       this.ids.release(packetId);
-      if (pending.kind === 'subscribe') this.#ctx.emit({ type: 'subscribed', request: pending.request, result: Result.INCOMPLETE, granted: [] });
-      else this.#ctx.emit({ type: 'unsubscribed', request: pending.request, result: Result.INCOMPLETE });
+      this.#complete(request, Result.INCOMPLETE);
     }
     this.#awaitingAck.clear();
   }
 
   /** Same-connection retransmission of flows unacknowledged for retryInterval. */
-  retry(now: number): void {
-    const interval = this.#limits.retryInterval;
+  retry_(now: number): void {
+    const interval = this.#limits.retryInterval_;
     if (interval <= 0 || now < this.#retryAt) return;
     this.#retryAt = Infinity;
     for (const flow of this.#store.outgoing()) {

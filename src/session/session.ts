@@ -28,8 +28,9 @@ import type {
 } from './types.js';
 
 export class Session<T = unknown> {
-  readonly clientId: string;
-  readonly store: SessionStore<T>;
+  // Assigned by the constructor (declare: no fields emitted beside the assignments).
+  declare readonly clientId: string;
+  declare readonly store: SessionStore<T>;
   readonly #ctx = new SessionContext<T>();
   readonly #outbound: OutboundFlows<T>;
   readonly #inbound: InboundFlows<T>;
@@ -44,11 +45,11 @@ export class Session<T = unknown> {
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
-      maxInflight: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
-      maxBuffered: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
-      dropPolicy: options.dropPolicy ?? 'reject-new',
-      queueQoS0: options.queueQoS0 ?? true,
-      retryInterval: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
+      maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
+      maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
+      dropPolicy_: options.dropPolicy ?? 'reject-new',
+      queueQoS0_: options.queueQoS0 ?? true,
+      retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });
     this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
     this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
@@ -82,7 +83,7 @@ export class Session<T = unknown> {
     if (this.#connection === 'disconnected') return undefined;
     // While the CONNACK is awaited only its deadline counts: tick() sends no PINGREQ before it.
     if (this.#connection === 'connecting') return this.#deadlines.connackDeadline_;
-    let next = this.#deadlines.next(this.#ctx.lastSent_);
+    let next = this.#deadlines.next_(this.#ctx.lastSent_);
     if (this.#connection === 'connected') next = Math.min(next, this.#outbound.nextRetry_);
     return next === Infinity ? undefined : next;
   }
@@ -104,13 +105,13 @@ export class Session<T = unknown> {
     encodedLengthWith(clientRemainingLength, packet); // refuses a CONNECT the codec would refuse, now rather than at write time
     this.#connection = 'connecting';
     this.#cleanSession = options.cleanSession;
-    this.#deadlines.connecting(options.keepalive, connackDeadline);
+    this.#deadlines.connecting_(options.keepalive, connackDeadline);
     this.#ctx.send(packet, now);
   }
 
   packetReceived(packet: Packet, now: number): void {
     if (this.#connection === 'disconnected') return; // bytes that raced the close
-    this.#deadlines.received(packet.type === 'pingresp', now);
+    this.#deadlines.received_(packet.type === 'pingresp', now);
     if (this.#connection === 'connecting') {
       if (packet.type === 'connack') this.#connack(packet.returnCode, packet.sessionPresent, now);
       else this.#unexpected(packet, 'before CONNACK');
@@ -126,7 +127,7 @@ export class Session<T = unknown> {
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
     if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
-    this.#outbound.publish(request, this.#connection === 'connected', now);
+    this.#outbound.publish_(request, this.#connection === 'connected', now);
   }
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
@@ -167,7 +168,7 @@ export class Session<T = unknown> {
    * backpressure): while it reads nothing, the broker's silence proves nothing.
    */
   setReading(reading: boolean, now: number): void {
-    this.#deadlines.reading(reading, now);
+    this.#deadlines.reading_(reading, now);
   }
 
   /** Time passed: deadlines, keepalive, retries. */
@@ -179,7 +180,7 @@ export class Session<T = unknown> {
     }
     if (this.#connection !== 'connected') return;
     if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
-    this.#outbound.retry(now);
+    this.#outbound.retry_(now);
     if (this.#deadlines.pingDue_(this.#ctx.lastSent_, now)) {
       this.#ctx.send({ type: 'pingreq' }, now);
       this.#deadlines.pingSent_(now);
@@ -194,7 +195,7 @@ export class Session<T = unknown> {
    * never delivered [MQTT-4.3.3-2, MQTT-4.4.0-1].
    */
   abandon(): void {
-    this.#outbound.abandon(!this.#cleanSession);
+    this.#outbound.abandon_(!this.#cleanSession);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -206,11 +207,11 @@ export class Session<T = unknown> {
       return;
     }
     this.#connection = 'connected';
-    this.#deadlines.connected(now);
+    this.#deadlines.connected_(now);
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.#cleanSession;
     if (!resumed) this.#inbound.sessionDiscarded_();
-    this.#outbound.resume(now);
+    this.#outbound.resume_(now);
     this.#inbound.flush(now);
     this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
   }
@@ -220,17 +221,17 @@ export class Session<T = unknown> {
       case 'publish':
         return this.#inbound.publish(packet, now);
       case 'puback':
-        return this.#outbound.puback(packet.packetId, now);
+        return this.#outbound.puback_(packet.packetId, now);
       case 'pubrec':
-        return this.#outbound.pubrec(packet.packetId, now);
+        return this.#outbound.pubrec_(packet.packetId, now);
       case 'pubrel':
         return this.#inbound.pubrel(packet.packetId, now);
       case 'pubcomp':
-        return this.#outbound.pubcomp(packet.packetId, now);
+        return this.#outbound.pubcomp_(packet.packetId, now);
       case 'suback':
-        return this.#outbound.suback(packet);
+        return this.#outbound.suback_(packet);
       case 'unsuback':
-        return this.#outbound.unsuback(packet.packetId);
+        return this.#outbound.unsuback_(packet.packetId);
       case 'pingresp':
         return;
       default:
@@ -253,8 +254,8 @@ export class Session<T = unknown> {
   #close(reason: CloseReason, error?: MqttError): void {
     this.#ctx.closeRequest_ = null;
     this.#connection = 'disconnected';
-    this.#deadlines.stopped();
-    this.#outbound.connectionLost();
+    this.#deadlines.stopped_();
+    this.#outbound.connectionLost_();
     this.#inbound.connectionLost();
     this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }

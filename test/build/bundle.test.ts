@@ -17,6 +17,8 @@ describe('the browser build', () => {
     it(`${entry.name}: bundles for the browser with no Node built-in, within ${(entry.ceiling / 1024).toFixed(1)} KB gzip`, async () => {
       const { gzip, text } = await measure(entry.source);
       expect(text).not.toMatch(/["']node:/);
+      // Node's Buffer fast paths fold away (packet/bytes.ts must import nothing for the minifier to inline its constant).
+      expect(text).not.toMatch(/allocUnsafe|utf8Write|latin1Slice/);
       expect(gzip, `gzip size ${gzip} B (target ${entry.budget} B)`).toBeLessThanOrEqual(entry.ceiling);
     });
   }

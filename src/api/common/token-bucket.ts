@@ -12,12 +12,12 @@ export interface BucketOptions {
 export class TokenBucket {
   #credits: number;
   #updatedAt: number;
-  readonly capacity: number;
-  readonly refillPerSecond: number;
+  declare readonly capacity: number; // assigned by the constructor (declare: no field emitted beside it)
+  readonly #refillPerSecond: number;
 
   constructor(options: BucketOptions, now: number) {
     this.capacity = options.credits ?? 40;
-    this.refillPerSecond = options.refillPerSecond;
+    this.#refillPerSecond = options.refillPerSecond;
     this.#credits = this.capacity;
     this.#updatedAt = now;
   }
@@ -56,7 +56,7 @@ export class TokenBucket {
   #refill(now: number): void {
     const elapsed = now - this.#updatedAt;
     if (elapsed > 0) {
-      this.#credits = Math.min(this.capacity, this.#credits + (elapsed / 1000) * this.refillPerSecond);
+      this.#credits = Math.min(this.capacity, this.#credits + (elapsed / 1000) * this.#refillPerSecond);
       this.#updatedAt = now;
     }
   }

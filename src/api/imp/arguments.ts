@@ -1,7 +1,8 @@
 /** What the imp API's calls are given from plain JavaScript: callbacks, and strings the codec may refuse. */
 import { usageError } from '../../errors.js';
 import type { MqttError } from '../../errors.js';
-import { OperationResult } from './result-codes.js';
+import * as Result from '../../session/result-codes.js';
+import { BAD_STRUCTURE, BAD_UTF8_STRING, TOPICNAME_TRUNCATED } from './codes.js';
 
 /**
  * A handler or a per-call callback: a function or nothing. Anything else is the caller's
@@ -17,11 +18,11 @@ export function handler<T extends (...args: never[]) => void>(callback: T | null
 export function check(validate: () => void): number {
   try {
     validate();
-    return OperationResult.SUCCESS;
+    return Result.SUCCESS;
   } catch (error) {
     const code = (error as MqttError).code;
-    if (code === 'INVALID_UTF8') return OperationResult.BAD_UTF8_STRING;
-    if (code === 'NULL_CHARACTER') return OperationResult.TOPICNAME_TRUNCATED;
-    return OperationResult.BAD_STRUCTURE;
+    if (code === 'INVALID_UTF8') return BAD_UTF8_STRING;
+    if (code === 'NULL_CHARACTER') return TOPICNAME_TRUNCATED;
+    return BAD_STRUCTURE;
   }
 }

@@ -3,7 +3,12 @@ import { toPayload } from '../../client/payload.js';
 const utf8 = new TextDecoder();
 
 export class ImpBlob {
-  constructor(readonly bytes: Uint8Array) {}
+  // Declared only, then assigned: a parameter property would also emit a field.
+  declare readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
 
   /** Number of bytes (Squirrel's blob.len()). */
   len(): number {

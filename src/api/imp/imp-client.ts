@@ -12,7 +12,8 @@ import type { ClientOptions, SessionStoreProvider } from '../../client/options.j
 import type { Completion } from '../../client/events.js';
 import { ImpBlob, bytesOf, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
-import { ConnectResult, OperationResult, SUBSCRIPTION_REFUSED, lostReasonFor } from './result-codes.js';
+import * as Result from '../../session/result-codes.js';
+import { BAD_QOS, BAD_UTF8_STRING, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { check, handler } from './arguments.js';
@@ -102,8 +103,9 @@ export class ImpMqttClient {
   readonly #stores = new Map<string, SessionStore<Completion>>();
   /** This connect()'s size cap and rate limits, as engine hooks. */
   #limits: ImpLimits | null = null;
-  /** Outbound credits already taken when the application asked, not to be charged again on the wire. */
-  readonly #sizes: { maxPayloadSize: number; maxTopics: number; maxInboundMessageSize: number };
+  readonly #maxPayloadSize: number;
+  readonly #maxTopics: number;
+  readonly #maxInboundMessageSize: number;
   readonly #agent: ImpAgent;
   readonly #config: ImpClientConfig;
 
@@ -111,11 +113,9 @@ export class ImpMqttClient {
   constructor(agent: ImpAgent, config: ImpClientConfig = {}) {
     this.#agent = agent;
     this.#config = config;
-    this.#sizes = {
-      maxPayloadSize: config.maxPayloadSize ?? 256 * KB,
-      maxTopics: config.maxTopics ?? 10,
-      maxInboundMessageSize: config.maxInboundMessageSize ?? 256 * KB,
-    };
+    this.#maxPayloadSize = config.maxPayloadSize ?? 256 * KB;
+    this.#maxTopics = config.maxTopics ?? 10;
+    this.#maxInboundMessageSize = config.maxInboundMessageSize ?? 256 * KB;
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -143,7 +143,7 @@ export class ImpMqttClient {
     // Neither this client's last engine nor another client's may come back on its own beside this one.
     stopRetrying(this.#core);
     if (other !== null && other !== this) stopRetrying(other.#core);
-    this.#limits = new ImpLimits(this.#config.rateLimits, this.#sizes.maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
+    this.#limits = new ImpLimits(this.#config.rateLimits, this.#maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
     this.#wire(core);
     this.#core = core;
@@ -172,7 +172,7 @@ export class ImpMqttClient {
     core.disconnect(() => {
       if (this.#connectCancelled) {
         this.#connectCancelled = false;
-        this.#fire(this.#onconnect, ConnectResult.SOCKET_ERROR);
+        this.#onconnect?.(CONNECT_SOCKET_ERROR);
       }
       if (callback) callback();
     });
@@ -248,12 +248,12 @@ export class ImpMqttClient {
     for (let i = 0; i < list.length; i++) {
       const requested = Array.isArray(qos) ? qos[i] : qos;
       const q = requested ?? 0;
-      if (q !== 0 && q !== 1 && q !== 2) return OperationResult.BAD_QOS;
+      if (q !== 0 && q !== 1 && q !== 2) return BAD_QOS;
       let filter: string;
       try {
         filter = textOf(list[i]!);
       } catch {
-        return OperationResult.BAD_UTF8_STRING;
+        return BAD_UTF8_STRING;
       }
       const problem = check(() => validateTopicFilter(filter));
       if (problem !== 0) return problem;
@@ -285,9 +285,9 @@ export class ImpMqttClient {
     withinCall(callback, (report) => {
       const admitted = core.unsubscribe(filters, (result) => {
         this.#settle(core, result);
-        report(result === 0 ? OperationResult.SUCCESS : OperationResult.FAILURE);
+        report(result === 0 ? Result.SUCCESS : Result.FAILURE);
       });
-      if (admitted !== 0) report(OperationResult.FAILURE);
+      if (admitted !== 0) report(Result.FAILURE);
     });
   }
 
@@ -298,8 +298,8 @@ export class ImpMqttClient {
     const name = textOf(topic);
     validateTopicName(name);
     const payload = ownBytesOf(message);
-    if (payload.length > this.#sizes.maxPayloadSize) {
-      throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#sizes.maxPayloadSize}`);
+    if (payload.length > this.#maxPayloadSize) {
+      throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#maxPayloadSize}`);
     }
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`, 'MQTT-3.3.1-4');
@@ -333,10 +333,10 @@ export class ImpMqttClient {
       reconnect: options.reconnect ?? false,
       resubscribe: false, // imp code re-subscribes in onconnect itself
       store,
-      hooks: this.#limits!.hooks,
+      hooks: this.#limits!.hooks_,
       // Room for the largest topic and header around the largest payload; the exact payload
       // check happens before the session sees the packet.
-      maxPacketSize: this.#sizes.maxInboundMessageSize + 65_546,
+      maxPacketSize: this.#maxInboundMessageSize + 65_546,
     };
     if (options.username !== undefined) core.username = textOf(options.username);
     if (options.password !== undefined) core.password = bytesOf(options.password);
@@ -353,9 +353,9 @@ export class ImpMqttClient {
   }
 
   #wire(core: MqttClient): void {
-    core.on('connect', () => this.#fire(this.#onconnect, ConnectResult.ACCEPTED));
+    core.on('connect', () => this.#onconnect?.(CONNECT_ACCEPTED));
     core.on('connectfailed', ({ returnCode }) => {
-      if (!this.#connectCancelled) this.#fire(this.#onconnect, returnCode ?? ConnectResult.SOCKET_ERROR);
+      if (!this.#connectCancelled) this.#onconnect?.(returnCode ?? CONNECT_SOCKET_ERROR);
     });
     core.on('close', ({ reason }) => {
       if (reason === 'normal') return;
@@ -374,7 +374,7 @@ export class ImpMqttClient {
 
   /** Gives back the credit of a request that never reached the wire. */
   #settle(core: MqttClient, result: number): void {
-    this.#limits?.settle(result, core.now());
+    this.#limits?.settle_(result, core.now());
   }
 
   #requireConnected(what: string): MqttClient {
@@ -388,13 +388,9 @@ export class ImpMqttClient {
   #topicList(topics: StringOrBlob | StringOrBlob[], what: string): StringOrBlob[] {
     const list = Array.isArray(topics) ? topics : [topics];
     if (list.length === 0) throw usageError('NO_TOPICS', `${what}() needs at least one topic`);
-    if (list.length > this.#sizes.maxTopics) {
-      throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#sizes.maxTopics} topics, got ${list.length}`);
+    if (list.length > this.#maxTopics) {
+      throw usageError('TOO_MANY_TOPICS', `${what}() takes at most ${this.#maxTopics} topics, got ${list.length}`);
     }
     return list;
-  }
-
-  #fire(callback: ConnectHandler | null, code: number): void {
-    if (callback !== null) callback(code);
   }
 }

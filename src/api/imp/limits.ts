@@ -32,7 +32,7 @@ export class ImpLimits {
     this.#inbound = inbound ? new TokenBucket(inbound, now) : null;
   }
 
-  get hooks(): ClientHooks {
+  get hooks_(): ClientHooks {
     const hooks: ClientHooks = { admitInbound: (packet, now) => this.#admitInbound(packet, now) };
     if (this.#outbound !== null) {
       hooks.admitOutbound = (_request, now) => this.#admitOutbound(now);
@@ -42,7 +42,7 @@ export class ImpLimits {
   }
 
   /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
-  settle(result: number, now: number): void {
+  settle_(result: number, now: number): void {
     if (this.#outbound === null || this.#prepaid === 0) return;
     if (result !== Result.NO_MORE_IDS && result !== Result.MAX_BUFFERED) return;
     this.#prepaid--;

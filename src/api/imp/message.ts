@@ -4,14 +4,21 @@ export type SendCallback = (resultCode: number) => void;
 type Send = (message: ImpMqttMessage, callback: SendCallback | undefined) => void;
 
 export class ImpMqttMessage {
+  // Declared only, then assigned: parameter properties would also emit a field for each.
+  private declare readonly send: Send;
+  declare readonly topic: string;
+  declare readonly payload: Uint8Array;
+  declare readonly qos: QoS;
+  declare readonly retain: boolean;
+
   /** @internal */
-  constructor(
-    private readonly send: Send,
-    readonly topic: string,
-    readonly payload: Uint8Array,
-    readonly qos: QoS,
-    readonly retain: boolean,
-  ) {}
+  constructor(send: Send, topic: string, payload: Uint8Array, qos: QoS, retain: boolean) {
+    this.send = send;
+    this.topic = topic;
+    this.payload = payload;
+    this.qos = qos;
+    this.retain = retain;
+  }
 
   /**
    * Publishes the message. `callback(resultCode)` runs once delivery is complete for its QoS

@@ -1,14 +1,16 @@
 /**
  * The imp API's three code spaces, kept apart because the same number means different things
- * in each (imp-api.md §9.1).
+ * in each (imp-api.md §9.1). The face itself uses the numbers one by one (codes.ts).
  */
 import * as Result from '../../session/result-codes.js';
-import type { CloseReason } from '../../session/index.js';
+import * as Codes from './codes.js';
+
+export { SUBSCRIPTION_REFUSED } from './codes.js';
 
 /** onconnect(resultCode): -1 socket failure, else the CONNACK return code 0–5. */
 export const ConnectResult = {
-  SOCKET_ERROR: -1,
-  ACCEPTED: 0,
+  SOCKET_ERROR: Codes.CONNECT_SOCKET_ERROR,
+  ACCEPTED: Codes.CONNECT_ACCEPTED,
   UNACCEPTABLE_PROTOCOL_VERSION: 1,
   IDENTIFIER_REJECTED: 2,
   SERVER_UNAVAILABLE: 3,
@@ -18,10 +20,10 @@ export const ConnectResult = {
 
 /** onconnectionlost(reasonCode). */
 export const ConnectionLostReason = {
-  SOCKET: -1,
-  INBOUND_RATE_EXCEEDED: -2,
-  INBOUND_MESSAGE_TOO_LARGE: -3,
-  MALFORMED_FRAME: -4,
+  SOCKET: Codes.LOST_SOCKET,
+  INBOUND_RATE_EXCEEDED: Codes.LOST_INBOUND_RATE_EXCEEDED,
+  INBOUND_MESSAGE_TOO_LARGE: Codes.LOST_INBOUND_MESSAGE_TOO_LARGE,
+  MALFORMED_FRAME: Codes.LOST_MALFORMED_FRAME,
 } as const;
 
 /**
@@ -34,28 +36,12 @@ export const OperationResult = {
   DISCONNECTED: Result.DISCONNECTED,
   /** impmqtt's choice for an outbound rate-limit hit: Paho's "maximum in-flight messages reached". */
   OUTBOUND_RATE_EXCEEDED: Result.RATE_LIMITED,
-  BAD_UTF8_STRING: -5,
+  BAD_UTF8_STRING: Codes.BAD_UTF8_STRING,
   /** A topic holding U+0000: valid UTF-8, but the imp's code for "contains embedded NULs". */
-  TOPICNAME_TRUNCATED: -7,
-  BAD_STRUCTURE: -8,
-  BAD_QOS: -9,
+  TOPICNAME_TRUNCATED: Codes.TOPICNAME_TRUNCATED,
+  BAD_STRUCTURE: Codes.BAD_STRUCTURE,
+  BAD_QOS: Codes.BAD_QOS,
   NO_MORE_MESSAGE_IDS: Result.NO_MORE_IDS,
   OPERATION_INCOMPLETE: Result.INCOMPLETE,
   MAX_BUFFERED_MESSAGES: Result.MAX_BUFFERED,
 } as const;
-
-/** SUBACK's failure code, as the imp passes it in qosMode. */
-export const SUBSCRIPTION_REFUSED = 0x80;
-
-export function lostReasonFor(reason: CloseReason): number {
-  switch (reason) {
-    case 'rate-exceeded':
-      return ConnectionLostReason.INBOUND_RATE_EXCEEDED;
-    case 'packet-too-large':
-      return ConnectionLostReason.INBOUND_MESSAGE_TOO_LARGE;
-    case 'protocol-error':
-      return ConnectionLostReason.MALFORMED_FRAME;
-    default:
-      return ConnectionLostReason.SOCKET;
-  }
-}
