@@ -9,7 +9,7 @@ import { Backoff, MqttClient, PacketDecoder, ResultCode, encode } from '../suppo
 import type { ClientOptions, ConnectPacket, MqttError, Packet, PublishPacket, Transport, TransportEvents, TransportFactory } from '../support/internals.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../support/fake-broker.js';
-import { LOOPBACK, getFreePort } from '../support/ports.js';
+import { LOOPBACK, deadPort } from '../support/ports.js';
 import {
   Cleanup,
   WAIT_MS,
@@ -900,9 +900,9 @@ describe('connecting: timeout and failover', () => {
   });
 
   it('servers: [dead, alive] fails over to the second server', async () => {
-    const deadPort = await getFreePort();
+    const refusing = await deadPort();
     const broker = await fakeBroker();
-    const dead = `mqtt://${LOOPBACK}:${deadPort}`;
+    const dead = `mqtt://${LOOPBACK}:${refusing}`;
     const client = makeClient(cleanup, { servers: [dead, broker.url], reconnect: FAST_RECONNECT });
     expect(client.url).toBe(dead);
     const failed = waitFor(client, 'connectfailed');
@@ -1003,8 +1003,8 @@ describe('backoff', () => {
   });
 
   it("the client's 'reconnect' events count attempts and stay within [0, cap]", async () => {
-    const deadPort = await getFreePort();
-    const url = `mqtt://${LOOPBACK}:${deadPort}`;
+    const refusing = await deadPort();
+    const url = `mqtt://${LOOPBACK}:${refusing}`;
     const initialDelay = 20;
     const maxDelay = 50;
     const client = makeClient(cleanup, { url, reconnect: { initialDelay, maxDelay } });

@@ -2,6 +2,7 @@
  * Loopback ports for test servers. Everything here binds or connects to 127.0.0.1 only.
  */
 import net from 'node:net';
+import { onTestFinished } from 'vitest';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -26,6 +27,58 @@ export function getFreePort(): Promise<number> {
       server.close((error) => (error ? reject(error) : resolve(port)));
     });
   });
+}
+
+/** A loopback port that refuses connections, held so that nothing else can listen on it. */
+export interface DeadPort {
+  readonly port: number;
+  /** Gives the port back (idempotent). */
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback port that refuses every connection for as long as the handle is open, and that no
+ * other test, process or broker can take meanwhile.
+ *
+ * A port that was free a moment ago (`getFreePort`) is no dead port: once released, the kernel
+ * may hand it to the next `listen(0)` of a concurrent test. Here the port is instead the local
+ * end of an open loopback connection (to a throwaway listener): the kernel keeps it bound, so any
+ * bind of it fails with EADDRINUSE (SO_REUSEADDR or SO_REUSEPORT included, since the holding
+ * socket has neither), and port-0 listeners are never given it. No socket listens on it, so a
+ * SYN to it from any other source port is answered with RST: ECONNREFUSED. That is checked here
+ * before the port is handed out, so a test cannot pass against a port that accepts.
+ */
+export async function reserveDeadPort(): Promise<DeadPort> {
+  const accepted: net.Socket[] = [];
+  const listener = net.createServer((socket) => accepted.push(socket.on('error', () => undefined)));
+  const listenerPort = await listenOnLoopback(listener);
+  const holder = net.connect({ port: listenerPort, host: LOOPBACK });
+  holder.on('error', () => undefined);
+  const close = async (): Promise<void> => {
+    holder.destroy();
+    for (const socket of accepted) socket.destroy();
+    if (listener.listening) await new Promise<void>((resolve) => listener.close(() => resolve()));
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.once('connect', resolve);
+      holder.once('error', reject);
+    });
+    const port = holder.localPort;
+    if (port === undefined) throw new Error('The holding socket has no local port');
+    if (await canConnect(port)) throw new Error(`Loopback port ${port} accepted a connection; it was to be dead`);
+    return { port, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Inside a test: a dead loopback port (see `reserveDeadPort`), given back when the test ends. */
+export async function deadPort(): Promise<number> {
+  const dead = await reserveDeadPort();
+  onTestFinished(() => dead.close());
+  return dead.port;
 }
 
 /** One connection attempt to host:port; resolves true when it is accepted, false otherwise. */

@@ -22,7 +22,7 @@ import {
   mosquittoSkipMessage,
   startMosquitto,
 } from './mosquitto.js';
-import { LOOPBACK, canConnect, getFreePort, waitForPort } from './ports.js';
+import { LOOPBACK, canConnect, getFreePort, reserveDeadPort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // A bare-bones MQTT peer over any byte stream, for poking at the brokers.
@@ -178,6 +178,25 @@ describe('ports', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     await expect(waitForPort(port, { timeoutMs: 100, abort: () => 'gave up' })).rejects.toThrow(/gave up/);
+  });
+
+  it('reserveDeadPort gives a port that refuses connections and that nobody can listen on until it is closed', async () => {
+    const dead = await reserveDeadPort();
+    try {
+      expect(await canConnect(dead.port)).toBe(false);
+      for (const host of [LOOPBACK, '0.0.0.0']) {
+        const server = net.createServer();
+        const outcome = await new Promise<string>((resolve) => {
+          server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+          server.listen({ port: dead.port, host }, () => server.close(() => resolve('listening')));
+        });
+        expect(outcome, host).toBe('EADDRINUSE');
+      }
+      expect(await canConnect(dead.port)).toBe(false);
+    } finally {
+      await dead.close();
+      await dead.close(); // idempotent
+    }
   });
 });
 
