@@ -1,6 +1,7 @@
 /**
  * Loopback ports for test servers. Everything here binds or connects to 127.0.0.1 only.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { onTestFinished } from 'vitest';
 
@@ -27,6 +28,57 @@ export function getFreePort(): Promise<number> {
       server.close((error) => (error ? reject(error) : resolve(port)));
     });
   });
+}
+
+/** The kernel's ephemeral port range: what listen(0) and outgoing connections draw from. */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && low > 0 && high >= low) return { low, high };
+  } catch {
+    // not Linux: its default below
+  }
+  return { low: 32_768, high: 60_999 };
+}
+
+/** Whether 127.0.0.1:port can be listened on right now (listens, then closes at once). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: LOOPBACK, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback port for a server that binds it itself a moment later and again on each restart
+ * (mosquitto). Drawn at random from outside the kernel's ephemeral range (above 20000), where no
+ * listen(0) and no outgoing connection is ever given a port: between this probe and the server's
+ * bind, or while the server restarts, only another explicit bind could take it, i.e. another
+ * launcher drawing the same port among thousands. A port from getFreePort() is instead the kind
+ * the next listen(0) of any concurrent test may be handed. Probed free by listening on it; falls
+ * back to getFreePort() where the ephemeral range leaves no room.
+ */
+export async function getServerPort(): Promise<number> {
+  const { low, high } = ephemeralPortRange();
+  const ranges = [
+    [20_000, low - 1],
+    [high + 1, 65_535],
+  ].filter(([from, to]) => to! - from! >= 1_000) as [number, number][];
+  const size = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+  for (let attempt = 0; attempt < 50 && size > 0; attempt++) {
+    let pick = Math.floor(Math.random() * size);
+    for (const [from, to] of ranges) {
+      if (pick <= to - from) {
+        const port = from + pick;
+        if (await canListen(port)) return port;
+        break;
+      }
+      pick -= to - from + 1;
+    }
+  }
+  return getFreePort();
 }
 
 /** A loopback port that refuses connections, held so that nothing else can listen on it. */

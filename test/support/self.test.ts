@@ -22,7 +22,7 @@ import {
   mosquittoSkipMessage,
   startMosquitto,
 } from './mosquitto.js';
-import { LOOPBACK, canConnect, getFreePort, reserveDeadPort, waitForPort } from './ports.js';
+import { LOOPBACK, canConnect, ephemeralPortRange, getFreePort, getServerPort, reserveDeadPort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // A bare-bones MQTT peer over any byte stream, for poking at the brokers.
@@ -178,6 +178,20 @@ describe('ports', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     await expect(waitForPort(port, { timeoutMs: 100, abort: () => 'gave up' })).rejects.toThrow(/gave up/);
+  });
+
+  it('getServerPort gives a bindable loopback port outside the ephemeral range (where listen(0) never lands)', async () => {
+    const { low, high } = ephemeralPortRange();
+    expect(low).toBeGreaterThan(0);
+    expect(high).toBeGreaterThanOrEqual(low);
+    const port = await getServerPort();
+    if (low - 20_000 >= 1_000 || 65_535 - high >= 1_000) expect(port < low || port > high, `${port} within ${low}-${high}`).toBe(true);
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, LOOPBACK, resolve);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it('reserveDeadPort gives a port that refuses connections and that nobody can listen on until it is closed', async () => {
