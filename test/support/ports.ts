@@ -81,26 +81,57 @@ export async function getServerPort(): Promise<number> {
   return getFreePort();
 }
 
-/** A loopback port that refuses connections, held so that nothing else can listen on it. */
+/** A loopback port that refuses connections, and that no concurrent test can take (see `reserveDeadPort`). */
 export interface DeadPort {
   readonly port: number;
   /** Gives the port back (idempotent). */
   close(): Promise<void>;
 }
 
+/** Whether a connection to 127.0.0.1:port is refused (ECONNREFUSED), as to a port nothing listens on. */
+export function refuses(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: LOOPBACK });
+    const finish = (refused: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(refused);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.once('connect', () => finish(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED'));
+  });
+}
+
 /**
- * A loopback port that refuses every connection for as long as the handle is open, and that no
- * other test, process or broker can take meanwhile.
+ * A loopback port that refuses every connection while the handle is open, and that no concurrent
+ * test can take meanwhile. Checked to refuse (ECONNREFUSED) before it is handed out, so a test
+ * cannot pass against a port that accepts, or hang on one that drops.
  *
- * A port that was free a moment ago (`getFreePort`) is no dead port: once released, the kernel
- * may hand it to the next `listen(0)` of a concurrent test. Here the port is instead the local
- * end of an open loopback connection (to a throwaway listener): the kernel keeps it bound, so any
- * bind of it fails with EADDRINUSE (SO_REUSEADDR or SO_REUSEPORT included, since the holding
- * socket has neither), and port-0 listeners are never given it. No socket listens on it, so a
- * SYN to it from any other source port is answered with RST: ECONNREFUSED. That is checked here
- * before the port is handed out, so a test cannot pass against a port that accepts.
+ * A port that was free a moment ago (`getFreePort`) is no dead port: listen(0) picks odd ports,
+ * so the next listen(0) of a concurrent test (a fake broker, aedes) may well be handed the same
+ * one. Here the port is drawn from below the ones `getServerPort` draws (10000–19999) and outside
+ * the kernel's ephemeral range, so nothing in the test suite ever listens there: every server
+ * listens on port 0 or on a `getServerPort` port. Outgoing connections take their local ports
+ * from the ephemeral range only, so a client cannot connect to itself on it either (a TCP
+ * self-connect, possible when the dead port is one a connect() could pick as its own).
+ *
+ * Where the ephemeral range leaves no room below 20000: the local end of an open loopback
+ * connection, which the kernel keeps bound (every bind of it fails, SO_REUSEADDR included) and on
+ * which nothing listens.
  */
 export async function reserveDeadPort(): Promise<DeadPort> {
+  const from = 10_000;
+  const to = Math.min(20_000, ephemeralPortRange().low) - 1;
+  for (let attempt = 0; attempt < 20 && to - from >= 1_000; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (await refuses(port)) return { port, close: async () => undefined };
+  }
+  return heldDeadPort();
+}
+
+/** The local end of an open loopback connection to a throwaway listener, checked to refuse. */
+export async function heldDeadPort(): Promise<DeadPort> {
   const accepted: net.Socket[] = [];
   const listener = net.createServer((socket) => accepted.push(socket.on('error', () => undefined)));
   const listenerPort = await listenOnLoopback(listener);
@@ -118,7 +149,7 @@ export async function reserveDeadPort(): Promise<DeadPort> {
     });
     const port = holder.localPort;
     if (port === undefined) throw new Error('The holding socket has no local port');
-    if (await canConnect(port)) throw new Error(`Loopback port ${port} accepted a connection; it was to be dead`);
+    if (!(await refuses(port))) throw new Error(`Loopback port ${port} did not refuse a connection; it was to be dead`);
     return { port, close };
   } catch (error) {
     await close();

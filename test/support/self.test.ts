@@ -22,7 +22,7 @@ import {
   mosquittoSkipMessage,
   startMosquitto,
 } from './mosquitto.js';
-import { LOOPBACK, canConnect, ephemeralPortRange, getFreePort, getServerPort, reserveDeadPort, waitForPort } from './ports.js';
+import { LOOPBACK, canConnect, ephemeralPortRange, getFreePort, getServerPort, heldDeadPort, refuses, reserveDeadPort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // A bare-bones MQTT peer over any byte stream, for poking at the brokers.
@@ -194,10 +194,21 @@ describe('ports', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('reserveDeadPort gives a port that refuses connections and that nobody can listen on until it is closed', async () => {
+  it('reserveDeadPort gives a refusing port outside the ephemeral range and below the getServerPort ones', async () => {
+    const { low } = ephemeralPortRange();
     const dead = await reserveDeadPort();
     try {
-      expect(await canConnect(dead.port)).toBe(false);
+      expect(await refuses(dead.port)).toBe(true);
+      if (low > 11_000) expect(dead.port >= 10_000 && dead.port < Math.min(20_000, low), String(dead.port)).toBe(true);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('heldDeadPort (the fallback) refuses connections and nobody can listen on it until it is closed', async () => {
+    const dead = await heldDeadPort();
+    try {
+      expect(await refuses(dead.port)).toBe(true);
       for (const host of [LOOPBACK, '0.0.0.0']) {
         const server = net.createServer();
         const outcome = await new Promise<string>((resolve) => {
@@ -206,7 +217,7 @@ describe('ports', () => {
         });
         expect(outcome, host).toBe('EADDRINUSE');
       }
-      expect(await canConnect(dead.port)).toBe(false);
+      expect(await refuses(dead.port)).toBe(true);
     } finally {
       await dead.close();
       await dead.close(); // idempotent
