@@ -7,6 +7,9 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/cluster/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits on sockets and processes here: its default 1 s bound is a timing assertion
+    // a loaded machine can miss. 10 s, as the helpers' WAIT_MS: a guard against hangs, nothing more.
+    expect: { poll: { timeout: 10_000 } },
     // Two cores: broker suites spawn processes, so keep file parallelism modest.
     maxWorkers: 2,
   },

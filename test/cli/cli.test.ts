@@ -13,7 +13,7 @@ import type { Finished } from '../support/cli.js';
 import { ensureBuilt } from '../support/examples.js';
 import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';
 import type { MosquittoBroker } from '../support/mosquitto.js';
-import { getFreePort } from '../support/ports.js';
+import { deadPort } from '../support/ports.js';
 
 const PASSWORD = 'wonder-land-9';
 
@@ -147,7 +147,7 @@ describeWithMosquitto(
       const [counted, timedOut] = await Promise.all([sub('impmqtt', ['-t', 'w/1', '-C', '1']), sub('impmqtt', ['-t', 'w/1', '-W', '1'])]);
       expect(ok(counted).stdout.toString()).toBe('kept\n');
       expect([timedOut.status, timedOut.stdout.toString(), timedOut.stderr]).toEqual([27, 'kept\n', 'Timed out\n']);
-      const port = String(await getFreePort()); // nothing listens there
+      const port = String(await deadPort()); // nothing listens there
       const refusals = await Promise.all([['pub', '-t', 'a', '-m', 'b'], ['sub', '-t', 'a']].map((command) => impmqtt([command[0]!, '-h', '127.0.0.1', '-p', port, ...command.slice(1)])));
       for (const refused of refusals) expect([refused.status, refused.stderr]).toEqual([1, 'Error: Connection refused\n']);
     });

@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/examples.js';
 import { ProcessRunner } from '../support/cli.js';
 import { describeWithMosquitto, startMosquitto } from '../support/mosquitto.js';
+import { deadPort } from '../support/ports.js';
 
 const STEPS = [/^broker {6}/, /^imp {9}sendasync at QoS 1 → 0 \(published\); observer got "hello from the imp API"/, /^async {7}published 28\.4, for await read back "28\.4" \(QoS 1\)/, /^queue {7}sent and received mymessage: "ABC123"/, /^gateway {5}signed SendMessage → 200 MsgId [0-9A-F]{32}; observer got "hello from SendMessage"/, /^done {8}every face worked/];
 
@@ -62,7 +63,7 @@ describeWithMosquitto('impmqtt demo --url', () => {
   });
 
   it('a broker that is not there: which step failed and why, exit 1', async () => {
-    const finished = await runner.impmqtt(['demo', '--url', 'mqtt://127.0.0.1:1']).done;
+    const finished = await runner.impmqtt(['demo', '--url', `mqtt://127.0.0.1:${await deadPort()}`]).done;
     expect(finished.status).toBe(1);
     expect(finished.stderr).toMatch(/^impmqtt demo: /);
   });

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
-import { getFreePort } from '../support/ports.js';
+import { deadPort } from '../support/ports.js';
 
 function fakeIo(): CliIo & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -47,7 +47,7 @@ it('a host, -L URL, client id or user name the engine refuses: a usage error (st
 });
 
 it('bench --json to a file that cannot be written: a usage error before the run, not a stack trace after it', async () => {
-  const port = String(await getFreePort()); // nothing listens: the run (if it started) ends at once
+  const port = String(await deadPort()); // nothing listens: the run (if it started) ends at once
   const io = fakeIo();
   const status = await main(['bench', 'conn', '-h', '127.0.0.1', '-p', port, '-c', '1', '--json', '/nonexistent-dir/summary.json'], io);
   expect(status).toBe(1);

@@ -7,14 +7,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ProcessRunner } from '../support/cli.js';
 import { ensureBuilt } from '../support/examples.js';
-import { getFreePort } from '../support/ports.js';
+import { deadPort } from '../support/ports.js';
 
 const runner = new ProcessRunner();
 beforeAll(() => ensureBuilt(), 150_000);
 afterAll(() => runner.stopAll());
 
 it('demo and gateway with stdout closed by its reader: status 1, no stack trace', async () => {
-  const brokerPort = String(await getFreePort());
+  const brokerPort = String(await deadPort()); // nothing listens: the gateway never reaches a broker
   const argvs = [['demo'], ['gateway', '--allow-anonymous', '--http-port', '0', '-h', '127.0.0.1', '-p', brokerPort]];
   for (const argv of argvs) {
     const running = runner.impmqtt(argv, { timeoutMs: 15_000 });

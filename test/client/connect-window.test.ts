@@ -9,7 +9,7 @@ import type { Transport, TransportFactory } from '../support/internals.js';
 import { openTransport } from '../../src/transport/index.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import { LOOPBACK } from '../support/ports.js';
-import { Cleanup, disconnectAsync, makeClient, settle, waitFor } from './helpers.js';
+import { Cleanup, disconnectAsync, makeClient, settle, sleep, until, waitFor } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -96,7 +96,9 @@ describe('a restart from the connecting handler (found in review)', () => {
       }
     });
     client.connect();
-    await new Promise((r) => setTimeout(r, 500));
+    // The CONNECT comes on the transport that was kept; then a window for a second socket to show.
+    await until(() => broker.connections.some((c) => c.pending.some((p) => p.type === 'connect')), 'a CONNECT at the broker');
+    await sleep(500);
     await settle();
     // Each socket the broker saw, and whether a CONNECT came on it.
     const sockets = broker.connections.map((c) => c.pending.some((p) => p.type === 'connect'));

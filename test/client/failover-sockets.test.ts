@@ -9,7 +9,7 @@ import { MqttError } from '../support/internals.js';
 import type { MqttClient } from '../support/internals.js';
 import { startFakeBroker } from '../support/fake-broker.js';
 import type { FakeBroker } from '../support/fake-broker.js';
-import { LOOPBACK, getFreePort } from '../support/ports.js';
+import { LOOPBACK, deadPort } from '../support/ports.js';
 import { Cleanup, makeClient, until } from './helpers.js';
 
 const cleanup = new Cleanup();
@@ -37,13 +37,13 @@ async function notTls(): Promise<string> {
 
 describe('failover over loopback sockets', () => {
   it('refused, TLS failure, no CONNACK, accepted-and-dropped: each a typed failure, and the client reaches the working broker', async () => {
-    const deadPort = await getFreePort();
+    const refusing = await deadPort();
     const tlsUrl = await notTls();
     const mute = await fakeBroker(); // takes CONNECT, never answers
     const flapping = await fakeBroker(); // CONNACK 0, then drops at once
     const good = await fakeBroker();
     const client: MqttClient = makeClient(cleanup, {
-      servers: [`mqtt://${LOOPBACK}:${deadPort}`, tlsUrl, mute.url, flapping.url, good.url],
+      servers: [`mqtt://${LOOPBACK}:${refusing}`, tlsUrl, mute.url, flapping.url, good.url],
       connectTimeout: 500,
       reconnect: { initialDelay: 10, maxDelay: 20 },
     });

@@ -36,7 +36,7 @@ import { describe, it } from 'vitest';
 import { certPaths, serverIdentityPaths } from './certs.js';
 import { findExecutable, isExecutable } from './executables.js';
 import type { ServerIdentityName } from './certs.js';
-import { LOOPBACK, getFreePort, waitForPort } from './ports.js';
+import { LOOPBACK, getServerPort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // Finding the binaries
@@ -413,14 +413,16 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     }
   };
 
-  // First start: fresh ports; another process may grab one between probe and bind, so retry.
+  // First start: fresh ports, from outside the ephemeral range (getServerPort), so that no
+  // concurrent listen(0) or outgoing connection can take them while mosquitto starts or restarts;
+  // another launcher could still draw the same one between probe and bind, so retry.
   let port = 0;
   let tlsPort: number | undefined;
   let running: Running | undefined;
   for (let attempt = 1; running === undefined; attempt++) {
     try {
-      port = await getFreePort();
-      tlsPort = tls === undefined ? undefined : await getFreePort();
+      port = await getServerPort();
+      tlsPort = tls === undefined ? undefined : await getServerPort();
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -466,7 +468,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     if (stopping !== undefined) throw new Error('restart() after stop()');
     if (current !== undefined) await terminate(current, restartOptions.hard === true ? 'SIGKILL' : 'SIGTERM');
     current = undefined;
-    // The ports are ours by now, but the OS may take a moment to release them: retry, bounded.
+    // The ports stay ours (nothing else binds outside the ephemeral range), but the OS may take a
+    // moment to release them: retry, bounded.
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
       try {

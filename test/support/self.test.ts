@@ -22,7 +22,7 @@ import {
   mosquittoSkipMessage,
   startMosquitto,
 } from './mosquitto.js';
-import { LOOPBACK, canConnect, getFreePort, waitForPort } from './ports.js';
+import { LOOPBACK, canConnect, ephemeralPortRange, getFreePort, getServerPort, heldDeadPort, refuses, reserveDeadPort, waitForPort } from './ports.js';
 
 // ---------------------------------------------------------------------------------------------
 // A bare-bones MQTT peer over any byte stream, for poking at the brokers.
@@ -178,6 +178,50 @@ describe('ports', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     await expect(waitForPort(port, { timeoutMs: 100, abort: () => 'gave up' })).rejects.toThrow(/gave up/);
+  });
+
+  it('getServerPort gives a bindable loopback port outside the ephemeral range (where listen(0) never lands)', async () => {
+    const { low, high } = ephemeralPortRange();
+    expect(low).toBeGreaterThan(0);
+    expect(high).toBeGreaterThanOrEqual(low);
+    const port = await getServerPort();
+    if (low - 20_000 >= 1_000 || 65_535 - high >= 1_000) expect(port < low || port > high, `${port} within ${low}-${high}`).toBe(true);
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, LOOPBACK, resolve);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('reserveDeadPort gives a refusing port outside the ephemeral range and below the getServerPort ones', async () => {
+    const { low } = ephemeralPortRange();
+    const dead = await reserveDeadPort();
+    try {
+      expect(await refuses(dead.port)).toBe(true);
+      if (low > 11_000) expect(dead.port >= 10_000 && dead.port < Math.min(20_000, low), String(dead.port)).toBe(true);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('heldDeadPort (the fallback) refuses connections and nobody can listen on it until it is closed', async () => {
+    const dead = await heldDeadPort();
+    try {
+      expect(await refuses(dead.port)).toBe(true);
+      for (const host of [LOOPBACK, '0.0.0.0']) {
+        const server = net.createServer();
+        const outcome = await new Promise<string>((resolve) => {
+          server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+          server.listen({ port: dead.port, host }, () => server.close(() => resolve('listening')));
+        });
+        expect(outcome, host).toBe('EADDRINUSE');
+      }
+      expect(await refuses(dead.port)).toBe(true);
+    } finally {
+      await dead.close();
+      await dead.close(); // idempotent
+    }
   });
 });
 

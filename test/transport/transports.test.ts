@@ -16,7 +16,7 @@ import { startAedes, startAedesWebSocket } from '../support/aedes.js';
 import { certs, clientIdentity } from '../support/certs.js';
 import type { ServerIdentityName } from '../support/certs.js';
 import { startFakeBroker } from '../support/fake-broker.js';
-import { LOOPBACK, getFreePort } from '../support/ports.js';
+import { LOOPBACK, deadPort } from '../support/ports.js';
 import {
   Cleanup,
   WAIT_MS,
@@ -77,7 +77,7 @@ describe('TCP', () => {
   });
 
   it('fails with SOCKET_ERROR naming the address when nothing listens', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const { error, returnCode } = await failedConnect({ url: `mqtt://${LOOPBACK}:${port}` });
     expect(returnCode).toBeUndefined();
     expect(error.code).toBe('SOCKET_ERROR');

@@ -11,16 +11,14 @@ import type { AsyncClientOptions } from '../../../src/api/async/index.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { Cleanup, uniqueId, until } from '../../client/helpers.js';
-import { bounded, unconnected } from './async-helpers.js';
+import { bounded, connectedOnFake, unconnected } from './async-helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 async function connectFake(options: AsyncClientOptions = {}): Promise<{ broker: FakeBroker; client: Client; conn: FakeConnection }> {
   const broker = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
-  const client = unconnected(cleanup, broker.url, options);
-  const [conn] = await Promise.all([broker.acceptNext().then((a) => a.conn), client.connect()]);
-  return { broker, client, conn };
+  return { broker, ...(await connectedOnFake(cleanup, broker, options)) };
 }
 
 /** How `promise` settles within `ms`: 'pending' if it has not. */

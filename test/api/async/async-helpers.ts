@@ -7,6 +7,7 @@ import { Client, MqttError } from '../../../src/api/async/index.js';
 import type { AsyncClientOptions, Message } from '../../../src/api/async/index.js';
 import { WAIT_MS, uniqueId } from '../../client/helpers.js';
 import type { Cleanup } from '../../client/helpers.js';
+import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 
 export { WAIT_MS };
 
@@ -36,6 +37,17 @@ export async function connected(cleanup: Cleanup, url: string, options: AsyncCli
 /** A not yet connected client, disconnected at cleanup. */
 export function unconnected(cleanup: Cleanup, url: string, options: AsyncClientOptions = {}): Client {
   return cleanup.add(new Client(url, { clientId: uniqueId('async'), ...options }), (c) => c.disconnect());
+}
+
+/**
+ * A client connected to the fake broker (CONNECT accepted with CONNACK 0), disconnected at cleanup.
+ * The connect has a bound of its own (WAIT_MS, the default `timeout`), so a short `timeout` given
+ * for the operations under test is not raced by the connect on a loaded machine.
+ */
+export async function connectedOnFake(cleanup: Cleanup, broker: FakeBroker, options: AsyncClientOptions = {}): Promise<{ client: Client; conn: FakeConnection }> {
+  const client = unconnected(cleanup, broker.url, { connectTimeout: WAIT_MS, ...options });
+  const [conn] = await Promise.all([broker.acceptNext().then((accepted) => accepted.conn), client.connect({ timeout: WAIT_MS })]);
+  return { client, conn };
 }
 
 /** The rejection of `promise` (bounded); fails if it resolves. */

@@ -5,7 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeExamples, exitCode } from '../../support/examples.js';
-import { getFreePort } from '../../support/ports.js';
+import { deadPort } from '../../support/ports.js';
 import { until } from '../../client/helpers.js';
 
 describeExamples('async examples (examples/async/*.mjs on dist/)', (broker, runner) => {
@@ -21,7 +21,7 @@ describeExamples('async examples (examples/async/*.mjs on dist/)', (broker, runn
   });
 
   it('publish.mjs reports a connection failure with its code and exits 1 (no hang)', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const publisher = runner.run('examples/async/publish.mjs', [`mqtt://127.0.0.1:${port}`]);
     expect(await exitCode(publisher, 'publish.mjs')).toBe(1);
     expect(publisher.stderr()).toMatch(/^SOCKET_ERROR: /);

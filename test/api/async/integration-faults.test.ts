@@ -11,7 +11,7 @@ import type { AsyncClientOptions, Client, Message } from '../../../src/api/async
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { Cleanup, uniqueId, until, utf8 } from '../../client/helpers.js';
-import { bounded, expectMqttError, nextMessage, rejectionOf, unconnected } from './async-helpers.js';
+import { bounded, connectedOnFake, expectMqttError, nextMessage, rejectionOf, unconnected } from './async-helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -26,10 +26,8 @@ async function fakeBroker(): Promise<FakeBroker> {
 }
 
 /** A client connected to the fake broker (CONNACK 0), and its connection. */
-async function connectFake(broker: FakeBroker, options: AsyncClientOptions = {}): Promise<{ client: Client; conn: FakeConnection }> {
-  const client = unconnected(cleanup, broker.url, options);
-  const [conn] = await Promise.all([broker.acceptNext().then((accepted) => accepted.conn), client.connect()]);
-  return { client, conn };
+function connectFake(broker: FakeBroker, options: AsyncClientOptions = {}): Promise<{ client: Client; conn: FakeConnection }> {
+  return connectedOnFake(cleanup, broker, options);
 }
 
 /** Catches a background loop's error (undefined when it ends normally). */

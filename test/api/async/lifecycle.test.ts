@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/api/async/index.js';
 import { startAedes } from '../../support/aedes.js';
-import { getFreePort } from '../../support/ports.js';
+import { deadPort } from '../../support/ports.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import { Cleanup, uniqueId, until } from '../../client/helpers.js';
 import { bounded, nextMessage } from './async-helpers.js';
@@ -34,7 +34,7 @@ describe('across connections', () => {
   });
 
   it('without reconnect, whenConnected() and a running loop end as soon as connect() fails', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const client = new Client(`mqtt://127.0.0.1:${port}`, { clientId: uniqueId('life'), timeout: 10_000 });
     const loop = (async () => {
       for await (const _ of client.messages) void _;

@@ -11,7 +11,7 @@ import type { ImpMqttClient } from '../../support/internals.js';
 import { certs } from '../../support/certs.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeConnection } from '../../support/fake-broker.js';
-import { getFreePort } from '../../support/ports.js';
+import { deadPort } from '../../support/ports.js';
 import { Calls, fakeBrokerPerTest, connectFake, connectImp, impUrl, newDevice, sleep, within } from './helpers.js';
 
 const fx = fakeBrokerPerTest();
@@ -59,7 +59,7 @@ describe('onconnect result codes [imp §2.6]', () => {
   });
 
   it('-1 when nothing listens on the port', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const client = fx.device();
     expect(await connectImp(client, `tcp://127.0.0.1:${port}`, 'nobody')).toBe(-1);
     expect(client.connectionstate()).toBe(0);

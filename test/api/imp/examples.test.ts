@@ -5,7 +5,7 @@
  * publishes the seed 000 message; both must exit 0 with the expected output.
  */
 import { expect, it } from 'vitest';
-import { getFreePort } from '../../support/ports.js';
+import { deadPort } from '../../support/ports.js';
 import { describeExamples, exitCode } from '../../support/examples.js';
 import { impUrl, waitFor } from './helpers.js';
 
@@ -36,7 +36,7 @@ describeExamples('imp examples (examples/imp/*.mjs on dist/)', (broker, runner) 
   });
 
   it('send.mjs reports a connection failure and exits non-zero (no hang)', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const sender = run(SEND, [`tcp://127.0.0.1:${port}`]);
     expect(await exitCode(sender, 'send.mjs')).toBe(1);
     expect(sender.stderr()).toMatch(/Could not connect to tcp:\/\/127\.0\.0\.1:\d+: Socket error/);

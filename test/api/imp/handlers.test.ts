@@ -6,10 +6,10 @@
  * disconnect() semantics [imp §2.2, §9.10] and the state accessors [imp §2.3–2.5, §9.11].
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ImpBlob, encode } from '../../support/internals.js';
-import type { ImpMessageItem, ImpMqttClient } from '../../support/internals.js';
+import { ImpBlob, encode, openTransport } from '../../support/internals.js';
+import type { ImpMessageItem, ImpMqttClient, TransportFactory } from '../../support/internals.js';
 import type { FakeConnection } from '../../support/fake-broker.js';
-import { Calls, fakeBrokerPerTest, Inbox, connectFake, disconnectFake, impUrl, newDevice, sleep, within } from './helpers.js';
+import { Calls, fakeBrokerPerTest, Inbox, connectFake, disconnectFake, impUrl, newDevice, sleep, waitFor, within } from './helpers.js';
 
 const fx = fakeBrokerPerTest();
 afterEach(() => {
@@ -210,7 +210,19 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
   it('a PINGRESP keeps the connection: no onconnectionlost (keepalive 30, the minimum)', async () => {
     let now = 1_000_000;
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
-    const client = fx.device({ clock: () => now });
+    // Counts the bytes the client has read: each PINGRESP must be in before the clock moves on.
+    let read = 0;
+    const reading: TransportFactory = (endpoint, options, events) =>
+      openTransport(endpoint, options, {
+        open: () => events.open(),
+        data: (chunk) => {
+          events.data(chunk);
+          read += chunk.length;
+        },
+        drain: () => events.drain(),
+        close: (error) => events.close(error),
+      });
+    const client = fx.device({ clock: () => now, transport: reading });
     const lost = new Calls<[number]>();
     client.onconnectionlost((r: number) => lost.record(r));
     const { conn, connect } = await connectFake(fx.broker, client, 'alive', { keepalive: 30 });
@@ -220,8 +232,9 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
       now += 30_000;
       vi.advanceTimersByTime(30_000);
       await conn.expect('pingreq');
+      const before = read;
       await conn.send({ type: 'pingresp' });
-      await sleep(5);
+      await waitFor(() => read >= before + 2, 'the client reading the PINGRESP');
     }
     expect(lost.count).toBe(0);
     expect(client.isconnected()).toBe(true);

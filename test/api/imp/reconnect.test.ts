@@ -13,7 +13,7 @@ import type { ImpMqttClient } from '../../support/internals.js';
 import { fakeBrokerPerTest, connectFake, impUrl, sleep, waitFor } from './helpers.js';
 
 const fx = fakeBrokerPerTest();
-/** Full jitter: the first retry comes within 100 ms; waiting 400 ms shows whether it came. */
+/** Full jitter: the first retry comes within 100 ms of the loss; waiting 400 ms after it is seen shows whether it came. */
 const RECONNECT = { reconnect: { initialDelay: 100, maxDelay: 100 } };
 const PAST_RETRY_MS = 400;
 
@@ -33,6 +33,7 @@ describe('reconnect extension vs the imp rules (found in review)', () => {
     let called = 0;
     // From a microtask after onconnectionlost: the retry is scheduled and has not yet fired.
     const later = await dropped(client, () => queueMicrotask(() => client.disconnect(() => called++)));
+    await waitFor(() => called > 0, 'the disconnect() callback');
     await sleep(PAST_RETRY_MS);
     expect(called).toBe(1);
     expect(fx.broker.connections.length).toBe(1);
@@ -44,6 +45,7 @@ describe('reconnect extension vs the imp rules (found in review)', () => {
     const client = fx.device();
     let called = 0;
     const later = await dropped(client, () => client.disconnect(() => called++));
+    await waitFor(() => called > 0, 'the disconnect() callback');
     await sleep(PAST_RETRY_MS);
     expect(called).toBe(1);
     expect(fx.broker.connections.length).toBe(1);
@@ -54,6 +56,7 @@ describe('reconnect extension vs the imp rules (found in review)', () => {
     const client = fx.device();
     let closed = 0;
     const later = await dropped(client, () => queueMicrotask(() => client.close(() => closed++)));
+    await waitFor(() => closed > 0, 'the close() callback');
     await sleep(PAST_RETRY_MS);
     expect(closed).toBe(1);
     expect(fx.broker.connections.length).toBe(1);

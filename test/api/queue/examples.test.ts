@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeExamples, exitCode } from '../../support/examples.js';
-import { getFreePort } from '../../support/ports.js';
+import { deadPort } from '../../support/ports.js';
 
 describeExamples('queue example (examples/queue/tutorial.mjs on dist/)', (broker, runner) => {
   it('[seed 004] sends ABC123 as mymessage, receives it, then finds the queue empty, and exits 0', async () => {
@@ -15,7 +15,7 @@ describeExamples('queue example (examples/queue/tutorial.mjs on dist/)', (broker
   });
 
   it('reports an unreachable broker with its code and exits 1, without hanging', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const tutorial = runner.run('examples/queue/tutorial.mjs', [`mqtt://127.0.0.1:${port}`]);
     expect(await exitCode(tutorial, 'tutorial.mjs')).toBe(1);
     expect(tutorial.stderr()).toMatch(/^SOCKET_ERROR: /);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageEnvelope, MessagingCapabilities, MqttError, MqttMessageQueue } from '../../../src/api/queue/index.js';
 import { startAedes } from '../../support/aedes.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
-import { LOOPBACK, getFreePort } from '../../support/ports.js';
+import { LOOPBACK, deadPort } from '../../support/ports.js';
 import { Cleanup } from '../../client/helpers.js';
 import { WAIT_MS, bounded, expectMqttError, makeQueue, openQueue, receiveOne, rejectionOf, sniffer, uniqueId, until, untilBuffered } from './queue-helpers.js';
 
@@ -220,7 +220,7 @@ describe('queue face: connecting (CONNECT as the scripted broker sees it)', () =
   });
 
   it('an unreachable broker (nothing listening) rejects open() with an MqttError', async () => {
-    const port = await getFreePort();
+    const port = await deadPort();
     const queue = makeQueue(cleanup, `mqtt://${LOOPBACK}:${port}`, { 'options.connect_timeout': 2000 });
     expect(await rejectionOf(queue.open('c'), 'open()')).toBeInstanceOf(MqttError);
     expect(queue.isOpen()).toBe(false);
