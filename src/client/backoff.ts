@@ -28,8 +28,9 @@ export class Backoff {
     this.#initialDelay = options.initialDelay ?? 1_000;
     this.#maxDelay = options.maxDelay ?? 60_000;
     this.#stableAfter = options.stableAfter ?? 10_000;
-    if (!(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay)) {
-      throw usageError('INVALID_OPTIONS', 'reconnect delays need 0 <= initialDelay <= maxDelay');
+    // stableAfter decides failover too: NaN would mean never stable, a negative value always.
+    if (!(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay) || typeof this.#stableAfter !== 'number' || !(this.#stableAfter >= 0)) {
+      throw usageError('INVALID_OPTIONS', 'reconnect delays need 0 <= initialDelay <= maxDelay and stableAfter >= 0');
     }
   }
 

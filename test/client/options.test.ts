@@ -74,3 +74,19 @@ describe('will from plain JavaScript', () => {
     }
   });
 });
+
+describe('reconnect delays from plain JavaScript', () => {
+  it('a stableAfter that is negative, NaN or not a number is INVALID_OPTIONS (it decides failover: NaN meant never stable, -1 always)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ max: -Number.MIN_VALUE }), fc.constant(Number.NaN), fc.string()), (stableAfter) => {
+        const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: { stableAfter: stableAfter as never }, transport: noTransport })) as MqttError;
+        expect(error).toBeInstanceOf(MqttError);
+        expect([error.code, error.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+        expect(error.message).toContain('stableAfter');
+      }),
+    );
+    for (const stableAfter of [0, 10_000, Infinity]) {
+      expect(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: { stableAfter }, transport: noTransport })).not.toThrow();
+    }
+  });
+});
