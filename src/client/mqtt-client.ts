@@ -44,13 +44,14 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** Made by the first disconnect() given a callback. */
   #disconnectCallbacks: (() => void)[] | null = null;
   readonly #requests: Requests;
-  readonly #timers = new ClientTimers();
+  readonly #timers: ClientTimers;
 
   constructor(options: ClientOptions) {
     super();
     const resolved = (this.#options = resolveOptions(options));
     this.clientId = resolved.clientId_;
     this.now = resolved.clock_;
+    this.#timers = new ClientTimers(this.now);
     [this.#failover, this.#session] = orReleaseStore(options, resolved, () => [new Failover(resolved.endpoints_, resolved.reconnect_), new Session(resolved.session_)] as const);
     this.#writer = new PacketWriter((error) => this.#link.fail_('protocol-error', asMqttError(error, 'ENCODE_FAILED')));
     this.#requests = new Requests(this.#session, this.#writer, resolved.hooks_);
@@ -374,7 +375,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   // ---- timers and helpers ------------------------------------------------------------------
 
   #armSessionTimer(): void {
-    this.#timers.wakeBy_(this.#session.nextTimeout(), this.now, this.#onSessionTimer);
+    this.#timers.wakeBy_(this.#session.nextTimeout(), this.#onSessionTimer);
   }
 
   readonly #onSessionTimer = (now: number): void => {

@@ -80,6 +80,27 @@ describe('timers that fire late', () => {
     expect(client.connected).toBe(true);
   });
 
+  it('a PUBACK that arrived while the process was stalled past the disconnect() linger completes its publish 0, not -11', async () => {
+    const farm = serverFarm(['accept']);
+    const client = farmClient(farm, { keepalive: 0 });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(client.connected).toBe(true);
+    const results: number[] = [];
+    client.publish('late/linger', new Uint8Array([1]), { qos: 1 }, (rc) => results.push(rc));
+    await vi.advanceTimersByTimeAsync(0);
+    const publish = farm.live()!.packets.at(-1)!;
+    expect(publish.type).toBe('publish');
+    let disconnected = false;
+    client.disconnect(() => (disconnected = true), 5_000);
+    stall(60_000);
+    await vi.advanceTimersToNextTimerAsync(); // the linger timer, only
+    farm.send({ type: 'puback', packetId: (publish as { packetId: number }).packetId });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(results).toEqual([0]);
+    expect(disconnected).toBe(true);
+  });
+
   it('a broker that really went silent is still given up on, one read turn after a late wake-up', async () => {
     const farm = serverFarm(['accept'], { answerPings: false });
     const client = farmClient(farm, { keepalive: 10, pingTimeout: 5_000 });
