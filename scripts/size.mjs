@@ -32,7 +32,11 @@
 // Buffer paths folded away again (packet/bytes.ts must import nothing), the imp face's codes
 // inlined (its code tables no longer bundled), the browser client's random id without the pool,
 // members and internal object keys ending in '_' (mangled), fields declared only where the
-// constructor assigns them, and code that one helper or one literal serves),
+// constructor assigns them, and code that one helper or one literal serves); raised the same day
+// by the fuzzing review's typed errors for options from plain JavaScript (a url that is not a
+// string, servers that is not an array, a store that is none, and a dropPolicy it does not know,
+// which was read as 'drop-oldest' and dropped queued messages), ~0.04 KB core and ~0.03 KB imp,
+// to the least that holds them (15.65 and 18.13 KB),
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -41,9 +45,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.6 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.65 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.8 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.1 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.13 * KB },
 ];
 
 export async function measure(source) {

@@ -13,6 +13,8 @@ const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
 };
 
 export function parseBrokerUrl(url: string): Endpoint {
+  // From plain JavaScript (a JSON config's null, a port number): an invalid URL, not a TypeError below.
+  if (typeof url != 'string') url = `(${typeof url})`;
   let parsed: URL;
   let hostname: string;
   try {
