@@ -131,6 +131,41 @@ describe('a journal of forged but checksummed records', () => {
     );
   });
 
+  it('a real journal cut, bit-flipped or spliced with another: a usable state (the damage cut off) or STORE_UNREADABLE (property)', () => {
+    const valid: Forged[] = [
+      { kind: 'mark', seq: 0 },
+      { kind: 'accept', seq: 1, topic: 'a', flags: 1, extra: '["m1",{"k":"v"}]' },
+      { kind: 'accept', seq: 2, topic: 'b/c', flags: 2, extra: undefined },
+      { kind: 'send', seq: 1, packetId: 1 },
+      { kind: 'send', seq: 2, packetId: 2 },
+      { kind: 'release', seq: 2 },
+      { kind: 'inbound', packetId: 7 },
+      { kind: 'done', seq: 1 },
+    ];
+    const journal = Buffer.concat(valid.map((r) => framed(bodyOf(r))));
+    const damage = fc.oneof(
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), from: fc.nat(), length: fc.nat({ max: 40 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(damage, { minLength: 1, maxLength: 3 }), (damages) => {
+        let bytes = Buffer.from(journal);
+        for (const d of damages) {
+          const at = bytes.length === 0 ? 0 : d.at % bytes.length;
+          if (d.kind === 'flip' && bytes.length > 0) bytes[at] = bytes[at]! ^ (1 << d.bit);
+          else if (d.kind === 'cut') bytes = bytes.subarray(0, at);
+          else if (d.kind === 'splice') bytes = Buffer.concat([bytes.subarray(0, at), journal.subarray(d.from % journal.length, (d.from % journal.length) + d.length), bytes.subarray(at)]);
+        }
+        openWith(bytes, ({ error, store }) => {
+          if (error !== undefined) expect(error.code).toBe('STORE_UNREADABLE');
+          else checkUsable(store!);
+        });
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   // Counterexamples the first property shrank to before records were checked; each opened,
   // then failed at every reconnect, counted NaN, or kept one of two messages.
   const refused: [string, Forged[]][] = [
