@@ -3,7 +3,7 @@
  * engine's ClientOptions. Credentials go into the options only, never into a URL or a line.
  */
 import { readFileSync } from 'node:fs';
-import { MqttClient } from '../client/index.js';
+import { MqttClient, hostMisreadInUrl } from '../client/index.js';
 import type { ClientOptions, WillOptions } from '../client/index.js';
 import { MqttError } from '../errors.js';
 import { validateTopicName } from '../packet/index.js';
@@ -151,16 +151,9 @@ export function newClient(options: ClientOptions): MqttClient {
   }
 }
 
-/**
- * What a URL would read differently from the host it was built from: '/', '?', '#' end the host
- * ('-h a/b -p 2000' would reach a:1883), '@' makes what precedes it a user name sent to the
- * broker, '%' escapes are decoded, '\\' is a '/' to ws://, and tabs and newlines are dropped.
- */
-const HOST_REREAD = /[/?#@%\\\t\r\n]/;
-
 /** `scheme://host:port`, the host bracketed when it is IPv6; a host the URL would not keep whole is a usage error. */
 export function hostUrl(scheme: string, host: string, port: number): string {
-  if (HOST_REREAD.test(host)) throw new UsageError(`Invalid host ${JSON.stringify(host)}: a host name has no '/', '?', '#', '@', '%', '\\', tab or newline.`);
+  if (hostMisreadInUrl(host)) throw new UsageError(`Invalid host ${JSON.stringify(host)}: a host name has no '/', '?', '#', '@', '%', '\\', tab or newline.`);
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 

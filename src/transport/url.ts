@@ -51,6 +51,16 @@ export function parseBrokerUrl(url: string): Endpoint {
   return endpoint;
 }
 
+/**
+ * Whether `scheme://host:port` built from `host` would be read as another host: '/', '?', '#'
+ * end it (and the port typed after it is lost), '@' makes what precedes it a user name, '%'
+ * escapes are decoded, '\\' is a '/' to ws://, tabs and newlines are dropped. For the faces that
+ * build a URL from a host setting (the CLI's -h, the queue's connection.host).
+ */
+export function hostMisreadInUrl(host: string): boolean {
+  return /[/?#@%\\\t\r\n]/.test(host);
+}
+
 /** The URL without any user:password@ part. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1'); // up to the authority's last '@', as URL parsing does
