@@ -157,6 +157,16 @@ function handshake(chunks: readonly Uint8Array[]): string {
 }
 
 describe('HandshakeReader on arbitrary responses', () => {
+  it("quotes the server's text in its errors bounded and escaped (it quoted a 15 KB status line, escape codes and all)", () => {
+    const cases = [`HTTP/1.1 400 ${'A'.repeat(15_000)}\x1b[2J`, `HTTP/1.1 101 x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\nSec-WebSocket-Protocol: \x1b[31m${'p'.repeat(9_000)}`];
+    for (const head of cases) {
+      const result = handshake([Buffer.from(`${head}\r\n\r\n`, 'latin1')]);
+      expect(result).toMatch(/^error WebSocket: /);
+      expect(result.length).toBeLessThan(200);
+      expect(result).not.toMatch(/[\x00-\x1f]/);
+    }
+  });
+
   it('any bytes, any chunking: the bytes after the head, a WEBSOCKET_ERROR, or waiting — and the same bytes follow the head however it is cut (property)', () => {
     fc.assert(
       fc.property(handshakeBytes, cutFractions, (bytes, fractions) => {
