@@ -32,9 +32,13 @@
 // Buffer paths folded away again (packet/bytes.ts must import nothing), the imp face's codes
 // inlined (its code tables no longer bundled), the browser client's random id without the pool,
 // members and internal object keys ending in '_' (mangled), fields declared only where the
-// constructor assigns them, and code that one helper or one literal serves; then raised by
-// 0.05 KB for a checked reconnect.stableAfter and every engine timer that fires late waiting a
-// read turn, so a disconnect()'s linger cannot report -11 for a PUBACK waiting unread),
+// constructor assigns them, and code that one helper or one literal serves); raised the same day
+// by the fuzzing review's typed errors for options from plain JavaScript (a url that is not a
+// string, servers that is not an array, a store that is none, and a dropPolicy it does not know,
+// which was read as 'drop-oldest' and dropped queued messages), ~0.04 KB core and ~0.03 KB imp,
+// and by a checked reconnect.stableAfter and every engine timer that fires late waiting a read
+// turn (a disconnect()'s linger no longer reports -11 for a PUBACK waiting unread), ~0.04 KB,
+// to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
 import { build } from 'esbuild';
@@ -43,9 +47,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.65 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.7 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.8 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.15 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.2 * KB },
 ];
 
 export async function measure(source) {

@@ -15,7 +15,7 @@ import { LatencyRecorder, newCounters, progressLine, summaryText } from './bench
 import type { BenchSummary, Counters } from './bench-stats.js';
 import { Reporter } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { connectionFlags, newClient } from './connect-options.js';
+import { connectionFlags, hostUrl, newClient } from './connect-options.js';
 import { MAX_TIMER_SECONDS, UsageError, integerIn, secondsIn } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
@@ -117,7 +117,7 @@ class Bench {
     const fileProblem = fileLimitProblem(this.#count, openFileLimit());
     if (fileProblem !== null) throw new UsageError(fileProblem);
     const host = flags.get<string>('host') ?? 'localhost';
-    this.#url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${flags.get<number>('port') ?? 1883}`;
+    this.#url = hostUrl('mqtt', host, flags.get<number>('port') ?? 1883);
     // What the engine refuses (a bad host, a user name over 65535 bytes…) is a usage error here,
     // not thrown from the first connect. The last client has the longest id.
     newClient(this.#clientOptions(this.#count)).destroy();

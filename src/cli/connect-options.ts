@@ -3,7 +3,7 @@
  * engine's ClientOptions. Credentials go into the options only, never into a URL or a line.
  */
 import { readFileSync } from 'node:fs';
-import { MqttClient } from '../client/index.js';
+import { MqttClient, hostMisreadInUrl } from '../client/index.js';
 import type { ClientOptions, WillOptions } from '../client/index.js';
 import { MqttError } from '../errors.js';
 import { validateTopicName } from '../packet/index.js';
@@ -71,7 +71,7 @@ export function connectionSettings(flags: ParsedFlags, pid: number): ConnectionS
   const plainScheme = fromUrl?.scheme ?? 'mqtt';
   const scheme = !tlsWanted ? plainScheme : plainScheme.startsWith('ws') ? 'wss' : 'mqtts';
   const port = flags.get<number>('port') ?? fromUrl?.port ?? DEFAULT_PORTS[scheme]!;
-  const options: ClientOptions = { url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  const options: ClientOptions = { url: hostUrl(scheme, host, port) };
 
   if (flags.has('id') && flags.has('idPrefix')) throw new UsageError('-i and -I argument cannot be used together.');
   const prefix = flags.get<string>('idPrefix');
@@ -149,6 +149,12 @@ export function newClient(options: ClientOptions): MqttClient {
   } catch (error) {
     throw error instanceof MqttError && error.origin === 'caller' ? new UsageError(error.message) : error;
   }
+}
+
+/** `scheme://host:port`, the host bracketed when it is IPv6; a host the URL would not keep whole is a usage error. */
+export function hostUrl(scheme: string, host: string, port: number): string {
+  if (hostMisreadInUrl(host)) throw new UsageError(`Invalid host ${JSON.stringify(host)}: a host name has no '/', '?', '#', '@', '%', '\\', tab or newline.`);
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** The engine's check of a broker URL, as a usage error (for commands that hand the URL to several faces). */

@@ -29,7 +29,10 @@ export async function main(argv: readonly string[], io: CliIo, commands: readonl
     return await command.run(flags, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    reporter.error(`Error: ${error.message}${/[.?]$/.test(error.message) ? '' : '.'} Use 'impmqtt ${name} --help' to see usage.`);
+    // One line, whatever the argument quoted in it holds (a newline typed inside quotes).
+    // eslint-disable-next-line no-control-regex
+    const message = error.message.replace(/[\u0000-\u001f\u007f]/g, '?');
+    reporter.error(`Error: ${message}${/[.?]$/.test(message) ? '' : '.'} Use 'impmqtt ${name} --help' to see usage.`);
     return 1;
   }
 }

@@ -111,7 +111,7 @@ export const monotonicNow = (): number => performance.now();
 
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
-  if (urls.length === 0) throw usageError('INVALID_OPTIONS', 'A broker url (or servers list) is required');
+  if (!Array.isArray(urls) || !urls.length) throw usageError('INVALID_OPTIONS', 'A broker url (or servers array) is required');
   const endpoints = urls.map(parseBrokerUrl);
   const first = endpoints[0]!;
   const keepalive = options.keepalive ?? 60;
@@ -147,7 +147,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const maxPacketSize = maxPacketSizeOf(options.maxPacketSize);
   // Opened last: nothing after this may refuse the options (the constructor's own checks release it).
   const store = options.store;
-  if (store !== undefined) session.store = 'open' in store && typeof store.open === 'function' ? store.open(clientId) : (store as SessionStore<Completion>);
+  // null (a JSON config's "none") is the default; a path string is not a store.
+  if (store != null) session.store = typeof (store as SessionStoreProvider).open == 'function' ? (store as SessionStoreProvider).open(clientId) : (store as SessionStore<Completion>);
   return {
     endpoints_: endpoints,
     clientId_: clientId,
@@ -187,7 +188,7 @@ export function orReleaseStore<T>(options: ClientOptions, resolved: ResolvedOpti
   try {
     return make();
   } catch (error) {
-    if (options.store !== undefined && 'open' in options.store) (resolved.session_.store as { close?: () => void } | undefined)?.close?.();
+    if (typeof (options.store as SessionStoreProvider | undefined)?.open == 'function') (resolved.session_.store as { close?: () => void } | undefined)?.close?.();
     throw error;
   }
 }

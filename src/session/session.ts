@@ -44,10 +44,15 @@ export class Session<T = unknown> {
     this.#cleanSession = options.cleanSession ?? true;
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
+    // From plain JavaScript: a store that is none (a path string) would fail below as a TypeError.
+    if (typeof this.store.outgoing != 'function') throw usageError('INVALID_OPTIONS', 'store is not a SessionStore');
+    const dropPolicy = options.dropPolicy ?? 'reject-new';
+    // Any other value was read as 'drop-oldest': a misspelt 'reject_new' dropped queued messages.
+    if (dropPolicy != 'reject-new' && dropPolicy != 'drop-oldest') throw usageError('INVALID_OPTIONS', `Unknown dropPolicy ${dropPolicy}`);
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
       maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
       maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
-      dropPolicy_: options.dropPolicy ?? 'reject-new',
+      dropPolicy_: dropPolicy,
       queueQoS0_: options.queueQoS0 ?? true,
       retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });

@@ -78,6 +78,12 @@ export class FileSessionStore<T = unknown> extends MemorySessionStore<T> {
       if (flow.stage === 'queued' || flow.packetId === undefined) {
         this.#restoredQueue.push(request);
       } else {
+        // Records each readable, together impossible (from another writer): a QoS 0 message has
+        // no packet id, and two in flight under one id would keep only the last.
+        if (flow.message.qos === 0 || this.getOutgoing(flow.packetId) !== undefined) {
+          journal.close();
+          throw usageError('STORE_UNREADABLE', `${path}: message ${flow.seq} cannot be in flight under packet id ${flow.packetId}; the file is left as it is (written by another version?)`);
+        }
         super.putOutgoing({ packetId: flow.packetId, stage: flow.stage, request, sentAt: 0 });
         this.#recordedStage.set(flow.packetId, flow.stage);
         this.#seqByPacket.set(flow.packetId, flow.seq);

@@ -2,6 +2,7 @@
  * What a durable session store writes: one small record per change of state, replayed in order
  * to rebuild it. Messages are written once (ACCEPT); later records name them by sequence number.
  */
+import { validateTopicName } from '../packet/index.js';
 import type { QoS } from '../packet/index.js';
 
 /** A message as the store keeps it: the request, plus what the application tagged it with. */
@@ -89,10 +90,10 @@ export function decodeRecord(body: Uint8Array): StoreRecord {
   const kind = KINDS[body[0]!];
   switch (kind) {
     case 'accept': {
-      const seq = view.getFloat64(1, true);
+      const seq = seqAt(view, 1);
       const flags = body[9]!;
       const qos = (flags & 3) as QoS;
-      if (qos > 2) throw new Error('bad QoS');
+      if (qos > 2 || flags > 7) throw new Error(`bad flags ${flags}`);
       let at = 10;
       const topic = getBytes(body, view, at);
       at += 4 + topic.length;
@@ -101,25 +102,24 @@ export function decodeRecord(body: Uint8Array): StoreRecord {
       const extra = getBytes(body, view, at);
       if (at + 4 + extra.length !== body.length) throw new Error('trailing bytes');
       const message: StoredMessage = { topic: decoder.decode(topic), payload: Uint8Array.from(payload), qos, retain: (flags & 4) !== 0 };
-      if (extra.length > 0) {
-        const [messageId, properties] = JSON.parse(decoder.decode(extra)) as [string | null, Record<string, string> | null];
-        if (messageId !== null) message.messageId = messageId;
-        if (properties !== null) message.properties = properties;
-      }
+      // A topic no PUBLISH may carry would be refused by the encoder at every reconnect, forever.
+      validateTopicName(message.topic);
+      if (extra.length > 0) readExtra(JSON.parse(decoder.decode(extra)), message);
       return { kind, seq, message };
     }
     case 'send':
       expectLength(body, 11);
-      return { kind, seq: view.getFloat64(1, true), packetId: view.getUint16(9, true) };
+      return { kind, seq: seqAt(view, 1), packetId: packetIdAt(view, 9) };
     case 'release':
     case 'done':
     case 'mark':
       expectLength(body, 9);
-      return { kind, seq: view.getFloat64(1, true) };
+      // A snapshot of a store that never accepted a message marks 0.
+      return { kind, seq: seqAt(view, 1, kind === 'mark' ? 0 : 1) };
     case 'inbound':
     case 'inbound-released':
       expectLength(body, 3);
-      return { kind, packetId: view.getUint16(1, true) };
+      return { kind, packetId: packetIdAt(view, 1) };
     case 'inbound-cleared':
       expectLength(body, 1);
       return { kind };
@@ -138,6 +138,36 @@ function getBytes(body: Uint8Array, view: DataView, at: number): Uint8Array {
   const length = view.getUint32(at, true);
   if (at + 4 + length > body.length) throw new Error('truncated field');
   return body.subarray(at + 4, at + 4 + length);
+}
+
+/**
+ * A sequence number as this store writes them: a whole number from `min`. Anything else (NaN,
+ * a fraction, past 2^53) came from another writer and would make acceptedCount and every later
+ * number meaningless.
+ */
+function seqAt(view: DataView, at: number, min = 1): number {
+  const seq = view.getFloat64(at, true);
+  if (!Number.isSafeInteger(seq) || seq < min) throw new Error(`bad sequence number ${seq}`);
+  return seq;
+}
+
+/** A packet id in 1..65535 [MQTT-2.3.1-1]: one of 0 would be restored and sent as it is. */
+function packetIdAt(view: DataView, at: number): number {
+  const packetId = view.getUint16(at, true);
+  if (packetId === 0) throw new Error('packet identifier 0');
+  return packetId;
+}
+
+/** The ACCEPT's JSON `[messageId, properties]`, each null or of the type encodeRecord wrote. */
+function readExtra(json: unknown, message: StoredMessage): void {
+  if (!Array.isArray(json) || json.length !== 2) throw new Error('bad message id and properties');
+  const [messageId, properties] = json as unknown[];
+  if (messageId !== null && typeof messageId !== 'string') throw new Error('bad message id');
+  if (properties !== null && (typeof properties !== 'object' || Array.isArray(properties) || Object.values(properties as object).some((v) => typeof v !== 'string'))) {
+    throw new Error('bad message properties');
+  }
+  if (messageId !== null) message.messageId = messageId;
+  if (properties !== null) message.properties = properties as Record<string, string>;
 }
 
 function expectLength(body: Uint8Array, length: number): void {

@@ -13,6 +13,8 @@ const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
 };
 
 export function parseBrokerUrl(url: string): Endpoint {
+  // From plain JavaScript (a JSON config's null, a port number): an invalid URL, not a TypeError below.
+  if (typeof url != 'string') url = `(${typeof url})`;
   let parsed: URL;
   let hostname: string;
   try {
@@ -47,6 +49,16 @@ export function parseBrokerUrl(url: string): Endpoint {
     throw usageError('INVALID_URL', `Malformed percent-encoding in the user name or password of ${displayUrl}`);
   }
   return endpoint;
+}
+
+/**
+ * Whether `scheme://host:port` built from `host` would be read as another host: '/', '?', '#'
+ * end it (and the port typed after it is lost), '@' makes what precedes it a user name, '%'
+ * escapes are decoded, '\\' is a '/' to ws://, tabs and newlines are dropped. For the faces that
+ * build a URL from a host setting (the CLI's -h, the queue's connection.host).
+ */
+export function hostMisreadInUrl(host: string): boolean {
+  return /[/?#@%\\\t\r\n]/.test(host);
 }
 
 /** The URL without any user:password@ part. */

@@ -56,7 +56,7 @@ export class HandshakeReader {
 
   private check(head: string): void {
     const [statusLine = '', ...lines] = head.split('\r\n');
-    if (!/^HTTP\/1\.1 101\b/.test(statusLine)) throw wsError(`The server refused the upgrade: "${statusLine}"`);
+    if (!/^HTTP\/1\.1 101\b/.test(statusLine)) throw wsError(`The server refused the upgrade: ${quoted(statusLine)}`);
     const headers = new Map<string, string>();
     for (const line of lines) {
       const colon = line.indexOf(':');
@@ -68,8 +68,16 @@ export class HandshakeReader {
     // None was offered, so none may be in use (RFC 6455 §4.1): permessage-deflate forced on us
     // would fail only at the first frame big enough for the server to compress.
     const extensions = headers.get('sec-websocket-extensions');
-    if (extensions) throw wsError(`The server turned on extension "${extensions}", which was not offered`);
+    if (extensions) throw wsError(`The server turned on extension ${quoted(extensions)}, which was not offered`);
     const protocol = headers.get('sec-websocket-protocol');
-    if (protocol !== undefined && protocol !== 'mqtt') throw wsError(`The server chose subprotocol "${protocol}", not "mqtt"`);
+    if (protocol !== undefined && protocol !== 'mqtt') throw wsError(`The server chose subprotocol ${quoted(protocol)}, not "mqtt"`);
   }
+}
+
+/**
+ * The server's text in an error message: at most 100 characters, control characters escaped. A
+ * head may be 16 KB of anything, and the message ends up in logs and on terminals.
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
 }

@@ -5,13 +5,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isValidTopicName } from '../../src/packet/index.js';
 import { decodeRecord, encodeRecord } from '../../src/store/records.js';
 import type { StoreRecord, StoredMessage } from '../../src/store/records.js';
 import { StoreState } from '../../src/store/state.js';
 
 const message: fc.Arbitrary<StoredMessage> = fc
   .record({
-    topic: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+    // What the session lets through to the store (a wildcard or U+0000 is refused before, and
+    // refused again when read back: unreadable.property.test.ts).
+    topic: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter(isValidTopicName),
     payload: fc.uint8Array({ maxLength: 64 }),
     qos: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
     retain: fc.boolean(),

@@ -6,6 +6,7 @@
  */
 import { usageError } from '../../errors.js';
 import type { QoS } from '../../packet/index.js';
+import { hostMisreadInUrl } from '../../transport/url.js';
 
 export type ConfigValues = Record<string, unknown>;
 
@@ -54,6 +55,8 @@ export function resolveSettings(config: ConfigValues): QueueSettings {
     if (host === undefined) throw invalid('connection.host', 'is required (or connection.uri)', undefined);
     const port = integer('connection.port', read('connection.port', 'connections.port') ?? 1883, 1, 65_535);
     const protocol = String(read('connection.protocol', 'connections.protocol') ?? 'mqtt');
+    // 'broker/x' with port 2000 would reach broker:1883; 'user@broker' would log in as 'user'.
+    if (hostMisreadInUrl(String(host))) throw invalid('connection.host', "must be a host name or address, without '/', '?', '#', '@', '%', '\\', tab or newline", host);
     resolvedUri = `${protocol}://${String(host)}:${port}`;
   }
   const qos = integer('options.qos', read('options.qos') ?? 0, 0, 2) as QoS;
