@@ -182,9 +182,10 @@ describe('timeouts', () => {
     const broker = await fakeBroker();
     const clientId = uniqueId('async-timeout');
     const connecting = connect(broker.url, { clientId, timeout: 200 });
+    const rejection = rejectionOf(connecting, 'connect()'); // held at once: the limit may pass before the broker reads CONNECT
     const conn = await broker.nextConnection();
     expect((await conn.expect('connect')).clientId).toBe(clientId);
-    const error = expectMqttError(await rejectionOf(connecting, 'connect()'), 'TIMEOUT');
+    const error = expectMqttError(await rejection, 'TIMEOUT');
     expect(error.message).toContain('connect to');
     expect(error.message).toContain('200 ms');
     await conn.expectClosed();
@@ -208,9 +209,10 @@ describe('timeouts', () => {
     const broker = await fakeBroker();
     const client = unconnected(cleanup, broker.url);
     const connecting = client.connect({ timeout: 200 });
+    const rejection = rejectionOf(connecting, 'connect()'); // held at once, as above
     const conn = await broker.nextConnection();
     await conn.expect('connect');
-    expectMqttError(await rejectionOf(connecting, 'connect()'), 'TIMEOUT');
+    expectMqttError(await rejection, 'TIMEOUT');
     await conn.expectClosed();
     expect(client.connected).toBe(false);
   });
