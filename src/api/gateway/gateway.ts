@@ -67,6 +67,7 @@ class SendMessageGateway implements Gateway {
       payloadEncoding: options.payloadEncoding,
       maxPayloadBytes: options.maxPayloadBytes,
       publishTimeout: options.publishTimeout,
+      maxInflight: options.maxInflight,
       rateLimits: new InstanceRateLimits(options.rateLimit),
       inflight: { count: 0 },
       published: (seconds) => {
@@ -198,7 +199,8 @@ class SendMessageGateway implements Gateway {
       const body = JSON.stringify({ status: up ? 'ok' : 'unavailable', mqtt: this.client.state });
       response.writeHead(up ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     } else {
-      const body = this.#metrics.render(this.client.connected, this.#action.inflight.count);
+      // What the client holds unacknowledged, including messages whose calls timed out.
+      const body = this.#metrics.render(this.client.connected, this.client.inflightCount + this.client.queuedCount);
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) }).end(body);
     }
   }

@@ -26,6 +26,12 @@ export interface GatewayOptions {
   rateLimit?: number;
   /** How long a call waits for the broker's acknowledgement, ms. Default 5,000. */
   publishTimeout?: number;
+  /**
+   * Messages the MQTT client may hold unacknowledged (in flight or queued) before calls are
+   * refused with SystemOverFlow, nothing sent. A call that timed out still counts while its
+   * message waits for the broker. Default 1,000.
+   */
+  maxInflight?: number;
   /** Largest message payload, bytes. Default 65,536 (the service's). */
   maxPayloadBytes?: number;
   /** Largest request body, bytes. Default: room for the largest payload percent-encoded, plus 16 KiB. */
@@ -59,6 +65,7 @@ export interface ResolvedGatewayOptions {
   payloadEncoding: 'utf8' | 'base64';
   rateLimit: number;
   publishTimeout: number;
+  maxInflight: number;
   maxPayloadBytes: number;
   maxBodyBytes: number;
   timestampWindow: number;
@@ -101,6 +108,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     payloadEncoding,
     rateLimit: count(options.rateLimit, 1_000, 'rateLimit', 0),
     publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1, MAX_TIMER_MS),
+    maxInflight: count(options.maxInflight, 1_000, 'maxInflight', 1),
     maxPayloadBytes,
     maxBodyBytes: count(options.maxBodyBytes, roomForPayload, 'maxBodyBytes', 1),
     timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,

@@ -22,6 +22,8 @@ export interface SendMessageContext {
   payloadEncoding: 'utf8' | 'base64';
   maxPayloadBytes: number;
   publishTimeout: number;
+  /** Messages the client may hold unacknowledged before calls are refused. */
+  maxInflight: number;
   rateLimits: InstanceRateLimits;
   /** Called with each publish's outcome: its latency in seconds when acknowledged. */
   published(seconds: number | undefined): void;
@@ -53,6 +55,13 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   }
   const client = context.client;
   if (!client.connected) throw sendFailed('the gateway is not connected to the MQTT broker');
+  // The client's own count, not the calls waiting: a call answered after publishTimeout leaves
+  // its message with the client until the broker acknowledges it, so a stalled broker would
+  // otherwise have the client hold every later message too, without bound (found in review).
+  const held = client.inflightCount + client.queuedCount;
+  if (held >= context.maxInflight) {
+    throw ApiFailure.of('SystemOverFlow', `${held} messages already wait for the broker's acknowledgement (the limit is ${context.maxInflight}); this one was not sent. Please try again.`);
+  }
   if (!context.rateLimits.admit(instanceId, client.now())) {
     throw ApiFailure.of('SystemOverFlow', `Instance "${printable(instanceId)}" is over its limit of SendMessage calls per second. Please try again.`);
   }

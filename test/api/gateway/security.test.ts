@@ -1,0 +1,47 @@
+/**
+ * Found in a security review of the gateway, each as an attacker (or a misconfiguration) would
+ * meet it; every test here failed before its fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { startFakeBroker } from '../../support/fake-broker.js';
+import { rawHttp, signedQuery, startGateway } from './sdk.js';
+
+const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>;
+const call = (port: number, overrides: Record<string, string> = {}): ReturnType<typeof rawHttp> =>
+  rawHttp(port, `GET /?${signedQuery('GET', overrides)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+
+describe('a stalled broker: the messages the client holds are bounded (maxInflight)', () => {
+  it('past maxInflight unacknowledged messages, calls get SystemOverFlow and nothing is sent; an acknowledgement makes room', async () => {
+    const fake = await startFakeBroker({ autoPingresp: true });
+    const accepted = fake.acceptNext();
+    const starting = startGateway(fake.url, { publishTimeout: 50, maxInflight: 2 });
+    const { conn } = await accepted;
+    const { port, endpoint, gateway } = await starting;
+    try {
+      // The broker takes two messages and acknowledges neither: both calls time out…
+      for (const payload of ['one', 'two']) {
+        const answer = await call(port, { Payload: payload });
+        expect(json(answer.body).Code).toBe('SendMessageFailed');
+      }
+      // …yet the client still holds both, for the broker to acknowledge: the third is refused at once.
+      const refused = await call(port, { Payload: 'three' });
+      expect(refused.status).toBe(500);
+      expect(json(refused.body)).toMatchObject({ Code: 'SystemOverFlow' });
+      expect(String(json(refused.body).Message)).toContain('not sent');
+      expect(await (await fetch(`${endpoint}/metrics`)).text()).toMatch(/^impmqtt_gateway_inflight 2$/m);
+      const first = await conn.expect('publish');
+      await conn.expect('publish');
+      await conn.send({ type: 'puback', packetId: first.packetId! });
+      await expect.poll(() => gateway.client.inflightCount).toBe(1);
+      // Room for one more: it is sent, and answered 200 once acknowledged.
+      const fourth = call(port, { Payload: 'four' });
+      const publish = await conn.expect('publish');
+      await conn.send({ type: 'puback', packetId: publish.packetId! });
+      expect((await fourth).status).toBe(200);
+      expect(conn.received.filter((packet) => packet.type === 'publish').map((packet) => Buffer.from((packet as { payload: Uint8Array }).payload).toString())).toEqual(['one', 'two', 'four']);
+    } finally {
+      await gateway.close(100);
+      await fake.stop();
+    }
+  });
+});
