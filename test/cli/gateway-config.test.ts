@@ -38,6 +38,8 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     ['accessKeys as an object', { allowAnonymous: true, accessKeys: { accessKeyId: 'a', accessKeySecret: 's' } }, /accessKeys must be a list/],
     ['a null access key', { accessKeys: [null] }, /accessKeys must be a list/],
     ['a misspelt key', { allowAnonymous: true, ratelimit: 0 }, /unknown key "ratelimit"/],
+    // Found in the security review: the key was admitted with no instance limit at all.
+    ['a misspelt field in an access key', { accessKeys: [{ accessKeyId: 'a', accessKeySecret: 's', instance: ['post-cn-1'] }] }, /access key a: unknown field "instance"/],
     ['http as a string', { allowAnonymous: true, http: '0.0.0.0:8080' }, /"http" must be an object/],
   ];
   for (const [what, content, message] of mistakes) {

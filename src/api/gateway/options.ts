@@ -76,6 +76,8 @@ export interface ResolvedGatewayOptions {
   http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number };
 }
 
+const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances']);
+
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options !== 'object' || options === null || typeof options.mqtt !== 'object' || options.mqtt === null) {
     throw invalid('mqtt (the broker connection options) is required');
@@ -85,6 +87,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     if (typeof key.accessKeyId !== 'string' || key.accessKeyId === '') throw invalid('every access key needs an accessKeyId');
     if (typeof key.accessKeySecret !== 'string' || key.accessKeySecret === '') throw invalid(`access key ${key.accessKeyId} needs an accessKeySecret`);
     if (keys.has(key.accessKeyId)) throw invalid(`access key ${key.accessKeyId} is configured twice`);
+    // A misspelt "instances" would leave the key free to send to every instance: fail closed.
+    const unknown = Object.keys(key).find((field) => !ACCESS_KEY_FIELDS.has(field));
+    if (unknown !== undefined) throw invalid(`access key ${key.accessKeyId}: unknown field "${unknown}" (known: ${[...ACCESS_KEY_FIELDS].join(', ')})`);
     const instances = key.instances ?? '*';
     if (instances !== '*' && (!Array.isArray(instances) || instances.some((id) => typeof id !== 'string'))) {
       throw invalid(`access key ${key.accessKeyId}: instances must be "*" or a list of instance ids`);

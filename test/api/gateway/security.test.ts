@@ -3,6 +3,8 @@
  * meet it; every test here failed before its fix.
  */
 import { describe, expect, it } from 'vitest';
+import { createGateway } from '../../../src/api/gateway/index.js';
+import type { GatewayAccessKey } from '../../../src/api/gateway/index.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import { rawHttp, signedQuery, startGateway } from './sdk.js';
 
@@ -43,5 +45,12 @@ describe('a stalled broker: the messages the client holds are bounded (maxInflig
       await gateway.close(100);
       await fake.stop();
     }
+  });
+});
+
+describe('access keys are configured exactly as written', () => {
+  it('a misspelt "instances" is refused at createGateway, not read as "any instance"', () => {
+    const key = { accessKeyId: 'app', accessKeySecret: 's3cret', instance: ['post-cn-1'] } as unknown as GatewayAccessKey;
+    expect(() => createGateway({ mqtt: { url: 'mqtt://127.0.0.1:1' }, accessKeys: [key] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('unknown field "instance"') }));
   });
 });
