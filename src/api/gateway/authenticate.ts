@@ -54,6 +54,10 @@ function authenticateRpc(request: ApiRequest, context: AuthenticationContext, no
   };
   const accessKeyId = required('AccessKeyId');
   const signature = required('Signature');
+  // This scheme signs parameters, not headers: an action or version taken from the x-acs-*
+  // headers would be one nobody signed (both SDKs send them as parameters too).
+  required('Action');
+  required('Version');
   const method = required('SignatureMethod');
   if (method !== 'HMAC-SHA1') throw ApiFailure.of('IncompleteSignature', `SignatureMethod "${printable(method)}" is not supported: use HMAC-SHA1.`);
   const version = required('SignatureVersion');

@@ -3,10 +3,11 @@
  * meet it; every test here failed before its fix.
  */
 import { describe, expect, it } from 'vitest';
-import { createGateway } from '../../../src/api/gateway/index.js';
+import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
 import type { GatewayAccessKey } from '../../../src/api/gateway/index.js';
+import { sendMessageParameters } from '../../../src/api/gateway/signature-rpc.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
-import { rawHttp, signedQuery, startGateway } from './sdk.js';
+import { INSTANCE, KEY, rawHttp, signedQuery, startGateway } from './sdk.js';
 
 const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>;
 const call = (port: number, overrides: Record<string, string> = {}): ReturnType<typeof rawHttp> =>
@@ -52,5 +53,34 @@ describe('access keys are configured exactly as written', () => {
   it('a misspelt "instances" is refused at createGateway, not read as "any instance"', () => {
     const key = { accessKeyId: 'app', accessKeySecret: 's3cret', instance: ['post-cn-1'] } as unknown as GatewayAccessKey;
     expect(() => createGateway({ mqtt: { url: 'mqtt://127.0.0.1:1' }, accessKeys: [key] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('unknown field "instance"') }));
+  });
+});
+
+describe('RPC signatures: what is acted on is what was signed', () => {
+  it('Action and Version only in the unsigned x-acs-* headers of an RPC-signed request: MissingParameter, nothing sent', async () => {
+    const fake = await startFakeBroker({ autoPingresp: true });
+    const accepted = fake.acceptNext();
+    const starting = startGateway(fake.url);
+    const { conn } = await accepted;
+    const { port, gateway } = await starting;
+    try {
+      // A request signed without Action or Version (signed for something else, or by a careless signer).
+      const parameters = sendMessageParameters(KEY.accessKeyId, 'no-action-1', { InstanceId: INSTANCE, MqttTopic: 'gw/t', Payload: 'p' });
+      parameters.delete('Action');
+      parameters.delete('Version');
+      const query = rpcSignedQuery('GET', parameters, KEY.accessKeySecret);
+      const answer = await rawHttp(port, `GET /?${query} HTTP/1.1\r\nHost: x\r\nx-acs-action: SendMessage\r\nx-acs-version: 2020-04-20\r\n\r\n`);
+      expect(answer.status).toBe(400);
+      expect(json(answer.body)).toMatchObject({ Code: 'MissingParameter' });
+      // The same call signed with them is served, so nothing else was in the way; it is the only one published.
+      const signed = call(port, { Payload: 'signed' });
+      const publish = await conn.expect('publish');
+      await conn.send({ type: 'puback', packetId: publish.packetId! });
+      expect((await signed).status).toBe(200);
+      expect(conn.received.filter((packet) => packet.type === 'publish')).toHaveLength(1);
+    } finally {
+      await gateway.close(100);
+      await fake.stop();
+    }
   });
 });
