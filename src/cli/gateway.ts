@@ -45,7 +45,8 @@ engine's options: url, clientId, username, password, tls…). -q sets the QoS (d
 
 Access keys: --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET; or $ALIBABA_CLOUD_ACCESS_KEY_ID and
 $ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables); or "accessKeys" in the config file,
-each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "instances": [...]}.
+each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "instances": [...],
+"topics": [MQTT filters]}. Instances share the broker's topics: "topics" keeps a key to its own.
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
 Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
@@ -138,7 +139,7 @@ function checkConfig(config: Record<string, unknown>, path: string): void {
   }
   const keys = config.accessKeys;
   if (keys !== undefined && (!Array.isArray(keys) || !keys.every(isObject))) {
-    throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances"}.`);
+    throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances", "topics"}.`);
   }
 }
 
@@ -192,7 +193,8 @@ function accessKeys(flags: ParsedFlags, env: Record<string, string | undefined>,
 }
 
 function describeKeys(options: GatewayOptions): string {
-  const keys = (options.accessKeys ?? []).map((key) => `${key.accessKeyId} (instances: ${key.instances === undefined || key.instances === '*' ? 'any' : key.instances.join(', ')})`);
+  const list = (values: string[] | '*' | undefined): string => (values === undefined || values === '*' ? 'any' : values.join(', '));
+  const keys = (options.accessKeys ?? []).map((key) => `${key.accessKeyId} (instances: ${list(key.instances)}${key.topics === undefined || key.topics === '*' ? '' : `; topics: ${list(key.topics)}`})`);
   if (options.allowAnonymous) keys.push('anonymous (any instance)');
   return keys.join('; ');
 }

@@ -15,12 +15,15 @@ export interface AccessKey {
   secret: string;
   /** The instance ids this key may send to; null: any. */
   instances: ReadonlySet<string> | null;
+  /** The topic filters this key may send to; null: any. */
+  topics: readonly string[] | null;
 }
 
 /** A caller the gateway has authenticated (or admitted anonymously). */
 export interface Caller {
   accessKeyId: string | undefined;
   instances: ReadonlySet<string> | null;
+  topics: readonly string[] | null;
 }
 
 export interface AuthenticationContext {
@@ -31,7 +34,7 @@ export interface AuthenticationContext {
   allowAnonymous: boolean;
 }
 
-const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null };
+const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null, topics: null };
 /** The SDKs send 32 hex digits or a UUID; anything much longer only costs the nonce cache memory. */
 const MAX_NONCE_LENGTH = 128;
 /** YYYY-MM-DDThh:mm:ssZ, as both SDKs write it (milliseconds tolerated). */
@@ -71,7 +74,7 @@ function authenticateRpc(request: ApiRequest, context: AuthenticationContext, no
     throw ApiFailure.of('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
   }
   admitOnce(accessKeyId, timestamp, 'Timestamp', nonce, context, now);
-  return { accessKeyId, instances: key.instances };
+  return { accessKeyId, instances: key.instances, topics: key.topics };
 }
 
 function authenticateAcs3(request: ApiRequest, header: string, context: AuthenticationContext, now: number): Caller {
@@ -100,7 +103,7 @@ function authenticateAcs3(request: ApiRequest, header: string, context: Authenti
   }
   if (payloadHash !== sha256Hex(request.body)) throw ApiFailure.of('SignatureDoesNotMatch', 'The body does not match its x-acs-content-sha256 header.');
   admitOnce(authorization.accessKeyId, timestamp, 'x-acs-date', nonce, context, now);
-  return { accessKeyId: authorization.accessKeyId, instances: key.instances };
+  return { accessKeyId: authorization.accessKeyId, instances: key.instances, topics: key.topics };
 }
 
 function keyOf(accessKeyId: string, context: AuthenticationContext): AccessKey {

@@ -2,6 +2,7 @@
 import { usageError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../client/index.js';
 import type { ClientOptions } from '../../client/index.js';
+import { isValidTopicFilter } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import type { AccessKey } from './authenticate.js';
 
@@ -10,6 +11,11 @@ export interface GatewayAccessKey {
   accessKeySecret: string;
   /** Instance ids this key may send to; "*" (the default) for any. */
   instances?: string[] | '*';
+  /**
+   * MQTT topic filters (`+`, `#`) this key may send to; "*" (the default) for any. Instances do
+   * not separate topics (they share the one broker): this is what keeps a key to its devices.
+   */
+  topics?: string[] | '*';
 }
 
 export interface GatewayOptions {
@@ -76,7 +82,7 @@ export interface ResolvedGatewayOptions {
   http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number };
 }
 
-const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances']);
+const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances', 'topics']);
 
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options !== 'object' || options === null || typeof options.mqtt !== 'object' || options.mqtt === null) {
@@ -94,7 +100,11 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     if (instances !== '*' && (!Array.isArray(instances) || instances.some((id) => typeof id !== 'string'))) {
       throw invalid(`access key ${key.accessKeyId}: instances must be "*" or a list of instance ids`);
     }
-    keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances) });
+    const topics = key.topics ?? '*';
+    if (topics !== '*' && (!Array.isArray(topics) || !topics.every((filter) => typeof filter === 'string' && isValidTopicFilter(filter)))) {
+      throw invalid(`access key ${key.accessKeyId}: topics must be "*" or a list of MQTT topic filters`);
+    }
+    keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances), topics: topics === '*' ? null : [...topics] });
   }
   const allowAnonymous = options.allowAnonymous ?? false;
   if (keys.size === 0 && !allowAnonymous) throw invalid('no access keys are configured: give accessKeys, or allowAnonymous: true');

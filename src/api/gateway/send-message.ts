@@ -4,7 +4,7 @@
  * connection, answered when the broker has acknowledged it (at QoS 0, when written).
  * Everything that can refuse a call does so before the publish: a refused call is never sent.
  */
-import { validateTopicName } from '../../packet/index.js';
+import { topicMatches, validateTopicName } from '../../packet/index.js';
 import type { MqttClient } from '../../client/index.js';
 import type { MqttError } from '../../errors.js';
 import type { QoS } from '../../packet/index.js';
@@ -52,6 +52,10 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   const payload = payloadOf(payloadText, context);
   if (caller.instances !== null && !caller.instances.has(instanceId)) {
     throw ApiFailure.of('InstancePermissionCheckFailed', `This access key may not send to instance "${printable(instanceId)}".`);
+  }
+  // Every instance is the one broker's topic space: the instance check alone keeps nobody out of another's topics.
+  if (caller.topics !== null && !caller.topics.some((filter) => topicMatches(filter, topic))) {
+    throw ApiFailure.of('PermissionCheckFailed', `This access key may not send to topic "${printable(topic)}".`);
   }
   const client = context.client;
   if (!client.connected) throw sendFailed('the gateway is not connected to the MQTT broker');

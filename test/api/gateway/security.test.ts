@@ -84,3 +84,32 @@ describe('RPC signatures: what is acted on is what was signed', () => {
     }
   });
 });
+
+describe("a key's topics: instances share the broker's topic space", () => {
+  it("a key limited to its instance and to tenant-a/#: another tenant's topic is PermissionCheckFailed, nothing sent", async () => {
+    const fake = await startFakeBroker({ autoPingresp: true });
+    const accepted = fake.acceptNext();
+    const starting = startGateway(fake.url, { accessKeys: [{ ...KEY, instances: [INSTANCE], topics: ['tenant-a/#'] }] });
+    const { conn } = await accepted;
+    const { port, gateway } = await starting;
+    try {
+      // The instance is the key's own; the topic is another tenant's devices on the same broker.
+      const refused = await call(port, { MqttTopic: 'tenant-b/devices/1/cmd', Payload: 'reboot' });
+      expect(refused.status).toBe(400);
+      expect(json(refused.body)).toMatchObject({ Code: 'PermissionCheckFailed' });
+      const allowed = call(port, { MqttTopic: 'tenant-a/devices/1/cmd', Payload: 'reboot' });
+      const publish = await conn.expect('publish');
+      expect(publish.topic).toBe('tenant-a/devices/1/cmd');
+      await conn.send({ type: 'puback', packetId: publish.packetId! });
+      expect((await allowed).status).toBe(200);
+      expect(conn.received.filter((packet) => packet.type === 'publish')).toHaveLength(1);
+    } finally {
+      await gateway.close(100);
+      await fake.stop();
+    }
+  });
+
+  it('topics must be MQTT topic filters', () => {
+    expect(() => createGateway({ mqtt: { url: 'mqtt://127.0.0.1:1' }, accessKeys: [{ ...KEY, topics: ['a/#/b'] }] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
