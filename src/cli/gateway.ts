@@ -5,7 +5,7 @@
  * taken from the environment. SIGTERM or SIGINT: stop accepting, let publishes in flight finish,
  * disconnect cleanly, exit 0.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ClientOptions } from '../client/index.js';
 import { createGateway } from '../api/gateway/index.js';
 import type { Gateway, GatewayAccessKey, GatewayOptions } from '../api/gateway/index.js';
@@ -68,6 +68,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const file = readConfig(flags.get<string>('config'));
   const settings = connectionSettings(flags, process.pid);
   const reporter = new Reporter(io, settings.quiet, settings.debug);
+  if (!settings.quiet) for (const line of exposedSecrets(flags, file)) io.stderr.write(`${line}\n`);
   const options = gatewayOptions(flags, io.env, file, settings.options);
   options.log = (line) => {
     if (!settings.quiet) io.stderr.write(`${line}\n`);
@@ -121,6 +122,33 @@ function readConfig(path: string | undefined): ConfigFile {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`--config: ${path} is not a JSON object (${(error as Error).message}).`);
+  }
+}
+
+/**
+ * Secrets other users of the machine can read: the command line of a long-running server, which
+ * ps shows to all; a config file readable beyond its owner. Warned about, not refused (a
+ * container may have no other users).
+ */
+function exposedSecrets(flags: ParsedFlags, file: ConfigFile): string[] {
+  const lines: string[] = [];
+  if (flags.has('password') || hasPassword(flags.get<string>('url'))) {
+    lines.push('Warning: the broker password is on the command line, where ps shows it to every user: use $IMPMQTT_MQTT_PASSWORD.');
+  }
+  const path = flags.get<string>('config');
+  const secretInFile = file.mqtt?.password !== undefined || hasPassword(file.mqtt?.url) || (file.accessKeys ?? []).some((key) => key.accessKeySecret !== undefined);
+  if (path !== undefined && secretInFile && process.platform !== 'win32') {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) lines.push(`Warning: ${path} holds secrets and other users may read it (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it.`);
+  }
+  return lines;
+}
+
+function hasPassword(url: string | undefined): boolean {
+  try {
+    return url !== undefined && new URL(url).password !== '';
+  } catch {
+    return false;
   }
 }
 

@@ -7,7 +7,7 @@
  * ("ratelimit": 0 left the limit at 1,000). No broker or HTTP port is needed: every case
  * fails before the gateway starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,7 +29,8 @@ function io(): CliIo & { err: () => string } {
 
 function configFile(name: string, content: unknown): string {
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify(content));
+  // Owner-only, as a file of secrets should be (else the command warns, a second line).
+  writeFileSync(path, JSON.stringify(content), { mode: 0o600 });
   return path;
 }
 
@@ -55,5 +56,42 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     const flags = parseFlags(gatewayCommand.flags, []);
     const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, maxInflight: 50, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
     expect(options).toMatchObject({ maxNonces: 5_000_000, maxInflight: 50, hostId: 'gw.example' });
+  });
+});
+
+/**
+ * Found in the security review: a broker password on the command line (ps shows it to every
+ * user for as long as the gateway runs) and a config file of secrets readable by other users
+ * went unremarked. Each case then stops at the missing access keys, before the gateway starts.
+ */
+describe('impmqtt gateway: secrets other users can read are warned about', () => {
+  const exposed = /on the command line, where ps shows it/;
+  const cases: [string, string[], Record<string, string>, boolean][] = [
+    ['-P', ['-u', 'u', '-P', 'pw'], {}, true],
+    ['a -L URL with a password', ['-L', 'mqtt://u:pw@127.0.0.1:1/t'], {}, true],
+    ['$IMPMQTT_MQTT_PASSWORD', ['-u', 'u'], { IMPMQTT_MQTT_PASSWORD: 'pw' }, false],
+  ];
+  for (const [what, args, env, warned] of cases) {
+    it(`the broker password from ${what}: ${warned ? 'a warning' : 'no warning'}`, async () => {
+      const cli = io();
+      cli.env = env;
+      expect(await main(['gateway', ...args], cli)).toBe(1);
+      expect(cli.err()).toMatch(/No access keys/);
+      if (warned) expect(cli.err()).toMatch(exposed);
+      else expect(cli.err()).not.toMatch(exposed);
+    });
+  }
+
+  it('a config file with secrets: a warning while other users may read it, none once it is 0600', async () => {
+    const path = configFile('secrets', { mqtt: { url: 'mqtt://127.0.0.1:1', username: 'u', password: 'pw' } });
+    chmodSync(path, 0o644);
+    const open = io();
+    expect(await main(['gateway', '--config', path], open)).toBe(1);
+    expect(open.err()).toContain(`Warning: ${path} holds secrets and other users may read it (mode 0644): chmod 600 it.`);
+    chmodSync(path, 0o600);
+    const closed = io();
+    expect(await main(['gateway', '--config', path], closed)).toBe(1);
+    expect(closed.err()).not.toMatch(/holds secrets/);
+    expect(closed.err()).toMatch(/No access keys/);
   });
 });
