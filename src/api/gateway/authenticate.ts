@@ -83,9 +83,17 @@ function authenticateAcs3(request: ApiRequest, header: string, context: Authenti
   for (const name of ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
     if (!signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${name}" must be signed.`);
   }
-  // An x-acs-* header the gateway would act on but nobody signed could have been added by anyone.
+  // An x-acs-* header the gateway would act on but nobody signed could have been added by anyone;
+  // so could the Content-Type that makes a body a form (the SDK signs it).
   for (const name of Object.keys(request.headers)) {
     if (name.startsWith('x-acs-') && !signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${printable(name)}" is present but not signed.`);
+  }
+  if (request.body.length > 0 && !signed.has('content-type')) throw ApiFailure.of('IncompleteSignature', 'The header "content-type" must be signed with a body.');
+  // Query names are signed raw: one holding "&" or "=" (or a line break) would let a signed query
+  // be re-split into other parameters with the same canonical form. The SDKs send none.
+  for (const name of request.query.keys()) {
+    // eslint-disable-next-line no-control-regex
+    if (/[&=\u0000-\u001f\u007f]/.test(name)) throw ApiFailure.of('InvalidParameter', `The parameter name "${printable(name)}" cannot be signed unambiguously.`);
   }
   const single = (name: string): string => {
     const values = request.headers[name];
