@@ -31,6 +31,8 @@ export interface SendMessageContext {
   inflight: { count: number };
 }
 
+/** Control characters (U+0001–U+001F, U+007F–U+009F; U+0000 the codec refuses) and non-characters. */
+const UNSENDABLE = /[\p{Cc}\p{Noncharacter_Code_Point}]/u;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export function sendMessage(parameters: Parameters, caller: Caller, context: SendMessageContext): Promise<void> {
@@ -48,6 +50,12 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   // ApsaraMQ's topic names cannot begin with "$" either.
   if (topic.startsWith('$')) {
     throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" begins with "$", which is reserved for the broker's own topics.`);
+  }
+  // MQTT 3.1.1 §1.5.3: a receiver MAY close the connection over these, and mosquitto does —
+  // then the client resends the message on every reconnect, so one call cut every caller off
+  // for good (found in review).
+  if (UNSENDABLE.test(topic)) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" contains a control character or a Unicode non-character, which brokers close the connection for.`);
   }
   const payload = payloadOf(payloadText, context);
   if (caller.instances !== null && !caller.instances.has(instanceId)) {
