@@ -44,7 +44,7 @@ export const gatewayCommand: Command = {
 engine's options: url, clientId, username, password, tls…). -q sets the QoS (default 1).
 
 Access keys: --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET; or $ALIBABA_CLOUD_ACCESS_KEY_ID and
-$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables); or "accessKeys" in the config file,
+$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables, when the file names no key); or "accessKeys" in the config file,
 each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "instances": [...],
 "topics": [MQTT filters]}. Instances share the broker's topics: "topics" keeps a key to its own.
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
@@ -203,7 +203,9 @@ function accessKeys(flags: ParsedFlags, env: Record<string, string | undefined>,
     const secret = env.IMPMQTT_ACCESS_KEY_SECRET ?? (env.ALIBABA_CLOUD_ACCESS_KEY_ID === id ? env.ALIBABA_CLOUD_ACCESS_KEY_SECRET : undefined);
     if (secret === undefined || secret === '') throw new UsageError(`--access-key-id ${id}: set its secret in $IMPMQTT_ACCESS_KEY_SECRET (never on the command line).`);
     keys.push({ accessKeyId: id, accessKeySecret: secret, instances });
-  } else if (env.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined) {
+  } else if (env.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined && (file.accessKeys ?? []).length === 0) {
+    // The SDKs' variables are ambient (often the machine's real cloud credentials): they are the
+    // gateway's key only when nothing else names one, never an extra key, unlimited, beside the file's.
     keys.push({ accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, instances });
   } else if (instancesFlag !== undefined) {
     throw new UsageError('--instances applies to the key given by --access-key-id or $ALIBABA_CLOUD_ACCESS_KEY_ID.');

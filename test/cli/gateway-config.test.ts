@@ -95,3 +95,18 @@ describe('impmqtt gateway: secrets other users can read are warned about', () =>
     expect(closed.err()).toMatch(/No access keys/);
   });
 });
+
+describe('impmqtt gateway: the SDK variables are not an extra key', () => {
+  // Found in the security review: with accessKeys in the file (say, each kept to its instances),
+  // $ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, set in the environment for other tools, was accepted too,
+  // free to send to any instance.
+  it('with accessKeys in the file, $ALIBABA_CLOUD_ACCESS_KEY_ID is not accepted; alone, it is the key', () => {
+    const flags = parseFlags(gatewayCommand.flags, []);
+    const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'ambient', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'cloud-secret' };
+    const broker = { url: 'mqtt://127.0.0.1:1' };
+    const fromFile = gatewayOptions(flags, env, { accessKeys: [{ accessKeyId: 'tenant', accessKeySecret: 's', instances: ['post-cn-1'] }] }, broker);
+    expect(fromFile.accessKeys!.map((key) => key.accessKeyId)).toEqual(['tenant']);
+    const alone = gatewayOptions(flags, env, {}, broker);
+    expect(alone.accessKeys!.map((key) => key.accessKeyId)).toEqual(['ambient']);
+  });
+});
