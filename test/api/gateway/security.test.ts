@@ -113,3 +113,24 @@ describe("a key's topics: instances share the broker's topic space", () => {
     expect(() => createGateway({ mqtt: { url: 'mqtt://127.0.0.1:1' }, accessKeys: [{ ...KEY, topics: ['a/#/b'] }] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 });
+
+describe('the work a request can cost before it is refused is bounded', () => {
+  it('more than 100 parameters: InvalidParameter, whether in the query or the query and body together', async () => {
+    const fake = await startFakeBroker({ autoPingresp: true });
+    const accepted = fake.acceptNext();
+    const starting = startGateway(fake.url);
+    await accepted;
+    const { port, gateway } = await starting;
+    try {
+      const padding = Array.from({ length: 100 }, (_, i) => `p${i}=x`).join('&');
+      const inQuery = await rawHttp(port, `GET /?${signedQuery('GET')}&${padding} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(json(inQuery.body)).toMatchObject({ Code: 'InvalidParameter', Message: 'The request has more than 100 parameters.' });
+      const body = signedQuery('POST');
+      const split = await rawHttp(port, `POST /?${padding} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      expect(json(split.body)).toMatchObject({ Code: 'InvalidParameter', Message: 'The request has more than 100 parameters.' });
+    } finally {
+      await gateway.close(100);
+      await fake.stop();
+    }
+  });
+});
