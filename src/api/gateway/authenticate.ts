@@ -80,6 +80,9 @@ function authenticateRpc(request: ApiRequest, context: AuthenticationContext, no
 function authenticateAcs3(request: ApiRequest, header: string, context: AuthenticationContext, now: number): Caller {
   const authorization = parseAcs3Authorization(header);
   const signed = new Set(authorization.signedHeaders);
+  // Each listed name adds its header's value to the canonical request: a name listed thousands of
+  // times made a few KB of headers into a canonical request (and error message) of gigabytes.
+  if (signed.size !== authorization.signedHeaders.length) throw ApiFailure.of('IncompleteSignature', 'SignedHeaders lists a header more than once.');
   for (const name of ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
     if (!signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${name}" must be signed.`);
   }

@@ -88,3 +88,28 @@ describe('ACS3: the signed canonical form has one reading', () => {
     expect((await acs3(running.port, { query: '', body, contentType, nonce: `n-${++nonces}` })).status).toBe(200);
   });
 });
+
+describe('ACS3: the canonical request is no larger than what was sent', () => {
+  let broker: AedesBroker;
+  let running: RunningGateway;
+
+  beforeAll(async () => {
+    broker = await startAedes();
+    running = await startGateway(broker.url);
+  });
+  afterAll(async () => {
+    await running?.gateway.close(500);
+    await broker?.stop();
+  });
+
+  // Found in the security review: each listed name added its header's value again, so 8 KB of
+  // Host listed 2,000 times was a 16 MB canonical request, echoed in the error body; at the
+  // default header limit, gigabytes, from anyone who knows an access key id.
+  it('SignedHeaders listing a header twice: IncompleteSignature, answered in a small body', async () => {
+    const authorization = `ACS3-HMAC-SHA256 Credential=${KEY.accessKeyId},SignedHeaders=${'host;'.repeat(2_000)}x-acs-content-sha256;x-acs-date;x-acs-signature-nonce,Signature=00`;
+    const headers = `host: ${'h'.repeat(8_000)}\r\nx-acs-content-sha256: ${sha256Hex('')}\r\nx-acs-date: ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')}\r\nx-acs-signature-nonce: dup-1\r\n`;
+    const answer = await rawHttp(running.port, `POST /?Action=SendMessage&Version=2020-04-20 HTTP/1.1\r\n${headers}authorization: ${authorization}\r\ncontent-length: 0\r\n\r\n`);
+    expect(json(answer).Code).toBe('IncompleteSignature');
+    expect(answer.body.length).toBeLessThan(2_000);
+  });
+});
