@@ -4,10 +4,27 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
-import type { GatewayAccessKey } from '../../../src/api/gateway/index.js';
+import type { GatewayAccessKey, GatewayOptions } from '../../../src/api/gateway/index.js';
 import { sendMessageParameters } from '../../../src/api/gateway/signature-rpc.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
+import type { FakeConnection } from '../../support/fake-broker.js';
 import { INSTANCE, KEY, rawHttp, signedQuery, startGateway } from './sdk.js';
+import type { RunningGateway } from './sdk.js';
+
+/** A gateway on a fake broker the test drives (`conn`: the gateway's connection); both stopped after `body`. */
+async function withFakeBroker(options: Partial<GatewayOptions>, body: (running: RunningGateway, conn: FakeConnection) => Promise<void>): Promise<void> {
+  const fake = await startFakeBroker({ autoPingresp: true });
+  const accepted = fake.acceptNext();
+  const starting = startGateway(fake.url, options);
+  const { conn } = await accepted;
+  const running = await starting;
+  try {
+    await body(running, conn);
+  } finally {
+    await running.gateway.close(100);
+    await fake.stop();
+  }
+}
 
 const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>;
 const call = (port: number, overrides: Record<string, string> = {}): ReturnType<typeof rawHttp> =>
@@ -15,12 +32,7 @@ const call = (port: number, overrides: Record<string, string> = {}): ReturnType<
 
 describe('a stalled broker: the messages the client holds are bounded (maxInflight)', () => {
   it('past maxInflight unacknowledged messages, calls get SystemOverFlow and nothing is sent; an acknowledgement makes room', async () => {
-    const fake = await startFakeBroker({ autoPingresp: true });
-    const accepted = fake.acceptNext();
-    const starting = startGateway(fake.url, { publishTimeout: 50, maxInflight: 2 });
-    const { conn } = await accepted;
-    const { port, endpoint, gateway } = await starting;
-    try {
+    await withFakeBroker({ publishTimeout: 50, maxInflight: 2 }, async ({ port, endpoint, gateway }, conn) => {
       // The broker takes two messages and acknowledges neither: both calls time out…
       for (const payload of ['one', 'two']) {
         const answer = await call(port, { Payload: payload });
@@ -42,10 +54,7 @@ describe('a stalled broker: the messages the client holds are bounded (maxInflig
       await conn.send({ type: 'puback', packetId: publish.packetId! });
       expect((await fourth).status).toBe(200);
       expect(conn.received.filter((packet) => packet.type === 'publish').map((packet) => Buffer.from((packet as { payload: Uint8Array }).payload).toString())).toEqual(['one', 'two', 'four']);
-    } finally {
-      await gateway.close(100);
-      await fake.stop();
-    }
+    });
   });
 });
 
@@ -58,12 +67,7 @@ describe('access keys are configured exactly as written', () => {
 
 describe('RPC signatures: what is acted on is what was signed', () => {
   it('Action and Version only in the unsigned x-acs-* headers of an RPC-signed request: MissingParameter, nothing sent', async () => {
-    const fake = await startFakeBroker({ autoPingresp: true });
-    const accepted = fake.acceptNext();
-    const starting = startGateway(fake.url);
-    const { conn } = await accepted;
-    const { port, gateway } = await starting;
-    try {
+    await withFakeBroker({}, async ({ port }, conn) => {
       // A request signed without Action or Version (signed for something else, or by a careless signer).
       const parameters = sendMessageParameters(KEY.accessKeyId, 'no-action-1', { InstanceId: INSTANCE, MqttTopic: 'gw/t', Payload: 'p' });
       parameters.delete('Action');
@@ -78,21 +82,13 @@ describe('RPC signatures: what is acted on is what was signed', () => {
       await conn.send({ type: 'puback', packetId: publish.packetId! });
       expect((await signed).status).toBe(200);
       expect(conn.received.filter((packet) => packet.type === 'publish')).toHaveLength(1);
-    } finally {
-      await gateway.close(100);
-      await fake.stop();
-    }
+    });
   });
 });
 
 describe("a key's topics: instances share the broker's topic space", () => {
   it("a key limited to its instance and to tenant-a/#: another tenant's topic is PermissionCheckFailed, nothing sent", async () => {
-    const fake = await startFakeBroker({ autoPingresp: true });
-    const accepted = fake.acceptNext();
-    const starting = startGateway(fake.url, { accessKeys: [{ ...KEY, instances: [INSTANCE], topics: ['tenant-a/#'] }] });
-    const { conn } = await accepted;
-    const { port, gateway } = await starting;
-    try {
+    await withFakeBroker({ accessKeys: [{ ...KEY, instances: [INSTANCE], topics: ['tenant-a/#'] }] }, async ({ port }, conn) => {
       // The instance is the key's own; the topic is another tenant's devices on the same broker.
       const refused = await call(port, { MqttTopic: 'tenant-b/devices/1/cmd', Payload: 'reboot' });
       expect(refused.status).toBe(400);
@@ -103,10 +99,7 @@ describe("a key's topics: instances share the broker's topic space", () => {
       await conn.send({ type: 'puback', packetId: publish.packetId! });
       expect((await allowed).status).toBe(200);
       expect(conn.received.filter((packet) => packet.type === 'publish')).toHaveLength(1);
-    } finally {
-      await gateway.close(100);
-      await fake.stop();
-    }
+    });
   });
 
   it('topics must be MQTT topic filters', () => {
@@ -116,21 +109,13 @@ describe("a key's topics: instances share the broker's topic space", () => {
 
 describe('the work a request can cost before it is refused is bounded', () => {
   it('more than 100 parameters: InvalidParameter, whether in the query or the query and body together', async () => {
-    const fake = await startFakeBroker({ autoPingresp: true });
-    const accepted = fake.acceptNext();
-    const starting = startGateway(fake.url);
-    await accepted;
-    const { port, gateway } = await starting;
-    try {
+    await withFakeBroker({}, async ({ port }) => {
       const padding = Array.from({ length: 100 }, (_, i) => `p${i}=x`).join('&');
       const inQuery = await rawHttp(port, `GET /?${signedQuery('GET')}&${padding} HTTP/1.1\r\nHost: x\r\n\r\n`);
       expect(json(inQuery.body)).toMatchObject({ Code: 'InvalidParameter', Message: 'The request has more than 100 parameters.' });
       const body = signedQuery('POST');
       const split = await rawHttp(port, `POST /?${padding} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       expect(json(split.body)).toMatchObject({ Code: 'InvalidParameter', Message: 'The request has more than 100 parameters.' });
-    } finally {
-      await gateway.close(100);
-      await fake.stop();
-    }
+    });
   });
 });
