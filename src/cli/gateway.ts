@@ -136,12 +136,22 @@ function exposedSecrets(flags: ParsedFlags, file: ConfigFile): string[] {
     lines.push('Warning: the broker password is on the command line, where ps shows it to every user: use $IMPMQTT_MQTT_PASSWORD.');
   }
   const path = flags.get<string>('config');
-  const secretInFile = file.mqtt?.password !== undefined || hasPassword(file.mqtt?.url) || (file.accessKeys ?? []).some((key) => key.accessKeySecret !== undefined);
-  if (path !== undefined && secretInFile && process.platform !== 'win32') {
+  if (path !== undefined && holdsSecret(file) && process.platform !== 'win32') {
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) lines.push(`Warning: ${path} holds secrets and other users may read it (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it.`);
   }
   return lines;
+}
+
+/** Fields that hold a secret wherever they are (an access key's, the broker's, TLS's inline key). */
+const SECRET_FIELDS = new Set(['accessKeySecret', 'password', 'passphrase', 'key']);
+
+/** A secret anywhere in the file: in a secret field, or a URL's password (url, servers…). */
+function holdsSecret(value: unknown, field = ''): boolean {
+  if (typeof value === 'string') return SECRET_FIELDS.has(field) || hasPassword(value);
+  if (Array.isArray(value)) return value.some((item) => holdsSecret(item));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([name, item]) => holdsSecret(item, name));
+  return false;
 }
 
 function hasPassword(url: string | undefined): boolean {

@@ -94,6 +94,19 @@ describe('impmqtt gateway: secrets other users can read are warned about', () =>
     expect(closed.err()).not.toMatch(/holds secrets/);
     expect(closed.err()).toMatch(/No access keys/);
   });
+
+  for (const [what, mqtt] of [
+    ['a password in a servers URL', { servers: ['mqtt://u:pw@127.0.0.1:1'] }],
+    ['an inline TLS key', { url: 'mqtts://127.0.0.1:1', tls: { key: '-----BEGIN PRIVATE KEY-----' } }],
+  ] as const) {
+    it(`${what}, readable by others: the warning too`, async () => {
+      const path = configFile(what.replace(/\W/g, '-'), { mqtt });
+      chmodSync(path, 0o604);
+      const cli = io();
+      expect(await main(['gateway', '--config', path], cli)).toBe(1);
+      expect(cli.err()).toContain('holds secrets and other users may read it (mode 0604)');
+    });
+  }
 });
 
 describe('impmqtt gateway: the SDK variables are not an extra key', () => {
