@@ -50,8 +50,8 @@ each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "ins
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
 Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
-("utf8" | "base64"), rateLimit, publishTimeout, maxInflight, maxPayloadBytes, maxBodyBytes,
-timestampWindow, maxNonces, hostId; any other key is refused.
+("utf8" | "base64"), rateLimit, publishTimeout, maxInflight, maxPayloadBytes, maxTopicLevels,
+maxBodyBytes, timestampWindow, maxNonces, hostId; any other key is refused.
 
 Examples:
   IMPMQTT_ACCESS_KEY_SECRET=s3cret impmqtt gateway --access-key-id LTAI-app -h broker.local
@@ -162,7 +162,7 @@ function hasPassword(url: string | undefined): boolean {
   }
 }
 
-const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
+const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxTopicLevels', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
 
 /**
  * The file's shape, before anything reads it: a wrong shape would otherwise crash the command
@@ -193,7 +193,7 @@ export function gatewayOptions(flags: ParsedFlags, env: Record<string, string | 
   options.qos = qos;
   options.allowAnonymous = flags.has('anonymous') || file.allowAnonymous === true;
   options.payloadEncoding = flags.has('base64') ? 'base64' : (file.payloadEncoding ?? 'utf8');
-  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxInflight: file.maxInflight, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
+  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxInflight: file.maxInflight, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxTopicLevels: file.maxTopicLevels, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
   for (const [key, value] of Object.entries(numbers)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   if (file.hostId !== undefined) options.hostId = file.hostId;
   if (options.accessKeys!.length === 0 && !options.allowAnonymous) {

@@ -52,10 +52,10 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     });
   }
 
-  it('maxNonces, maxInflight and hostId, gateway options the README documents, reach the gateway', () => {
+  it('maxNonces, maxInflight, maxTopicLevels and hostId, gateway options the README documents, reach the gateway', () => {
     const flags = parseFlags(gatewayCommand.flags, []);
-    const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, maxInflight: 50, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
-    expect(options).toMatchObject({ maxNonces: 5_000_000, maxInflight: 50, hostId: 'gw.example' });
+    const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
+    expect(options).toMatchObject({ maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' });
   });
 });
 

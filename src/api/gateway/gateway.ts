@@ -66,6 +66,7 @@ class SendMessageGateway implements Gateway {
       qos: options.qos,
       payloadEncoding: options.payloadEncoding,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxTopicLevels: options.maxTopicLevels,
       publishTimeout: options.publishTimeout,
       maxInflight: options.maxInflight,
       rateLimits: new InstanceRateLimits(options.rateLimit),

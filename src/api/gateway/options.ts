@@ -40,6 +40,12 @@ export interface GatewayOptions {
   maxInflight?: number;
   /** Largest message payload, bytes. Default 65,536 (the service's). */
   maxPayloadBytes?: number;
+  /**
+   * Most levels a MqttTopic may have. Brokers close the connection over deeper ones (mosquitto
+   * past 201, EMQX past 128 by default), and the client would resend it at every reconnect.
+   * Default 128.
+   */
+  maxTopicLevels?: number;
   /** Largest request body, bytes. Default: room for the largest payload percent-encoded, plus 16 KiB. */
   maxBodyBytes?: number;
   /** How far a signed timestamp may be from the gateway's clock, seconds, either way. Default 900. */
@@ -73,6 +79,7 @@ export interface ResolvedGatewayOptions {
   publishTimeout: number;
   maxInflight: number;
   maxPayloadBytes: number;
+  maxTopicLevels: number;
   maxBodyBytes: number;
   timestampWindow: number;
   maxNonces: number;
@@ -125,6 +132,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1, MAX_TIMER_MS),
     maxInflight: count(options.maxInflight, 1_000, 'maxInflight', 1),
     maxPayloadBytes,
+    maxTopicLevels: count(options.maxTopicLevels, 128, 'maxTopicLevels', 1),
     maxBodyBytes: count(options.maxBodyBytes, roomForPayload, 'maxBodyBytes', 1),
     timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,
     maxNonces: count(options.maxNonces, 1_000_000, 'maxNonces', 1),

@@ -21,6 +21,7 @@ export interface SendMessageContext {
   qos: QoS;
   payloadEncoding: 'utf8' | 'base64';
   maxPayloadBytes: number;
+  maxTopicLevels: number;
   publishTimeout: number;
   /** Messages the client may hold unacknowledged before calls are refused. */
   maxInflight: number;
@@ -56,6 +57,10 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   // for good (found in review).
   if (UNSENDABLE.test(topic)) {
     throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" contains a control character or a Unicode non-character, which brokers close the connection for.`);
+  }
+  const levels = topic.split('/').length;
+  if (levels > context.maxTopicLevels) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic has ${levels} levels; the limit is ${context.maxTopicLevels}.`);
   }
   const payload = payloadOf(payloadText, context);
   if (caller.instances !== null && !caller.instances.has(instanceId)) {
