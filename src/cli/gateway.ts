@@ -44,9 +44,10 @@ export const gatewayCommand: Command = {
 engine's options: url, clientId, username, password, tls…). -q sets the QoS (default 1).
 
 Access keys: --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET; or $ALIBABA_CLOUD_ACCESS_KEY_ID and
-$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables, when the file names no key); or "accessKeys" in the config file,
-each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "instances": [...],
-"topics": [MQTT filters]}. Instances share the broker's topics: "topics" keeps a key to its own.
+$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables, when the file names no key); or
+"accessKeys" in the config file, each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv":
+"VARIABLE", "instances": [...], "topics": [MQTT filters]}. Instances share the broker's topics:
+"topics" keeps a key to its own.
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
 Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
