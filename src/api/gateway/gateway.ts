@@ -71,6 +71,7 @@ class SendMessageGateway implements Gateway {
       maxInflight: options.maxInflight,
       rateLimits: new InstanceRateLimits(options.rateLimit),
       inflight: { count: 0 },
+      held: { count: 0 },
       published: (seconds) => {
         if (seconds !== undefined) this.#metrics.observePublish(seconds);
         if (this.#action.inflight.count === 0) this.#drained?.();
@@ -200,8 +201,8 @@ class SendMessageGateway implements Gateway {
       const body = JSON.stringify({ status: up ? 'ok' : 'unavailable', mqtt: this.client.state });
       response.writeHead(up ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     } else {
-      // What the client holds unacknowledged, including messages whose calls timed out.
-      const body = this.#metrics.render(this.client.connected, this.client.inflightCount + this.client.queuedCount);
+      // What the client holds, including messages whose calls timed out.
+      const body = this.#metrics.render(this.client.connected, this.#action.held.count);
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) }).end(body);
     }
   }

@@ -33,9 +33,9 @@ export interface GatewayOptions {
   /** How long a call waits for the broker's acknowledgement, ms. Default 5,000. */
   publishTimeout?: number;
   /**
-   * Messages the MQTT client may hold unacknowledged (in flight or queued) before calls are
-   * refused with SystemOverFlow, nothing sent. A call that timed out still counts while its
-   * message waits for the broker. Default 1,000.
+   * Messages the MQTT client may hold (not yet acknowledged; at QoS 0, not yet written) before
+   * calls are refused with SystemOverFlow, nothing sent. A call that timed out still counts while
+   * its message waits for the broker. Default 1,000.
    */
   maxInflight?: number;
   /** Largest message payload, bytes. Default 65,536 (the service's). */

@@ -30,6 +30,11 @@ export interface SendMessageContext {
   published(seconds: number | undefined): void;
   /** Publishes handed to the client and not yet settled (acknowledged, failed or timed out). */
   inflight: { count: number };
+  /**
+   * Messages handed to the client and not yet completed by it (acknowledged, written at QoS 0,
+   * or failed), whether or not their calls were answered: what maxInflight bounds.
+   */
+  held: { count: number };
 }
 
 /** Control characters (U+0001–U+001F, U+007F–U+009F; U+0000 the codec refuses) and non-characters. */
@@ -72,12 +77,13 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   }
   const client = context.client;
   if (!client.connected) throw sendFailed('the gateway is not connected to the MQTT broker');
-  // The client's own count, not the calls waiting: a call answered after publishTimeout leaves
-  // its message with the client until the broker acknowledges it, so a stalled broker would
-  // otherwise have the client hold every later message too, without bound (found in review).
-  const held = client.inflightCount + client.queuedCount;
+  // Not the calls waiting: a call answered after publishTimeout leaves its message with the
+  // client until the broker acknowledges it (or, at QoS 0, until a stalled socket takes it), so
+  // a stalled broker would otherwise have the client hold every later message too, without
+  // bound (found in review).
+  const held = context.held.count;
   if (held >= context.maxInflight) {
-    throw ApiFailure.of('SystemOverFlow', `${held} messages already wait for the broker's acknowledgement (the limit is ${context.maxInflight}); this one was not sent. Please try again.`);
+    throw ApiFailure.of('SystemOverFlow', `${held} messages already wait for the broker (the limit is ${context.maxInflight}); this one was not sent. Please try again.`);
   }
   if (!context.rateLimits.admit(instanceId, client.now())) {
     throw ApiFailure.of('SystemOverFlow', `Instance "${printable(instanceId)}" is over its limit of SendMessage calls per second. Please try again.`);
@@ -104,12 +110,25 @@ function publish(topic: string, payload: Uint8Array, context: SendMessageContext
       context.publishTimeout,
     );
     context.inflight.count += 1;
+    // The client's completion, which can come long after the call was answered.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      context.held.count -= 1;
+    };
+    context.held.count += 1;
     try {
       const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
+        release();
         settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
       });
-      if (refused !== ResultCode.SUCCESS) settle(sendFailed(publishFailure(refused)));
+      if (refused !== ResultCode.SUCCESS) {
+        release();
+        settle(sendFailed(publishFailure(refused)));
+      }
     } catch (error) {
+      release();
       settle(sendFailed(`the MQTT client refused the message (${(error as Error).message})`));
     }
   });

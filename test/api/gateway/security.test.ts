@@ -2,11 +2,14 @@
  * Found in a security review of the gateway, each as an attacker (or a misconfiguration) would
  * meet it; every test here failed before its fix.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
 import type { GatewayAccessKey, GatewayOptions } from '../../../src/api/gateway/index.js';
 import { sendMessageParameters } from '../../../src/api/gateway/signature-rpc.js';
 import { startFakeBroker } from '../../support/fake-broker.js';
+import { LOOPBACK } from '../../support/ports.js';
 import type { FakeConnection } from '../../support/fake-broker.js';
 import { INSTANCE, KEY, rawHttp, signedQuery, startGateway } from './sdk.js';
 import type { RunningGateway } from './sdk.js';
@@ -55,6 +58,38 @@ describe('a stalled broker: the messages the client holds are bounded (maxInflig
       expect((await fourth).status).toBe(200);
       expect(conn.received.filter((packet) => packet.type === 'publish').map((packet) => Buffer.from((packet as { payload: Uint8Array }).payload).toString())).toEqual(['one', 'two', 'four']);
     });
+  });
+});
+
+describe('a broker that stops reading: QoS 0 messages the socket has not taken count too', () => {
+  it('once writes stall, maxInflight calls time out and the next gets SystemOverFlow', async () => {
+    // A broker that accepts the connection, then reads nothing more: the socket's buffers fill.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => {
+        socket.write(Buffer.from([0x20, 2, 0, 0])); // CONNACK, accepted
+        socket.pause();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    const { port: brokerPort } = server.address() as AddressInfo;
+    const { port, gateway } = await startGateway(`mqtt://${LOOPBACK}:${brokerPort}`, { qos: 0, publishTimeout: 50, maxInflight: 2 });
+    try {
+      const codes: string[] = [];
+      const payload = 'x'.repeat(60_000);
+      // Calls pass until the socket stops taking them (a few MB: the kernel's buffers), then time out.
+      while (codes.length < 500 && !codes.includes('SystemOverFlow')) {
+        const body = signedQuery('POST', { Payload: payload });
+        const answer = await rawHttp(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        codes.push(answer.status === 200 ? 'OK' : String(json(answer.body).Code));
+      }
+      expect(codes.filter((code) => code !== 'OK')).toEqual(['SendMessageFailed', 'SendMessageFailed', 'SystemOverFlow']);
+    } finally {
+      await gateway.close(100);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
