@@ -5,7 +5,7 @@
  * taken from the environment. SIGTERM or SIGINT: stop accepting, let publishes in flight finish,
  * disconnect cleanly, exit 0.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ClientOptions } from '../client/index.js';
 import { createGateway } from '../api/gateway/index.js';
 import type { Gateway, GatewayAccessKey, GatewayOptions } from '../api/gateway/index.js';
@@ -44,13 +44,15 @@ export const gatewayCommand: Command = {
 engine's options: url, clientId, username, password, tls…). -q sets the QoS (default 1).
 
 Access keys: --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET; or $ALIBABA_CLOUD_ACCESS_KEY_ID and
-$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables); or "accessKeys" in the config file,
-each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv": "VARIABLE", "instances": [...]}.
+$ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables, when the file names no key); or
+"accessKeys" in the config file, each {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv":
+"VARIABLE", "instances": [...], "topics": [MQTT filters]}. Instances share the broker's topics:
+"topics" keeps a key to its own.
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
 Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
-("utf8" | "base64"), rateLimit, publishTimeout, maxPayloadBytes, maxBodyBytes, timestampWindow,
-maxNonces, hostId; any other key is refused.
+("utf8" | "base64"), rateLimit, publishTimeout, maxInflight, maxPayloadBytes, maxTopicLevels,
+maxBodyBytes, timestampWindow, maxNonces, hostId; any other key is refused.
 
 Examples:
   IMPMQTT_ACCESS_KEY_SECRET=s3cret impmqtt gateway --access-key-id LTAI-app -h broker.local
@@ -67,6 +69,7 @@ async function run(flags: ParsedFlags, io: CliIo): Promise<number> {
   const file = readConfig(flags.get<string>('config'));
   const settings = connectionSettings(flags, process.pid);
   const reporter = new Reporter(io, settings.quiet, settings.debug);
+  if (!settings.quiet) for (const line of exposedSecrets(flags, file)) io.stderr.write(`${line}\n`);
   const options = gatewayOptions(flags, io.env, file, settings.options);
   options.log = (line) => {
     if (!settings.quiet) io.stderr.write(`${line}\n`);
@@ -123,7 +126,44 @@ function readConfig(path: string | undefined): ConfigFile {
   }
 }
 
-const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxPayloadBytes', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
+/**
+ * Secrets other users of the machine can read: the command line of a long-running server, which
+ * ps shows to all; a config file readable beyond its owner. Warned about, not refused (a
+ * container may have no other users).
+ */
+function exposedSecrets(flags: ParsedFlags, file: ConfigFile): string[] {
+  const lines: string[] = [];
+  if (flags.has('password') || hasPassword(flags.get<string>('url'))) {
+    lines.push('Warning: the broker password is on the command line, where ps shows it to every user: use $IMPMQTT_MQTT_PASSWORD.');
+  }
+  const path = flags.get<string>('config');
+  if (path !== undefined && holdsSecret(file) && process.platform !== 'win32') {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) lines.push(`Warning: ${path} holds secrets and other users may read it (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it.`);
+  }
+  return lines;
+}
+
+/** Fields that hold a secret wherever they are (an access key's, the broker's, TLS's inline key). */
+const SECRET_FIELDS = new Set(['accessKeySecret', 'password', 'passphrase', 'key']);
+
+/** A secret anywhere in the file: in a secret field, or a URL's password (url, servers…). */
+function holdsSecret(value: unknown, field = ''): boolean {
+  if (typeof value === 'string') return SECRET_FIELDS.has(field) || hasPassword(value);
+  if (Array.isArray(value)) return value.some((item) => holdsSecret(item));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([name, item]) => holdsSecret(item, name));
+  return false;
+}
+
+function hasPassword(url: string | undefined): boolean {
+  try {
+    return url !== undefined && new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxTopicLevels', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
 
 /**
  * The file's shape, before anything reads it: a wrong shape would otherwise crash the command
@@ -138,7 +178,7 @@ function checkConfig(config: Record<string, unknown>, path: string): void {
   }
   const keys = config.accessKeys;
   if (keys !== undefined && (!Array.isArray(keys) || !keys.every(isObject))) {
-    throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances"}.`);
+    throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances", "topics"}.`);
   }
 }
 
@@ -154,7 +194,7 @@ export function gatewayOptions(flags: ParsedFlags, env: Record<string, string | 
   options.qos = qos;
   options.allowAnonymous = flags.has('anonymous') || file.allowAnonymous === true;
   options.payloadEncoding = flags.has('base64') ? 'base64' : (file.payloadEncoding ?? 'utf8');
-  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
+  const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxInflight: file.maxInflight, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxTopicLevels: file.maxTopicLevels, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
   for (const [key, value] of Object.entries(numbers)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   if (file.hostId !== undefined) options.hostId = file.hostId;
   if (options.accessKeys!.length === 0 && !options.allowAnonymous) {
@@ -174,7 +214,9 @@ function accessKeys(flags: ParsedFlags, env: Record<string, string | undefined>,
     const secret = env.IMPMQTT_ACCESS_KEY_SECRET ?? (env.ALIBABA_CLOUD_ACCESS_KEY_ID === id ? env.ALIBABA_CLOUD_ACCESS_KEY_SECRET : undefined);
     if (secret === undefined || secret === '') throw new UsageError(`--access-key-id ${id}: set its secret in $IMPMQTT_ACCESS_KEY_SECRET (never on the command line).`);
     keys.push({ accessKeyId: id, accessKeySecret: secret, instances });
-  } else if (env.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined) {
+  } else if (env.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined && (file.accessKeys ?? []).length === 0) {
+    // The SDKs' variables are ambient (often the machine's real cloud credentials): they are the
+    // gateway's key only when nothing else names one, never an extra key, unlimited, beside the file's.
     keys.push({ accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, instances });
   } else if (instancesFlag !== undefined) {
     throw new UsageError('--instances applies to the key given by --access-key-id or $ALIBABA_CLOUD_ACCESS_KEY_ID.');
@@ -192,7 +234,8 @@ function accessKeys(flags: ParsedFlags, env: Record<string, string | undefined>,
 }
 
 function describeKeys(options: GatewayOptions): string {
-  const keys = (options.accessKeys ?? []).map((key) => `${key.accessKeyId} (instances: ${key.instances === undefined || key.instances === '*' ? 'any' : key.instances.join(', ')})`);
+  const list = (values: string[] | '*' | undefined): string => (values === undefined || values === '*' ? 'any' : values.join(', '));
+  const keys = (options.accessKeys ?? []).map((key) => `${key.accessKeyId} (instances: ${list(key.instances)}${key.topics === undefined || key.topics === '*' ? '' : `; topics: ${list(key.topics)}`})`);
   if (options.allowAnonymous) keys.push('anonymous (any instance)');
   return keys.join('; ');
 }

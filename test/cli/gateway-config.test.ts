@@ -7,7 +7,7 @@
  * ("ratelimit": 0 left the limit at 1,000). No broker or HTTP port is needed: every case
  * fails before the gateway starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,7 +29,8 @@ function io(): CliIo & { err: () => string } {
 
 function configFile(name: string, content: unknown): string {
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify(content));
+  // Owner-only, as a file of secrets should be (else the command warns, a second line).
+  writeFileSync(path, JSON.stringify(content), { mode: 0o600 });
   return path;
 }
 
@@ -38,6 +39,8 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     ['accessKeys as an object', { allowAnonymous: true, accessKeys: { accessKeyId: 'a', accessKeySecret: 's' } }, /accessKeys must be a list/],
     ['a null access key', { accessKeys: [null] }, /accessKeys must be a list/],
     ['a misspelt key', { allowAnonymous: true, ratelimit: 0 }, /unknown key "ratelimit"/],
+    // Found in the security review: the key was admitted with no instance limit at all.
+    ['a misspelt field in an access key', { accessKeys: [{ accessKeyId: 'a', accessKeySecret: 's', instance: ['post-cn-1'] }] }, /access key a: unknown field "instance"/],
     ['http as a string', { allowAnonymous: true, http: '0.0.0.0:8080' }, /"http" must be an object/],
   ];
   for (const [what, content, message] of mistakes) {
@@ -49,9 +52,74 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     });
   }
 
-  it('maxNonces and hostId, gateway options the README documents, reach the gateway', () => {
+  it('maxNonces, maxInflight, maxTopicLevels and hostId, gateway options the README documents, reach the gateway', () => {
     const flags = parseFlags(gatewayCommand.flags, []);
-    const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
-    expect(options).toMatchObject({ maxNonces: 5_000_000, hostId: 'gw.example' });
+    const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
+    expect(options).toMatchObject({ maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' });
+  });
+});
+
+/**
+ * Found in the security review: a broker password on the command line (ps shows it to every
+ * user for as long as the gateway runs) and a config file of secrets readable by other users
+ * went unremarked. Each case then stops at the missing access keys, before the gateway starts.
+ */
+describe('impmqtt gateway: secrets other users can read are warned about', () => {
+  const exposed = /on the command line, where ps shows it/;
+  const cases: [string, string[], Record<string, string>, boolean][] = [
+    ['-P', ['-u', 'u', '-P', 'pw'], {}, true],
+    ['a -L URL with a password', ['-L', 'mqtt://u:pw@127.0.0.1:1/t'], {}, true],
+    ['$IMPMQTT_MQTT_PASSWORD', ['-u', 'u'], { IMPMQTT_MQTT_PASSWORD: 'pw' }, false],
+  ];
+  for (const [what, args, env, warned] of cases) {
+    it(`the broker password from ${what}: ${warned ? 'a warning' : 'no warning'}`, async () => {
+      const cli = io();
+      cli.env = env;
+      expect(await main(['gateway', ...args], cli)).toBe(1);
+      expect(cli.err()).toMatch(/No access keys/);
+      if (warned) expect(cli.err()).toMatch(exposed);
+      else expect(cli.err()).not.toMatch(exposed);
+    });
+  }
+
+  it('a config file with secrets: a warning while other users may read it, none once it is 0600', async () => {
+    const path = configFile('secrets', { mqtt: { url: 'mqtt://127.0.0.1:1', username: 'u', password: 'pw' } });
+    chmodSync(path, 0o644);
+    const open = io();
+    expect(await main(['gateway', '--config', path], open)).toBe(1);
+    expect(open.err()).toContain(`Warning: ${path} holds secrets and other users may read it (mode 0644): chmod 600 it.`);
+    chmodSync(path, 0o600);
+    const closed = io();
+    expect(await main(['gateway', '--config', path], closed)).toBe(1);
+    expect(closed.err()).not.toMatch(/holds secrets/);
+    expect(closed.err()).toMatch(/No access keys/);
+  });
+
+  for (const [what, mqtt] of [
+    ['a password in a servers URL', { servers: ['mqtt://u:pw@127.0.0.1:1'] }],
+    ['an inline TLS key', { url: 'mqtts://127.0.0.1:1', tls: { key: '-----BEGIN PRIVATE KEY-----' } }],
+  ] as const) {
+    it(`${what}, readable by others: the warning too`, async () => {
+      const path = configFile(what.replace(/\W/g, '-'), { mqtt });
+      chmodSync(path, 0o604);
+      const cli = io();
+      expect(await main(['gateway', '--config', path], cli)).toBe(1);
+      expect(cli.err()).toContain('holds secrets and other users may read it (mode 0604)');
+    });
+  }
+});
+
+describe('impmqtt gateway: the SDK variables are not an extra key', () => {
+  // Found in the security review: with accessKeys in the file (say, each kept to its instances),
+  // $ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, set in the environment for other tools, was accepted too,
+  // free to send to any instance.
+  it('with accessKeys in the file, $ALIBABA_CLOUD_ACCESS_KEY_ID is not accepted; alone, it is the key', () => {
+    const flags = parseFlags(gatewayCommand.flags, []);
+    const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'ambient', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'cloud-secret' };
+    const broker = { url: 'mqtt://127.0.0.1:1' };
+    const fromFile = gatewayOptions(flags, env, { accessKeys: [{ accessKeyId: 'tenant', accessKeySecret: 's', instances: ['post-cn-1'] }] }, broker);
+    expect(fromFile.accessKeys!.map((key) => key.accessKeyId)).toEqual(['tenant']);
+    const alone = gatewayOptions(flags, env, {}, broker);
+    expect(alone.accessKeys!.map((key) => key.accessKeyId)).toEqual(['ambient']);
   });
 });

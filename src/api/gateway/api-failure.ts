@@ -15,6 +15,7 @@ const STATUS = {
   'InvalidTimeStamp.Expired': 400,
   SignatureNonceUsed: 400,
   InstancePermissionCheckFailed: 400,
+  PermissionCheckFailed: 400,
   CheckAccountInfoFailed: 400,
   InvalidVersion: 400,
   BadRequest: 400,

@@ -15,12 +15,15 @@ export interface AccessKey {
   secret: string;
   /** The instance ids this key may send to; null: any. */
   instances: ReadonlySet<string> | null;
+  /** The topic filters this key may send to; null: any. */
+  topics: readonly string[] | null;
 }
 
 /** A caller the gateway has authenticated (or admitted anonymously). */
 export interface Caller {
   accessKeyId: string | undefined;
   instances: ReadonlySet<string> | null;
+  topics: readonly string[] | null;
 }
 
 export interface AuthenticationContext {
@@ -31,7 +34,7 @@ export interface AuthenticationContext {
   allowAnonymous: boolean;
 }
 
-const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null };
+const ANONYMOUS: Caller = { accessKeyId: undefined, instances: null, topics: null };
 /** The SDKs send 32 hex digits or a UUID; anything much longer only costs the nonce cache memory. */
 const MAX_NONCE_LENGTH = 128;
 /** YYYY-MM-DDThh:mm:ssZ, as both SDKs write it (milliseconds tolerated). */
@@ -54,6 +57,10 @@ function authenticateRpc(request: ApiRequest, context: AuthenticationContext, no
   };
   const accessKeyId = required('AccessKeyId');
   const signature = required('Signature');
+  // This scheme signs parameters, not headers: an action or version taken from the x-acs-*
+  // headers would be one nobody signed (both SDKs send them as parameters too).
+  required('Action');
+  required('Version');
   const method = required('SignatureMethod');
   if (method !== 'HMAC-SHA1') throw ApiFailure.of('IncompleteSignature', `SignatureMethod "${printable(method)}" is not supported: use HMAC-SHA1.`);
   const version = required('SignatureVersion');
@@ -67,18 +74,29 @@ function authenticateRpc(request: ApiRequest, context: AuthenticationContext, no
     throw ApiFailure.of('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
   }
   admitOnce(accessKeyId, timestamp, 'Timestamp', nonce, context, now);
-  return { accessKeyId, instances: key.instances };
+  return { accessKeyId, instances: key.instances, topics: key.topics };
 }
 
 function authenticateAcs3(request: ApiRequest, header: string, context: AuthenticationContext, now: number): Caller {
   const authorization = parseAcs3Authorization(header);
   const signed = new Set(authorization.signedHeaders);
+  // Each listed name adds its header's value to the canonical request: a name listed thousands of
+  // times made a few KB of headers into a canonical request (and error message) of gigabytes.
+  if (signed.size !== authorization.signedHeaders.length) throw ApiFailure.of('IncompleteSignature', 'SignedHeaders lists a header more than once.');
   for (const name of ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
     if (!signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${name}" must be signed.`);
   }
-  // An x-acs-* header the gateway would act on but nobody signed could have been added by anyone.
+  // An x-acs-* header the gateway would act on but nobody signed could have been added by anyone;
+  // so could the Content-Type that makes a body a form (the SDK signs it).
   for (const name of Object.keys(request.headers)) {
     if (name.startsWith('x-acs-') && !signed.has(name)) throw ApiFailure.of('IncompleteSignature', `The header "${printable(name)}" is present but not signed.`);
+  }
+  if (request.body.length > 0 && !signed.has('content-type')) throw ApiFailure.of('IncompleteSignature', 'The header "content-type" must be signed with a body.');
+  // Query names are signed raw: one holding "&" or "=" (or a line break) would let a signed query
+  // be re-split into other parameters with the same canonical form. The SDKs send none.
+  for (const name of request.query.keys()) {
+    // eslint-disable-next-line no-control-regex
+    if (/[&=\u0000-\u001f\u007f]/.test(name)) throw ApiFailure.of('InvalidParameter', `The parameter name "${printable(name)}" cannot be signed unambiguously.`);
   }
   const single = (name: string): string => {
     const values = request.headers[name];
@@ -96,7 +114,7 @@ function authenticateAcs3(request: ApiRequest, header: string, context: Authenti
   }
   if (payloadHash !== sha256Hex(request.body)) throw ApiFailure.of('SignatureDoesNotMatch', 'The body does not match its x-acs-content-sha256 header.');
   admitOnce(authorization.accessKeyId, timestamp, 'x-acs-date', nonce, context, now);
-  return { accessKeyId: authorization.accessKeyId, instances: key.instances };
+  return { accessKeyId: authorization.accessKeyId, instances: key.instances, topics: key.topics };
 }
 
 function keyOf(accessKeyId: string, context: AuthenticationContext): AccessKey {

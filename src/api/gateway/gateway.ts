@@ -66,9 +66,12 @@ class SendMessageGateway implements Gateway {
       qos: options.qos,
       payloadEncoding: options.payloadEncoding,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxTopicLevels: options.maxTopicLevels,
       publishTimeout: options.publishTimeout,
+      maxInflight: options.maxInflight,
       rateLimits: new InstanceRateLimits(options.rateLimit),
       inflight: { count: 0 },
+      held: { count: 0 },
       published: (seconds) => {
         if (seconds !== undefined) this.#metrics.observePublish(seconds);
         if (this.#action.inflight.count === 0) this.#drained?.();
@@ -198,7 +201,8 @@ class SendMessageGateway implements Gateway {
       const body = JSON.stringify({ status: up ? 'ok' : 'unavailable', mqtt: this.client.state });
       response.writeHead(up ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     } else {
-      const body = this.#metrics.render(this.client.connected, this.#action.inflight.count);
+      // What the client holds, including messages whose calls timed out.
+      const body = this.#metrics.render(this.client.connected, this.#action.held.count);
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) }).end(body);
     }
   }

@@ -2,6 +2,7 @@
 import { usageError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../client/index.js';
 import type { ClientOptions } from '../../client/index.js';
+import { isValidTopicFilter } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import type { AccessKey } from './authenticate.js';
 
@@ -10,6 +11,11 @@ export interface GatewayAccessKey {
   accessKeySecret: string;
   /** Instance ids this key may send to; "*" (the default) for any. */
   instances?: string[] | '*';
+  /**
+   * MQTT topic filters (`+`, `#`) this key may send to; "*" (the default) for any. Instances do
+   * not separate topics (they share the one broker): this is what keeps a key to its devices.
+   */
+  topics?: string[] | '*';
 }
 
 export interface GatewayOptions {
@@ -26,8 +32,20 @@ export interface GatewayOptions {
   rateLimit?: number;
   /** How long a call waits for the broker's acknowledgement, ms. Default 5,000. */
   publishTimeout?: number;
+  /**
+   * Messages the MQTT client may hold (not yet acknowledged; at QoS 0, not yet written) before
+   * calls are refused with SystemOverFlow, nothing sent. A call that timed out still counts while
+   * its message waits for the broker. Default 1,000.
+   */
+  maxInflight?: number;
   /** Largest message payload, bytes. Default 65,536 (the service's). */
   maxPayloadBytes?: number;
+  /**
+   * Most levels a MqttTopic may have. Brokers close the connection over deeper ones (mosquitto
+   * past 201, EMQX past 128 by default), and the client would resend it at every reconnect.
+   * Default 128.
+   */
+  maxTopicLevels?: number;
   /** Largest request body, bytes. Default: room for the largest payload percent-encoded, plus 16 KiB. */
   maxBodyBytes?: number;
   /** How far a signed timestamp may be from the gateway's clock, seconds, either way. Default 900. */
@@ -59,7 +77,9 @@ export interface ResolvedGatewayOptions {
   payloadEncoding: 'utf8' | 'base64';
   rateLimit: number;
   publishTimeout: number;
+  maxInflight: number;
   maxPayloadBytes: number;
+  maxTopicLevels: number;
   maxBodyBytes: number;
   timestampWindow: number;
   maxNonces: number;
@@ -68,6 +88,8 @@ export interface ResolvedGatewayOptions {
   wallClock: () => number;
   http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number };
 }
+
+const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances', 'topics']);
 
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options !== 'object' || options === null || typeof options.mqtt !== 'object' || options.mqtt === null) {
@@ -78,11 +100,18 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     if (typeof key.accessKeyId !== 'string' || key.accessKeyId === '') throw invalid('every access key needs an accessKeyId');
     if (typeof key.accessKeySecret !== 'string' || key.accessKeySecret === '') throw invalid(`access key ${key.accessKeyId} needs an accessKeySecret`);
     if (keys.has(key.accessKeyId)) throw invalid(`access key ${key.accessKeyId} is configured twice`);
+    // A misspelt "instances" would leave the key free to send to every instance: fail closed.
+    const unknown = Object.keys(key).find((field) => !ACCESS_KEY_FIELDS.has(field));
+    if (unknown !== undefined) throw invalid(`access key ${key.accessKeyId}: unknown field "${unknown}" (known: ${[...ACCESS_KEY_FIELDS].join(', ')})`);
     const instances = key.instances ?? '*';
     if (instances !== '*' && (!Array.isArray(instances) || instances.some((id) => typeof id !== 'string'))) {
       throw invalid(`access key ${key.accessKeyId}: instances must be "*" or a list of instance ids`);
     }
-    keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances) });
+    const topics = key.topics ?? '*';
+    if (topics !== '*' && (!Array.isArray(topics) || !topics.every((filter) => typeof filter === 'string' && isValidTopicFilter(filter)))) {
+      throw invalid(`access key ${key.accessKeyId}: topics must be "*" or a list of MQTT topic filters`);
+    }
+    keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances), topics: topics === '*' ? null : [...topics] });
   }
   const allowAnonymous = options.allowAnonymous ?? false;
   if (keys.size === 0 && !allowAnonymous) throw invalid('no access keys are configured: give accessKeys, or allowAnonymous: true');
@@ -101,7 +130,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     payloadEncoding,
     rateLimit: count(options.rateLimit, 1_000, 'rateLimit', 0),
     publishTimeout: count(options.publishTimeout, 5_000, 'publishTimeout', 1, MAX_TIMER_MS),
+    maxInflight: count(options.maxInflight, 1_000, 'maxInflight', 1),
     maxPayloadBytes,
+    maxTopicLevels: count(options.maxTopicLevels, 128, 'maxTopicLevels', 1),
     maxBodyBytes: count(options.maxBodyBytes, roomForPayload, 'maxBodyBytes', 1),
     timestampWindow: count(options.timestampWindow, 900, 'timestampWindow', 1) * 1000,
     maxNonces: count(options.maxNonces, 1_000_000, 'maxNonces', 1),

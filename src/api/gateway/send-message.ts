@@ -4,7 +4,7 @@
  * connection, answered when the broker has acknowledged it (at QoS 0, when written).
  * Everything that can refuse a call does so before the publish: a refused call is never sent.
  */
-import { validateTopicName } from '../../packet/index.js';
+import { topicMatches, validateTopicName } from '../../packet/index.js';
 import type { MqttClient } from '../../client/index.js';
 import type { MqttError } from '../../errors.js';
 import type { QoS } from '../../packet/index.js';
@@ -21,14 +21,24 @@ export interface SendMessageContext {
   qos: QoS;
   payloadEncoding: 'utf8' | 'base64';
   maxPayloadBytes: number;
+  maxTopicLevels: number;
   publishTimeout: number;
+  /** Messages the client may hold unacknowledged before calls are refused. */
+  maxInflight: number;
   rateLimits: InstanceRateLimits;
   /** Called with each publish's outcome: its latency in seconds when acknowledged. */
   published(seconds: number | undefined): void;
   /** Publishes handed to the client and not yet settled (acknowledged, failed or timed out). */
   inflight: { count: number };
+  /**
+   * Messages handed to the client and not yet completed by it (acknowledged, written at QoS 0,
+   * or failed), whether or not their calls were answered: what maxInflight bounds.
+   */
+  held: { count: number };
 }
 
+/** Control characters (U+0001–U+001F, U+007F–U+009F; U+0000 the codec refuses) and non-characters. */
+const UNSENDABLE = /[\p{Cc}\p{Noncharacter_Code_Point}]/u;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export function sendMessage(parameters: Parameters, caller: Caller, context: SendMessageContext): Promise<void> {
@@ -47,12 +57,34 @@ export function sendMessage(parameters: Parameters, caller: Caller, context: Sen
   if (topic.startsWith('$')) {
     throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" begins with "$", which is reserved for the broker's own topics.`);
   }
+  // MQTT 3.1.1 §1.5.3: a receiver MAY close the connection over these, and mosquitto does —
+  // then the client resends the message on every reconnect, so one call cut every caller off
+  // for good (found in review).
+  if (UNSENDABLE.test(topic)) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic "${printable(topic)}" contains a control character or a Unicode non-character, which brokers close the connection for.`);
+  }
+  const levels = topic.split('/').length;
+  if (levels > context.maxTopicLevels) {
+    throw ApiFailure.of('InvalidParameter.MqttTopic', `MqttTopic has ${levels} levels; the limit is ${context.maxTopicLevels}.`);
+  }
   const payload = payloadOf(payloadText, context);
   if (caller.instances !== null && !caller.instances.has(instanceId)) {
     throw ApiFailure.of('InstancePermissionCheckFailed', `This access key may not send to instance "${printable(instanceId)}".`);
   }
+  // Every instance is the one broker's topic space: the instance check alone keeps nobody out of another's topics.
+  if (caller.topics !== null && !caller.topics.some((filter) => topicMatches(filter, topic))) {
+    throw ApiFailure.of('PermissionCheckFailed', `This access key may not send to topic "${printable(topic)}".`);
+  }
   const client = context.client;
   if (!client.connected) throw sendFailed('the gateway is not connected to the MQTT broker');
+  // Not the calls waiting: a call answered after publishTimeout leaves its message with the
+  // client until the broker acknowledges it (or, at QoS 0, until a stalled socket takes it), so
+  // a stalled broker would otherwise have the client hold every later message too, without
+  // bound (found in review).
+  const held = context.held.count;
+  if (held >= context.maxInflight) {
+    throw ApiFailure.of('SystemOverFlow', `${held} messages already wait for the broker (the limit is ${context.maxInflight}); this one was not sent. Please try again.`);
+  }
   if (!context.rateLimits.admit(instanceId, client.now())) {
     throw ApiFailure.of('SystemOverFlow', `Instance "${printable(instanceId)}" is over its limit of SendMessage calls per second. Please try again.`);
   }
@@ -78,12 +110,25 @@ function publish(topic: string, payload: Uint8Array, context: SendMessageContext
       context.publishTimeout,
     );
     context.inflight.count += 1;
+    // The client's completion, which can come long after the call was answered.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      context.held.count -= 1;
+    };
+    context.held.count += 1;
     try {
       const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
+        release();
         settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
       });
-      if (refused !== ResultCode.SUCCESS) settle(sendFailed(publishFailure(refused)));
+      if (refused !== ResultCode.SUCCESS) {
+        release();
+        settle(sendFailed(publishFailure(refused)));
+      }
     } catch (error) {
+      release();
       settle(sendFailed(`the MQTT client refused the message (${(error as Error).message})`));
     }
   });

@@ -8,6 +8,9 @@ import { connect } from 'node:net';
 import { createGateway, rpcSignedQuery } from '../../../src/api/gateway/index.js';
 import { sendMessageParameters } from '../../../src/api/gateway/signature-rpc.js';
 import type { Gateway, GatewayOptions } from '../../../src/api/gateway/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startAedes } from '../../support/aedes.js';
+import type { AedesBroker } from '../../support/aedes.js';
 import { LOOPBACK } from '../../support/ports.js';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +34,21 @@ export async function startGateway(url: string, options: Partial<GatewayOptions>
   const { port } = await gateway.listen(0, LOOPBACK);
   await connected;
   return { gateway, port, endpoint: `http://${LOOPBACK}:${port}`, log };
+}
+
+/** A gateway on an in-process aedes broker for a whole file or describe (hooks registered here); the getter is for tests. */
+export function gatewayOnAedes(options: Partial<GatewayOptions> = {}): () => RunningGateway {
+  let broker: AedesBroker | undefined;
+  let running: RunningGateway | undefined;
+  beforeAll(async () => {
+    broker = await startAedes();
+    running = await startGateway(broker.url, options);
+  });
+  afterAll(async () => {
+    await running?.gateway.close(500);
+    await broker?.stop();
+  });
+  return () => running!;
 }
 
 export interface PopCoreError extends Error {
