@@ -91,7 +91,7 @@ describe('authenticate', () => {
         for (const [name, values] of r.headers) headers[name] = values;
         if (r.authorization !== undefined) headers.authorization = [r.authorization];
         const apiRequest: ApiRequest = { method: r.method, path: r.path, query, parameters, headers, body: Buffer.from(r.body) };
-        const context = { keys: new Map([['testid', { secret: 'testsecret', instances: null }]]), nonces: new NonceCache(100), timestampWindow: 900_000, allowAnonymous: r.allowAnonymous };
+        const context = { keys: new Map([['testid', { secret: 'testsecret', instances: null, topics: null }]]), nonces: new NonceCache(100), timestampWindow: 900_000, allowAnonymous: r.allowAnonymous };
         refusedOrDone(() => authenticate(apiRequest, context, Date.parse('2024-01-02T03:04:05Z')));
       }),
       { numRuns: 10_000 },
