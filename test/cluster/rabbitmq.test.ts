@@ -140,10 +140,20 @@ describeWithRabbitMQ('a two-node RabbitMQ cluster', () => {
     client.on('close', ({ reason, error }) => {
       if (client.url === b.url) closesOnB.push({ reason, code: error?.code });
     });
+    // What the client went through, for the message of a failure (the broker's timing varies).
+    const trace: string[] = [];
+    const killedAt = Date.now();
+    const note = (event: string, detail = ''): void => void trace.push(`${Date.now() - killedAt} ms ${event} ${client.url === b.url ? 'B' : 'A'} ${detail}`);
+    client.on('connect', () => note('connect'));
+    client.on('close', ({ reason, error }) => note('close', `${reason} ${error?.code ?? ''}`));
+    client.on('connectfailed', ({ error }) => note('connectfailed', error.code));
+    client.on('packetsend', (packet) => packet.type === 'subscribe' && note('SUBSCRIBE'));
     await a.kill();
 
     // Connected to B (CONNACK 0), the re-SUBSCRIBE goes out and B hangs up: again and again.
-    await until(() => closesOnB.length >= 3, 'node B closing the connection after the re-SUBSCRIBE three times', FAILOVER_MS);
+    await until(() => closesOnB.length >= 3, 'node B closing the connection after the re-SUBSCRIBE three times', FAILOVER_MS).catch((error: Error) => {
+      throw new Error(`${error.message}; the client: ${trace.slice(-20).join('; ')}`);
+    });
     expect(closesOnB.slice(0, 3)).toEqual(Array(3).fill({ reason: 'transport', code: 'CONNECTION_CLOSED' }));
 
     // The operator's remedy for a node gone for good: forgetting it drops its queues' records.
