@@ -29,8 +29,9 @@ export class Backoff {
     this.#maxDelay = options.maxDelay ?? 60_000;
     this.#stableAfter = options.stableAfter ?? 10_000;
     // stableAfter decides failover too: NaN would mean never stable, a negative value always.
-    if (!(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay) || typeof this.#stableAfter !== 'number' || !(this.#stableAfter >= 0)) {
-      throw usageError('INVALID_OPTIONS', 'reconnect delays need 0 <= initialDelay <= maxDelay and stableAfter >= 0');
+    // Not an object: MQTT.js users write reconnectPeriod: 0 for "off", and a 0 must not read as on.
+    if (typeof options != 'object' || !(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay) || typeof this.#stableAfter != 'number' || !(this.#stableAfter >= 0)) {
+      throw usageError('INVALID_OPTIONS', 'reconnect is a boolean or { initialDelay, maxDelay, stableAfter } with 0 <= initialDelay <= maxDelay, stableAfter >= 0');
     }
   }
 

@@ -39,8 +39,8 @@ export interface ClientOptions {
   password?: Payload;
   /** Limit for reaching the broker (transport handshakes and CONNACK), ms. Default 30,000. */
   connectTimeout?: number;
-  /** Automatic reconnection with exponential backoff and full jitter; false turns it off. Default on. */
-  reconnect?: false | BackoffOptions;
+  /** Automatic reconnection with exponential backoff and full jitter; false turns it off. Default on (true). */
+  reconnect?: boolean | BackoffOptions;
   /** After a reconnect without a resumed session, subscribe again to what was subscribed. Default true. */
   resubscribe?: boolean;
   /**
@@ -154,7 +154,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     clientId_: clientId,
     connect_: connect,
     connectTimeout_: connectTimeout,
-    reconnect_: options.reconnect ?? {},
+    reconnect_: options.reconnect == null || options.reconnect === true ? {} : options.reconnect,
     resubscribe_: options.resubscribe ?? true,
     maxPacketSize_: maxPacketSize,
     session_: session,

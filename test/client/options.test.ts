@@ -90,3 +90,17 @@ describe('reconnect delays from plain JavaScript', () => {
     }
   });
 });
+
+describe('reconnect from plain JavaScript', () => {
+  it('reconnect that is neither a boolean nor an object (0, as MQTT.js users write reconnectPeriod: 0 for off) is INVALID_OPTIONS, not on with defaults', () => {
+    for (const reconnect of [0, 1, 'x', '']) {
+      const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: reconnect as never, transport: noTransport })) as MqttError;
+      expect(error).toBeInstanceOf(MqttError);
+      expect([error.code, error.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+      expect(error.message).toContain('reconnect is a boolean or');
+    }
+    for (const reconnect of [true, false, {}, null, undefined]) {
+      expect(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: reconnect as never, transport: noTransport })).not.toThrow();
+    }
+  });
+});
