@@ -3,39 +3,18 @@
  * and the client's clock on them: which server each attempt goes to, and when.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MqttClient, MqttError } from '../support/internals.js';
 import type { ClientOptions } from '../support/internals.js';
 import { Failover } from '../../src/client/failover.js';
 import { parseBrokerUrl } from '../support/internals.js';
-import { farmUrls, serverFarm } from '../support/server-farm.js';
+import { farmClient as clientOfFarm, farmTimers, farmUrls, serverFarm } from '../support/server-farm.js';
 import type { Behaviour, Farm } from '../support/server-farm.js';
 
-const clients: MqttClient[] = [];
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await vi.runAllTimersAsync();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+const clients = farmTimers();
 
 function farmClient(farm: Farm, options: Partial<ClientOptions> = {}): MqttClient {
-  const client = new MqttClient({
-    servers: farmUrls(farm.behaviours.length),
-    clientId: 'failover',
-    transport: farm.factory,
-    clock: () => Date.now(),
-    connectTimeout: 5_000,
-    reconnect: { initialDelay: 100, maxDelay: 1_000, stableAfter: 10_000 },
-    ...options,
-  });
-  clients.push(client);
-  return client;
+  return clientOfFarm(farm, { clientId: 'failover', connectTimeout: 5_000, reconnect: { initialDelay: 100, maxDelay: 1_000, stableAfter: 10_000 }, ...options }, clients);
 }
 
 describe('failover', () => {

@@ -5,39 +5,21 @@
  * (cf. MQTT.js #1257, false keepalive disconnects). Fake timers; the client's clock is
  * Date.now() plus a skew the test moves to model the stall.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MqttClient } from '../support/internals.js';
 import type { ClientOptions } from '../support/internals.js';
-import { farmUrls, serverFarm } from '../support/server-farm.js';
+import { farmClient as clientOfFarm, farmTimers, serverFarm } from '../support/server-farm.js';
 import type { Farm } from '../support/server-farm.js';
 
-const clients: MqttClient[] = [];
+const clients = farmTimers();
 let skew = 0;
 
 beforeEach(() => {
   skew = 0;
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await vi.runAllTimersAsync();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
 });
 
 function farmClient(farm: Farm, options: Partial<ClientOptions> = {}): MqttClient {
-  const client = new MqttClient({
-    servers: farmUrls(farm.behaviours.length),
-    clientId: 'late',
-    transport: farm.factory,
-    clock: () => Date.now() + skew,
-    connectTimeout: 5_000,
-    reconnect: false,
-    ...options,
-  });
-  clients.push(client);
-  return client;
+  return clientOfFarm(farm, { clientId: 'late', clock: () => Date.now() + skew, connectTimeout: 5_000, reconnect: false, ...options }, clients);
 }
 
 /** The process stalls for `ms`: its clock moves, no timer fires, nothing is read. */

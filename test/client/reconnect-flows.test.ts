@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MqttClient } from '../support/internals.js';
 import type { ClientOptions, PublishPacket, QoS } from '../support/internals.js';
-import { farmUrls, serverFarm } from '../support/server-farm.js';
+import { farmClient as clientOfFarm, serverFarm } from '../support/server-farm.js';
 import type { Farm, FarmConnection } from '../support/server-farm.js';
 
 beforeEach(() => {
@@ -20,15 +20,7 @@ afterEach(() => {
 });
 
 function farmClient(farm: Farm, options: Partial<ClientOptions> = {}): MqttClient {
-  return new MqttClient({
-    servers: farmUrls(farm.behaviours.length),
-    clientId: 'flows',
-    transport: farm.factory,
-    clock: () => Date.now(),
-    keepalive: 0,
-    reconnect: { initialDelay: 100, maxDelay: 1_000, stableAfter: 0 },
-    ...options,
-  });
+  return clientOfFarm(farm, { clientId: 'flows', keepalive: 0, reconnect: { initialDelay: 100, maxDelay: 1_000, stableAfter: 0 }, ...options });
 }
 
 const publishes = (c: FarmConnection): PublishPacket[] => c.packets.filter((p): p is PublishPacket => p.type === 'publish');

@@ -5,8 +5,9 @@
  * touches a socket; the test drives time with fake timers. Every packet the client writes is
  * decoded and kept, per connection.
  */
-import { PacketDecoder, encode } from './internals.js';
-import type { Packet, TransportEvents, TransportFactory } from './internals.js';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { MqttClient, PacketDecoder, encode } from './internals.js';
+import type { ClientOptions, Packet, TransportEvents, TransportFactory } from './internals.js';
 
 export type Behaviour =
   /** CONNACK 0, then stays up until the test (or the client) closes it. */
@@ -123,4 +124,32 @@ export function serverFarm(behaviours: Behaviour[], options: FarmOptions = {}): 
     },
   };
   return farm;
+}
+
+/**
+ * A client of every server in the farm, on its transport, with the test's (fake) Date as its
+ * clock unless `options` say otherwise. Kept in `tracked` (see farmTimers) when given.
+ */
+export function farmClient(farm: Farm, options: Partial<ClientOptions> & { clientId: string }, tracked?: MqttClient[]): MqttClient {
+  const client = new MqttClient({ servers: farmUrls(farm.behaviours.length), transport: farm.factory, clock: () => Date.now(), ...options });
+  tracked?.push(client);
+  return client;
+}
+
+/**
+ * Fake timers (and Date) for each test of the file. The clients in the list returned are
+ * destroyed after each test, which must then leave no timer behind.
+ */
+export function farmTimers(): MqttClient[] {
+  const clients: MqttClient[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    await vi.runAllTimersAsync();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+  });
+  return clients;
 }

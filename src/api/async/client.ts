@@ -93,7 +93,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     this.#reconnects = reconnect !== false;
     this.#manualAck = engineOptions.manualAck ?? false;
     this.#attemptLimit = engineOptions.connectTimeout ?? (Number.isFinite(timeout) ? timeout : 30_000);
-    this.#engine = new MqttClient({ connectTimeout: this.#attemptLimit, ...engineOptions, reconnect: reconnect === true ? {} : reconnect });
+    this.#engine = new MqttClient({ connectTimeout: this.#attemptLimit, ...engineOptions, reconnect });
     this.#main = this.#queue(() => {});
     this.messages = this.#main;
     this.#wire();
