@@ -51,6 +51,57 @@ export const readUtf8Bytes: (bytes: Uint8Array, start: number, end: number) => s
   ? (bytes, start, end) => NodeBuffer.prototype.utf8Slice.call(bytes, start, end)
   : (bytes, start, end) => decoder.decode(bytes.subarray(start, end));
 
+// fatal: WHATWG's decoder refuses exactly what RFC 3629 forbids (overlongs, surrogates, past U+10FFFF).
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes bytes[start, end) if they are well-formed UTF-8 [MQTT-1.5.3-1], else undefined. Node
+ * checks in JavaScript and slices natively, faster there than a fatal TextDecoder; a browser lets
+ * the decoder check and carries no checker.
+ */
+export const readWellFormedUtf8: (bytes: Uint8Array, start: number, end: number) => string | undefined = NodeBuffer
+  ? (bytes, start, end) => (isWellFormedUtf8(bytes, start, end) ? NodeBuffer.prototype.utf8Slice.call(bytes, start, end) : undefined)
+  : (bytes, start, end) => {
+      try {
+        return strictDecoder.decode(bytes.subarray(start, end));
+      } catch {
+        return undefined;
+      }
+    };
+
+/** RFC 3629 Table 3-7: no overlongs, no surrogates, nothing past U+10FFFF. */
+function isWellFormedUtf8(bytes: Uint8Array, i: number, end: number): boolean {
+  while (i < end) {
+    const c = bytes[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let continuation: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) continuation = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      continuation = 2;
+      if (c === 0xe0) low = 0xa0;
+      else if (c === 0xed) high = 0x9f; // U+D800..U+DFFF would follow
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      continuation = 3;
+      if (c === 0xf0) low = 0x90;
+      else if (c === 0xf4) high = 0x8f;
+    } else return false;
+    if (i + continuation >= end) return false; // truncated sequence
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return false;
+    for (let k = 2; k <= continuation; k++) {
+      const b = bytes[i + k]!;
+      if (b < 0x80 || b > 0xbf) return false;
+    }
+    i += continuation + 1;
+  }
+  return true;
+}
+
 /** Decodes bytes already known to be 7-bit ASCII. */
 export const readAsciiBytes: (bytes: Uint8Array, start: number, end: number) => string = NodeBuffer
   ? (bytes, start, end) => NodeBuffer.prototype.latin1Slice.call(bytes, start, end)

@@ -4,7 +4,7 @@
  * 65,535 bytes.
  */
 import { protocolError } from '../errors.js';
-import { readAsciiBytes, readUtf8Bytes, writeUtf8Bytes } from './bytes.js';
+import { readAsciiBytes, readWellFormedUtf8, writeUtf8Bytes } from './bytes.js';
 import { MAX_STRING_BYTES } from './types.js';
 
 /**
@@ -70,44 +70,13 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number, what: st
     const c = bytes[i]!;
     if (c === 0) nullCharacter(what);
     if (c >= 0x80) {
-      checkUtf8(bytes, i, end, what);
-      return readUtf8Bytes(bytes, start, end);
+      const text = readWellFormedUtf8(bytes, start, end);
+      if (text === undefined) return badUtf8(what);
+      if (text.includes('\0', i - start)) nullCharacter(what);
+      return text;
     }
   }
   return readAsciiBytes(bytes, start, end);
-}
-
-/** Well-formedness per RFC 3629 Table 3-7: no overlongs, no surrogates, nothing past U+10FFFF. */
-function checkUtf8(bytes: Uint8Array, i: number, end: number, what: string): void {
-  while (i < end) {
-    const c = bytes[i]!;
-    if (c < 0x80) {
-      if (c === 0) nullCharacter(what);
-      i++;
-      continue;
-    }
-    let continuation: number;
-    let low = 0x80;
-    let high = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) continuation = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      continuation = 2;
-      if (c === 0xe0) low = 0xa0;
-      else if (c === 0xed) high = 0x9f; // U+D800..U+DFFF would follow
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      continuation = 3;
-      if (c === 0xf0) low = 0x90;
-      else if (c === 0xf4) high = 0x8f;
-    } else return badUtf8(what);
-    if (i + continuation >= end) return badUtf8(what); // truncated sequence
-    const second = bytes[i + 1]!;
-    if (second < low || second > high) return badUtf8(what);
-    for (let k = 2; k <= continuation; k++) {
-      const b = bytes[i + k]!;
-      if (b < 0x80 || b > 0xbf) return badUtf8(what);
-    }
-    i += continuation + 1;
-  }
 }
 
 function badUtf8(what: string): never {

@@ -51,4 +51,44 @@ describe('PacketDecoder without Buffer (browser build path)', () => {
       vi.resetModules();
     }
   });
+
+  // The browser build lets a fatal TextDecoder judge UTF-8; Node's build checks in JavaScript. Both must agree.
+  it('[MQTT-1.5.3-1] [MQTT-1.5.3-2] any bytes as a topic: the same string or the same error code with and without Buffer', async () => {
+    const nodeCodec = await import('../../src/packet/index.js');
+    const saved = globalThis.Buffer;
+    (globalThis as any).Buffer = undefined;
+    vi.resetModules();
+    try {
+      const browserCodec = await import('../../src/packet/index.js');
+      const verdict = (codec: typeof nodeCodec, bytes: Uint8Array): unknown => {
+        try {
+          return (codec.decodePacket(bytes) as { topic: string }).topic;
+        } catch (error) {
+          return (error as { code: string }).code;
+        }
+      };
+      // Mostly UTF-8-shaped bytes (lead bytes with continuations) so that well-formed input turns up too.
+      const unit = fc.oneof(
+        fc.integer({ min: 0, max: 255 }).map((b) => [b]),
+        fc.tuple(fc.integer({ min: 0xc0, max: 0xf7 }), fc.array(fc.integer({ min: 0x80, max: 0xbf }), { maxLength: 3 })).map(([lead, rest]) => [lead, ...rest]),
+        fc.string({ unit: 'binary', maxLength: 3 }).map((s) => [...new TextEncoder().encode(s)]),
+      );
+      fc.assert(
+        fc.property(fc.array(unit, { minLength: 1, maxLength: 8 }), (units) => {
+          const publish = Uint8Array.from(frame(0x30, field(Uint8Array.from(units.flat()))));
+          const fromBrowser = verdict(browserCodec, publish);
+          (globalThis as any).Buffer = saved;
+          try {
+            expect(fromBrowser).toEqual(verdict(nodeCodec, publish));
+          } finally {
+            (globalThis as any).Buffer = undefined;
+          }
+        }),
+        { numRuns: 5_000 },
+      );
+    } finally {
+      (globalThis as any).Buffer = saved;
+      vi.resetModules();
+    }
+  });
 });
