@@ -151,7 +151,7 @@ const cases = {
     const state = {};
     const client = new lib.MqttClient({ ...options, transport: impTransport(state) });
     await new Promise((ok) => client.once('connect', ok).connect());
-    const us = await awaitedInWindow(() => new Promise((resolve) => client.publish('bench/out', PAYLOAD, QOS1, resolve)));
+    const us = await awaitedInWindow(() => new Promise((resolve) => client.publish('bench/out', PAYLOAD, { qos: 1 }, resolve)));
     client.destroy();
     return us;
   },

@@ -50,7 +50,8 @@ $ALIBABA_CLOUD_ACCESS_KEY_SECRET (the SDKs' own variables, when the file names n
 "topics" keeps a key to its own.
 The broker password may come from $IMPMQTT_MQTT_PASSWORD instead of -P.
 
-Config file keys: http {host, port}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
+Config file keys: http {host, port, maxConnections, headersTimeout, requestTimeout,
+keepAliveTimeout, maxHeaderSize}, mqtt, accessKeys, allowAnonymous, qos, payloadEncoding
 ("utf8" | "base64"), rateLimit, publishTimeout, maxInflight, maxPayloadBytes, maxTopicLevels,
 maxBodyBytes, timestampWindow, maxNonces, hostId; any other key is refused.
 
@@ -61,7 +62,7 @@ Examples:
 };
 
 interface ConfigFile extends Partial<Omit<GatewayOptions, 'accessKeys' | 'http'>> {
-  http?: { host?: string; port?: number };
+  http?: { host?: string; port?: number } & GatewayOptions['http'];
   accessKeys?: (GatewayAccessKey & { accessKeySecretEnv?: string })[];
 }
 
@@ -163,6 +164,7 @@ function hasPassword(url: string | undefined): boolean {
   }
 }
 
+const HTTP_KEYS = new Set(['host', 'port', 'maxConnections', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'maxHeaderSize']);
 const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxTopicLevels', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
 
 /**
@@ -176,6 +178,8 @@ function checkConfig(config: Record<string, unknown>, path: string): void {
   for (const key of ['http', 'mqtt']) {
     if (config[key] !== undefined && !isObject(config[key])) throw new UsageError(`--config: ${path}: "${key}" must be an object.`);
   }
+  const unknownHttp = Object.keys(config.http ?? {}).filter((key) => !HTTP_KEYS.has(key));
+  if (unknownHttp.length > 0) throw new UsageError(`--config: ${path}: unknown key "http.${unknownHttp[0]}" (known: ${[...HTTP_KEYS].join(', ')}).`);
   const keys = config.accessKeys;
   if (keys !== undefined && (!Array.isArray(keys) || !keys.every(isObject))) {
     throw new UsageError(`--config: ${path}: accessKeys must be a list of {"accessKeyId", "accessKeySecret" or "accessKeySecretEnv", "instances", "topics"}.`);
@@ -197,6 +201,9 @@ export function gatewayOptions(flags: ParsedFlags, env: Record<string, string | 
   const numbers = { rateLimit: flags.get<number>('rateLimit') ?? file.rateLimit, publishTimeout: flags.get<number>('publishTimeout') ?? file.publishTimeout, maxInflight: file.maxInflight, maxPayloadBytes: flags.get<number>('maxPayload') ?? file.maxPayloadBytes, maxTopicLevels: file.maxTopicLevels, maxBodyBytes: file.maxBodyBytes, timestampWindow: file.timestampWindow, maxNonces: file.maxNonces };
   for (const [key, value] of Object.entries(numbers)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   if (file.hostId !== undefined) options.hostId = file.hostId;
+  // host and port are where the command listens; the rest are the gateway's own HTTP limits.
+  const { host: _host, port: _port, ...httpLimits } = file.http ?? {};
+  if (Object.keys(httpLimits).length > 0) options.http = httpLimits;
   if (options.accessKeys!.length === 0 && !options.allowAnonymous) {
     throw new UsageError('No access keys: give --access-key-id with $IMPMQTT_ACCESS_KEY_SECRET, $ALIBABA_CLOUD_ACCESS_KEY_ID/$ALIBABA_CLOUD_ACCESS_KEY_SECRET, accessKeys in --config, or --allow-anonymous.');
   }

@@ -42,6 +42,7 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     // Found in the security review: the key was admitted with no instance limit at all.
     ['a misspelt field in an access key', { accessKeys: [{ accessKeyId: 'a', accessKeySecret: 's', instance: ['post-cn-1'] }] }, /access key a: unknown field "instance"/],
     ['http as a string', { allowAnonymous: true, http: '0.0.0.0:8080' }, /"http" must be an object/],
+    ['a misspelt key in http', { allowAnonymous: true, http: { port: 8080, maxConnection: 10 } }, /unknown key "http\.maxConnection"/],
   ];
   for (const [what, content, message] of mistakes) {
     it(`${what}: one usage line, exit 1`, async () => {
@@ -56,6 +57,13 @@ describe('impmqtt gateway --config: the shape of the file', () => {
     const flags = parseFlags(gatewayCommand.flags, []);
     const options = gatewayOptions(flags, {}, { allowAnonymous: true, maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' }, { url: 'mqtt://127.0.0.1:1' });
     expect(options).toMatchObject({ maxNonces: 5_000_000, maxInflight: 50, maxTopicLevels: 8, hostId: 'gw.example' });
+  });
+
+  it("http's limits (maxConnections, the timeouts, maxHeaderSize) reach the gateway; host and port stay the command's", () => {
+    const flags = parseFlags(gatewayCommand.flags, []);
+    const http = { host: '0.0.0.0', port: 8081, maxConnections: 200, headersTimeout: 5_000, requestTimeout: 20_000, keepAliveTimeout: 2_000, maxHeaderSize: 65_536 };
+    const options = gatewayOptions(flags, {}, { allowAnonymous: true, http }, { url: 'mqtt://127.0.0.1:1' });
+    expect(options.http).toEqual({ maxConnections: 200, headersTimeout: 5_000, requestTimeout: 20_000, keepAliveTimeout: 2_000, maxHeaderSize: 65_536 });
   });
 });
 

@@ -45,6 +45,8 @@ class SendMessageGateway implements Gateway {
   readonly #options: ResolvedGatewayOptions;
   readonly #server: Server;
   readonly #metrics = new GatewayMetrics();
+  #refusedUnlogged = 0;
+  #refusalLoggedAt = -Infinity;
   readonly #messageIds = new MessageIds();
   readonly #authentication: AuthenticationContext;
   readonly #action: SendMessageContext;
@@ -88,6 +90,8 @@ class SendMessageGateway implements Gateway {
     };
     this.#server = createServer(limits, (request, response) => void this.#serve(request, response));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#refuseMalformed(error, socket));
+    this.#server.maxConnections = http.maxConnections;
+    this.#server.on('drop', () => this.#refusedConnection());
     let lastFailure = '';
     this.client.on('connect', () => {
       lastFailure = '';
@@ -108,6 +112,17 @@ class SendMessageGateway implements Gateway {
     } catch {
       // a broken logger loses its line, nothing else
     }
+  }
+
+  /** Past http.maxConnections: counted, and logged at most once a minute, so a flood cannot flood the log. */
+  #refusedConnection(): void {
+    this.#metrics.refusedConnections++;
+    this.#refusedUnlogged++;
+    const now = performance.now();
+    if (now - this.#refusalLoggedAt < 60_000) return;
+    this.#log(`gateway: refused ${this.#refusedUnlogged} connection(s): http.maxConnections (${this.#options.http.maxConnections}) are open`);
+    this.#refusalLoggedAt = now;
+    this.#refusedUnlogged = 0;
   }
 
   listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {

@@ -10,6 +10,8 @@ export class GatewayMetrics {
   readonly #latencyCounts = new Array<number>(BUCKETS.length + 1).fill(0);
   #latencySum = 0;
   #latencyTotal = 0;
+  /** Connections closed at once because http.maxConnections were open. */
+  refusedConnections = 0;
 
   countRequest(action: string | undefined, status: number, code: string): void {
     const known = action !== undefined && KNOWN_ACTIONS.has(action) ? action : action === undefined ? 'none' : 'other';
@@ -51,6 +53,9 @@ export class GatewayMetrics {
       '# HELP impmqtt_gateway_inflight Messages handed to the MQTT client and not yet acknowledged.',
       '# TYPE impmqtt_gateway_inflight gauge',
       `impmqtt_gateway_inflight ${inflight}`,
+      '# HELP impmqtt_gateway_connections_refused_total Connections closed at once because http.maxConnections were open.',
+      '# TYPE impmqtt_gateway_connections_refused_total counter',
+      `impmqtt_gateway_connections_refused_total ${this.refusedConnections}`,
     );
     return `${lines.join('\n')}\n`;
   }

@@ -64,9 +64,11 @@ export interface GatewayOptions {
   /**
    * HTTP limits: slow or oversized headers end in a bounded close. `maxHeaderSize` counts the
    * request line too, where both SDKs put Payload (default: room for the largest payload
-   * percent-encoded, plus 16 KiB, as maxBodyBytes).
+   * percent-encoded, plus 16 KiB, as maxBodyBytes). `maxConnections` (default 1,000) caps the
+   * connections held at once, so idle sockets cannot use up the descriptors the MQTT client
+   * needs to reconnect; past it a connection is closed at once, counted and logged.
    */
-  http?: { headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; maxHeaderSize?: number };
+  http?: { headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; maxHeaderSize?: number; maxConnections?: number };
 }
 
 export interface ResolvedGatewayOptions {
@@ -86,7 +88,7 @@ export interface ResolvedGatewayOptions {
   hostId: string | undefined;
   log: (line: string) => void;
   wallClock: () => number;
-  http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number };
+  http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; maxHeaderSize: number; maxConnections: number };
 }
 
 const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances', 'topics']);
@@ -147,6 +149,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       // (always) and pop-core (by default, GET) send Payload in the query: a fixed 16 KiB
       // refused any payload over ~16 KB with a 431 (found in review).
       maxHeaderSize: count(options.http?.maxHeaderSize, roomForPayload, 'http.maxHeaderSize', 1),
+      // Below Linux's default descriptor limit (1,024), with room for the MQTT connection and files.
+      maxConnections: count(options.http?.maxConnections, 1_000, 'http.maxConnections', 1),
     },
   };
 }
