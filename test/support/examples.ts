@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { describeWithMosquitto, startMosquitto } from './mosquitto.js';
@@ -23,10 +23,11 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds dist/ unless it is already newer than every source file. */
-export function ensureBuilt(): void {
+/** Builds dist/ unless it is already newer than every source file (`types: false`: the JavaScript only, `--no-types`). */
+export function ensureBuilt(options: { types?: boolean } = {}): void {
   if (existsSync(DIST) && statSync(DIST).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+  const flags = options.types === false ? ['--no-types'] : [];
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), ...flags], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
 }
 
 export interface Run {
@@ -40,8 +41,13 @@ export interface Run {
 export class ExampleRunner {
   readonly children: ChildProcess[] = [];
 
-  run(script: string, args: string[], env: Record<string, string> = {}): Run {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `script` relative to the repository (or absolute); `stdin: 'pipe'` leaves `child.stdin` to the caller. */
+  run(script: string, args: string[], env: Record<string, string> = {}, options: { cwd?: string; stdin?: 'ignore' | 'pipe' } = {}): Run {
+    const child = spawn(process.execPath, [resolve(ROOT, script), ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...env },
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    });
     this.children.push(child);
     let out = '';
     let err = '';
