@@ -19,7 +19,8 @@ export interface OperationOptions {
 /** One awaited operation, named in errors as `${action} '${subject}'` (built only when needed). */
 export class Operation<T> {
   done = false;
-  deadline = Infinity;
+  /** ms on performance.now()'s clock, whole (a small integer, so no number box per operation); 0 until stamped. */
+  deadline = 0;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   /** Only an operation with a limit or a signal of its own pays for these. */
@@ -132,7 +133,7 @@ export class Deadlines {
   /** Gives what began since the last stamp its deadline; what already finished is not kept. */
   readonly #stamp = (): void => {
     const timeout = this.defaultTimeout;
-    const deadline = performance.now() + timeout;
+    const deadline = Math.ceil(performance.now() + timeout);
     for (const operation of this.#unstamped) {
       if (operation.done) continue;
       operation.deadline = deadline;
