@@ -234,9 +234,9 @@ export class Session<T = unknown> {
       case 'pubcomp':
         return this.#outbound.pubcomp_(packet.packetId, now);
       case 'suback':
-        return this.#outbound.suback_(packet);
+        return this.#outbound.suback_(packet, now);
       case 'unsuback':
-        return this.#outbound.unsuback_(packet.packetId);
+        return this.#outbound.unsuback_(packet.packetId, now);
       case 'pingresp':
         return;
       default:
