@@ -37,7 +37,11 @@
 // string, servers that is not an array, a store that is none, and a dropPolicy it does not know,
 // which was read as 'drop-oldest' and dropped queued messages), ~0.04 KB core and ~0.03 KB imp,
 // and by a checked reconnect.stableAfter and every engine timer that fires late waiting a read
-// turn (a disconnect()'s linger no longer reports -11 for a PUBACK waiting unread), ~0.04 KB,
+// turn (a disconnect()'s linger no longer reports -11 for a PUBACK waiting unread), ~0.04 KB;
+// and by the engine review's requests that wait for a free packet id instead of completing -10
+// (a SUBACK or UNSUBACK sends what waits; a restoring SUBSCRIBE is no longer lost), ~0.03 KB, and
+// its booleans and numbers from plain JavaScript refused rather than read by truthiness or
+// coerced (cleanSession 'false', reconnect.initialDelay '5'), ~0.03 KB core and imp, ~0.015 KB codec,
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -47,9 +51,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.7 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.8 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.8 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.2 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.25 * KB },
 ];
 
 export async function measure(source) {

@@ -5,6 +5,8 @@
  * and then drops at once cannot pull clients into a tight reconnect loop.
  */
 import { usageError } from '../errors.js';
+import { atLeast } from '../session/session.js';
+
 export interface BackoffOptions {
   /** Cap of the first delay, ms. Default 1,000. */
   initialDelay?: number;
@@ -25,14 +27,12 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}, random: () => number = Math.random) {
     this.#random = random;
-    this.#initialDelay = options.initialDelay ?? 1_000;
-    this.#maxDelay = options.maxDelay ?? 60_000;
-    this.#stableAfter = options.stableAfter ?? 10_000;
-    // stableAfter decides failover too: NaN would mean never stable, a negative value always.
     // Not an object: MQTT.js users write reconnectPeriod: 0 for "off", and a 0 must not read as on.
-    if (typeof options != 'object' || !(this.#initialDelay >= 0) || !(this.#maxDelay >= this.#initialDelay) || typeof this.#stableAfter != 'number' || !(this.#stableAfter >= 0)) {
-      throw usageError('INVALID_OPTIONS', 'reconnect is a boolean or { initialDelay, maxDelay, stableAfter } with 0 <= initialDelay <= maxDelay, stableAfter >= 0');
-    }
+    if (typeof options != 'object') throw usageError('INVALID_OPTIONS', 'reconnect is a boolean or an object');
+    this.#initialDelay = atLeast(0, options.initialDelay ?? 1_000, 'initialDelay');
+    this.#maxDelay = atLeast(this.#initialDelay, options.maxDelay ?? 60_000, 'maxDelay');
+    // stableAfter decides failover too: NaN would mean never stable, a negative value always.
+    this.#stableAfter = atLeast(0, options.stableAfter ?? 10_000, 'stableAfter');
   }
 
   get attempt(): number {

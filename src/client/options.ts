@@ -7,6 +7,7 @@ import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
+import { flag } from '../session/session.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { openTransport, parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
@@ -119,7 +120,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw usageError('INVALID_KEEPALIVE', `keepalive must be 0..65535 seconds, got ${keepalive}`);
   }
   const clientId = options.clientId ?? `impmqtt_${randomHex(8)}`;
-  const cleanSession = options.cleanSession ?? true;
+  const cleanSession = flag(options.cleanSession, true, 'cleanSession');
   if (clientId === '' && !cleanSession) {
     throw usageError('INVALID_CLIENT_ID', 'An empty clientId requires cleanSession: true', 'MQTT-3.1.3-7');
   }
@@ -155,7 +156,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     connect_: connect,
     connectTimeout_: connectTimeout,
     reconnect_: options.reconnect == null || options.reconnect === true ? {} : options.reconnect,
-    resubscribe_: options.resubscribe ?? true,
+    resubscribe_: flag(options.resubscribe, true, 'resubscribe'),
     maxPacketSize_: maxPacketSize,
     session_: session,
     hooks_: options.hooks ?? NO_HOOKS,

@@ -15,6 +15,8 @@ export function connectRemainingLength(p: ConnectPacket): number {
     protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
   }
   const clientIdBytes = measureString(p.clientId, 'Client identifier'); // first: it refuses what is not a string
+  // Written by truthiness, 'false' from plain JavaScript would be CleanSession 1.
+  if (typeof p.cleanSession !== 'boolean') protocolError('INVALID_CONNECT', 'CleanSession must be a boolean');
   if (clientIdBytes === 0 && !p.cleanSession) {
     protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
   }

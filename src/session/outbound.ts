@@ -8,7 +8,7 @@ import type { SubackPacket } from '../packet/index.js';
 import * as Result from './result-codes.js';
 import type { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
-import { PacketIdAllocator } from './packet-ids.js';
+import { MAX_PACKET_ID, PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';
 import type { OutgoingFlow, SessionStore } from './store.js';
 import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
@@ -63,21 +63,30 @@ export class OutboundFlows<T = unknown> {
     if (connected) {
       // QoS 0 takes no flow slot, so it never waits behind QoS 1/2 held back by maxInflight.
       if (request.qos === 0) return this.#sendQoS0(request, now);
-      if (this.#queue.length === 0 && this.#store.outgoingCount < this.#limits.maxInflight_) return this.#startPublish(request, now);
+      if (this.#queue.length === 0 && this.#mayStart(request)) return this.#startPublish(request, now);
     } else if (request.qos === 0 && !this.#limits.queueQoS0_) {
       return this.#complete(request, Result.DISCONNECTED);
     }
     this.#enqueue(request);
   }
 
-  /** Subscribe/unsubscribe: sent now when connected, else queued in order with the publishes. */
+  /** Subscribe/unsubscribe: sent now when connected and an id is free, else queued in order with the publishes. */
   requestControl_(request: SubscribeRequest<T> | UnsubscribeRequest<T>, connected: boolean, now: number): void {
     if ('restore' in request && request.restore === true) {
-      // Ahead of the queue, outside maxBuffered: made while disconnected, it goes first on the next connection.
-      if (connected) this.#sendControl(request, now);
-      else (this.#restores ??= []).push(request);
-    } else if (connected && this.#queue.length === 0) this.#sendControl(request, now);
+      // Ahead of the queue, outside maxBuffered: it goes first, on the next connection or once an id is free.
+      (this.#restores ??= []).push(request);
+      if (connected) this.sendQueued_(now);
+    } else if (connected && this.#queue.length === 0 && this.#mayStart(request)) this.#sendControl(request, now);
     else this.#enqueue(request);
+  }
+
+  /**
+   * Whether `request` may take a packet id now. With all 65,535 held it waits, as behind
+   * maxInflight: acks free ids while connected, and completing it -10 would only make the
+   * application retry what the queue can hold for it (within maxBuffered).
+   */
+  #mayStart(request: OutboundRequest<T>): boolean {
+    return this.ids.size < MAX_PACKET_ID && (!('topic' in request) || this.#store.outgoingCount < this.#limits.maxInflight_);
   }
 
   #enqueue(request: OutboundRequest<T>): void {
@@ -100,7 +109,6 @@ export class OutboundFlows<T = unknown> {
 
   #startPublish(request: PublishRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
     const flow: OutgoingFlow<T> = { packetId, stage: 'publish', request, sentAt: now };
     try {
       this.#store.putOutgoing(flow);
@@ -131,29 +139,23 @@ export class OutboundFlows<T = unknown> {
 
   #sendControl(request: SubscribeRequest<T> | UnsubscribeRequest<T>, now: number): void {
     const packetId = this.ids.allocate();
-    if (packetId === 0) return this.#complete(request, Result.NO_MORE_IDS);
     (this.#awaitingAck ??= new Map()).set(packetId, request);
     this.#ctx.send('subscriptions' in request ? { type: 'subscribe', packetId, subscriptions: request.subscriptions } : { type: 'unsubscribe', packetId, topics: request.topics }, now);
   }
 
-  /** Sends what waits in the queue, in order, as far as maxInflight allows. */
+  /** Sends the restoring SUBSCRIBEs, then what waits in the queue, in order, as far as maxInflight and the free ids allow. */
   sendQueued_(now: number): void {
-    if (this.#restores !== null) {
-      const restores = this.#restores;
-      this.#restores = null;
-      for (const request of restores) this.#sendControl(request, now);
-    }
+    const restores = this.#restores;
+    while (restores?.length && this.ids.size < MAX_PACKET_ID) this.#sendControl(restores.shift()!, now);
     for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
-      if (!('topic' in next)) {
-        this.#queue.shift();
-        this.#sendControl(next, now);
-      } else if (next.qos === 0) {
+      if ('topic' in next && next.qos === 0) {
         this.#queue.shift();
         this.#store.settled?.(next);
         this.#sendQoS0(next, now);
-      } else if (this.#store.outgoingCount < this.#limits.maxInflight_) {
+      } else if (this.#mayStart(next)) {
         this.#queue.shift();
-        this.#startPublish(next, now);
+        if ('topic' in next) this.#startPublish(next, now);
+        else this.#sendControl(next, now);
       } else {
         break;
       }
@@ -192,7 +194,7 @@ export class OutboundFlows<T = unknown> {
     this.sendQueued_(now);
   }
 
-  suback_(packet: SubackPacket): void {
+  suback_(packet: SubackPacket, now: number): void {
     const request = this.#awaitingAck?.get(packet.packetId);
     if (request === undefined || !('subscriptions' in request)) return;
     this.#awaitingAck!.delete(packet.packetId);
@@ -205,15 +207,16 @@ export class OutboundFlows<T = unknown> {
         'protocol-error',
         new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
-    }
+    } else this.sendQueued_(now);
   }
 
-  unsuback_(packetId: number): void {
+  unsuback_(packetId: number, now: number): void {
     const request = this.#awaitingAck?.get(packetId);
     if (request === undefined || 'subscriptions' in request) return;
     this.#awaitingAck!.delete(packetId);
     this.ids.release(packetId);
     this.#ctx.emit({ type: 'unsubscribed', request, result: Result.SUCCESS });
+    this.sendQueued_(now);
   }
 
   // ---- connection events -------------------------------------------------------------------

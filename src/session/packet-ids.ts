@@ -6,7 +6,7 @@
  */
 import { Fifo } from './queue.js';
 
-const MAX_ID = 65_535;
+export const MAX_PACKET_ID = 65_535;
 
 export class PacketIdAllocator {
   /** Bit i set = id i held; created on first use. */
@@ -23,8 +23,8 @@ export class PacketIdAllocator {
 
   /** A free id, now held; 0 when all 65,535 are in use. */
   allocate(): number {
-    if (this.#count === MAX_ID) return 0;
-    while (this.#nextFresh <= MAX_ID) {
+    if (this.#count === MAX_PACKET_ID) return 0;
+    while (this.#nextFresh <= MAX_PACKET_ID) {
       const id = this.#nextFresh++;
       if (!this.isInUse(id)) return this.#hold(id);
     }
@@ -55,7 +55,7 @@ export class PacketIdAllocator {
   }
 
   #hold(id: number): number {
-    const bits = (this.#bits ??= new Uint32Array((MAX_ID + 1) / 32));
+    const bits = (this.#bits ??= new Uint32Array((MAX_PACKET_ID + 1) / 32));
     bits[id >>> 5]! |= 1 << (id & 31);
     this.#count++;
     return id;

@@ -9,7 +9,7 @@ export const FAILURE = -1;
 export const DISCONNECTED = -3;
 /** A face's limit (an admission hook) refused the request: nothing was sent. */
 export const RATE_LIMITED = -4;
-/** All 65,535 packet identifiers are held by open flows. */
+/** All 65,535 packet identifiers are held by open flows. The session never reports it (such a request waits for an id); kept for the faces' code tables. */
 export const NO_MORE_IDS = -10;
 /** The operation was cut off part way (the connection dropped with it in flight). */
 export const INCOMPLETE = -11;

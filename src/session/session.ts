@@ -41,7 +41,7 @@ export class Session<T = unknown> {
 
   constructor(options: SessionOptions<T>) {
     if (typeof options?.clientId !== 'string') throw usageError('INVALID_OPTIONS', 'clientId must be a string (empty: the broker assigns one)');
-    this.#cleanSession = options.cleanSession ?? true;
+    this.#cleanSession = flag(options.cleanSession, true, 'cleanSession');
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
     // From plain JavaScript: a store that is none (a path string) would fail below as a TypeError.
@@ -53,10 +53,10 @@ export class Session<T = unknown> {
       maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
       maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
       dropPolicy_: dropPolicy,
-      queueQoS0_: options.queueQoS0 ?? true,
+      queueQoS0_: flag(options.queueQoS0, true, 'queueQoS0'),
       retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
     });
-    this.#inbound = new InboundFlows<T>(this.#ctx, this.store, options.manualAck ?? false);
+    this.#inbound = new InboundFlows<T>(this.#ctx, this.store, flag(options.manualAck, false, 'manualAck'));
     this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
     this.#deadlines = new SessionDeadlines(options.pingTimeout === undefined ? undefined : atLeast(1, options.pingTimeout, 'pingTimeout'));
   }
@@ -129,6 +129,7 @@ export class Session<T = unknown> {
   publish(request: PublishRequest<T>, now: number): void {
     checkQos(request.qos, 'QoS', 'MQTT-3.3.1-4');
     if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
+    flag(request.retain, false, 'retain');
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
     if (request.payload.length > MAX_REMAINING_LENGTH - 4 - 3 * request.topic.length) checkPublishFits(request);
@@ -234,9 +235,9 @@ export class Session<T = unknown> {
       case 'pubcomp':
         return this.#outbound.pubcomp_(packet.packetId, now);
       case 'suback':
-        return this.#outbound.suback_(packet);
+        return this.#outbound.suback_(packet, now);
       case 'unsuback':
-        return this.#outbound.unsuback_(packet.packetId);
+        return this.#outbound.unsuback_(packet.packetId, now);
       case 'pingresp':
         return;
       default:
@@ -285,9 +286,18 @@ function checkPublishFits(request: PublishRequest): void {
   }
 }
 
-function atLeast(min: number, value: number, name: string): number {
+/** A number option (the engine's and the session's): at least `min`, never NaN. */
+export function atLeast(min: number, value: number, name: string): number {
   // A numeric string passes `>=` and then concatenates: '5000' ms would make a deadline of hours.
   if (typeof value !== 'number' || !(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
+  return value;
+}
+
+/** A boolean option, `fallback` when undefined or null (a JSON config's "none"). */
+export function flag(value: boolean | null | undefined, fallback: boolean, name: string): boolean {
+  value ??= fallback;
+  // Read by truthiness, 'false' (an environment variable) would be true, and MQTT.js's 0 false.
+  if (typeof value !== 'boolean') throw usageError('INVALID_OPTIONS', `${name} must be a boolean, got ${value}`);
   return value;
 }
 

@@ -23,7 +23,8 @@ export interface SubscribeRequest<T = unknown> {
   token?: T;
   /**
    * The client restoring its subscriptions on a session the broker did not keep: sent at once
-   * when connected (else first on the next connection), ahead of what is queued, never refused,
+   * when connected and a packet id is free (else first on the next connection, or as soon as an
+   * id comes free), ahead of what is queued, never refused,
    * evicted or counted by maxBuffered (a lost
    * re-subscription would lose every later message on its filters, and no one would be told).
    */
@@ -52,7 +53,7 @@ export interface InboundMessage {
 export interface SessionOptions<T = unknown> {
   /** The session's identity: the key of its state on both sides [MQTT-3.1.3-2]. */
   clientId: string;
-  /** QoS 1/2 publishes in flight at once; the rest wait in order. Default: no limit but the 65,535 ids (a publish finding none completes -10). */
+  /** QoS 1/2 publishes in flight at once; the rest wait in order. Default: no limit but the 65,535 ids (a request finding none free waits the same way). */
   maxInflight?: number;
   /** Requests waiting (offline or over maxInflight) before publish completes with -12. Default 10,000. */
   maxBuffered?: number;

@@ -104,3 +104,64 @@ describe('reconnect from plain JavaScript', () => {
     }
   });
 });
+
+/** What plain JavaScript may put where a boolean belongs ('false' from an environment variable, 0 from MQTT.js habits): none is a boolean. */
+const notBoolean: fc.Arbitrary<unknown> = fc.oneof(fc.constantFrom<unknown>('false', 'true', '', 0, 1, Number.NaN, [], {}), fc.string(), fc.double());
+
+/** Each boolean option, and the options that carry it. */
+const BOOLEANS: Record<string, (value: unknown) => object> = {
+  cleanSession: (value) => ({ cleanSession: value }),
+  queueQoS0: (value) => ({ queueQoS0: value }),
+  manualAck: (value) => ({ manualAck: value }),
+  resubscribe: (value) => ({ resubscribe: value }),
+  'will.retain': (value) => ({ will: { topic: 'w', payload: 'x', retain: value } }),
+};
+
+describe('booleans from plain JavaScript', () => {
+  it('[MQTT-3.1.2-4] cleanSession, queueQoS0, manualAck, resubscribe and will.retain that are not booleans are INVALID_OPTIONS at construction, naming the option, not read by truthiness (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(BOOLEANS)), notBoolean, fc.constantFrom('', 'c'), (key, value, clientId) => {
+        const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', clientId, reconnect: false, transport: noTransport, ...BOOLEANS[key]!(value) }).destroy()) as MqttError;
+        expect(error).toBeInstanceOf(MqttError);
+        expect([error.code, error.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+        expect(error.message.toLowerCase()).toContain(key.replace('.', ' ').toLowerCase());
+      }),
+      { numRuns: 300 },
+    );
+    for (const [key, options] of Object.entries(BOOLEANS)) {
+      // null is the default, as for other options (a JSON config's "none"); a will's retain has no null.
+      for (const value of key === 'will.retain' ? [true, false, undefined] : [true, false, null, undefined]) {
+        expect(thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport, ...options(value) }).destroy())).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('numbers from plain JavaScript', () => {
+  /** A number as a config file or an environment variable spells it. */
+  const numericString = fc.oneof(fc.integer({ min: 0, max: 100_000 }).map(String), fc.constantFrom('1e3', ' 5 ', '0x10', '60000'));
+
+  it('reconnect.initialDelay and reconnect.maxDelay that are numeric strings or NaN are INVALID_OPTIONS (">=" coerced them, and compared two strings as text) (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('initialDelay', 'maxDelay'), fc.oneof(numericString, fc.constant(Number.NaN)), (key, value) => {
+        const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: { [key]: value }, transport: noTransport }).destroy()) as MqttError;
+        expect(error).toBeInstanceOf(MqttError);
+        expect([error.code, error.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+        expect(error.message).toContain(key);
+      }),
+    );
+    expect(thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: { initialDelay: 0, maxDelay: 5 }, transport: noTransport }).destroy())).toBeUndefined();
+  });
+
+  it('keepalive, connectTimeout, maxInflight, maxBuffered, retryInterval, pingTimeout and maxPacketSize that are numeric strings are refused at construction, naming the option (property)', () => {
+    const keys = ['keepalive', 'connectTimeout', 'maxInflight', 'maxBuffered', 'retryInterval', 'pingTimeout', 'maxPacketSize'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), numericString, (key, value) => {
+        const error = thrown(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport, [key]: value }).destroy()) as MqttError;
+        expect(error).toBeInstanceOf(MqttError);
+        expect([error.code, error.origin]).toEqual([key === 'keepalive' ? 'INVALID_KEEPALIVE' : 'INVALID_OPTIONS', 'caller']);
+        expect(error.message).toContain(key);
+      }),
+    );
+  });
+});

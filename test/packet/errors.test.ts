@@ -432,6 +432,10 @@ describe('CONNECT', () => {
     expectEncodeError({ type: 'connect', clientId: '', keepalive: 0, cleanSession: false }, 'INVALID_CONNECT', 'MQTT-3.1.3-7');
   });
 
+  it("[MQTT-3.1.2-4] the encoder refuses a CleanSession that is not a boolean ('false' was written as CleanSession 1)", () => {
+    for (const cleanSession of ['false', 0, 1, undefined, null]) expectEncodeError(conn({ cleanSession }), 'INVALID_CONNECT');
+  });
+
   it('[MQTT-3.1.2-1] the decoder rejects a protocol name other than "MQTT" or a level other than 4', () => {
     const rest = [0x02, 0, 0, ...str('c')];
     expectDecodeError(frame(0x10, [...str('MQIsdp'), 3, ...rest]), 'UNSUPPORTED_PROTOCOL', 'MQTT-3.1.2-1');

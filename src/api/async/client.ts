@@ -84,7 +84,7 @@ export class Client extends Emitter<AsyncClientEvents> {
     super();
     const merged = typeof urlOrOptions === 'string' ? { ...options, url: urlOrOptions } : { ...urlOrOptions };
     const { timeout = 10_000, maxQueuedMessages = 1_000, reconnect = false, ...engineOptions } = merged;
-    if (!(timeout > 0)) throw usageError('INVALID_OPTIONS', `timeout must be a positive number of ms (or Infinity), got ${timeout}`);
+    if (typeof timeout != 'number' || !(timeout > 0)) throw usageError('INVALID_OPTIONS', `timeout must be a positive number of ms (or Infinity), got ${timeout}`);
     if (!Number.isInteger(maxQueuedMessages) || maxQueuedMessages < 1) {
       throw usageError('INVALID_OPTIONS', `maxQueuedMessages must be a whole number of at least 1, got ${maxQueuedMessages}`);
     }

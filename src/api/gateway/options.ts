@@ -116,6 +116,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     keys.set(key.accessKeyId, { secret: key.accessKeySecret, instances: instances === '*' ? null : new Set(instances), topics: topics === '*' ? null : [...topics] });
   }
   const allowAnonymous = options.allowAnonymous ?? false;
+  // Read by truthiness, 'false' from a config file admitted unsigned calls.
+  if (typeof allowAnonymous !== 'boolean') throw invalid(`allowAnonymous must be true or false, got ${String(allowAnonymous)}`);
   if (keys.size === 0 && !allowAnonymous) throw invalid('no access keys are configured: give accessKeys, or allowAnonymous: true');
   const qos = options.qos ?? 1;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw invalid(`qos must be 0, 1 or 2, got ${String(qos)}`);

@@ -1,9 +1,8 @@
 /**
  * The imp's per-call callbacks (sendasync, subscribe, unsubscribe) are asynchronous: they report
- * after the call has returned. The engine decides some outcomes at once (-12 past maxBuffered,
- * -10 with every packet id taken) and reports them from inside the call; a caller that counts
- * pending operations after the call, or keeps the call's return value for its callback, would
- * then see its callback first. `withinCall` defers just those reports to a microtask.
+ * after the call has returned. The engine decides some outcomes at once (-12 past maxBuffered)
+ * and reports them from inside the call; a caller that counts pending operations after the
+ * call, or keeps the call's return value for its callback, would then see its callback first. `withinCall` defers just those reports to a microtask.
  */
 export function withinCall<A extends unknown[], R>(callback: ((...args: A) => void) | null, call: (report: (...args: A) => void) => R): R {
   let inside = true;

@@ -3,6 +3,7 @@ import { MqttProtocolError, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
+import { flag } from '../../session/session.js';
 import type { SessionStore } from '../../session/index.js';
 import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
 import type { BackoffOptions } from '../../client/backoff.js';
@@ -303,7 +304,7 @@ export class ImpMqttClient {
     }
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`, 'MQTT-3.3.1-4');
-    return new ImpMqttMessage(this.#send, name, payload, qos, options.retain ?? false);
+    return new ImpMqttMessage(this.#send, name, payload, qos, flag(options.retain, false, 'retain'));
   }
 
   /** mqttmessage.sendasync(): the result always arrives through the callback, never synchronously. */

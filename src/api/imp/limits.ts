@@ -41,10 +41,10 @@ export class ImpLimits {
     return hooks;
   }
 
-  /** A request that ended without reaching the wire (-10, -12) gets its credit back. */
+  /** A request that ended without reaching the wire (-12) gets its credit back. */
   settle_(result: number, now: number): void {
     if (this.#outbound === null || this.#prepaid === 0) return;
-    if (result !== Result.NO_MORE_IDS && result !== Result.MAX_BUFFERED) return;
+    if (result !== Result.MAX_BUFFERED) return;
     this.#prepaid--;
     this.#outbound.refund(now);
   }

@@ -50,6 +50,22 @@ describe('async: OperationOptions.timeout from plain JavaScript', () => {
   });
 });
 
+describe('async: the constructor from plain JavaScript', () => {
+  it("a timeout that is a numeric string ('5000', from a config file) is INVALID_OPTIONS at construction, as an operation's own is", () => {
+    for (const timeout of ['5000', '1e3', Number.NaN]) {
+      expect(() => new Client({ url: 'mqtt://127.0.0.1:1', timeout: timeout as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', origin: 'caller' }));
+    }
+  });
+
+  it("[MQTT-3.1.2-4] cleanSession, manualAck, queueQoS0 and reconnect that are not booleans ('false', 0) are INVALID_OPTIONS at construction", () => {
+    for (const key of ['cleanSession', 'manualAck', 'queueQoS0', 'reconnect']) {
+      for (const value of ['false', 0, 1]) {
+        expect(() => new Client({ url: 'mqtt://127.0.0.1:1', [key]: value })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', origin: 'caller' }));
+      }
+    }
+  });
+});
+
 describe('async: topic filters from plain JavaScript', () => {
   it('subscribe(undefined) is refused; it must not subscribe to the filter "undefined"', async () => {
     const { client, conn } = await connectFake({ timeout: 1_000 });

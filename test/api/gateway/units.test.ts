@@ -1,12 +1,14 @@
 /**
  * The gateway's bounded tables on their own: the nonce cache remembers a nonce for as long as a
  * request carrying it could be accepted, and refuses rather than forgets when full; the
- * per-instance rate limits refuse new instance ids rather than grow past their bound.
+ * per-instance rate limits refuse new instance ids rather than grow past their bound; and its
+ * options read from plain JavaScript.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NonceCache } from '../../../src/api/gateway/nonce-cache.js';
 import { InstanceRateLimits } from '../../../src/api/gateway/rate-limits.js';
+import { resolveGatewayOptions } from '../../../src/api/gateway/options.js';
 
 describe('NonceCache', () => {
   it('a nonce is never forgotten before its forget time, whatever the times (property); after it, within a minute', () => {
@@ -52,5 +54,16 @@ describe('InstanceRateLimits', () => {
     expect(limits.admit('one-more', 0)).toBe(false);
     // Once the others are idle again (full buckets), room is made.
     expect(limits.admit('one-more', 5_000)).toBe(true);
+  });
+});
+
+describe('gateway options from plain JavaScript', () => {
+  it("allowAnonymous that is not a boolean ('false' from a config file, 0) is INVALID_OPTIONS: read by truthiness, 'false' admitted unsigned calls", () => {
+    for (const allowAnonymous of ['false', 'true', 0, 1, '']) {
+      expect(() => resolveGatewayOptions({ mqtt: { url: 'mqtt://127.0.0.1:1' }, allowAnonymous: allowAnonymous as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('allowAnonymous') }),
+      );
+    }
+    expect(resolveGatewayOptions({ mqtt: { url: 'mqtt://127.0.0.1:1' }, allowAnonymous: true }).allowAnonymous).toBe(true);
   });
 });

@@ -152,6 +152,15 @@ describe('connect() argument checks [imp §2.1, §4, §9.4, §9.5]', () => {
     expect(seen).toEqual([60, 0, 30, 65_535]);
   });
 
+  it("[MQTT-3.1.2-4] throws INVALID_OPTIONS for a cleansession or willretain that is not a boolean ('false', 0), leaving the client untouched", () => {
+    const client = fx.device();
+    for (const value of ['false', 0, 1, '']) {
+      throwsCode(() => client.connect(impUrl(fx.broker.url), 'b', { cleansession: value as never }), 'INVALID_OPTIONS');
+      throwsCode(() => client.connect(impUrl(fx.broker.url), 'b', { willtopic: 'w', willretain: value as never }), 'INVALID_OPTIONS');
+    }
+    expect([client.connectionstate(), client.id()]).toEqual([0, null]);
+  });
+
   it('throws MqttError INVALID_URL for a bad scheme or a malformed URL, leaving the client untouched', () => {
     const client = fx.device();
     for (const url of ['http://127.0.0.1:1883', 'mqtt-sn://127.0.0.1', 'not a url', '']) {
@@ -281,6 +290,12 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
     }
     expect(() => client.createmessage(new Uint8Array([0xc3, 0x28]), 'x')).toThrow(); // invalid UTF-8 blob
     for (const qos of [3, -1, 1.5]) throwsCode(() => client.createmessage('t', 'x', { qos }), 'INVALID_QOS');
+  });
+
+  it("[MQTT-3.3.1-5] throws INVALID_OPTIONS for a retain that is not a boolean ('false' would retain the message)", () => {
+    const client = fx.device();
+    for (const retain of ['false', 0, 1, '']) throwsCode(() => client.createmessage('t', 'x', { retain: retain as never }), 'INVALID_OPTIONS');
+    expect(client.createmessage('t', 'x', { retain: null as never }).retain).toBe(false);
   });
 });
 

@@ -293,13 +293,16 @@ export class Model {
           out.completion(c.request, ResultCode.FAILURE, p.granted);
           return this.close(out, 'protocol-error');
         }
-        return out.completion(c.request, ResultCode.SUCCESS, p.granted);
+        out.completion(c.request, ResultCode.SUCCESS, p.granted);
+        // Its id came free: the queue goes on, as after a PUBACK (a request may wait for an id).
+        return this.drain(out);
       }
       case 'unsuback': {
         const c = this.controls.find((x) => x.id === p.packetId);
         if (c === undefined || isSubscribe(c.request)) return;
         this.controls.splice(this.controls.indexOf(c), 1);
-        return out.completion(c.request, ResultCode.SUCCESS);
+        out.completion(c.request, ResultCode.SUCCESS);
+        return this.drain(out);
       }
       case 'pingresp':
         return;
