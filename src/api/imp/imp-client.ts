@@ -5,13 +5,10 @@ import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
 import { flag } from '../../session/session.js';
 import type { SessionStore } from '../../session/index.js';
-import type { TlsOptions, TransportFactory, WebSocketOptions } from '../../transport/index.js';
-import type { BackoffOptions } from '../../client/backoff.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow } from '../../client/options.js';
-import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import type { Completion } from '../../client/events.js';
-import { ImpBlob, bytesOf, ownBytesOf, textOf } from './blob.js';
+import { ImpBlob, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
 import * as Result from '../../session/result-codes.js';
 import { BAD_QOS, BAD_UTF8_STRING, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
@@ -21,50 +18,10 @@ import { check, handler } from './arguments.js';
 import { withinCall } from './deferred.js';
 import { stopRetrying } from './retry.js';
 import { ImpLimits } from './limits.js';
-import type { ImpRateLimits } from './limits.js';
+import { DEFAULT_MESSAGE_LIMIT, engineOptions } from './options.js';
+import type { ImpClientConfig, ImpConnectOptions } from './options.js';
 
-/** What createclient(config) accepts: the imp's limits as defaults, and impmqtt's tuning. */
-export interface ImpClientConfig {
-  /** Largest payload createmessage() accepts, bytes. Default 256 KB. */
-  maxPayloadSize?: number;
-  /** Most topics one subscribe()/unsubscribe() takes. Default 10. */
-  maxTopics?: number;
-  /** Largest inbound PUBLISH payload; a larger one drops the connection with -3. Default 256 KB. */
-  maxInboundMessageSize?: number;
-  /** The imp's rate limits; off unless given. `true` means 40 credits, +2/s out, +8/s in. */
-  rateLimits?: true | ImpRateLimits;
-  maxInflight?: number;
-  maxBuffered?: number;
-  retryInterval?: number;
-  pingTimeout?: number;
-  clock?: () => number;
-  transport?: TransportFactory;
-}
-
-/** connect()'s options: the imp's documented keys, then impmqtt's extensions. */
-export interface ImpConnectOptions {
-  username?: StringOrBlob;
-  password?: StringOrBlob;
-  /** Seconds: 0 (off) or 30–65535. Default 60. */
-  keepalive?: number;
-  willtopic?: StringOrBlob;
-  willmessage?: StringOrBlob;
-  willqos?: QoS;
-  willretain?: boolean;
-  /** Default true. */
-  cleansession?: boolean;
-  tls?: TlsOptions;
-  ws?: WebSocketOptions;
-  /** Connection timeout, ms. Default 30,000. */
-  connecttimeout?: number;
-  /** Automatic reconnection (the imp has none; off by default). */
-  reconnect?: false | BackoffOptions;
-  /**
-   * A durable session store (impmqtt/store's fileStore(dir)): messages sent but not yet
-   * acknowledged survive the agent process; their completions after a restart go to onrestored().
-   */
-  store?: SessionStoreProvider;
-}
+export type { ImpClientConfig, ImpConnectOptions } from './options.js';
 
 /** onrestored(): a message an earlier process sent has completed; `resultCode` as sendasync's. */
 export type RestoredHandler = (topic: string, resultCode: number) => void;
@@ -88,7 +45,7 @@ export interface ImpAgent {
   release(client: ImpMqttClient): void;
 }
 
-const KB = 1024;
+const MAX_PACKET_IDS = 65_535;
 const STATE_CODES = { disconnected: 0, connecting: 1, connected: 2, disconnecting: 3 } as const;
 
 export class ImpMqttClient {
@@ -114,9 +71,9 @@ export class ImpMqttClient {
   constructor(agent: ImpAgent, config: ImpClientConfig = {}) {
     this.#agent = agent;
     this.#config = config;
-    this.#maxPayloadSize = config.maxPayloadSize ?? 256 * KB;
+    this.#maxPayloadSize = config.maxPayloadSize ?? DEFAULT_MESSAGE_LIMIT;
     this.#maxTopics = config.maxTopics ?? 10;
-    this.#maxInboundMessageSize = config.maxInboundMessageSize ?? 256 * KB;
+    this.#maxInboundMessageSize = config.maxInboundMessageSize ?? DEFAULT_MESSAGE_LIMIT;
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -145,7 +102,9 @@ export class ImpMqttClient {
     stopRetrying(this.#core);
     if (other !== null && other !== this) stopRetrying(other.#core);
     this.#limits = new ImpLimits(this.#config.rateLimits, this.#maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
-    const core = new MqttClient(this.#coreOptions(url, clientId, keepalive, options));
+    let store = this.#stores.get(clientId);
+    if (store === undefined) this.#stores.set(clientId, (store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>()));
+    const core = new MqttClient(engineOptions(url, clientId, keepalive, options, this.#config, store, this.#limits.hooks_));
     this.#wire(core);
     this.#core = core;
     this.#url = url;
@@ -265,13 +224,15 @@ export class ImpMqttClient {
       if (cb.length >= 2) (cb as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
       else (cb as (qosMode: number | number[]) => void)(qosMode);
     });
-    return withinCall(deliver, (report) =>
-      core.subscribe(subscriptions, (result, granted) => {
+    return withinCall(deliver, (report) => {
+      const refused = (result: number): void => report(result, many ? subscriptions.map(() => SUBSCRIPTION_REFUSED) : SUBSCRIPTION_REFUSED);
+      if (this.#idsExhausted(core)) return (refused(Result.NO_MORE_IDS), Result.SUCCESS);
+      return core.subscribe(subscriptions, (result, granted) => {
         this.#settle(core, result);
-        const codes: number[] = result === 0 ? granted : subscriptions.map(() => SUBSCRIPTION_REFUSED);
-        report(result, many ? codes : (codes[0] ?? SUBSCRIPTION_REFUSED));
-      }),
-    );
+        if (result === 0) report(result, many ? granted : (granted[0] ?? SUBSCRIPTION_REFUSED));
+        else refused(result);
+      });
+    });
   }
 
   /** Unsubscribes; `callback(0)` only if every topic was unsubscribed, else `callback(-1)`. */
@@ -284,6 +245,7 @@ export class ImpMqttClient {
       return filter;
     });
     withinCall(callback, (report) => {
+      if (this.#idsExhausted(core)) return report(Result.FAILURE);
       const admitted = core.unsubscribe(filters, (result) => {
         this.#settle(core, result);
         report(result === 0 ? Result.SUCCESS : Result.FAILURE);
@@ -312,6 +274,7 @@ export class ImpMqttClient {
     callback = handler(callback, 'sendasync');
     const core = this.#requireConnected('sendasync');
     withinCall(callback, (report) => {
+      if (message.qos !== 0 && this.#idsExhausted(core)) return report(Result.NO_MORE_IDS);
       const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
         this.#settle(core, result);
         report(result);
@@ -321,37 +284,6 @@ export class ImpMqttClient {
   };
 
   // ---- internals ---------------------------------------------------------------------------
-
-  #coreOptions(url: string, clientId: string, keepalive: number, options: ImpConnectOptions): ClientOptions {
-    const c = this.#config;
-    let store = this.#stores.get(clientId);
-    if (store === undefined) this.#stores.set(clientId, (store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>()));
-    const core: ClientOptions = {
-      url,
-      clientId,
-      keepalive,
-      cleanSession: options.cleansession ?? true,
-      reconnect: options.reconnect ?? false,
-      resubscribe: false, // imp code re-subscribes in onconnect itself
-      store,
-      hooks: this.#limits!.hooks_,
-      // Room for the largest topic and header around the largest payload; the exact payload
-      // check happens before the session sees the packet.
-      maxPacketSize: this.#maxInboundMessageSize + 65_546,
-    };
-    if (options.username !== undefined) core.username = textOf(options.username);
-    if (options.password !== undefined) core.password = bytesOf(options.password);
-    if (options.willtopic !== undefined) {
-      core.will = { topic: textOf(options.willtopic), payload: bytesOf(options.willmessage ?? ''), qos: options.willqos ?? 0, retain: options.willretain ?? false };
-    }
-    if (options.tls !== undefined) core.tls = options.tls;
-    if (options.ws !== undefined) core.ws = options.ws;
-    if (options.connecttimeout !== undefined) core.connectTimeout = options.connecttimeout;
-    for (const key of ['maxInflight', 'maxBuffered', 'retryInterval', 'pingTimeout', 'clock', 'transport'] as const) {
-      if (c[key] !== undefined) (core as Record<string, unknown>)[key] = c[key];
-    }
-    return core;
-  }
 
   #wire(core: MqttClient): void {
     core.on('connect', () => this.#onconnect?.(CONNECT_ACCEPTED));
@@ -376,6 +308,15 @@ export class ImpMqttClient {
   /** Gives back the credit of a request that never reached the wire. */
   #settle(core: MqttClient, result: number): void {
     this.#limits?.settle_(result, core.now());
+  }
+
+  /**
+   * The imp reports -10 at once when every packet id is held by a flow [imp-api.md]; the engine
+   * underneath would wait for one. With maxInflight at or under 65,535 that limit comes first,
+   * and a request waits behind it, as before ids could run out.
+   */
+  #idsExhausted(core: MqttClient): boolean {
+    return core.inflightCount >= MAX_PACKET_IDS && !((this.#config.maxInflight ?? Infinity) <= MAX_PACKET_IDS) && core.queuedCount === 0;
   }
 
   #requireConnected(what: string): MqttClient {
