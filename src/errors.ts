@@ -85,6 +85,8 @@ export type ConnectionErrorCode =
   | 'NO_PACKET_IDS'
   /** A face's limit refused the request (nothing was sent). */
   | 'RATE_LIMITED'
+  /** The broker closed the connection each time the message was sent: it will not take it [MQTT-3.3.5-2]. */
+  | 'UNDELIVERABLE'
   /** The request failed for a reason the broker did not give. */
   | 'OPERATION_FAILED'
   /** A durable session store could not write a publish (disk full, its file gone): refused, nothing was sent. */

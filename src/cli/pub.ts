@@ -168,6 +168,8 @@ function describeResult(result: number): string {
       return 'the connection was lost while it was in flight';
     case ResultCode.MAX_BUFFERED:
       return 'the send buffer was full';
+    case ResultCode.UNDELIVERABLE:
+      return 'the broker closed the connection each time it was sent (not authorized, or a topic it refuses)';
     default:
       return `result ${result}`;
   }

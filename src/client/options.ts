@@ -60,6 +60,13 @@ export interface ClientOptions {
   pingTimeout?: number;
   manualAck?: boolean;
   /**
+   * A QoS 1/2 publish the broker closed the connection over this many times (it was the oldest
+   * unacknowledged when the broker hung up) completes -13 and what waits behind it goes on. A
+   * broker may refuse a PUBLISH that way [MQTT-3.3.5-2]; re-sent first at every reconnect, it
+   * would cut the client off for good. Default 3; Infinity re-sends it for ever.
+   */
+  undeliverableAfter?: number;
+  /**
    * Where the session state lives: a SessionStore, or a provider that opens one per client id
    * (a durable store, e.g. fileStore(dir) from impmqtt/store). Default: in memory.
    */
@@ -141,7 +148,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const connectTimeout = options.connectTimeout ?? 30_000;
   if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be a positive number of ms, got ${String(connectTimeout)}`);
   const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout, cleanSession };
-  const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck'] as const;
+  const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'undeliverableAfter'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }

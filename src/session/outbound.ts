@@ -19,6 +19,7 @@ interface OutboundLimits {
   dropPolicy_: 'reject-new' | 'drop-oldest';
   queueQoS0_: boolean;
   retryInterval_: number;
+  undeliverableAfter_: number;
 }
 
 export class OutboundFlows<T = unknown> {
@@ -239,10 +240,22 @@ export class OutboundFlows<T = unknown> {
     this.sendQueued_(now);
   }
 
-  /** The connection dropped: subscribe/unsubscribe in flight cannot survive it. */
-  connectionLost_(): void {
+  /**
+   * The connection dropped: subscribe/unsubscribe in flight cannot survive it. When the broker
+   * closed it, the oldest PUBLISH it had not acknowledged is the likeliest cause (a broker handles
+   * a connection's packets in order, and may refuse one by closing [MQTT-3.3.5-2]); at
+   * undeliverableAfter such closes it completes -13 instead of being re-sent again.
+   */
+  connectionLost_(closedByBroker: boolean): void {
     this.#cutOffControl();
     this.#retryAt = Infinity;
+    if (!closedByBroker) return;
+    for (const flow of this.#store.outgoing()) {
+      if (flow.stage !== 'publish') continue;
+      flow.closes = (flow.closes ?? 0) + 1;
+      if (flow.closes >= this.#limits.undeliverableAfter_) this.#finish(flow, Result.UNDELIVERABLE);
+      return;
+    }
   }
 
   /** Gives up on everything: queued requests complete -3, those in flight -11 (see Session.abandon for `keepQoS2Flows`). */

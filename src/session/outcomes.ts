@@ -2,9 +2,9 @@
  * Result codes for operations (publish, subscribe, unsubscribe), in the Paho-derived space the
  * imp API documents. Connection-lost reasons are a separate space: see CloseReason.
  */
-import { DISCONNECTED, FAILURE, INCOMPLETE, MAX_BUFFERED, NO_MORE_IDS, RATE_LIMITED, SUCCESS } from './result-codes.js';
+import { DISCONNECTED, FAILURE, INCOMPLETE, MAX_BUFFERED, NO_MORE_IDS, RATE_LIMITED, SUCCESS, UNDELIVERABLE } from './result-codes.js';
 
-export const ResultCode = { SUCCESS, FAILURE, DISCONNECTED, RATE_LIMITED, NO_MORE_IDS, INCOMPLETE, MAX_BUFFERED } as const;
+export const ResultCode = { SUCCESS, FAILURE, DISCONNECTED, RATE_LIMITED, NO_MORE_IDS, INCOMPLETE, MAX_BUFFERED, UNDELIVERABLE } as const;
 
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
 

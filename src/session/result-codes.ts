@@ -15,3 +15,8 @@ export const NO_MORE_IDS = -10;
 export const INCOMPLETE = -11;
 /** The buffered-message limit was exceeded. */
 export const MAX_BUFFERED = -12;
+/**
+ * The broker closed the connection each time this publish was sent (undeliverableAfter times):
+ * how a broker refuses a PUBLISH it does not authorize [MQTT-3.3.5-2].
+ */
+export const UNDELIVERABLE = -13;

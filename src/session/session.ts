@@ -55,6 +55,7 @@ export class Session<T = unknown> {
       dropPolicy_: dropPolicy,
       queueQoS0_: flag(options.queueQoS0, true, 'queueQoS0'),
       retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
+      undeliverableAfter_: atLeast(1, options.undeliverableAfter ?? 3, 'undeliverableAfter'),
     });
     this.#inbound = new InboundFlows<T>(this.#ctx, this.store, flag(options.manualAck, false, 'manualAck'));
     this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
@@ -259,9 +260,11 @@ export class Session<T = unknown> {
 
   #close(reason: CloseReason, error?: MqttError): void {
     this.#ctx.closeRequest_ = null;
+    // The broker ending a connection that carried the flows (past CONNACK) may be its answer to one.
+    const closedByBroker = reason === 'transport' && this.#connection === 'connected';
     this.#connection = 'disconnected';
     this.#deadlines.stopped_();
-    this.#outbound.connectionLost_();
+    this.#outbound.connectionLost_(closedByBroker);
     this.#inbound.connectionLost();
     this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }

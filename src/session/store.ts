@@ -11,6 +11,8 @@ export interface OutgoingFlow<T = unknown> {
   request: PublishRequest<T>;
   /** When the PUBLISH or PUBREL last went out (session clock, ms). */
   sentAt: number;
+  /** Connections the broker closed while this PUBLISH was the oldest unacknowledged (see undeliverableAfter). */
+  closes?: number;
 }
 
 export interface SessionStore<T = unknown> {

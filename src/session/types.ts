@@ -63,6 +63,13 @@ export interface SessionOptions<T = unknown> {
   queueQoS0?: boolean;
   /** Re-send unacknowledged PUBLISH/PUBREL on the same connection after this many ms. 0 (default) = only on reconnect. */
   retryInterval?: number;
+  /**
+   * A QoS 1/2 publish that was the oldest one unacknowledged on this many connections the broker
+   * closed completes -13 (UNDELIVERABLE), and what waits behind it goes on: a broker may refuse a
+   * PUBLISH by closing the connection [MQTT-3.3.5-2], and re-sent first at every reconnect it
+   * would close them all. Default 3; Infinity re-sends it for ever, as [MQTT-4.4.0-1] reads.
+   */
+  undeliverableAfter?: number;
   /** How long to wait for CONNACK, ms. Default 30,000. */
   connackTimeout?: number;
   /** How long to wait for PINGRESP after a PINGREQ, ms. Default half the keepalive interval, at least 1 s. */

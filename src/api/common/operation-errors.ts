@@ -35,6 +35,8 @@ export function operationFailed(rc: number, what: string): MqttCodeError {
       return new MqttCodeError('RATE_LIMITED', rc, `${what}: refused by a rate limit`);
     case Result.NO_MORE_IDS:
       return new MqttCodeError('NO_PACKET_IDS', rc, `${what}: all 65,535 packet identifiers are in use`);
+    case Result.UNDELIVERABLE:
+      return new MqttCodeError('UNDELIVERABLE', rc, `${what}: the broker closed the connection each time it was sent, so it will not take it (not authorized, or a topic it refuses)`);
     case Result.MAX_BUFFERED:
       return new MqttCodeError('QUEUE_FULL', rc, `${what}: the outgoing buffer (maxBuffered) is full`);
     default:

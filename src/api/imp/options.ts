@@ -29,6 +29,8 @@ export interface ImpClientConfig {
   maxInflight?: number;
   maxBuffered?: number;
   retryInterval?: number;
+  /** See the core client's undeliverableAfter (default 3): sendasync then reports -13. */
+  undeliverableAfter?: number;
   pingTimeout?: number;
   clock?: () => number;
   transport?: TransportFactory;
@@ -81,7 +83,7 @@ export function engineOptions(url: string, clientId: string, keepalive: number, 
   if (options.tls !== undefined) core.tls = options.tls;
   if (options.ws !== undefined) core.ws = options.ws;
   if (options.connecttimeout !== undefined) core.connectTimeout = options.connecttimeout;
-  for (const key of ['maxInflight', 'maxBuffered', 'retryInterval', 'pingTimeout', 'clock', 'transport'] as const) {
+  for (const key of ['maxInflight', 'maxBuffered', 'retryInterval', 'undeliverableAfter', 'pingTimeout', 'clock', 'transport'] as const) {
     if (c[key] !== undefined) (core as Record<string, unknown>)[key] = c[key];
   }
   return core;

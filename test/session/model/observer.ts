@@ -27,6 +27,12 @@ export class Observer {
   /** Inbound QoS 2 ids delivered in their current lifetime. */
   private readonly deliveredQoS2 = new Set<number>();
   private phase: 'closed' | 'connect-called' | 'open' = 'closed';
+  /** Past CONNACK 0 on the current connection. */
+  private connected = false;
+  /** Broker closes counted against each flow while it was the oldest unacknowledged PUBLISH (undeliverableAfter). */
+  private readonly closes = new Map<SeenFlow, number>();
+  /** The close being observed already ended its oldest flow -13 (reported before the close). */
+  private closeCounted = false;
   private clean = true;
 
   register(r: OutboundRequest): void {
@@ -91,6 +97,7 @@ export class Observer {
         this.completions.set(a.request, n);
         const id = this.idOf.get(a.request);
         const kept = this.flows.find((f) => f.request === a.request);
+        if (a.type === 'published' && a.result === ResultCode.UNDELIVERABLE) this.closeCounted = true;
         if (a.type === 'published' && a.result === ResultCode.INCOMPLETE && !this.clean && kept?.request.qos === 2) {
           this.told.add(kept); // [MQTT-4.3.3-2]: its id stays open until the broker ends the flow
           return;
@@ -103,11 +110,27 @@ export class Observer {
       }
       case 'connack':
         if (a.returnCode === 0 && !(a.sessionPresent && !this.clean)) this.deliveredQoS2.clear();
+        this.connected = a.returnCode === 0;
         return;
       case 'close':
+        if (a.reason === 'transport' && this.connected && !this.closeCounted) this.brokerClosed();
         this.phase = 'closed';
+        this.connected = this.closeCounted = false;
         return;
     }
+  }
+
+  /**
+   * The broker closed a connection that carried the flows: the oldest unacknowledged PUBLISH
+   * counts it. One already told (-11 on a kept session) ends at the Session's default
+   * undeliverableAfter (3) saying so by no action; any other would have completed -13.
+   */
+  private brokerClosed(): void {
+    const oldest = this.flows.find((f) => f.stage === 'publish');
+    if (oldest === undefined) return;
+    const closes = (this.closes.get(oldest) ?? 0) + 1;
+    this.closes.set(oldest, closes);
+    if (closes >= 3 && this.told.delete(oldest)) this.flows = this.flows.filter((f) => f !== oldest);
   }
 
   private sent(p: Packet, where: string): void {

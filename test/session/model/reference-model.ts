@@ -16,7 +16,11 @@ export interface Flow {
   sentAt: number;
   /** Its request already completed (-11, abandoned on a kept session); the flow ends telling no one. */
   told?: boolean;
+  /** Connections the broker closed with this the oldest unacknowledged PUBLISH. */
+  closes?: number;
 }
+
+const UNDELIVERABLE_AFTER = 3;
 export interface Control {
   id: number;
   request: SubscribeRequest | UnsubscribeRequest;
@@ -198,12 +202,17 @@ export class Model {
   }
 
   private close(out: Out, reason: string): void {
+    const closedByBroker = reason === 'transport' && this.conn === 'connected';
     this.conn = 'disconnected';
     this.connackDeadline = INFINITY;
     this.pingDeadline = INFINITY;
     this.keepaliveMs = 0;
     for (const c of this.controls) out.completion(c.request, ResultCode.INCOMPLETE);
     this.controls = [];
+    // The broker closing a connection that carried the flows: its oldest unacknowledged PUBLISH
+    // counts one more close, and at the Session's default undeliverableAfter (3) completes -13.
+    const oldest = closedByBroker ? this.flows.find((f) => f.stage === 'publish') : undefined;
+    if (oldest !== undefined && (oldest.closes = (oldest.closes ?? 0) + 1) >= UNDELIVERABLE_AFTER) this.finish(out, oldest, ResultCode.UNDELIVERABLE);
     // QoS 1 acks owed die with the connection; QoS 2 ones stay with their ids.
     this.pending = this.pending.filter((p) => p.qos === 2);
     this.pendingById = new Map(this.pending.map((p) => [p.id, p]));
