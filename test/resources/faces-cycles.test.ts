@@ -38,3 +38,14 @@ describe('async face: heap retained per cycle', () => {
     under(await run('async.mjs', { scenario: 'operations', url: broker.url, n: 150 }));
   });
 });
+
+describe('queue face: heap retained per cycle', () => {
+  // Was ~1 KB per call until the broker came back: each receive() left a reaction on the subscription.
+  it('receive() with a short wait, polled while the broker cannot be reached', async () => {
+    under(await run('queue.mjs', { scenario: 'outage', url: failing.url, n: 300 }));
+  });
+
+  it('open() and close(), with a receive() that expires, listen()/endListen() and a send each time', async () => {
+    under(await run('queue.mjs', { scenario: 'opens', url: broker.url, n: 100 }));
+  });
+});
