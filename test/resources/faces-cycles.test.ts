@@ -49,3 +49,10 @@ describe('queue face: heap retained per cycle', () => {
     under(await run('queue.mjs', { scenario: 'opens', url: broker.url, n: 100 }));
   });
 });
+
+describe('imp face: heap retained per cycle', () => {
+  // Was ~300 B per client id, for good: a clean session's store was kept per id.
+  it('connect() and disconnect() under a new client id each time, handlers set again and a message sent', async () => {
+    under(await run('imp.mjs', { scenario: 'connects', url: broker.url, n: 120, ids: 'new' }));
+  });
+});
