@@ -1,20 +1,24 @@
 /**
- * Packet identifiers 1..65535, never one held by an open flow [MQTT-2.3.1-2]. Fresh ids are
- * handed out in order; released ids are reused first-in first-out, so an id rests as long as
- * possible before it returns. Every operation is O(1) amortised. The in-use bitmap (8 KiB) is
- * allocated on the first id, so a client that never needs one pays nothing.
+ * Packet identifiers 1..65535, never one held by an open flow [MQTT-2.3.1-2]. They are handed
+ * out in cyclic order: the search for a free id starts after the last one handed out, so an id
+ * comes back only once the search has gone round every other id — as long a rest as a
+ * first-in first-out line of released ids gives when flows end in the order they began, the
+ * usual case. Such a line, kept before, grew with the ids released to ~0.7 MB per client once
+ * each had been used (hours of QoS 1 publishing), and stayed. The in-use bitmap (8 KiB) is now
+ * the whole state, allocated on the first id, so a client that never needs one pays nothing.
+ * The search skips held ids a word (32) at a time: O(1) amortised over a round of the id space,
+ * 2,048 words at most when nearly every id is held.
  */
-import { Fifo } from './queue.js';
-
 export const MAX_PACKET_ID = 65_535;
+/** A word of the bitmap whose 32 ids are all held. */
+const FULL = 0xffff_ffff;
 
 export class PacketIdAllocator {
   /** Bit i set = id i held; created on first use. */
   #bits: Uint32Array | null = null;
   #count = 0;
-  #nextFresh = 1;
-  /** Released ids, oldest first (only those below nextFresh; the fresh scan finds the rest). */
-  readonly #released = new Fifo<number>();
+  /** The id handed out last: the search for the next starts after it. */
+  #last = 0;
 
   /** How many ids are held. */
   get size(): number {
@@ -24,15 +28,16 @@ export class PacketIdAllocator {
   /** A free id, now held; 0 when all 65,535 are in use. */
   allocate(): number {
     if (this.#count === MAX_PACKET_ID) return 0;
-    while (this.#nextFresh <= MAX_PACKET_ID) {
-      const id = this.#nextFresh++;
-      if (!this.isInUse(id)) return this.#hold(id);
-    }
-    for (let id = this.#released.shift(); id !== undefined; id = this.#released.shift()) {
-      // An id reserved again after its release can still be queued; skip it.
-      if (!this.isInUse(id)) return this.#hold(id);
-    }
-    return 0;
+    const bits = (this.#bits ??= new Uint32Array((MAX_PACKET_ID + 1) / 32));
+    let id = this.#last;
+    do {
+      id = id === MAX_PACKET_ID ? 1 : id + 1;
+      // A word of held ids: on to its last id, which the loop steps past. (Word 0 holds id 0,
+      // never handed out, so it is never full.)
+      if (bits[id >>> 5] === FULL) id |= 31;
+    } while ((bits[id >>> 5]! & (1 << (id & 31))) !== 0);
+    this.#last = id;
+    return this.#hold(id);
   }
 
   /** Holds a specific id (a flow restored from a store). False if it is already held. */
@@ -46,7 +51,6 @@ export class PacketIdAllocator {
     if (!this.isInUse(id)) return;
     this.#bits![id >>> 5]! &= ~(1 << (id & 31));
     this.#count--;
-    if (id < this.#nextFresh) this.#released.push(id);
   }
 
   isInUse(id: number): boolean {

@@ -1,6 +1,7 @@
 /**
- * Packet identifiers: the allocator on its own (never 0, never one held, FIFO reuse of released
- * ids, reserve). Exhaustion through a Session is test/session/id-exhaustion.test.ts.
+ * Packet identifiers: the allocator on its own (never 0, never one held, ids in cyclic order so
+ * an id rests a round of the id space before it returns, reserve). Exhaustion through a Session
+ * is test/session/id-exhaustion.test.ts; what it keeps over a long life, test/resources/packet-ids.test.ts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -68,19 +69,60 @@ describe('PacketIdAllocator', () => {
     expect([a.allocate(), a.allocate()]).toEqual([3, 4]);
   });
 
-  it('once the fresh ids are used up, released ids come back first-in first-out', () => {
+  it('once every id has been handed out, released ids come back in increasing order from the last one handed out, whatever the order they were released in', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: MAX }), { minLength: 1, maxLength: 300 }), (order) => {
         const a = fullAllocator();
         for (const id of order) a.release(id);
-        expect(order.map(() => a.allocate())).toEqual(order);
+        expect(order.map(() => a.allocate())).toEqual([...order].sort((x, y) => x - y));
         expect(a.allocate()).toBe(0);
       }),
       { numRuns: 50 },
     );
   });
 
-  it('an id reserved while it waits in the reuse line is skipped when its turn comes', () => {
+  it('an id rests a round: each allocate() gives the first free id after the one given last, cyclically (property)', () => {
+    /** Steps from `last` to `id` going up and round (an id itself is a whole round away). */
+    const distance = (last: number, id: number): number => ((id - last - 1 + MAX) % MAX) + 1;
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.oneof(fc.constant(-1), fc.nat()), { maxLength: 300 }), (startFull, ops) => {
+        const a = startFull ? fullAllocator() : new PacketIdAllocator();
+        // Started full, the free ids are the few released (kept here); else the held ones are few.
+        const held = new Set<number>();
+        const free = new Set<number>();
+        let last = startFull ? MAX : 0;
+        const isHeld = (id: number): boolean => (startFull ? !free.has(id) : held.has(id));
+        const expected = (): number => {
+          if (startFull) return [...free].reduce((best, id) => (best === 0 || distance(last, id) < distance(last, best) ? id : best), 0);
+          for (let step = 1; step <= MAX; step++) {
+            const id = ((last + step - 1) % MAX) + 1;
+            if (!held.has(id)) return id;
+          }
+          return 0;
+        };
+        for (const op of ops) {
+          if (op === -1) {
+            const want = expected();
+            expect(a.allocate()).toBe(want);
+            if (want === 0) continue;
+            last = want;
+            free.delete(want);
+            held.add(want);
+          } else {
+            // Release a held id: one of the last few handed out (out of order), or one long held.
+            const id = ((last - (op % 40) - 1 + MAX) % MAX) + 1;
+            if (!isHeld(id)) continue;
+            a.release(id);
+            held.delete(id);
+            free.add(id);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a released id reserved again before its turn is skipped when the search reaches it', () => {
     const a = fullAllocator();
     a.release(10);
     a.release(20);

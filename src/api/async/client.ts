@@ -173,6 +173,7 @@ export class Client extends Emitter<AsyncClientEvents> {
         this.#rejectWaiters(stopped);
       }
       operation.resolve();
+      this.#deadlines.release();
     });
     return operation.promise;
   }
@@ -332,6 +333,8 @@ export class Client extends Emitter<AsyncClientEvents> {
     }
     this.#engine.setReading(this.#paused.size === 0);
     if (error !== undefined) this.#rejectWaiters(error);
+    // No connection will come by itself: the application may let the client go now.
+    this.#deadlines.release();
   }
 
   #rejectWaiters(error: MqttError): void {

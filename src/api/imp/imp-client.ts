@@ -57,7 +57,7 @@ export class ImpMqttClient {
   #onmessage: MessageHandler | null = null;
   #onrestored: RestoredHandler | null = null;
   #connectCancelled = false;
-  /** Session state per client id, so inbound QoS 2 stays exactly-once across connect() calls. */
+  /** Session state per client id (of kept sessions, see #coreOptions), so inbound QoS 2 stays exactly-once across connect() calls. */
   readonly #stores = new Map<string, SessionStore<Completion>>();
   /** This connect()'s size cap and rate limits, as engine hooks. */
   #limits: ImpLimits | null = null;
@@ -103,7 +103,13 @@ export class ImpMqttClient {
     if (other !== null && other !== this) stopRetrying(other.#core);
     this.#limits = new ImpLimits(this.#config.rateLimits, this.#maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     let store = this.#stores.get(clientId);
-    if (store === undefined) this.#stores.set(clientId, (store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>()));
+    if (store === undefined) {
+      store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>();
+      // Kept for the next connect() only where it can matter: a session the broker keeps too, or
+      // a durable store (opened once per id). A clean session's state ends with its connection
+      // [MQTT-3.1.2-6]; kept, every new client id would add one (~300 bytes) for good.
+      if (options.cleansession === false || options.store !== undefined) this.#stores.set(clientId, store);
+    }
     const core = new MqttClient(engineOptions(url, clientId, keepalive, options, this.#config, store, this.#limits.hooks_));
     this.#wire(core);
     this.#core = core;

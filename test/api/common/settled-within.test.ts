@@ -21,6 +21,22 @@ describe('settledWithin', () => {
     expect(await settledWithin(never, 10)).toBe(false);
     await expect(settledWithin(Promise.reject(new Error('refused')), 1_000)).rejects.toThrow('refused');
   });
+
+  it('waits on one piece of work: those that gave up stay false, those still waiting are told, later ones too', async () => {
+    let finish!: () => void;
+    const work = new Promise<void>((resolve) => (finish = resolve));
+    const gaveUp = [settledWithin(work, 1), settledWithin(work, 1)];
+    expect(await Promise.all(gaveUp)).toEqual([false, false]);
+    const waiting = [settledWithin(work, 60_000), settledWithin(work, Infinity)];
+    finish();
+    expect(await Promise.all(waiting)).toEqual([true, true]);
+    expect(await settledWithin(work, 0)).toBe(true);
+    let fail!: (error: Error) => void;
+    const failing = new Promise<void>((_, reject) => (fail = reject));
+    const told = [settledWithin(failing, 60_000), settledWithin(failing, 60_000)];
+    fail(new Error('cut off'));
+    for (const wait of told) await expect(wait).rejects.toThrow('cut off');
+  });
 });
 
 describe('startLongTimer', () => {
