@@ -246,8 +246,15 @@ export class OutboundFlows<T = unknown> {
    * a connection's packets in order, and may refuse one by closing [MQTT-3.3.5-2]); at
    * undeliverableAfter such closes it completes -13 instead of being re-sent again.
    */
-  connectionLost_(closedByBroker: boolean): void {
+  connectionLost_(connected: boolean, closedByBroker: boolean): void {
     this.#cutOffControl();
+    // Restores that waited on this connection for a free id are cut off too, as if sent: the
+    // client makes its restores anew after the next CONNACK, so kept they would go out twice,
+    // one more set for every connection lost while ids were held (and stale by then).
+    if (connected && this.#restores !== null) {
+      for (const request of this.#restores) this.#complete(request, Result.INCOMPLETE);
+      this.#restores = null;
+    }
     this.#retryAt = Infinity;
     if (!closedByBroker) return;
     for (const flow of this.#store.outgoing()) {

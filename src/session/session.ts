@@ -261,10 +261,10 @@ export class Session<T = unknown> {
   #close(reason: CloseReason, error?: MqttError): void {
     this.#ctx.closeRequest_ = null;
     // The broker ending a connection that carried the flows (past CONNACK) may be its answer to one.
-    const closedByBroker = reason === 'transport' && this.#connection === 'connected';
+    const connected = this.#connection === 'connected';
     this.#connection = 'disconnected';
     this.#deadlines.stopped_();
-    this.#outbound.connectionLost_(closedByBroker);
+    this.#outbound.connectionLost_(connected, connected && reason === 'transport');
     this.#inbound.connectionLost();
     this.#ctx.emit(error ? { type: 'close', reason, error } : { type: 'close', reason });
   }

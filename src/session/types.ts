@@ -24,9 +24,10 @@ export interface SubscribeRequest<T = unknown> {
   /**
    * The client restoring its subscriptions on a session the broker did not keep: sent at once
    * when connected and a packet id is free (else first on the next connection, or as soon as an
-   * id comes free), ahead of what is queued, never refused,
-   * evicted or counted by maxBuffered (a lost
-   * re-subscription would lose every later message on its filters, and no one would be told).
+   * id comes free), ahead of what is queued, never refused, evicted or counted by maxBuffered
+   * (a lost re-subscription would lose every later message on its filters, and no one would be
+   * told). One still waiting for an id when its connection is lost completes -11, as one
+   * awaiting its SUBACK does: the client makes its restores anew after the next CONNACK.
    */
   restore?: boolean;
 }

@@ -200,3 +200,21 @@ describe('id exhaustion through a Session', () => {
     expect(end(x, acked)).toEqual([{ type: 'published', request: acked, result: 0 }, sendOf(over, x.ids.get(acked)!)]);
   });
 });
+
+describe('restoring SUBSCRIBEs that waited for an id', () => {
+  it("[MQTT-2.3.1-2] one still waiting when the connection is lost completes -11, as one awaiting its SUBACK does: the client makes its restores anew after the next CONNACK, so none is sent twice or stale", () => {
+    const x = exhausted();
+    const before = sub('r', true);
+    expect(submit(x.session, before)).toEqual([]);
+    x.session.connectionLost('transport', 0);
+    expect(x.session.takeActions()).toContainEqual({ type: 'subscribed', request: before, result: ResultCode.INCOMPLETE, granted: [] });
+    x.session.connect({ keepalive: 0, cleanSession: true }, 0);
+    x.session.takeActions();
+    expect(receive(x.session, { type: 'connack', returnCode: 0, sessionPresent: false })).toHaveLength(MAX + 1); // every flow re-sent, then the CONNACK
+    const after = sub('r', true); // the client's restore for this connection
+    expect(submit(x.session, after)).toEqual([]);
+    const [first, second] = [x.requests[1]!, x.requests[2]!];
+    expect(end(x, first)).toEqual([{ type: 'published', request: first, result: 0 }, sendOf(after, x.ids.get(first)!)]);
+    expect(end(x, second)).toEqual([{ type: 'published', request: second, result: 0 }]);
+  });
+});
