@@ -37,7 +37,7 @@ export class Connection<O> implements TransportEvents {
   readonly #decoder: StreamDecoder;
   #ended = false;
   /** The owner destroyed the transport: only its close is reported from now on. */
-  #dropped = false;
+  dropped_ = false;
   /** While the factory runs: events it reported before returning, replayed once the transport is known. */
   #early: (() => void)[] | null = null;
   readonly #owner: O;
@@ -73,12 +73,12 @@ export class Connection<O> implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended && !this.#dropped) this.#events.open_(this.#owner, this, this.transport);
+    else if (!this.#ended && !this.dropped_) this.#events.open_(this.#owner, this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
     if (this.#early !== null) this.#early.push(() => this.data(chunk));
-    else if (!this.#ended && !this.#dropped) this.#receive(chunk);
+    else if (!this.#ended && !this.dropped_) this.#receive(chunk);
   }
 
   drain(): void {
@@ -102,7 +102,7 @@ export class Connection<O> implements TransportEvents {
    * would go out, and a CONNACK be taken, on a connection the client has already let go.
    */
   destroy(): void {
-    this.#dropped = true;
+    this.dropped_ = true;
     this.transport.destroy();
   }
 

@@ -118,7 +118,11 @@ export class Link {
   #transportClosed(error: Error | undefined): void {
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.#client.url} closed the connection`);
-      this.#session.connectionLost('transport', this.#client.now(), cause);
+      // Dropped with the session up, it is the application's destroy(): 'transport' would tell
+      // the session the broker closed it, over the oldest publish (undeliverableAfter, -13). The
+      // connection is closed already, so 'normal' goes straight to finishClose_ (with `cause`,
+      // so QoS 0 bytes it dropped are not reported written).
+      this.#session.connectionLost(this.connection_!.dropped_ ? 'normal' : 'transport', this.#client.now(), cause);
       this.#client.pump_(); // its close action ends in sessionClosed_, then finishClose_
     } else if (!this.#sessionOpen) {
       this.connection_ = null;

@@ -251,8 +251,8 @@ export class OutboundFlows<T = unknown> {
     // Restores that waited on this connection for a free id are cut off too, as if sent: the
     // client makes its restores anew after the next CONNACK, so kept they would go out twice,
     // one more set for every connection lost while ids were held (and stale by then).
-    if (connected && this.#restores !== null) {
-      for (const request of this.#restores) this.#complete(request, Result.INCOMPLETE);
+    if (connected) {
+      for (const request of this.#restores ?? []) this.#complete(request, Result.INCOMPLETE);
       this.#restores = null;
     }
     this.#retryAt = Infinity;
