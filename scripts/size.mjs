@@ -49,6 +49,7 @@
 // that day's change (a restoring SUBSCRIBE still waiting for a packet id cut off with its
 // connection, not sent once more per connection lost; the application's destroy() no longer
 // counted as the broker closing over the oldest publish), ~0.04 KB imp (the core kept under 15.75),
+// and the imp face's -10 counting the ids its unanswered subscribe()s hold, ~0.04 KB imp,
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -60,7 +61,7 @@ const KB = 1024;
 export const BUDGETS = [
   { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.75 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.33 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.37 * KB },
 ];
 
 export async function measure(source) {

@@ -57,6 +57,8 @@ export class ImpMqttClient {
   #onmessage: MessageHandler | null = null;
   #onrestored: RestoredHandler | null = null;
   #connectCancelled = false;
+  /** This connect()'s SUBSCRIBEs and UNSUBSCRIBEs not yet answered: each holds a packet id once sent. */
+  #controlPending = 0;
   /** Session state per client id (of kept sessions, see #coreOptions), so inbound QoS 2 stays exactly-once across connect() calls. */
   readonly #stores = new Map<string, SessionStore<Completion>>();
   /** This connect()'s size cap and rate limits, as engine hooks. */
@@ -113,6 +115,7 @@ export class ImpMqttClient {
     const core = new MqttClient(engineOptions(url, clientId, keepalive, options, this.#config, store, this.#limits.hooks_));
     this.#wire(core);
     this.#core = core;
+    this.#controlPending = 0;
     this.#url = url;
     this.#id = clientId;
     this.#connectCancelled = false;
@@ -233,11 +236,12 @@ export class ImpMqttClient {
     return withinCall(deliver, (report) => {
       const refused = (result: number): void => report(result, many ? subscriptions.map(() => SUBSCRIPTION_REFUSED) : SUBSCRIPTION_REFUSED);
       if (this.#idsExhausted(core)) return (refused(Result.NO_MORE_IDS), Result.SUCCESS);
-      return core.subscribe(subscriptions, (result, granted) => {
+      return this.#control(core.subscribe(subscriptions, (result, granted) => {
         this.#settle(core, result);
+        this.#controlPending--;
         if (result === 0) report(result, many ? granted : (granted[0] ?? SUBSCRIPTION_REFUSED));
         else refused(result);
-      });
+      }));
     });
   }
 
@@ -252,10 +256,11 @@ export class ImpMqttClient {
     });
     withinCall(callback, (report) => {
       if (this.#idsExhausted(core)) return report(Result.FAILURE);
-      const admitted = core.unsubscribe(filters, (result) => {
+      const admitted = this.#control(core.unsubscribe(filters, (result) => {
         this.#settle(core, result);
+        this.#controlPending--;
         report(result === 0 ? Result.SUCCESS : Result.FAILURE);
-      });
+      }));
       if (admitted !== 0) report(Result.FAILURE);
     });
   }
@@ -280,7 +285,7 @@ export class ImpMqttClient {
     callback = handler(callback, 'sendasync');
     const core = this.#requireConnected('sendasync');
     withinCall(callback, (report) => {
-      if (message.qos !== 0 && this.#idsExhausted(core)) return report(Result.NO_MORE_IDS);
+      if (message.qos !== 0 && this.#idsExhausted(core, true)) return report(Result.NO_MORE_IDS);
       const admitted = core.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, (result) => {
         this.#settle(core, result);
         report(result);
@@ -317,12 +322,24 @@ export class ImpMqttClient {
   }
 
   /**
-   * The imp reports -10 at once when every packet id is held by a flow [imp-api.md]; the engine
-   * underneath would wait for one. With maxInflight at or under 65,535 that limit comes first,
-   * and a request waits behind it, as before ids could run out.
+   * The imp reports -10 at once when every packet id is held [imp-api.md]; the engine underneath
+   * would wait for one. Held: by the messages in flight and, with nothing queued (the imp face
+   * makes no restores), by every SUBSCRIBE/UNSUBSCRIBE not yet answered, which counting messages
+   * alone missed. A message at maxInflight waits behind that limit, as before ids could run out
+   * (it bounds messages only: a subscribe() still gets -10).
    */
-  #idsExhausted(core: MqttClient): boolean {
-    return core.inflightCount >= MAX_PACKET_IDS && !((this.#config.maxInflight ?? Infinity) <= MAX_PACKET_IDS) && core.queuedCount === 0;
+  #idsExhausted(core: MqttClient, message = false): boolean {
+    const inflight = core.inflightCount;
+    return core.queuedCount === 0 && inflight + this.#controlPending >= MAX_PACKET_IDS && !(message && inflight >= (this.#config.maxInflight ?? Infinity));
+  }
+
+  /**
+   * A SUBSCRIBE/UNSUBSCRIBE handed to the engine: pending unless refused at once (`admitted`).
+   * Every one ends (a callback) before connect() makes the next engine, which starts at 0.
+   */
+  #control(admitted: number): number {
+    if (admitted === 0) this.#controlPending++;
+    return admitted;
   }
 
   #requireConnected(what: string): MqttClient {

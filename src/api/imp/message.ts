@@ -23,7 +23,9 @@ export class ImpMqttMessage {
   /**
    * Publishes the message. `callback(resultCode)` runs once delivery is complete for its QoS
    * (QoS 0: written; 1: PUBACK; 2: PUBCOMP) with 0, or with -1, -3, -4 (outbound rate limit),
-   * -11 or -12. Throws when the client is not connected. A message may be sent again.
+   * -10 (every packet id held, at once), -11, -12 or -13 (the broker closed the connection each
+   * time it was sent: undeliverableAfter). Throws when the client is not connected. A message may
+   * be sent again.
    */
   sendasync(callback?: SendCallback | null): void {
     this.send(this, callback ?? undefined);

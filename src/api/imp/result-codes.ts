@@ -44,4 +44,10 @@ export const OperationResult = {
   NO_MORE_MESSAGE_IDS: Result.NO_MORE_IDS,
   OPERATION_INCOMPLETE: Result.INCOMPLETE,
   MAX_BUFFERED_MESSAGES: Result.MAX_BUFFERED,
+  /**
+   * impmqtt's: the broker closed the connection each time the message was sent (the engine's
+   * undeliverableAfter). The imp documents no such code; Paho's -13 (SSL not supported) is one
+   * this face never reports.
+   */
+  UNDELIVERABLE: Result.UNDELIVERABLE,
 } as const;

@@ -28,17 +28,20 @@ describe('the three code spaces are separate tables [imp §9.1]', () => {
       NOT_AUTHORIZED: 5,
     });
     expect(ConnectionLostReason).toEqual({ SOCKET: -1, INBOUND_RATE_EXCEEDED: -2, INBOUND_MESSAGE_TOO_LARGE: -3, MALFORMED_FRAME: -4 });
-    expect(OperationResult).toMatchObject({
+    // Every code sendasync/subscribe can report has its name here (-13 came with undeliverableAfter).
+    expect(OperationResult).toEqual({
       SUCCESS: 0,
       FAILURE: -1,
       DISCONNECTED: -3,
       OUTBOUND_RATE_EXCEEDED: -4,
       BAD_UTF8_STRING: -5,
+      TOPICNAME_TRUNCATED: -7,
       BAD_STRUCTURE: -8,
       BAD_QOS: -9,
       NO_MORE_MESSAGE_IDS: -10,
       OPERATION_INCOMPLETE: -11,
       MAX_BUFFERED_MESSAGES: -12,
+      UNDELIVERABLE: -13,
     });
     expect(SUBSCRIPTION_REFUSED).toBe(0x80);
   });
