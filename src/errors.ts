@@ -81,7 +81,10 @@ export type ConnectionErrorCode =
   | 'SUBSCRIPTION_REFUSED'
   /** A bounded buffer was full, so the request was refused (nothing was sent). */
   | 'QUEUE_FULL'
-  /** All 65,535 packet identifiers are held by messages in flight. */
+  /**
+   * @deprecated Never reported now: a request that finds all 65,535 packet identifiers held waits
+   * for one (only the imp face reports -10, as a number). Kept so code that names it compiles.
+   */
   | 'NO_PACKET_IDS'
   /** A face's limit refused the request (nothing was sent). */
   | 'RATE_LIMITED'

@@ -33,8 +33,6 @@ export function operationFailed(rc: number, what: string): MqttCodeError {
       return new MqttCodeError('CONNECTION_LOST', rc, `${what}: the connection was lost before the broker confirmed it`);
     case Result.RATE_LIMITED:
       return new MqttCodeError('RATE_LIMITED', rc, `${what}: refused by a rate limit`);
-    case Result.NO_MORE_IDS:
-      return new MqttCodeError('NO_PACKET_IDS', rc, `${what}: all 65,535 packet identifiers are in use`);
     case Result.UNDELIVERABLE:
       return new MqttCodeError('UNDELIVERABLE', rc, `${what}: the broker closed the connection each time it was sent, so it will not take it (not authorized, or a topic it refuses)`);
     case Result.MAX_BUFFERED:
