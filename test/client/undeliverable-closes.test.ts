@@ -99,4 +99,47 @@ describe('undeliverableAfter counts only the broker closing the connection [MQTT
     await turns();
     expect(results).toEqual([ResultCode.UNDELIVERABLE]);
   });
+
+  it('disconnect() from the -13 callback (the close under way) ends the client: its callback runs, no reconnection', async () => {
+    const lines: Line[] = [];
+    const c = client(lines, { undeliverableAfter: 1, reconnect: { initialDelay: 0, maxDelay: 0 } });
+    const line = await connected(lines, c);
+    const events: string[] = [];
+    c.on('close', ({ reason }) => events.push(`close ${reason}`));
+    c.publish('t/4', 'x', { qos: 1 }, (result) => {
+      events.push(`published ${result}`);
+      c.disconnect(() => events.push('disconnected'));
+    });
+    line.closed = true;
+    line.events.close();
+    await turns();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(events).toEqual([`published ${ResultCode.UNDELIVERABLE}`, 'close normal', 'disconnected']);
+    expect([c.state, lines.length]).toEqual(['disconnected', 1]);
+  });
+
+  it('a publish made again from the -13 callback goes out on the next connection', async () => {
+    const lines: Line[] = [];
+    const c = client(lines, { undeliverableAfter: 1, reconnect: { initialDelay: 0, maxDelay: 0 } });
+    const line = await connected(lines, c);
+    const results: number[] = [];
+    c.publish('t/5', 'x', { qos: 1 }, (result) => {
+      results.push(result);
+      if (result === ResultCode.UNDELIVERABLE) c.publish('t/5b', 'y', { qos: 1 }, (again) => results.push(again));
+    });
+    line.closed = true;
+    line.events.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await turns();
+    const next = lines.at(-1)!;
+    expect(lines).toHaveLength(2);
+    next.events.data(encode({ type: 'connack', returnCode: 0, sessionPresent: false }));
+    await turns();
+    const publish = next.packets.at(-1) as Extract<Packet, { type: 'publish' }>;
+    expect([publish.type, publish.topic, publish.dup]).toEqual(['publish', 't/5b', false]);
+    next.events.data(encode({ type: 'puback', packetId: publish.packetId! }));
+    expect(results).toEqual([ResultCode.UNDELIVERABLE, ResultCode.SUCCESS]);
+    c.destroy();
+    await turns();
+  });
 });
