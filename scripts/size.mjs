@@ -46,10 +46,11 @@
 // after undeliverableAfter closes instead of cutting the client off for good, ~0.08 KB core and
 // imp (the browser build's UTF-8 check left to a fatal TextDecoder paid for most of it, and
 // brought the core's and the codec's ceilings down to 15.75 and 6.7 KB); and by the review of
-// that day's change (a restoring SUBSCRIBE still waiting for a packet id cut off with its
-// connection, not sent once more per connection lost; the application's destroy() no longer
-// counted as the broker closing over the oldest publish), ~0.04 KB imp (the core kept under 15.75),
-// and the imp face's -10 counting the ids its unanswered subscribe()s hold, ~0.04 KB imp,
+// that day's change (restoring SUBSCRIBEs that waited for a packet id through a lost connection
+// dropped at a fresh session's CONNACK, not sent once more per connection lost, and kept for a
+// kept session; the application's destroy() no longer counted as the broker closing over the
+// oldest publish), ~0.05 KB core and imp, and the imp face's -10 counting the ids its unanswered
+// subscribe()s hold, ~0.04 KB imp,
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -59,9 +60,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.75 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.77 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.37 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.39 * KB },
 ];
 
 export async function measure(source) {

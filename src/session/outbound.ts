@@ -31,6 +31,8 @@ export class OutboundFlows<T = unknown> {
   #retryAt = Infinity;
   /** The client's restoring SUBSCRIBEs made while disconnected (see requestControl_). */
   #restores: SubscribeRequest<T>[] | null = null;
+  /** How many restores at the head of #restores waited through a lost connection (see resume_). */
+  #carried = 0;
   /** Requests already completed (-11 by abandon) whose flows live on until the broker ends them. */
   #told: WeakSet<PublishRequest<T>> | null = null;
   readonly #ctx: SessionContext<T>;
@@ -232,7 +234,12 @@ export class OutboundFlows<T = unknown> {
    * answers a PUBREL for an id it no longer knows with PUBCOMP, so the flow completes 0 rather
    * than telling the application to publish again.
    */
-  resume_(now: number): void {
+  resume_(now: number, resumed: boolean): void {
+    // Restores that waited for an id through a lost connection are made anew by the client on a
+    // fresh session: kept, every connection lost while ids were held would send one set more
+    // (each re-sending the retained messages [MQTT-3.8.4-3]). A kept session lacks them: they go.
+    if (!resumed) for (const request of this.#restores?.splice(0, this.#carried) ?? []) this.#complete(request, Result.INCOMPLETE);
+    this.#carried = 0;
     for (const flow of [...this.#store.outgoing()]) {
       if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
       else this.#sendPubrel(flow, now);
@@ -248,13 +255,7 @@ export class OutboundFlows<T = unknown> {
    */
   connectionLost_(connected: boolean, closedByBroker: boolean): void {
     this.#cutOffControl();
-    // Restores that waited on this connection for a free id are cut off too, as if sent: the
-    // client makes its restores anew after the next CONNACK, so kept they would go out twice,
-    // one more set for every connection lost while ids were held (and stale by then).
-    if (connected) {
-      for (const request of this.#restores ?? []) this.#complete(request, Result.INCOMPLETE);
-      this.#restores = null;
-    }
+    if (connected) this.#carried = this.#restores?.length ?? 0;
     this.#retryAt = Infinity;
     if (!closedByBroker) return;
     for (const flow of this.#store.outgoing()) {
@@ -273,6 +274,7 @@ export class OutboundFlows<T = unknown> {
     }
     for (const request of [...(this.#restores ?? []), ...this.#queue.takeAll()]) this.#complete(request, Result.DISCONNECTED);
     this.#restores = null;
+    this.#carried = 0;
   }
 
   /** SUBSCRIBE/UNSUBSCRIBE awaiting their ack complete -11 and free their ids. */

@@ -218,7 +218,7 @@ export class Session<T = unknown> {
     // CleanSession=1 never resumes, whatever the broker claims [MQTT-3.1.2-6].
     const resumed = sessionPresent && !this.#cleanSession;
     if (!resumed) this.#inbound.sessionDiscarded_();
-    this.#outbound.resume_(now);
+    this.#outbound.resume_(now, resumed);
     this.#inbound.flush(now);
     this.#ctx.emit({ type: 'connack', returnCode, sessionPresent });
   }

@@ -26,8 +26,9 @@ export interface SubscribeRequest<T = unknown> {
    * when connected and a packet id is free (else first on the next connection, or as soon as an
    * id comes free), ahead of what is queued, never refused, evicted or counted by maxBuffered
    * (a lost re-subscription would lose every later message on its filters, and no one would be
-   * told). One still waiting for an id when its connection is lost completes -11, as one
-   * awaiting its SUBACK does: the client makes its restores anew after the next CONNACK.
+   * told). One still waiting for an id when its connection is lost waits on; at the next
+   * CONNACK it goes first if the broker kept the session (which never got it), and completes -11
+   * if not: the client makes its restores anew on a fresh session.
    */
   restore?: boolean;
 }

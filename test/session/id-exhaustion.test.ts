@@ -201,20 +201,49 @@ describe('id exhaustion through a Session', () => {
   });
 });
 
-describe('restoring SUBSCRIBEs that waited for an id', () => {
-  it("[MQTT-2.3.1-2] one still waiting when the connection is lost completes -11, as one awaiting its SUBACK does: the client makes its restores anew after the next CONNACK, so none is sent twice or stale", () => {
-    const x = exhausted();
-    const before = sub('r', true);
-    expect(submit(x.session, before)).toEqual([]);
+describe('restoring SUBSCRIBEs that waited for an id through a lost connection', () => {
+  /** `x` loses its connection with `waiting` restores waiting, and connects again (CONNACK with `sessionPresent`). */
+  function reconnect(x: Exhausted, waiting: SubscribeRequest[], sessionPresent: boolean): SessionAction[] {
+    for (const r of waiting) expect(submit(x.session, r)).toEqual([]);
     x.session.connectionLost('transport', 0);
-    expect(x.session.takeActions()).toContainEqual({ type: 'subscribed', request: before, result: ResultCode.INCOMPLETE, granted: [] });
-    x.session.connect({ keepalive: 0, cleanSession: true }, 0);
+    expect(x.session.takeActions().filter((a) => a.type !== 'close')).toEqual([]); // not cut off: a kept session still needs them
+    x.session.connect({ keepalive: 0, cleanSession: false }, 0);
     x.session.takeActions();
-    expect(receive(x.session, { type: 'connack', returnCode: 0, sessionPresent: false })).toHaveLength(MAX + 1); // every flow re-sent, then the CONNACK
+    return receive(x.session, { type: 'connack', returnCode: 0, sessionPresent });
+  }
+
+  it("[MQTT-3.8.4-3] complete -11 at a CONNACK without a kept session, before anything is sent: the client makes its restores anew there, so kept every connection lost while ids were held would send one set more (each re-sending retained messages)", () => {
+    const x = exhausted({ cleanSession: false });
+    const before = [sub('r', true), sub('s', true)];
+    const actions = reconnect(x, before, false);
+    expect(actions.slice(0, 2)).toEqual(before.map((request) => ({ type: 'subscribed', request, result: ResultCode.INCOMPLETE, granted: [] })));
+    expect(actions).toHaveLength(2 + MAX + 1); // then every flow re-sent, then the CONNACK
     const after = sub('r', true); // the client's restore for this connection
     expect(submit(x.session, after)).toEqual([]);
     const [first, second] = [x.requests[1]!, x.requests[2]!];
     expect(end(x, first)).toEqual([{ type: 'published', request: first, result: 0 }, sendOf(after, x.ids.get(first)!)]);
     expect(end(x, second)).toEqual([{ type: 'published', request: second, result: 0 }]);
+  });
+
+  it('[MQTT-2.3.1-2] go first with the next freed ids on a kept session (sessionPresent 1), which never had them', () => {
+    const x = exhausted({ cleanSession: false });
+    const before = [sub('r', true), sub('s', true)];
+    expect(reconnect(x, before, true)).toHaveLength(MAX + 1); // every flow re-sent, then the CONNACK
+    const [first, second] = [x.requests[1]!, x.requests[2]!];
+    expect(end(x, first)).toEqual([{ type: 'published', request: first, result: 0 }, sendOf(before[0]!, x.ids.get(first)!)]);
+    expect(end(x, second)).toEqual([{ type: 'published', request: second, result: 0 }, sendOf(before[1]!, x.ids.get(second)!)]);
+  });
+
+  it('one made while disconnected, after abandon() gave up on those carried, still goes on the next fresh session', () => {
+    const x = exhausted();
+    expect(submit(x.session, sub('old', true))).toEqual([]);
+    x.session.connectionLost('transport', 0);
+    x.session.abandon();
+    x.session.takeActions();
+    const fresh = sub('new', true);
+    expect(submit(x.session, fresh)).toEqual([]);
+    x.session.connect({ keepalive: 0, cleanSession: true }, 0);
+    x.session.takeActions();
+    expect(receive(x.session, { type: 'connack', returnCode: 0, sessionPresent: false })).toEqual([sendOf(fresh, 1), { type: 'connack', returnCode: 0, sessionPresent: false }]);
   });
 });
