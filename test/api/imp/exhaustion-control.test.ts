@@ -26,6 +26,7 @@ describe('-10 counts the ids that subscriptions hold [MQTT-2.3.1-2]', () => {
     await waitFor(() => conn.received.length >= 1 + MAX_IDS, 'the SUBSCRIBE and 65,534 PUBLISH packets at the broker', 20_000);
     const overflow: number[] = [];
     message.sendasync((rc) => overflow.push(rc));
+    expect(overflow).toEqual([]); // never from inside the call [imp §3.1]
     await turn();
     expect(overflow).toEqual([-10]);
     expect(subscribed).toEqual([]);
@@ -39,7 +40,11 @@ describe('-10 counts the ids that subscriptions hold [MQTT-2.3.1-2]', () => {
     await waitFor(() => conn.received.length >= 1 + MAX_IDS, '65,535 PUBLISH packets at the broker', 20_000);
     const subscribed: [number, number | number[]][] = [];
     expect(client.subscribe('no/id', 1, (rc: number, qosMode: number | number[]) => subscribed.push([rc, qosMode]))).toBe(0);
+    const unsubscribed: number[] = [];
+    client.unsubscribe('no/id', (rc) => unsubscribed.push(rc));
+    expect([subscribed, unsubscribed]).toEqual([[], []]); // never from inside the call [imp §3.1]
     await turn();
+    expect(unsubscribed).toEqual([-1]);
     expect(subscribed).toEqual([[-10, 0x80]]);
     // A send still waits behind maxInflight, as before.
     const queued: number[] = [];
