@@ -70,6 +70,8 @@ export interface SessionOptions<T = unknown> {
    * closed completes -13 (UNDELIVERABLE), and what waits behind it goes on: a broker may refuse a
    * PUBLISH by closing the connection [MQTT-3.3.5-2], and re-sent first at every reconnect it
    * would close them all. Default 3; Infinity re-sends it for ever, as [MQTT-4.4.0-1] reads.
+   * Counted: connectionLost('transport') past CONNACK, so a caller that tears the transport
+   * down itself reports that close as 'normal' (the engine does for destroy()).
    */
   undeliverableAfter?: number;
   /** How long to wait for CONNACK, ms. Default 30,000. */
