@@ -45,7 +45,10 @@
 // and on 2026-11-28 by a publish the broker refuses by closing the connection completing -13
 // after undeliverableAfter closes instead of cutting the client off for good, ~0.08 KB core and
 // imp (the browser build's UTF-8 check left to a fatal TextDecoder paid for most of it, and
-// brought the core's and the codec's ceilings down to 15.75 and 6.7 KB),
+// brought the core's and the codec's ceilings down to 15.75 and 6.7 KB), and by the faces' review
+// of 2026-11-28: a paused client reads on while requests await the broker's answer (a consumer
+// awaiting its own publish from a full stream waited for ever for a PUBACK left unread), ~0.05 KB
+// core and imp (ceilings 15.76 and 18.34 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -55,9 +58,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.75 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.76 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.3 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.34 * KB },
 ];
 
 export async function measure(source) {
