@@ -1,0 +1,85 @@
+/**
+ * Found in the faces' review: endListen() hands back what a slow receiver had not been given yet
+ * (it goes to the buffer, in order, for receive()), and a queue whose connection is lost for good
+ * (retry_connect false, or a reconnect the broker refuses) says so and closes, instead of staying
+ * open and silent — receive() giving null for ever, listen() getting nothing, no error anywhere.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessageEnvelope, MqttError } from '../../../src/api/queue/index.js';
+import type { MessageReceiver } from '../../../src/api/queue/index.js';
+import { startAedes } from '../../support/aedes.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
+import { Cleanup, until } from '../../client/helpers.js';
+import { bounded, expectMqttError, openQueue, receiveOne, rejectionOf, untilBuffered } from './queue-helpers.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('queue face: endListen() with a backlog', () => {
+  it('what the receiver was not yet handed goes back to the buffer, in order, ahead of what came after', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const queue = await openQueue(cleanup, broker.url, { 'options.qos': 1 });
+    const seen: (string | null)[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow: MessageReceiver = {
+      receiveMessage: async (envelope) => {
+        seen.push(envelope.getMessageAsString());
+        await held;
+      },
+    };
+    queue.listen('c', slow);
+    for (const text of ['a', 'b', 'c']) await queue.send('c', new MessageEnvelope('c', 't', text));
+    await until(() => seen.length === 1, 'the receiver to hold the first message');
+    await untilBuffered(queue, 0); // the other two wait for the receiver, not in the buffer
+    queue.endListen('c');
+    await queue.send('c', new MessageEnvelope('c', 't', 'd'));
+    release();
+    await untilBuffered(queue, 3, 'b, c and d buffered');
+    const texts: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) texts.push((await receiveOne(queue)).getMessageAsString());
+    expect(texts).toEqual(['b', 'c', 'd']);
+    expect(seen).toEqual(['a']);
+  });
+
+  it('listen() with another receiver: the new one gets what the first was not yet handed', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const queue = await openQueue(cleanup, broker.url, { 'options.qos': 1 });
+    const first: (string | null)[] = [];
+    const second: (string | null)[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    queue.listen('c', {
+      receiveMessage: async (envelope) => {
+        first.push(envelope.getMessageAsString());
+        await held;
+      },
+    });
+    for (const text of ['a', 'b', 'c']) await queue.send('c', new MessageEnvelope('c', 't', text));
+    await until(() => first.length === 1, 'the first receiver to hold a message');
+    queue.listen('c', { receiveMessage: (envelope) => void second.push(envelope.getMessageAsString()) });
+    release();
+    await until(() => second.length === 2, 'the second receiver to get b and c');
+    expect(first).toEqual(['a']);
+    expect(second).toEqual(['b', 'c']);
+  });
+});
+
+describe('queue face: the connection lost for good', () => {
+  it("retry_connect false: 'error' reports CONNECTION_LOST, the queue closes (a waiting receive() gives null), and open() again works", async () => {
+    const broker = cleanup.broker(await startAedes());
+    const proxy = cleanup.add(await startTcpProxy(broker.url), (p) => p.stop());
+    const queue = await openQueue(cleanup, proxy.url, { 'options.qos': 1, 'options.retry_connect': false });
+    const errors: MqttError[] = [];
+    queue.on('error', (error) => errors.push(error));
+    const waiting = queue.receive('c', 60_000);
+    proxy.cut();
+    expect(await bounded(waiting, 'the waiting receive()')).toBeNull();
+    expect(queue.isOpen()).toBe(false);
+    expect(errors.map((error) => error.code)).toEqual(['CONNECTION_LOST']);
+    expectMqttError(await rejectionOf(queue.receive('c', 100), 'receive() on the closed queue'), 'NOT_OPENED');
+    await bounded(queue.open('c'), 'open() again');
+    await queue.send('c', new MessageEnvelope('c', 't', 'again'));
+    expect((await receiveOne(queue)).getMessageAsString()).toBe('again');
+  });
+});
