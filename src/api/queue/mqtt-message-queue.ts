@@ -10,6 +10,7 @@
 import { MqttError, usageError } from '../../errors.js';
 import { topicMatches } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
+import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { SessionStoreProvider } from '../../client/options.js';
@@ -319,11 +320,16 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const engine = this.#checkOpen();
     const topic = this.#topic();
     const subscribing = new Promise<void>((resolve, reject) => {
-      engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
-        if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
-        else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
-        else resolve();
-      });
+      const submit = (): number =>
+        engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
+          // Cut off by a lost connection before its SUBACK: the engine restores only what was
+          // granted, so it is sent again, for the reconnection (or -3 at once if none will come).
+          if (rc === INCOMPLETE && this.#engine === engine && this.#opened) queueMicrotask(submit);
+          else if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
+          else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
+          else resolve();
+        });
+      submit();
     });
     this.#subscribed = subscribing;
     subscribing.catch(() => {

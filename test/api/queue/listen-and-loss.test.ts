@@ -1,16 +1,18 @@
 /**
  * Found in the faces' review: endListen() hands back what a slow receiver had not been given yet
- * (it goes to the buffer, in order, for receive()), and a queue whose connection is lost for good
+ * (it goes to the buffer, in order, for receive()); a queue whose connection is lost for good
  * (retry_connect false, or a reconnect the broker refuses) says so and closes, instead of staying
- * open and silent — receive() giving null for ever, listen() getting nothing, no error anywhere.
+ * open and silent — receive() giving null for ever, listen() getting nothing, no error anywhere;
+ * and a subscription the loss cuts off before its SUBACK is made again on the reconnection.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageEnvelope, MqttError } from '../../../src/api/queue/index.js';
 import type { MessageReceiver } from '../../../src/api/queue/index.js';
 import { startAedes } from '../../support/aedes.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { Cleanup, until } from '../../client/helpers.js';
-import { bounded, expectMqttError, openQueue, receiveOne, rejectionOf, untilBuffered } from './queue-helpers.js';
+import { bounded, expectMqttError, makeQueue, openQueue, receiveOne, rejectionOf, untilBuffered } from './queue-helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -81,5 +83,33 @@ describe('queue face: the connection lost for good', () => {
     await bounded(queue.open('c'), 'open() again');
     await queue.send('c', new MessageEnvelope('c', 't', 'again'));
     expect((await receiveOne(queue)).getMessageAsString()).toBe('again');
+  });
+});
+
+describe('queue face: the subscription cut off by a lost connection (retry_connect)', () => {
+  it('is made again on the reconnection: listen() and a receive() waiting through the outage get what comes after', async () => {
+    const fake = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const queue = makeQueue(cleanup, fake.url, { topic: 'queue/cut', 'options.qos': 1, 'options.reconnect_timeout': 10 });
+    const opening = queue.open('c');
+    const first = (await fake.acceptNext()).conn;
+    await bounded(opening, 'open()');
+    const waiting = queue.receive('c', 60_000).then(
+      (envelope) => ({ envelope }),
+      (error: unknown) => ({ error }),
+    );
+    await first.expect('subscribe');
+    first.close(); // before the SUBACK
+    const second = (await fake.acceptNext()).conn;
+    const subscribe = await second.expect('subscribe');
+    expect(subscribe.subscriptions).toEqual([{ topic: 'queue/cut', qos: 1 }]);
+    await second.send({ type: 'suback', packetId: subscribe.packetId, granted: [1] });
+    await second.send({ type: 'publish', topic: 'queue/cut', payload: new TextEncoder().encode('after'), qos: 0, dup: false, retain: false });
+    const outcome = await bounded(waiting, 'the receive() waiting through the outage');
+    expect('envelope' in outcome ? outcome.envelope?.getMessageAsString() : outcome.error).toBe('after');
+    const heard: (string | null)[] = [];
+    queue.listen('c', { receiveMessage: (envelope) => void heard.push(envelope.getMessageAsString()) });
+    await second.send({ type: 'publish', topic: 'queue/cut', payload: new TextEncoder().encode('listened'), qos: 0, dup: false, retain: false });
+    await until(() => heard.length === 1, 'the receiver to get the next message');
+    expect(heard).toEqual(['listened']);
   });
 });
