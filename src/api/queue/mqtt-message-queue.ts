@@ -175,7 +175,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#subscribed = null;
     // What the broker was told we have (ack_on 'receive', or QoS 0) stays for the next open();
     // what still owes its ack the broker keeps, and sends again to a session it kept.
-    this.#inbox.close((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage));
+    this.#inbox.close((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage | undefined));
   }
 
   /** The connection is lost for good: reported, then the queue closes (open() connects again). */
