@@ -225,14 +225,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   async peek(_correlationId?: string | null): Promise<MessageEnvelope | null> {
-    this.#checkOpen();
-    await this.#subscribe();
+    await this.#subscribedWhileConnected();
     return this.#inbox.buffer[0] ?? null;
   }
 
   async peekBatch(_correlationId: string | null, messageCount: number): Promise<MessageEnvelope[]> {
-    this.#checkOpen();
-    await this.#subscribe();
+    await this.#subscribedWhileConnected();
     return this.#inbox.buffer.slice(0, messageCount);
   }
 
@@ -336,6 +334,23 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
     });
     return subscribing;
+  }
+
+  /**
+   * For peek()/peekBatch(): the subscription, waited for while the connection lasts (a SUBACK is
+   * a round trip) but not through an outage: a look at the queue answers from what was received
+   * rather than hang for as long as the broker is away. The subscription goes on meanwhile.
+   */
+  async #subscribedWhileConnected(): Promise<void> {
+    const engine = this.#checkOpen();
+    const subscribing = this.#subscribe();
+    if (!engine.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const onClose = (): void => resolve();
+      engine.once('close', onClose);
+      // Closed meanwhile: no error, as for receive(); the close cut the subscription.
+      subscribing.then(resolve, (error: unknown) => (this.#opened ? reject(error) : resolve())).finally(() => engine.off('close', onClose));
+    });
   }
 
   #arrived(inbound: InboundMessage): void {

@@ -3,7 +3,8 @@
  * (it goes to the buffer, in order, for receive()); a queue whose connection is lost for good
  * (retry_connect false, or a reconnect the broker refuses) says so and closes, instead of staying
  * open and silent — receive() giving null for ever, listen() getting nothing, no error anywhere;
- * and a subscription the loss cuts off before its SUBACK is made again on the reconnection.
+ * a subscription the loss cuts off before its SUBACK is made again on the reconnection; and
+ * peek()/peekBatch() answer from what was received instead of waiting out an outage.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageEnvelope, MqttError } from '../../../src/api/queue/index.js';
@@ -86,13 +87,19 @@ describe('queue face: the connection lost for good', () => {
   });
 });
 
+/** A queue on `topic` (QoS 1, autosubscribe off, reconnecting after 10 ms) opened on a scripted broker. */
+async function openedOnFake(topic: string) {
+  const fake = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+  const queue = makeQueue(cleanup, fake.url, { topic, 'options.qos': 1, 'options.reconnect_timeout': 10 });
+  const opening = queue.open('c');
+  const first = (await fake.acceptNext()).conn;
+  await bounded(opening, 'open()');
+  return { fake, queue, first };
+}
+
 describe('queue face: the subscription cut off by a lost connection (retry_connect)', () => {
   it('is made again on the reconnection: listen() and a receive() waiting through the outage get what comes after', async () => {
-    const fake = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
-    const queue = makeQueue(cleanup, fake.url, { topic: 'queue/cut', 'options.qos': 1, 'options.reconnect_timeout': 10 });
-    const opening = queue.open('c');
-    const first = (await fake.acceptNext()).conn;
-    await bounded(opening, 'open()');
+    const { fake, queue, first } = await openedOnFake('queue/cut');
     const waiting = queue.receive('c', 60_000).then(
       (envelope) => ({ envelope }),
       (error: unknown) => ({ error }),
@@ -111,5 +118,24 @@ describe('queue face: the subscription cut off by a lost connection (retry_conne
     await second.send({ type: 'publish', topic: 'queue/cut', payload: new TextEncoder().encode('listened'), qos: 0, dup: false, retain: false });
     await until(() => heard.length === 1, 'the receiver to get the next message');
     expect(heard).toEqual(['listened']);
+  });
+});
+
+describe('queue face: peek() and peekBatch() through an outage', () => {
+  it('answer at once from what was received: cut off waiting for their SUBACK, or called while reconnecting', async () => {
+    const { fake, queue, first } = await openedOnFake('queue/peek');
+    const peeking = queue.peek('c'); // subscribes first (autosubscribe off)
+    await first.expect('subscribe');
+    first.close(); // before the SUBACK
+    expect(await bounded(peeking, 'peek() cut off waiting for its SUBACK')).toBeNull();
+    const second = await fake.nextConnection(); // reconnecting: no CONNACK yet
+    expect(await bounded(queue.peekBatch('c', 3), 'peekBatch() while reconnecting')).toEqual([]);
+    await second.expect('connect');
+    await second.send({ type: 'connack', returnCode: 0, sessionPresent: false });
+    const subscribe = await second.expect('subscribe');
+    await second.send({ type: 'suback', packetId: subscribe.packetId, granted: [1] });
+    await second.send({ type: 'publish', topic: 'queue/peek', payload: new TextEncoder().encode('seen'), qos: 0, dup: false, retain: false });
+    await untilBuffered(queue, 1);
+    expect((await bounded(queue.peek('c'), 'peek() once connected'))?.getMessageAsString()).toBe('seen');
   });
 });
