@@ -322,7 +322,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
           // Cut off by a lost connection before its SUBACK: the engine restores only what was
           // granted, so it is sent again, for the reconnection (or -3 at once if none will come).
-          if (rc === INCOMPLETE && this.#engine === engine && this.#opened) queueMicrotask(submit);
+          // Not open()'s own: open() fails rather than wait out an outage, as when it cannot connect.
+          if (rc === INCOMPLETE && this.#engine === engine && this.#opened && !this.#autosubscribing) queueMicrotask(submit);
           else if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
           else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
           else resolve();

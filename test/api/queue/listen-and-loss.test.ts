@@ -121,6 +121,19 @@ describe('queue face: the subscription cut off by a lost connection (retry_conne
   });
 });
 
+describe("queue face: open()'s autosubscribe cut off by a lost connection", () => {
+  it('rejects open() (CONNECTION_LOST) and leaves the queue closed, rather than wait out the outage', async () => {
+    const fake = cleanup.broker(await startFakeBroker({ autoPingresp: true }));
+    const queue = makeQueue(cleanup, fake.url, { topic: 'queue/open', 'options.autosubscribe': true, 'options.qos': 1, 'options.reconnect_timeout': 10 });
+    const opening = queue.open('c');
+    const { conn } = await fake.acceptNext();
+    await conn.expect('subscribe');
+    conn.close(); // before the SUBACK; the reconnection that follows is never accepted
+    expectMqttError(await rejectionOf(opening, 'open()'), 'CONNECTION_LOST');
+    expect(queue.isOpen()).toBe(false);
+  });
+});
+
 describe('queue face: peek() and peekBatch() through an outage', () => {
   it('answer at once from what was received: cut off waiting for their SUBACK, or called while reconnecting', async () => {
     const { fake, queue, first } = await openedOnFake('queue/peek');
