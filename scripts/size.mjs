@@ -50,7 +50,10 @@
 // dropped at a fresh session's CONNACK, not sent once more per connection lost, and kept for a
 // kept session; the application's destroy() no longer counted as the broker closing over the
 // oldest publish), ~0.05 KB core and imp, and the imp face's -10 counting the ids its unanswered
-// subscribe()s hold, ~0.04 KB imp,
+// subscribe()s hold, ~0.04 KB imp; and by the faces' review of
+// 2026-11-28: a paused client reads on while requests await the broker's answer (a consumer
+// awaiting its own publish from a full stream waited for ever for a PUBACK left unread), ~0.05 KB
+// core and imp (with the day's review, ceilings 15.82 and 18.45 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -60,9 +63,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.77 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.82 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.39 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.45 * KB },
 ];
 
 export async function measure(source) {

@@ -38,7 +38,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   #stops = 0;
   /** A lost connection's 'close' handlers run: the client will reconnect, so requests queue. */
   #reconnectDue = false;
+  /** What the application asked for (setReading). */
   #reading = true;
+  /** What the live connection was last told: the application's wish, or true while answers are awaited. */
+  #readingNow = true;
   #everConnected = false;
   #pumping = false;
   /** Made by the first disconnect() given a callback. */
@@ -137,7 +140,10 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /**
    * Inbound flow control for a face whose consumer lags: while paused the client reads nothing
-   * more from the broker (TCP backpressure), on this and every later connection, until resumed.
+   * more from the broker (TCP backpressure), on this and every later connection, until resumed —
+   * except while requests sent await the broker's answer. An answer comes behind whatever the
+   * broker sent before it, so it can only be read by reading that too: a consumer that awaits its
+   * own publish or subscribe before it takes the next message would otherwise wait for ever.
    * False where the transport cannot pause (a browser's WebSocket).
    */
   setReading(reading: boolean): boolean {
@@ -147,11 +153,12 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#link.attempt_.connected_ ? this.#applyReading() : true;
   }
 
-  /** Applies the reading the application asked for to the live connection (and keepalive). */
+  /** Applies to the live connection (and keepalive) the reading the application asked for, or reading while answers are awaited. */
   #applyReading(): boolean {
-    const applied = this.#link.connection_?.setReading(this.#reading) ?? false;
+    const reading = (this.#readingNow = this.#reading || this.#session.awaitingAnswers_);
+    const applied = this.#link.connection_?.setReading(reading) ?? false;
     // Only where the transport really stopped reading may keepalive not count the silence.
-    this.#session.setReading(this.#reading || !applied, this.now());
+    this.#session.setReading(reading || !applied, this.now());
     this.#armSessionTimer();
     return applied;
   }
@@ -332,6 +339,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     // disconnect() is letting pending publishes finish: DISCONNECT once the last one has.
     if (this.#timers.has('linger') && this.#pendingPublishes() === 0) this.#sendDisconnect();
+    // Paused: requests just sent make it read for their answers; the last answer, pause again.
+    if (!this.#reading && this.#link.attempt_.connected_ && this.#session.awaitingAnswers_ !== this.#readingNow) this.#applyReading();
     this.#armSessionTimer();
   }
 

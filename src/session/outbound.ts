@@ -56,6 +56,11 @@ export class OutboundFlows<T = unknown> {
     return this.#store.outgoingCount;
   }
 
+  /** Sent and waiting for the broker's answer: a QoS 1/2 flow, or a SUBSCRIBE/UNSUBSCRIBE. */
+  get awaitingAnswers_(): boolean {
+    return this.#store.outgoingCount > 0 || (this.#awaitingAck?.size ?? 0) > 0;
+  }
+
   get nextRetry_(): number {
     return this.#retryAt;
   }

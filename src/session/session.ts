@@ -76,6 +76,11 @@ export class Session<T = unknown> {
     return this.#outbound.queuedCount;
   }
 
+  /** Requests sent that wait for the broker's answer (PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK). */
+  get awaitingAnswers_(): boolean {
+    return this.#outbound.awaitingAnswers_;
+  }
+
   /** The actions produced since the last call, oldest first; when there are none, a shared empty array (do not mutate it). */
   takeActions(): SessionAction<T>[] {
     const actions = this.#ctx.actions_;

@@ -12,7 +12,7 @@ import { Fifo } from '../../session/queue.js';
 export interface OperationOptions {
   /** ms; the client's `timeout` when absent; Infinity for none. */
   timeout?: number;
-  /** Cancels the wait (the request itself, once sent, still completes in the engine). */
+  /** Cancels the wait, not the request: a publish, sent or still queued, is delivered all the same. */
   signal?: AbortSignal;
 }
 

@@ -50,8 +50,11 @@ export class Message {
   }
 
   /**
-   * With `manualAck: true`: sends the PUBACK (QoS 1) or PUBREC (QoS 2) now. Nothing is
-   * acknowledged before the application asks. Resolves at once otherwise, and for QoS 0.
+   * With `manualAck: true`: releases the PUBACK (QoS 1) or PUBREC (QoS 2). Nothing is
+   * acknowledged before the application asks, and acks leave in the order the messages came
+   * [MQTT-4.6.0-2]: this one goes out once every message received before it is acknowledged
+   * too. Resolves at once (and does nothing without manualAck, for QoS 0, or for a message of a
+   * connection since lost, which the broker sends again to a session it kept).
    */
   ack(): Promise<void> {
     return this.#ack?.(this.#inbound) ?? Promise.resolve();

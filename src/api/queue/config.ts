@@ -49,18 +49,19 @@ export function resolveSettings(config: ConfigValues): QueueSettings {
   const uri = read('connection.uri', 'connections.uri');
   let resolvedUri: string;
   if (uri !== undefined) {
-    resolvedUri = String(uri);
+    resolvedUri = text('connection.uri', uri);
   } else {
     const host = read('connection.host', 'connections.host');
     if (host === undefined) throw invalid('connection.host', 'is required (or connection.uri)', undefined);
     const port = integer('connection.port', read('connection.port', 'connections.port') ?? 1883, 1, 65_535);
-    const protocol = String(read('connection.protocol', 'connections.protocol') ?? 'mqtt');
+    const protocol = text('connection.protocol', read('connection.protocol', 'connections.protocol') ?? 'mqtt');
+    const hostName = text('connection.host', host);
     // 'broker/x' with port 2000 would reach broker:1883; 'user@broker' would log in as 'user'.
-    if (hostMisreadInUrl(String(host))) throw invalid('connection.host', "must be a host name or address, without '/', '?', '#', '@', '%', '\\', tab or newline", host);
-    resolvedUri = `${protocol}://${String(host)}:${port}`;
+    if (hostMisreadInUrl(hostName)) throw invalid('connection.host', "must be a host name or address, without '/', '?', '#', '@', '%', '\\', tab or newline", host);
+    resolvedUri = `${protocol}://${hostName}:${port}`;
   }
   const qos = integer('options.qos', read('options.qos') ?? 0, 0, 2) as QoS;
-  const ackOn = String(read('options.ack_on') ?? 'receive');
+  const ackOn = text('options.ack_on', read('options.ack_on') ?? 'receive');
   if (ackOn !== 'receive' && ackOn !== 'complete') throw invalid('options.ack_on', "must be 'receive' or 'complete'", ackOn);
   const clientId = read('client_id');
   const username = read('credential.username', 'credentials.username');
@@ -68,10 +69,10 @@ export function resolveSettings(config: ConfigValues): QueueSettings {
   const topic = read('topic');
   return {
     uri: resolvedUri,
-    username: username === undefined ? undefined : String(username),
-    password: password === undefined ? undefined : String(password),
-    clientId: clientId === undefined ? undefined : String(clientId),
-    topic: topic === undefined ? null : String(topic),
+    username: username === undefined ? undefined : text('credential.username', username),
+    password: password === undefined ? undefined : text('credential.password', password),
+    clientId: clientId === undefined ? undefined : text('client_id', clientId),
+    topic: topic === undefined ? null : text('topic', topic),
     serializeEnvelope: boolean('options.serialize_envelope', read('options.serialize_envelope') ?? false),
     autosubscribe: boolean('options.autosubscribe', read('options.autosubscribe') ?? false),
     qos,
@@ -84,6 +85,12 @@ export function resolveSettings(config: ConfigValues): QueueSettings {
     ackOn,
     cleanSession: boolean('options.clean_session', read('options.clean_session') ?? true),
   };
+}
+
+/** Text, or a number or boolean as its text (YAML and env vars give those); a list or an object is no name. */
+function text(key: string, value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  throw invalid(key, 'must be text', value);
 }
 
 function integer(key: string, value: unknown, min: number, max: number): number {
@@ -105,5 +112,14 @@ function boolean(key: string, value: unknown): boolean {
 }
 
 function invalid(key: string, problem: string, value: unknown) {
-  return usageError('INVALID_OPTIONS', `Queue configuration: ${key} ${problem}${value === undefined ? '' : `, got ${JSON.stringify(value)}`}`);
+  return usageError('INVALID_OPTIONS', `Queue configuration: ${key} ${problem}${value === undefined ? '' : `, got ${shown(value)}`}`);
+}
+
+/** The value as JSON, or (a bigint, a cycle) as text: the message about a bad value must not throw itself. */
+function shown(value: unknown): string {
+  try {
+    return String(JSON.stringify(value));
+  } catch {
+    return typeof value === 'bigint' ? `${value}n` : Object.prototype.toString.call(value);
+  }
 }

@@ -10,6 +10,7 @@
 import { MqttError, usageError } from '../../errors.js';
 import { topicMatches } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
+import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { SessionStoreProvider } from '../../client/options.js';
@@ -19,6 +20,7 @@ import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
+import { Inbox } from './inbox.js';
 import { engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
 
 /** Pip's IMessageReceiver (the promise form). */
@@ -27,7 +29,7 @@ export interface MessageReceiver {
 }
 
 export interface QueueEvents {
-  /** A problem that ends no operation: a payload that is not an envelope, a receiver that threw. */
+  /** A problem that ends no operation: a payload that is not an envelope, a receiver that threw, the connection lost for good (the queue then closes). */
   error(error: MqttError): void;
   /** With a durable store (useStore): an envelope sent by an earlier process has completed. */
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
@@ -47,13 +49,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #subscribed: Promise<void> | null = null;
   /** open() is connected and waits for its autosubscribe. */
   #autosubscribing = false;
-  #buffer: MessageEnvelope[] = [];
-  #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
-  #receiver: MessageReceiver | null = null;
-  #delivering: Promise<void> = Promise.resolve();
-  #inDelivery = 0;
-  /** ack_on 'complete': envelopes handed to the application and not yet completed or abandoned. */
-  #handedOut = new Set<MessageEnvelope>();
+  readonly #inbox = new Inbox({
+    queue: this,
+    tracksHandOut: () => this.#settings?.ackOn === 'complete',
+    changed: () => this.#updateReading(),
+    report: (error, what) => this.#report(error, what),
+  });
   /** Messages sent and received since the queue was created. */
   readonly counters = { sent: 0, received: 0 };
 
@@ -119,6 +120,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         this.#engine = engine;
         this.#opened = true;
         this.#updateReading(); // what the last open left buffered counts against max_buffered
+        engine.on('close', lostForGood).on('connectfailed', lostForGood);
         resolve();
       };
       const onFailed = ({ returnCode, error }: { returnCode: number | undefined; error: MqttError }): void => {
@@ -126,6 +128,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         engine.destroy(); // open() failed: no attempts behind the caller's back
         reject(returnCode !== undefined ? connectionRefused(returnCode, engine.url) : error);
       };
+      // Lost with no reconnection to come (retry_connect off, or a refusal retrying cannot fix):
+      // said and closed, not left open and silent. The engine schedules its next attempt right after the event.
+      const lostForGood = ({ error }: { error: MqttError | undefined }): void =>
+        queueMicrotask(() => {
+          if (this.#engine === engine && this.#opened && engine.state === 'disconnected' && !engine.reconnecting) this.#lost(error);
+        });
       engine.on('connect', onConnect).on('connectfailed', onFailed);
       engine.connect();
     });
@@ -161,15 +169,21 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#opened = false;
     // UNSUBSCRIBE goes out before DISCONNECT, in order; waiting for its ack could wait for ever.
     if (this.#subscribed !== null && engine.connected) engine.unsubscribe([this.#topic()]);
+    this.#inbox.endListen(); // from now on arrivals are buffered (or, owing their ack, left to the broker)
     await new Promise<void>((resolve) => engine.disconnect(() => resolve()));
     this.#engine = null;
     this.#subscribed = null;
-    this.#receiver = null;
-    this.#handedOut.clear(); // their acks belong to a connection that is gone: abandon() can no longer requeue them
     // What the broker was told we have (ack_on 'receive', or QoS 0) stays for the next open();
     // what still owes its ack the broker keeps, and sends again to a session it kept.
-    this.#buffer = this.#buffer.filter((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage));
-    for (const waiter of this.#waiters.splice(0)) waiter(null);
+    this.#inbox.close((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage | undefined));
+  }
+
+  /** The connection is lost for good: reported, then the queue closes (open() connects again). */
+  #lost(cause: MqttError | undefined): void {
+    const error = new MqttError('CONNECTION_LOST', `The queue ${this.toString()} lost its connection and will not reconnect${cause ? ` (${cause.message})` : ''}: it is closed; open() connects again`);
+    if (cause !== undefined) (error as { cause?: unknown }).cause = cause;
+    this.#report(error, 'connection lost');
+    this.#closing = this.#close(); // a reopen waits for it
   }
 
   send(_correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
@@ -204,47 +218,31 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       return null; // close() cut the subscription: null, as for a close during the wait
     });
     if (subscribed === null) return null;
-    if (!subscribed) return this.#take();
-    const head = this.#take();
+    const head = this.#inbox.take();
     const left = waitTimeout - (Date.now() - started);
-    if (head !== null || !(left > 0)) return head;
-    return new Promise((resolve) => {
-      const cancel = startLongTimer(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(null);
-      }, left);
-      const waiter = (envelope: MessageEnvelope | null): void => {
-        cancel();
-        if (envelope !== null) this.#handOut(envelope);
-        resolve(envelope);
-      };
-      this.#waiters.push(waiter);
-    });
+    if (head !== null || !subscribed || !(left > 0)) return head;
+    return this.#inbox.wait(left, startLongTimer);
   }
 
   async peek(_correlationId?: string | null): Promise<MessageEnvelope | null> {
-    this.#checkOpen();
-    await this.#subscribe();
-    return this.#buffer[0] ?? null;
+    await this.#subscribedWhileConnected();
+    return this.#inbox.buffer[0] ?? null;
   }
 
   async peekBatch(_correlationId: string | null, messageCount: number): Promise<MessageEnvelope[]> {
-    this.#checkOpen();
-    await this.#subscribe();
-    return this.#buffer.slice(0, messageCount);
+    await this.#subscribedWhileConnected();
+    return this.#inbox.buffer.slice(0, messageCount);
   }
 
   /** Messages received and waiting in this queue. */
   async readMessageCount(): Promise<number> {
-    return this.#buffer.length;
+    return this.#inbox.buffer.length;
   }
 
   /** Hands every message to `receiver` — those already waiting first — until endListen(). */
   listen(_correlationId: string | null, receiver: MessageReceiver): void {
     this.#checkOpen();
-    this.#receiver = receiver;
-    for (const envelope of this.#buffer.splice(0)) this.#deliver(receiver, envelope);
-    this.#updateReading();
+    this.#inbox.listen(receiver);
     this.#subscribe().catch((error: unknown) => this.#report(error, 'subscribe for listen()'));
   }
 
@@ -258,8 +256,9 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     });
   }
 
+  /** Back to buffering; what the receiver was not yet handed goes to the buffer, ahead of what comes next. */
   endListen(_correlationId?: string | null): void {
-    this.#receiver = null;
+    this.#inbox.endListen();
   }
 
   /**
@@ -267,15 +266,15 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
    * they are acknowledged (completed) rather than left to hold the broker's in-flight window.
    */
   async clear(_correlationId?: string | null): Promise<void> {
-    const cleared = this.#buffer;
-    this.#buffer = [];
+    const cleared = this.#inbox.buffer;
+    this.#inbox.buffer = [];
     for (const envelope of cleared) await this.complete(envelope);
     this.#updateReading();
   }
 
   /** With options.ack_on 'complete': acknowledges the message to the broker now. Otherwise nothing to do. */
   async complete(message: MessageEnvelope): Promise<void> {
-    this.#handedOut.delete(message);
+    this.#inbox.handedOut.delete(message);
     const inbound = message.getReference() as InboundMessage | undefined;
     if (inbound !== undefined && this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
     message.setReference(undefined);
@@ -287,8 +286,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
    * abandoned already, or only peeked, is in the queue and stays there once.
    */
   async abandon(message: MessageEnvelope): Promise<void> {
-    if (!this.#handedOut.delete(message) || !this.#opened) return;
-    this.#route(message, true);
+    if (!this.#inbox.handedOut.delete(message) || !this.#opened) return;
+    this.#inbox.route(message, true);
   }
 
   /** MQTT has no locks: a successful no-op, as in Pip. */
@@ -319,17 +318,40 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const engine = this.#checkOpen();
     const topic = this.#topic();
     const subscribing = new Promise<void>((resolve, reject) => {
-      engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
-        if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
-        else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
-        else resolve();
-      });
+      const submit = (): number =>
+        engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
+          // Cut off by a lost connection before its SUBACK: the engine restores only what was
+          // granted, so it is sent again, for the reconnection (or -3 at once if none will come).
+          // Not open()'s own: open() fails rather than wait out an outage, as when it cannot connect.
+          if (rc === INCOMPLETE && this.#engine === engine && this.#opened && !this.#autosubscribing) queueMicrotask(submit);
+          else if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
+          else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
+          else resolve();
+        });
+      submit();
     });
     this.#subscribed = subscribing;
     subscribing.catch(() => {
       if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
     });
     return subscribing;
+  }
+
+  /**
+   * For peek()/peekBatch(): the subscription, waited for while the connection lasts (a SUBACK is
+   * a round trip) but not through an outage: a look at the queue answers from what was received
+   * rather than hang for as long as the broker is away. The subscription goes on meanwhile.
+   */
+  async #subscribedWhileConnected(): Promise<void> {
+    const engine = this.#checkOpen();
+    const subscribing = this.#subscribe();
+    if (!engine.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const onClose = (): void => resolve();
+      engine.once('close', onClose);
+      // Closed meanwhile: no error, as for receive(); the close cut the subscription.
+      subscribing.then(resolve, (error: unknown) => (this.#opened ? reject(error) : resolve())).finally(() => engine.off('close', onClose));
+    });
   }
 
   #arrived(inbound: InboundMessage): void {
@@ -344,57 +366,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, (error, what) => this.#report(error, what));
     envelope.setReference(inbound);
     this.counters.received++;
-    this.#route(envelope, false);
-  }
-
-  /** To the receiver, else a waiting receive(), else the buffer (at its head when `again`: abandoned). */
-  #route(envelope: MessageEnvelope, again: boolean): void {
-    if (this.#receiver !== null && this.#opened) return this.#deliver(this.#receiver, envelope, again);
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) return waiter(envelope);
-    if (again) this.#buffer.unshift(envelope);
-    else this.#buffer.push(envelope);
-    this.#updateReading();
-  }
-
-  #take(): MessageEnvelope | null {
-    const head = this.#buffer.shift() ?? null;
-    if (head === null) return null;
-    this.#handOut(head);
-    this.#updateReading();
-    return head;
-  }
-
-  /** Remembers what abandon() may put back (only under ack_on 'complete', the one place it can). */
-  #handOut(envelope: MessageEnvelope): void {
-    if (this.#settings?.ackOn === 'complete') this.#handedOut.add(envelope);
-  }
-
-  /**
-   * One message at a time to the receiver, in order; its failures are reported, never thrown here.
-   * One handed over `again` (abandoned) waits a timer's turn first: a receiver that always abandons
-   * must not keep the microtask queue, and so all I/O, busy.
-   */
-  #deliver(receiver: MessageReceiver, envelope: MessageEnvelope, again = false): void {
-    this.#inDelivery++;
-    this.#updateReading();
-    this.#delivering = this.#delivering
-      .then(() => (again ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined))
-      .then(() => {
-        this.#handOut(envelope);
-        return receiver.receiveMessage(envelope, this);
-      })
-      .catch((error: unknown) => this.#report(error, `the receiver failed on message ${envelope.message_id}`))
-      .finally(() => {
-        this.#inDelivery--;
-        this.#updateReading();
-      });
+    this.#inbox.route(envelope, false);
   }
 
   /** Reads from the broker only while the buffer (or the receiver's backlog) has room. */
   #updateReading(): void {
-    const held = this.#buffer.length + this.#inDelivery;
-    this.#engine?.setReading(held < (this.#settings?.maxBuffered ?? Infinity));
+    this.#engine?.setReading(this.#inbox.held < (this.#settings?.maxBuffered ?? Infinity));
   }
 
   #report(error: unknown, what: string): void {

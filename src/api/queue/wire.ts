@@ -54,7 +54,11 @@ export function envelopeOf(inbound: InboundMessage, serializeEnvelope: boolean, 
   return inbound.packetId === undefined ? new MessageEnvelope(null, inbound.topic, payload) : MessageEnvelope.withId_(String(inbound.packetId), null, inbound.topic, payload);
 }
 
-/** ack_on 'complete' and QoS 1/2: the broker is told only at complete(). */
-export function owesAck(settings: QueueSettings | null, inbound: InboundMessage): boolean {
-  return settings?.ackOn === 'complete' && inbound.qos !== 0;
+/**
+ * ack_on 'complete' and QoS 1/2: the broker is told only at complete(). An envelope without its
+ * message (complete() lets go of it: one completed after it was abandoned back into the buffer)
+ * owes nothing.
+ */
+export function owesAck(settings: QueueSettings | null, inbound: InboundMessage | undefined): boolean {
+  return settings?.ackOn === 'complete' && inbound !== undefined && inbound.qos !== 0;
 }

@@ -135,3 +135,17 @@ describeWithMosquitto("queue face on mosquitto (max_inflight_messages 5): clear(
     expect(after?.getMessageAsString()).toBe('after');
   });
 });
+
+describe('queue face on aedes: send() while the receive buffer is full (found in review)', () => {
+  it('a QoS 1 send() completes: its PUBACK, behind messages the full queue has not read, is read', async () => {
+    const broker = cleanup.broker(await startAedes());
+    const queue = await openQueue(cleanup, broker.url, { 'options.qos': 1, 'options.max_buffered': 2 });
+    for (const text of ['a', 'b']) await queue.send('c', new MessageEnvelope('c', 't', text));
+    await untilBuffered(queue, 2, 'a full buffer');
+    // It comes back to this queue too: the broker sends it ahead of, or with, the PUBACK.
+    await bounded(queue.send('c', new MessageEnvelope('c', 't', 'c')), 'send() to a queue whose buffer is full');
+    const texts: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) texts.push((await receiveOne(queue)).getMessageAsString());
+    expect(texts).toEqual(['a', 'b', 'c']);
+  });
+});

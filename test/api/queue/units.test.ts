@@ -118,6 +118,10 @@ describe('queue face: configuration problems reject open() with INVALID_OPTIONS 
     ['serialize_envelope not a boolean', { ...HOST, 'options.serialize_envelope': 'maybe' }, 'options.serialize_envelope'],
     ['max_buffered 0', { ...HOST, 'options.max_buffered': 0 }, 'options.max_buffered'],
     ['connect_timeout negative', { ...HOST, options: { connect_timeout: -1 } }, 'options.connect_timeout'],
+    // Found in the faces' review (config.property.test.ts, now and then): a TypeError, not INVALID_OPTIONS.
+    ['uri a list whose item has no usable toString', { 'connection.uri': [{ toString: '' }] }, 'connection.uri'],
+    ['client_id a list', { ...HOST, client_id: [{ toString: '' }] }, 'client_id'],
+    ['qos a bigint', { ...HOST, 'options.qos': 1n }, 'options.qos'],
   ];
   for (const [what, config, key] of cases) {
     it(`${what} → names ${key}`, async () => {

@@ -1,0 +1,151 @@
+/**
+ * Where a received message goes in a queue: to the listening receiver, else to a waiting
+ * receive(), else the buffer. The receiver is handed one message at a time, in order, from a
+ * backlog; endListen() (or close()) gives it back to the buffer, at its head and in order, so
+ * what the receiver was not yet handed reaches the next receive() instead of a receiver that is
+ * no longer listening. What the inbox holds (buffer, backlog, the message in the receiver's
+ * hands) is what the queue's backpressure counts. Kept apart from mqtt-message-queue.ts.
+ */
+import type { MessageEnvelope } from './envelope.js';
+import type { MessageReceiver, MqttMessageQueue } from './mqtt-message-queue.js';
+
+/** What the inbox asks of its queue. */
+export interface InboxHost {
+  readonly queue: MqttMessageQueue;
+  /** ack_on 'complete': remember what is handed out, for abandon(). */
+  tracksHandOut(): boolean;
+  /** What the inbox holds changed (backpressure). */
+  changed(): void;
+  report(error: unknown, what: string): void;
+}
+
+interface Pending {
+  envelope: MessageEnvelope;
+  /** Abandoned and handed over again: it waits a timer's turn first. */
+  again: boolean;
+}
+
+export class Inbox {
+  buffer: MessageEnvelope[] = [];
+  receiver: MessageReceiver | null = null;
+  /** ack_on 'complete': envelopes handed to the application and not yet completed or abandoned. */
+  readonly handedOut = new Set<MessageEnvelope>();
+  #waiters: ((envelope: MessageEnvelope | null) => void)[] = [];
+  /** For the receiver, not yet handed to it, oldest first. */
+  #backlog: Pending[] = [];
+  /** The head of the backlog is on its way to the receiver (maybe waiting its timer's turn). */
+  #busy = false;
+  /** In the receiver's hands: counted as held until receiveMessage() settles. */
+  #handing = 0;
+
+  constructor(private readonly host: InboxHost) {}
+
+  /** Messages held: buffered, waiting for the receiver, or in its hands. */
+  get held(): number {
+    return this.buffer.length + this.#backlog.length + this.#handing;
+  }
+
+  /** To the receiver, else a waiting receive(), else the buffer (at its head when `again`: abandoned). */
+  route(envelope: MessageEnvelope, again: boolean): void {
+    if (this.receiver !== null) return this.#toReceiver(envelope, again);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) return waiter(envelope);
+    if (again) this.buffer.unshift(envelope);
+    else this.buffer.push(envelope);
+    this.host.changed();
+  }
+
+  /** The head of the buffer, handed out; null when it is empty. */
+  take(): MessageEnvelope | null {
+    const head = this.buffer.shift() ?? null;
+    if (head === null) return null;
+    this.#handOut(head);
+    this.host.changed();
+    return head;
+  }
+
+  /** The next message routed here within `ms` (handed out), else null; null too when the queue closes. */
+  wait(ms: number, startTimer: (fire: () => void, ms: number) => () => void): Promise<MessageEnvelope | null> {
+    return new Promise((resolve) => {
+      const cancel = startTimer(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(null);
+      }, ms);
+      const waiter = (envelope: MessageEnvelope | null): void => {
+        cancel();
+        if (envelope !== null) this.#handOut(envelope);
+        resolve(envelope);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** From now on every message goes to `receiver`: those buffered first. */
+  listen(receiver: MessageReceiver): void {
+    this.receiver = receiver;
+    for (const envelope of this.buffer.splice(0)) this.#backlog.push({ envelope, again: false });
+    this.host.changed();
+    this.#next();
+  }
+
+  /** Back to buffering: what the receiver was not yet handed goes back to the buffer's head, in order. */
+  endListen(): void {
+    this.receiver = null;
+    if (this.#backlog.length === 0) return;
+    this.buffer.unshift(...this.#backlog.splice(0).map((pending) => pending.envelope));
+    this.host.changed();
+  }
+
+  /** The queue closed: listening ends, waiting receive() calls get null, only what `keep` says stays buffered. */
+  close(keep: (envelope: MessageEnvelope) => boolean): void {
+    this.endListen();
+    this.handedOut.clear(); // their acks belong to a connection that is gone: abandon() can no longer requeue them
+    this.buffer = this.buffer.filter(keep);
+    for (const waiter of this.#waiters.splice(0)) waiter(null);
+  }
+
+  #handOut(envelope: MessageEnvelope): void {
+    if (this.host.tracksHandOut()) this.handedOut.add(envelope);
+  }
+
+  #toReceiver(envelope: MessageEnvelope, again: boolean): void {
+    this.#backlog.push({ envelope, again });
+    this.host.changed();
+    this.#next();
+  }
+
+  /**
+   * Hands the head of the backlog to the receiver listening when its turn comes, once the one
+   * before has settled; failures are reported, never thrown here. One handed over `again`
+   * (abandoned) waits a timer's turn first: a receiver that always abandons must not keep the
+   * microtask queue, and so all I/O, busy.
+   */
+  #next(): void {
+    const head = this.#backlog[0];
+    if (this.#busy || head === undefined) return;
+    this.#busy = true;
+    void (head.again ? new Promise((resolve) => setTimeout(resolve, 0)) : Promise.resolve()).then(() => this.#hand(head));
+  }
+
+  async #hand(head: Pending): Promise<void> {
+    const receiver = this.receiver;
+    // endListen() or close() took the backlog back meanwhile: nothing to hand.
+    if (receiver === null || this.#backlog[0] !== head) {
+      this.#busy = false;
+      return this.#next();
+    }
+    this.#backlog.shift();
+    this.#handing++;
+    try {
+      this.#handOut(head.envelope);
+      await receiver.receiveMessage(head.envelope, this.host.queue);
+    } catch (error) {
+      this.host.report(error, `the receiver failed on message ${head.envelope.message_id}`);
+    } finally {
+      this.#handing--;
+      this.#busy = false;
+      this.host.changed();
+      this.#next();
+    }
+  }
+}
