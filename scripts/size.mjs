@@ -53,7 +53,9 @@
 // subscribe()s hold, ~0.04 KB imp; and by the faces' review of
 // 2026-11-28: a paused client reads on while requests await the broker's answer (a consumer
 // awaiting its own publish from a full stream waited for ever for a PUBACK left unread), ~0.05 KB
-// core and imp (with the day's review, ceilings 15.82 and 18.45 KB),
+// core and imp (with the day's review, ceilings 15.82 and 18.45 KB); and by the packet id of a
+// QoS 2 publish given up -13 held until a CONNACK with no session (a broker that took it through
+// a flapping link would take a new message under that id for a re-send and drop it), ~0.04 KB,
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -63,9 +65,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.82 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.87 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.45 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.5 * KB },
 ];
 
 export async function measure(source) {

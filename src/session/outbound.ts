@@ -33,6 +33,8 @@ export class OutboundFlows<T = unknown> {
   #restores: SubscribeRequest<T>[] | null = null;
   /** How many restores at the head of #restores waited through a lost connection (see resume_). */
   #carried = 0;
+  /** Ids of QoS 2 publishes given up -13, held until a CONNACK without a session (see connectionLost_). */
+  #quarantined: number[] | null = null;
   /** Requests already completed (-11 by abandon) whose flows live on until the broker ends them. */
   #told: WeakSet<PublishRequest<T>> | null = null;
   readonly #ctx: SessionContext<T>;
@@ -243,7 +245,10 @@ export class OutboundFlows<T = unknown> {
     // Restores that waited for an id through a lost connection are made anew by the client on a
     // fresh session: kept, every connection lost while ids were held would send one set more
     // (each re-sending the retained messages [MQTT-3.8.4-3]). A kept session lacks them: they go.
-    if (!resumed) for (const request of this.#restores?.splice(0, this.#carried) ?? []) this.#complete(request, Result.INCOMPLETE);
+    if (!resumed) {
+      for (const request of this.#restores?.splice(0, this.#carried) ?? []) this.#complete(request, Result.INCOMPLETE);
+      for (const packetId of this.#quarantined?.splice(0) ?? []) this.ids.release(packetId);
+    }
     this.#carried = 0;
     for (const flow of [...this.#store.outgoing()]) {
       if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
@@ -266,7 +271,13 @@ export class OutboundFlows<T = unknown> {
     for (const flow of this.#store.outgoing()) {
       if (flow.stage !== 'publish') continue;
       flow.closes = (flow.closes ?? 0) + 1;
-      if (flow.closes >= this.#limits.undeliverableAfter_) this.#finish(flow, Result.UNDELIVERABLE);
+      if (flow.closes >= this.#limits.undeliverableAfter_) {
+        // A broker keeping the session may hold a QoS 2 id whose PUBREC these closes lost, and
+        // would take a new message under it for a re-send of this one [MQTT-4.3.3-2]: the id
+        // stays held until a CONNACK without a session.
+        if (flow.request.qos === 2) (this.#quarantined ??= []).push(flow.packetId);
+        this.#finish(flow, Result.UNDELIVERABLE, false, flow.request.qos === 2);
+      }
       return;
     }
   }
@@ -311,13 +322,13 @@ export class OutboundFlows<T = unknown> {
    * The flow's request completes with `result`. Its flow ends too, unless `keepFlow`: then it
    * stays to end the exchange the broker is still in, and its own end tells no one again.
    */
-  #finish(flow: OutgoingFlow<T>, result: ResultCode, keepFlow = false): void {
+  #finish(flow: OutgoingFlow<T>, result: ResultCode, keepFlow = false, keepId = false): void {
     const request = flow.request;
     const told = this.#told?.has(request) === true;
     if (keepFlow) (this.#told ??= new WeakSet()).add(request);
     else {
       this.#store.deleteOutgoing(flow.packetId);
-      this.ids.release(flow.packetId);
+      if (!keepId) this.ids.release(flow.packetId);
     }
     if (told) return;
     // Only a restored message's completion names its packet id: it has no callback to tell apart.

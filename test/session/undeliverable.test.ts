@@ -119,3 +119,49 @@ describe('a publish the broker closes the connection over [MQTT-3.3.5-2] [MQTT-4
     }
   });
 });
+
+/**
+ * A QoS 2 PUBLISH given up -13 may still be held by a broker that keeps the session: if the
+ * closes were a flapping link's and not the broker's answer, its PUBREC was lost with them, and
+ * the broker holds the id until a PUBREL [MQTT-4.3.3-2]. A new QoS 2 message sent under that id
+ * would be taken for a re-send of the old one and never delivered, while the client reports it
+ * complete. So the id is not reused until a CONNACK without a session says the broker holds none.
+ */
+describe('the packet id of a QoS 2 publish given up -13 [MQTT-4.3.3-2] [MQTT-2.3.1-2]', () => {
+  function connectKept(session: Session, sessionPresent: boolean): SessionAction[] {
+    session.connect({ keepalive: 0, cleanSession: false }, 0);
+    session.packetReceived({ type: 'connack', returnCode: 0, sessionPresent }, 0);
+    return session.takeActions();
+  }
+
+  it('is held while the broker keeps the session, and free again after a CONNACK with no session present', () => {
+    const session = new Session({ clientId: 'q2', cleanSession: false, undeliverableAfter: 1 });
+    connectKept(session, false);
+    session.publish(request('refused', 2), 0);
+    const id = (session.takeActions()[0] as { packet: { packetId: number } }).packet.packetId;
+    expect(results(lose(session))).toEqual([['refused', ResultCode.UNDELIVERABLE]]);
+    connectKept(session, true);
+    // Every other id: 65,534 publishes go out, none with the given-up id; one more waits for an id.
+    const sentIds = new Set<number>();
+    for (let i = 0; i < 65_535; i++) session.publish(request(`m${i}`), 0);
+    for (const a of session.takeActions()) if (a.type === 'send' && a.packet.type === 'publish') sentIds.add(a.packet.packetId!);
+    expect([sentIds.size, sentIds.has(id), session.queuedCount]).toEqual([65_534, false, 1]);
+    // The broker has forgotten the session: the id is free, and the waiting publish takes it.
+    session.connectionLost('keepalive-timeout', 0);
+    session.takeActions();
+    const fresh = connectKept(session, false).flatMap((a) => (a.type === 'send' && a.packet.type === 'publish' && !a.packet.dup ? [a.packet.packetId] : []));
+    expect(fresh).toEqual([id]);
+  });
+
+  it('a QoS 1 publish given up -13 frees its id at once (a re-used id is answered PUBACK anew, nothing is withheld)', () => {
+    const session = new Session({ clientId: 'q1', cleanSession: false, undeliverableAfter: 1 });
+    connectKept(session, false);
+    session.publish(request('refused', 1), 0);
+    session.takeActions();
+    expect(results(lose(session))).toEqual([['refused', ResultCode.UNDELIVERABLE]]);
+    connectKept(session, true);
+    for (let i = 0; i < 65_535; i++) session.publish(request(`m${i}`), 0);
+    session.takeActions();
+    expect(session.queuedCount).toBe(0);
+  });
+});

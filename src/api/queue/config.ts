@@ -28,6 +28,8 @@ export interface QueueSettings {
   maxBuffered: number;
   ackOn: 'receive' | 'complete';
   cleanSession: boolean;
+  /** The engine's undeliverableAfter; options.undeliverable_after 0 means never give up. */
+  undeliverableAfter: number;
 }
 
 /** Flattens nested objects into dotted keys: { connection: { host } } → { 'connection.host' }. */
@@ -84,6 +86,7 @@ export function resolveSettings(config: ConfigValues): QueueSettings {
     maxBuffered: integer('options.max_buffered', read('options.max_buffered') ?? 1_000, 1, 2 ** 31 - 1),
     ackOn,
     cleanSession: boolean('options.clean_session', read('options.clean_session') ?? true),
+    undeliverableAfter: integer('options.undeliverable_after', read('options.undeliverable_after') ?? 3, 0, 2 ** 31 - 1) || Infinity,
   };
 }
 

@@ -20,6 +20,7 @@ export function engineOptions(settings: QueueSettings, store: SessionStoreProvid
     connectTimeout: settings.connectTimeout,
     reconnect: settings.retryConnect ? { initialDelay: settings.reconnectTimeout, maxDelay: Math.max(settings.reconnectTimeout, 30_000) } : false,
     manualAck: settings.ackOn === 'complete',
+    undeliverableAfter: settings.undeliverableAfter,
     ...(settings.username !== undefined && { username: settings.username }),
     ...(settings.password !== undefined && { password: settings.password }),
     ...(store !== undefined && { store }),

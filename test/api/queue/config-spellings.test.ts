@@ -24,3 +24,15 @@ describe("queue face: Pip's boolean spellings in configuration", () => {
     await expect(bad.open('c')).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
   });
 });
+
+describe('queue face: options.undeliverable_after, the engine undeliverableAfter in Pip terms', () => {
+  it('defaults to 3; a whole number (or its text) is taken; 0 means never give up; anything else is INVALID_OPTIONS', async () => {
+    const { resolveSettings } = await import('../../../src/api/queue/config.js');
+    const { engineOptions } = await import('../../../src/api/queue/wire.js');
+    const host = { 'connection.host': '127.0.0.1' };
+    const after = (value?: unknown): number | undefined =>
+      engineOptions(resolveSettings(value === undefined ? host : { ...host, 'options.undeliverable_after': value }), undefined).undeliverableAfter;
+    expect([after(), after(5), after('7'), after(0)]).toEqual([3, 5, 7, Infinity]);
+    for (const bad of [-1, 1.5, 'often', [3]]) expect(() => after(bad)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
