@@ -50,7 +50,10 @@
 // dropped at a fresh session's CONNACK, not sent once more per connection lost, and kept for a
 // kept session; the application's destroy() no longer counted as the broker closing over the
 // oldest publish), ~0.05 KB core and imp, and the imp face's -10 counting the ids its unanswered
-// subscribe()s hold, ~0.04 KB imp,
+// subscribe()s hold, ~0.04 KB imp; and by the memory store's flows kept in an array with their
+// positions in the Map instead of in the Map itself (a busy Map's old tables kept completed flows,
+// and all their requests held, through young collections: a third of a QoS 1 publish's CPU),
+// ~0.1 KB core and imp,
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -60,9 +63,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.77 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.86 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.39 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.48 * KB },
 ];
 
 export async function measure(source) {
