@@ -56,6 +56,12 @@
 // core and imp (with the day's review, ceilings 15.82 and 18.45 KB); and by the packet id of a
 // QoS 2 publish given up -13 held until a CONNACK with no session (a broker that took it through
 // a flapping link would take a new message under that id for a re-send and drop it), ~0.04 KB,
+// and by the memory store's flows kept in an array with their
+// positions in the Map instead of in the Map itself (a busy Map's old tables kept completed flows,
+// and all their requests held, through young collections: a third of a QoS 1 publish's CPU),
+// ~0.1 KB core and imp, and by a face's completion object taken where a request's callback goes
+// (the async face's publish makes no closure per message), ~0.01 KB core and imp (ceilings 15.97
+// and 18.6 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -65,9 +71,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.87 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.97 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.5 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.6 * KB },
 ];
 
 export async function measure(source) {

@@ -11,6 +11,18 @@ export type UnsubscribeCallback = (result: ResultCode) => void;
 /** The token the engine gives its session: every request's callback has this shape. */
 export type Completion = (result: ResultCode, granted: SubackCode[]) => void;
 
+/**
+ * @internal A face's own object for a request, given where its callback would go: the engine
+ * calls its completed_() as it would call the callback, so a face that keeps an object per
+ * request makes no closure per request.
+ */
+export interface Completer {
+  completed_(result: ResultCode, granted: SubackCode[]): void;
+}
+
+/** @internal What the engine's session carries for a request: a callback, or a face's Completer. */
+export type Token = Completion | Completer;
+
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;

@@ -10,7 +10,7 @@ import type { Transport } from '../transport/index.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
 import type { ConnectionEvents } from './connection.js';
-import type { Completion } from './events.js';
+import type { Token } from './events.js';
 import type { Failover } from './failover.js';
 import type { MqttClient } from './mqtt-client.js';
 import type { ResolvedOptions } from './options.js';
@@ -29,13 +29,13 @@ export class Link {
   /** The session is connected through this link and has not yet reported its close (sessionClosed_). */
   #sessionOpen = false;
   readonly #client: MqttClient;
-  readonly #session: Session<Completion>;
+  readonly #session: Session<Token>;
   readonly #writer: PacketWriter;
   readonly #timers: ClientTimers;
   readonly #failover: Failover;
   readonly #options: ResolvedOptions;
 
-  constructor(client: MqttClient, session: Session<Completion>, writer: PacketWriter, timers: ClientTimers, failover: Failover, options: ResolvedOptions) {
+  constructor(client: MqttClient, session: Session<Token>, writer: PacketWriter, timers: ClientTimers, failover: Failover, options: ResolvedOptions) {
     this.#client = client;
     this.#session = session;
     this.#writer = writer;

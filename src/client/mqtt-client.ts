@@ -10,7 +10,7 @@ import { Session } from '../session/index.js';
 import type { InboundMessage, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from '../session/index.js';
 import { Failover } from './failover.js';
 import { Emitter, callSafely } from './emitter.js';
-import type { ClientEvents, ClientState, Completion, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback } from './events.js';
+import type { ClientEvents, ClientState, Completer, PublishCallback, PublishOptions, SubscribeCallback, UnsubscribeCallback, Token } from './events.js';
 import type { OutboundAdmission } from './hooks.js';
 import { Link } from './link.js';
 import { orReleaseStore, resolveOptions } from './options.js';
@@ -28,7 +28,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #options: ResolvedOptions;
   /** The client's clock (ms, monotonic): injected, or performance.now(). Faces use it too. */
   declare readonly now: () => number;
-  readonly #session: Session<Completion>;
+  readonly #session: Session<Token>;
   readonly #writer: PacketWriter;
   readonly #failover: Failover;
   readonly #link: Link;
@@ -105,8 +105,11 @@ export class MqttClient extends Emitter<ClientEvents> {
    * 'caller'). Returns 0, or the code an admission hook refused the request with (then the
    * callback is not called).
    */
-  publish(topic: string, payload: Payload, options?: PublishOptions, callback?: PublishCallback): number {
-    const request: PublishRequest<Completion> = { topic, payload: toPayload(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
+  publish(topic: string, payload: Payload, options?: PublishOptions, callback?: PublishCallback): number;
+  /** @internal A face's Completer where the callback goes. */
+  publish(topic: string, payload: Payload, options: PublishOptions | undefined, completer: Completer): number;
+  publish(topic: string, payload: Payload, options?: PublishOptions, callback?: Token): number {
+    const request: PublishRequest<Token> = { topic, payload: toPayload(payload), qos: options?.qos ?? 0, retain: options?.retain ?? false };
     if (callback !== undefined) request.token = callback;
     if (options?.messageId !== undefined) request.messageId = options.messageId;
     if (options?.properties !== undefined) request.properties = options.properties;
@@ -115,19 +118,19 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** Subscribes; queued like a publish while the client is connecting or waiting to reconnect. Returns as publish() does. */
   subscribe(subscriptions: Subscription[], callback?: SubscribeCallback): number {
-    const request: SubscribeRequest<Completion> = { subscriptions };
+    const request: SubscribeRequest<Token> = { subscriptions };
     if (callback !== undefined) request.token = callback;
     return this.#submit({ type: 'subscribe', request });
   }
 
   /** Unsubscribes; the filters are not subscribed again after a reconnect, whatever becomes of the request. */
   unsubscribe(topics: string[], callback?: UnsubscribeCallback): number {
-    const request: UnsubscribeRequest<Completion> = { topics };
+    const request: UnsubscribeRequest<Token> = { topics };
     if (callback !== undefined) request.token = callback;
     return this.#submit({ type: 'unsubscribe', request });
   }
 
-  #submit(admission: OutboundAdmission & { request: { token?: Completion } }): number {
+  #submit(admission: OutboundAdmission & { request: { token?: Token } }): number {
     const offline = this.#idle() || this.#state === 'disconnecting';
     const result = this.#requests.submit_(admission, offline, this.now());
     if (result === Result.SUCCESS) {
@@ -344,7 +347,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#armSessionTimer();
   }
 
-  #perform(action: SessionAction<Completion>): void {
+  #perform(action: SessionAction<Token>): void {
     switch (action.type) {
       case 'send':
         if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redactPacket(action.packet));

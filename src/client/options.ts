@@ -12,7 +12,7 @@ import type { ConnectOptions, SessionOptions, SessionStore } from '../session/in
 import { openTransport, parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
 import type { BackoffOptions } from './backoff.js';
-import type { Completion } from './events.js';
+import type { Completion, Token } from './events.js';
 import type { ClientHooks } from './hooks.js';
 import { toPayload } from './payload.js';
 import type { Payload } from './payload.js';
@@ -94,7 +94,7 @@ export interface ResolvedOptions {
   reconnect_: BackoffOptions | false;
   resubscribe_: boolean;
   maxPacketSize_: number;
-  session_: SessionOptions<Completion>;
+  session_: SessionOptions<Token>;
   hooks_: ClientHooks;
   clock_: () => number;
   /** What opens each connection's transport, and the options it is given. */
@@ -147,7 +147,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   checkConnect(clientId, connect);
   const connectTimeout = options.connectTimeout ?? 30_000;
   if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be a positive number of ms, got ${String(connectTimeout)}`);
-  const session: SessionOptions<Completion> = { clientId, connackTimeout: connectTimeout, cleanSession };
+  const session: SessionOptions<Token> = { clientId, connackTimeout: connectTimeout, cleanSession };
   const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'undeliverableAfter'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];

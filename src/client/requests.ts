@@ -10,9 +10,8 @@ import type { SubackCode } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
-import type { ClientEvents, Completion } from './events.js';
+import type { ClientEvents, Completion, Token } from './events.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
-import { callSafely } from './emitter.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { PacketWriter } from './writer.js';
 
@@ -20,16 +19,16 @@ const NO_GRANTS: SubackCode[] = [];
 /** The client's own re-subscription after a reconnect reports to nobody. */
 const RESUBSCRIBED: Completion = () => {};
 
-type Admission = OutboundAdmission & { request: { token?: Completion } };
-type Outcome = Extract<SessionAction<Completion>, { type: 'published' | 'subscribed' | 'unsubscribed' }>;
+type Admission = OutboundAdmission & { request: { token?: Token } };
+type Outcome = Extract<SessionAction<Token>, { type: 'published' | 'subscribed' | 'unsubscribed' }>;
 
 export class Requests {
   readonly #subscriptions = new SubscriptionRegistry();
-  readonly #session: Session<Completion>;
+  readonly #session: Session<Token>;
   readonly #writer: PacketWriter;
   readonly #hooks: ClientHooks;
 
-  constructor(session: Session<Completion>, writer: PacketWriter, hooks: ClientHooks) {
+  constructor(session: Session<Token>, writer: PacketWriter, hooks: ClientHooks) {
     this.#session = session;
     this.#writer = writer;
     this.#hooks = hooks;
@@ -46,8 +45,8 @@ export class Requests {
     const verdict = this.#hooks.admitOutbound?.(admission, now) ?? Result.SUCCESS;
     if (verdict !== Result.SUCCESS) return verdict;
     if (offline) {
-      const callback = admission.request.token;
-      if (callback !== undefined) queueMicrotask(() => report(callback, Result.DISCONNECTED, NO_GRANTS));
+      const token = admission.request.token;
+      if (token !== undefined) queueMicrotask(() => report(token, Result.DISCONNECTED, NO_GRANTS));
     } else if (admission.type === 'publish') {
       this.#session.publish(admission.request, now);
     } else if (admission.type === 'subscribe') {
@@ -62,18 +61,18 @@ export class Requests {
 
   /** The session finished a request. */
   completed_(outcome: Outcome): void {
-    const callback = outcome.request.token;
+    const token = outcome.request.token;
     if (outcome.type === 'subscribed') {
       const { request, result, granted } = outcome;
       this.#subscriptions.subscribeCompleted_(request, request.subscriptions, result === Result.SUCCESS ? granted : null);
-      if (callback !== undefined) report(callback, result, granted);
-    } else if (callback === undefined) {
+      if (token !== undefined) report(token, result, granted);
+    } else if (token === undefined) {
       return;
     } else if (outcome.type === 'published' && outcome.request.qos === 0 && outcome.result === Result.SUCCESS) {
       // QoS 0 is complete when its bytes reach the transport, which may have to wait.
-      this.#writer.afterWrite((result) => report(callback, result, NO_GRANTS));
+      this.#writer.afterWrite((result) => report(token, result, NO_GRANTS));
     } else {
-      report(callback, outcome.result, NO_GRANTS);
+      report(token, outcome.result, NO_GRANTS);
     }
   }
 
@@ -82,15 +81,26 @@ export class Requests {
     for (const subscriptions of this.#subscriptions.batches_()) this.#subscribe({ subscriptions, token: RESUBSCRIBED, restore: true }, now);
   }
 
-  #subscribe(request: SubscribeRequest<Completion>, now: number): void {
+  #subscribe(request: SubscribeRequest<Token>, now: number): void {
     this.#session.subscribe(request, now);
     this.#subscriptions.subscribeRequested_(request);
   }
 }
 
-/** A request's callback gets its result (and a SUBSCRIBE's granted QoS); what it throws never unwinds the client. */
-function report(callback: Completion, result: ResultCode, granted: SubackCode[]): void {
-  callSafely(callback, [result, granted]);
+/**
+ * A request's callback, or a face's Completer, gets its result (and a SUBSCRIBE's granted QoS).
+ * What it throws never unwinds the client (as with callSafely): a callback from plain JavaScript
+ * may be anything at all.
+ */
+function report(token: Token, result: ResultCode, granted: SubackCode[]): void {
+  try {
+    if (typeof token === 'function') token(result, granted);
+    else token.completed_(result, granted);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 /** Bad input throws at the call (origin 'caller'), whatever the client's state. */

@@ -253,3 +253,35 @@ describe('destroy() from a QoS 0 callback completed by the close (found by the p
     expect({ seen, results, state: c.state }).toEqual({ seen: ['close normal'], results: [-3], state: 'disconnected' });
   });
 });
+
+describe('request callbacks that throw, or are no function at all (plain JavaScript)', () => {
+  it('never unwind the client: each error is thrown on a fresh stack, and the publishes acknowledged with them complete', async () => {
+    const { factory, opened } = scripted();
+    const c = client({ transport: factory });
+    c.connect();
+    await connack(opened[0]!);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    // vitest's own handler would also see them: collect them here instead.
+    const others = process.listeners('uncaughtException');
+    for (const listener of others) process.off('uncaughtException', listener);
+    process.on('uncaughtException', onUncaught);
+    const results: number[] = [];
+    try {
+      c.publish('a/b', 'x', { qos: 1 }, () => {
+        throw new Error('callback bug');
+      });
+      for (const notAFunction of [42, null, {}]) c.publish('a/b', 'x', { qos: 1 }, notAFunction as never);
+      c.publish('a/b', 'x', { qos: 1 }, (result) => results.push(result));
+      await settle();
+      const ids = opened[0]!.packets.flatMap((p) => (p.type === 'publish' ? [p.packetId!] : []));
+      opened[0]!.events.data(Buffer.concat(ids.map((packetId) => encode({ type: 'puback', packetId }))));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const listener of others) process.on('uncaughtException', listener);
+    }
+    expect({ results, uncaught: uncaught.length, state: c.state, inflight: c.inflightCount }).toEqual({ results: [0], uncaught: 4, state: 'connected', inflight: 0 });
+    expect(uncaught.every((error) => error instanceof Error)).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The memory store makes its map and set with the first entry (an idle client holds none): every
+ * The memory store makes its flows and set with the first entry (an idle client holds none): every
  * operation must behave the same before that. The session's queue, from empty and after emptying.
  */
 import { describe, expect, it } from 'vitest';

@@ -182,20 +182,13 @@ export class Client extends Emitter<AsyncClientEvents> {
   publish(topic: string, payload?: AsyncPayload, options: PublishOptions = NO_OPTIONS): Promise<void> {
     const operation = this.#deadlines.begin<void>('publish to', topic, options);
     if (operation.done) return operation.promise;
-    const complete = (rc: number): void => this.#complete(operation, rc);
     try {
-      const admitted = this.#engine.publish(topic, asyncPayload(payload), options, complete);
-      if (admitted !== 0) complete(admitted);
+      const admitted = this.#engine.publish(topic, asyncPayload(payload), options, operation);
+      if (admitted !== 0) operation.completed_(admitted);
     } catch (error) {
       operation.reject(error);
     }
     return operation.promise;
-  }
-
-  #complete(operation: Operation<void>, rc: number): void {
-    if (rc === 0) operation.resolve();
-    else operation.reject(operationFailed(rc, operation.describe()));
-    this.#deadlines.trim();
   }
 
   /**

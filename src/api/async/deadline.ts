@@ -6,6 +6,7 @@
  */
 import { MqttError, usageError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../client/timers.js';
+import { operationFailed } from '../common/operation-errors.js';
 import { startLongTimer } from '../common/settled-within.js';
 import { Fifo } from '../../session/queue.js';
 
@@ -16,11 +17,14 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
-/** One awaited operation, named in errors as `${action} '${subject}'` (built only when needed). */
+/**
+ * One awaited operation, named in errors as `${action} '${subject}'` (built only when needed).
+ * It is its engine request's Completer (see completed_): the engine holds no closure per request.
+ */
 export class Operation<T> {
   done = false;
-  /** ms on performance.now()'s clock, whole (a small integer, so no number box per operation); 0 until stamped. */
-  deadline = 0;
+  /** Under the client's default limit: the deadline it shares with the operations begun in the same run. */
+  stamp: Stamp | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   /** Only an operation with a limit or a signal of its own pays for these. */
@@ -49,6 +53,12 @@ export class Operation<T> {
     if (this.#finish()) this.#reject(error);
   }
 
+  /** The engine completed the request: 0 resolves, any other code rejects naming the operation. */
+  completed_(this: Operation<void>, result: number): void {
+    if (result === 0) this.resolve();
+    else this.reject(operationFailed(result, this.describe()));
+  }
+
   expire(limit: number): void {
     this.reject(new MqttError('TIMEOUT', `${this.describe()} did not complete within ${limit} ms`));
   }
@@ -75,8 +85,16 @@ export class Operation<T> {
       own.cancelTimer?.();
       if (own.onAbort !== undefined) own.signal!.removeEventListener('abort', own.onAbort);
     }
+    this.stamp?.line.trim();
     return true;
   }
+}
+
+/** The deadline of the operations begun in one run of JavaScript under the default limit (see Deadlines). */
+class Stamp {
+  /** ms on performance.now()'s clock, whole; Infinity until set, in a microtask after that run. */
+  deadline = Infinity;
+  constructor(readonly line: Deadlines) {}
 }
 
 /** The least length at which the line is compacted: little is ever kept behind a pending operation. */
@@ -91,8 +109,8 @@ const COMPACT_MIN = 64;
  */
 export class Deadlines {
   readonly #pending = new Fifo<Operation<unknown>>();
-  /** Begun since the last stamp: their deadlines are set together. */
-  readonly #unstamped: Operation<unknown>[] = [];
+  /** The stamp of what began since the last clock read, until its microtask sets its deadline. */
+  #stamp: Stamp | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Past this many entries, the line is rid of what is done in it (see #compact). */
   #compactAt = COMPACT_MIN;
@@ -132,19 +150,19 @@ export class Deadlines {
   }
 
   #track(operation: Operation<unknown>): void {
-    if (this.#unstamped.push(operation) === 1) queueMicrotask(this.#stamp);
+    if (this.#stamp === undefined) {
+      this.#stamp = new Stamp(this);
+      queueMicrotask(this.#setDeadline);
+    }
+    operation.stamp = this.#stamp;
+    this.#pending.push(operation);
   }
 
-  /** Gives what began since the last stamp its deadline; what already finished is not kept. */
-  readonly #stamp = (): void => {
+  /** Gives what began since the last clock read its deadline. */
+  readonly #setDeadline = (): void => {
     const timeout = this.defaultTimeout;
-    const deadline = Math.ceil(performance.now() + timeout);
-    for (const operation of this.#unstamped) {
-      if (operation.done) continue;
-      operation.deadline = deadline;
-      this.#pending.push(operation);
-    }
-    this.#unstamped.length = 0;
+    this.#stamp!.deadline = Math.ceil(performance.now() + timeout);
+    this.#stamp = undefined;
     if (this.#pending.length > this.#compactAt) this.#compact();
     if (this.#pending.length > 0) this.#timer ??= unref(setTimeout(this.#sweep, Math.min(timeout, MAX_TIMER_MS)));
   };
@@ -154,8 +172,9 @@ export class Deadlines {
     this.#timer = undefined;
     const now = performance.now();
     for (let head = this.#pending.peek(); head !== undefined; head = this.#pending.peek()) {
-      if (!head.done && head.deadline > now) {
-        this.#timer = unref(setTimeout(this.#sweep, Math.min(Math.ceil(head.deadline - now), MAX_TIMER_MS)));
+      const deadline = head.stamp!.deadline;
+      if (!head.done && deadline > now) {
+        this.#timer = unref(setTimeout(this.#sweep, Math.min(Math.ceil(deadline - now), MAX_TIMER_MS)));
         return;
       }
       this.#pending.shift();
@@ -164,8 +183,8 @@ export class Deadlines {
   };
 
   /**
-   * Forgets completed operations at the head, so a busy client holds only what is pending. The
-   * shared timer stays armed (re-arming it per operation would cost more than one idle wake-up);
+   * Forgets completed operations at the head (each one calls it as it completes), so a busy
+   * client holds only what is pending. The shared timer stays armed (re-arming it per operation would cost more than one idle wake-up);
    * it is unref'd, so it never keeps a process alive by itself.
    */
   trim(): void {

@@ -10,6 +10,8 @@ export type AsyncPayload = string | number | bigint | Uint8Array | ArrayBuffer |
 const EMPTY = new Uint8Array(0);
 
 export function asyncPayload(payload: unknown): Uint8Array {
+  // Bytes first, as they are: the common case, and the others' tests cost a publish ~1 % of its CPU.
+  if (payload instanceof Uint8Array) return payload;
   if (payload === null || payload === undefined) return EMPTY;
   if (typeof payload === 'bigint') return toPayload(payload.toString());
   if (typeof payload === 'string' || typeof payload === 'number' || payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) {
