@@ -121,7 +121,7 @@ function publish(topic: string, payload: Uint8Array, context: SendMessageContext
     try {
       const refused = client.publish(topic, payload, { qos: context.qos }, (result) => {
         release();
-        settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result)));
+        settle(result === ResultCode.SUCCESS ? undefined : sendFailed(publishFailure(result), result !== ResultCode.UNDELIVERABLE));
       });
       if (refused !== ResultCode.SUCCESS) {
         release();
@@ -160,6 +160,7 @@ function publishFailure(result: number): string {
   return result === ResultCode.INCOMPLETE ? `${text}; it may still be delivered` : text;
 }
 
-function sendFailed(reason: string): ApiFailure {
-  return ApiFailure.of('SendMessageFailed', `The message could not be sent: ${reason}. Please try again.`);
+/** `retry` false: the broker refused the message itself (-13), and sending it again would be refused again. */
+function sendFailed(reason: string, retry = true): ApiFailure {
+  return ApiFailure.of('SendMessageFailed', `The message could not be sent: ${reason}.${retry ? ' Please try again.' : ''}`);
 }
