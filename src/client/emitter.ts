@@ -63,8 +63,13 @@ export function callSafely(callback: (...args: never[]) => unknown, args: unknow
   try {
     (callback as (...args: unknown[]) => unknown)(...args);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    rethrowLater(error);
   }
+}
+
+/** What application code threw, re-thrown on a fresh stack, where the host reports it as uncaught. */
+export function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

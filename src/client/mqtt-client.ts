@@ -87,6 +87,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#session.queuedCount;
   }
 
+  /** @internal For the imp face, which reports the imp's -10 where the engine would wait. */
+  get packetIdsExhausted_(): boolean {
+    return this.#session.packetIdsExhausted_;
+  }
+
   // ---- application API ---------------------------------------------------------------------
 
   /** Starts connecting; the outcome arrives as 'connect' or 'connectfailed'. */

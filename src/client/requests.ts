@@ -11,6 +11,7 @@ import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
 import type { ClientEvents, Completion, Token } from './events.js';
+import { rethrowLater } from './emitter.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { PacketWriter } from './writer.js';
@@ -89,7 +90,7 @@ export class Requests {
 
 /**
  * A request's callback, or a face's Completer, gets its result (and a SUBSCRIBE's granted QoS).
- * What it throws never unwinds the client (as with callSafely): a callback from plain JavaScript
+ * What it throws never unwinds the client (rethrowLater, as callSafely does): a callback from plain JavaScript
  * may be anything at all.
  */
 function report(token: Token, result: ResultCode, granted: SubackCode[]): void {
@@ -97,9 +98,7 @@ function report(token: Token, result: ResultCode, granted: SubackCode[]): void {
     if (typeof token === 'function') token(result, granted);
     else token.completed_(result, granted);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    rethrowLater(error);
   }
 }
 

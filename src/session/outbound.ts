@@ -8,7 +8,7 @@ import type { SubackPacket } from '../packet/index.js';
 import * as Result from './result-codes.js';
 import type { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
-import { MAX_PACKET_ID, PacketIdAllocator } from './packet-ids.js';
+import { PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';
 import type { OutgoingFlow, SessionStore } from './store.js';
 import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
@@ -96,7 +96,7 @@ export class OutboundFlows<T = unknown> {
    * application retry what the queue can hold for it (within maxBuffered).
    */
   #mayStart(request: OutboundRequest<T>): boolean {
-    return this.ids.size < MAX_PACKET_ID && (!('topic' in request) || this.#store.outgoingCount < this.#limits.maxInflight_);
+    return !this.ids.full_ && (!('topic' in request) || this.#store.outgoingCount < this.#limits.maxInflight_);
   }
 
   #enqueue(request: OutboundRequest<T>): void {
@@ -156,7 +156,7 @@ export class OutboundFlows<T = unknown> {
   /** Sends the restoring SUBSCRIBEs, then what waits in the queue, in order, as far as maxInflight and the free ids allow. */
   sendQueued_(now: number): void {
     const restores = this.#restores;
-    while (restores?.length && this.ids.size < MAX_PACKET_ID) this.#sendControl(restores.shift()!, now);
+    while (restores?.length && !this.ids.full_) this.#sendControl(restores.shift()!, now);
     for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
       if ('topic' in next && next.qos === 0) {
         this.#queue.shift();
@@ -275,8 +275,9 @@ export class OutboundFlows<T = unknown> {
         // A broker keeping the session may hold a QoS 2 id whose PUBREC these closes lost, and
         // would take a new message under it for a re-send of this one [MQTT-4.3.3-2]: the id
         // stays held until a CONNACK without a session.
-        if (flow.request.qos === 2) (this.#quarantined ??= []).push(flow.packetId);
-        this.#finish(flow, Result.UNDELIVERABLE, false, flow.request.qos === 2);
+        const keepId = flow.request.qos === 2;
+        if (keepId) (this.#quarantined ??= []).push(flow.packetId);
+        this.#finish(flow, Result.UNDELIVERABLE, false, keepId);
       }
       return;
     }

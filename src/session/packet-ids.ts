@@ -25,9 +25,14 @@ export class PacketIdAllocator {
     return this.#count;
   }
 
+  /** All 65,535 ids are held. */
+  get full_(): boolean {
+    return this.#count === MAX_PACKET_ID;
+  }
+
   /** A free id, now held; 0 when all 65,535 are in use. */
   allocate(): number {
-    if (this.#count === MAX_PACKET_ID) return 0;
+    if (this.full_) return 0;
     const bits = (this.#bits ??= new Uint32Array((MAX_PACKET_ID + 1) / 32));
     let id = this.#last;
     do {

@@ -76,6 +76,11 @@ export class Session<T = unknown> {
     return this.#outbound.queuedCount;
   }
 
+  /** @internal Every packet identifier is held (by open flows and unanswered SUBSCRIBE/UNSUBSCRIBE): a request waits for one. */
+  get packetIdsExhausted_(): boolean {
+    return this.#outbound.ids.full_;
+  }
+
   /** Requests sent that wait for the broker's answer (PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK). */
   get awaitingAnswers_(): boolean {
     return this.#outbound.awaitingAnswers_;

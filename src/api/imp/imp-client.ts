@@ -45,7 +45,6 @@ export interface ImpAgent {
   release(client: ImpMqttClient): void;
 }
 
-const MAX_PACKET_IDS = 65_535;
 const STATE_CODES = { disconnected: 0, connecting: 1, connected: 2, disconnecting: 3 } as const;
 
 export class ImpMqttClient {
@@ -57,9 +56,7 @@ export class ImpMqttClient {
   #onmessage: MessageHandler | null = null;
   #onrestored: RestoredHandler | null = null;
   #connectCancelled = false;
-  /** This connect()'s SUBSCRIBEs and UNSUBSCRIBEs not yet answered: each holds a packet id once sent. */
-  #controlPending = 0;
-  /** Session state per client id (of kept sessions, see #coreOptions), so inbound QoS 2 stays exactly-once across connect() calls. */
+  /** Session state per client id (of kept sessions, see connect()), so inbound QoS 2 stays exactly-once across connect() calls. */
   readonly #stores = new Map<string, SessionStore<Completion>>();
   /** This connect()'s size cap and rate limits, as engine hooks. */
   #limits: ImpLimits | null = null;
@@ -115,7 +112,6 @@ export class ImpMqttClient {
     const core = new MqttClient(engineOptions(url, clientId, keepalive, options, this.#config, store, this.#limits.hooks_));
     this.#wire(core);
     this.#core = core;
-    this.#controlPending = 0;
     this.#url = url;
     this.#id = clientId;
     this.#connectCancelled = false;
@@ -236,12 +232,11 @@ export class ImpMqttClient {
     return withinCall(deliver, (report) => {
       const refused = (result: number): void => report(result, many ? subscriptions.map(() => SUBSCRIPTION_REFUSED) : SUBSCRIPTION_REFUSED);
       if (this.#idsExhausted(core)) return (refused(Result.NO_MORE_IDS), Result.SUCCESS);
-      return this.#control(core.subscribe(subscriptions, (result, granted) => {
+      return core.subscribe(subscriptions, (result, granted) => {
         this.#settle(core, result);
-        this.#controlPending--;
         if (result === 0) report(result, many ? granted : (granted[0] ?? SUBSCRIPTION_REFUSED));
         else refused(result);
-      }));
+      });
     });
   }
 
@@ -256,11 +251,10 @@ export class ImpMqttClient {
     });
     withinCall(callback, (report) => {
       if (this.#idsExhausted(core)) return report(Result.FAILURE);
-      const admitted = this.#control(core.unsubscribe(filters, (result) => {
+      const admitted = core.unsubscribe(filters, (result) => {
         this.#settle(core, result);
-        this.#controlPending--;
         report(result === 0 ? Result.SUCCESS : Result.FAILURE);
-      }));
+      });
       if (admitted !== 0) report(Result.FAILURE);
     });
   }
@@ -322,24 +316,13 @@ export class ImpMqttClient {
   }
 
   /**
-   * The imp reports -10 at once when every packet id is held [imp-api.md]; the engine underneath
-   * would wait for one. Held: by the messages in flight and, with nothing queued (the imp face
-   * makes no restores), by every SUBSCRIBE/UNSUBSCRIBE not yet answered, which counting messages
-   * alone missed. A message at maxInflight waits behind that limit, as before ids could run out
-   * (it bounds messages only: a subscribe() still gets -10).
+   * The imp reports -10 at once when every packet id is held [imp-api.md] (by messages in flight
+   * or unanswered SUBSCRIBE/UNSUBSCRIBE); the engine underneath would wait for one. A message at
+   * maxInflight waits behind that limit, as before ids could run out (it bounds messages only:
+   * a subscribe() still gets -10).
    */
   #idsExhausted(core: MqttClient, message = false): boolean {
-    const inflight = core.inflightCount;
-    return core.queuedCount === 0 && inflight + this.#controlPending >= MAX_PACKET_IDS && !(message && inflight >= (this.#config.maxInflight ?? Infinity));
-  }
-
-  /**
-   * A SUBSCRIBE/UNSUBSCRIBE handed to the engine: pending unless refused at once (`admitted`).
-   * Every one ends (a callback) before connect() makes the next engine, which starts at 0.
-   */
-  #control(admitted: number): number {
-    if (admitted === 0) this.#controlPending++;
-    return admitted;
+    return core.queuedCount === 0 && core.packetIdsExhausted_ && !(message && core.inflightCount >= (this.#config.maxInflight ?? Infinity));
   }
 
   #requireConnected(what: string): MqttClient {
