@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ClientOptions } from '../client/index.js';
 import { createGateway } from '../api/gateway/index.js';
+import { GATEWAY_OPTION_KEYS, HTTP_LIMIT_KEYS } from '../api/gateway/options.js';
 import type { Gateway, GatewayAccessKey, GatewayOptions } from '../api/gateway/index.js';
 import { MqttError } from '../errors.js';
 import type { QoS } from '../packet/index.js';
@@ -164,8 +165,9 @@ function hasPassword(url: string | undefined): boolean {
   }
 }
 
-const HTTP_KEYS = new Set(['host', 'port', 'maxConnections', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'maxHeaderSize']);
-const CONFIG_KEYS = new Set(['http', 'mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxTopicLevels', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId']);
+// The gateway's own keys, less the functions a file cannot hold; http adds where to listen.
+const HTTP_KEYS = new Set(['host', 'port', ...HTTP_LIMIT_KEYS]);
+const CONFIG_KEYS = new Set([...GATEWAY_OPTION_KEYS].filter((key) => key !== 'log' && key !== 'wallClock'));
 
 /**
  * The file's shape, before anything reads it: a wrong shape would otherwise crash the command

@@ -92,10 +92,18 @@ export interface ResolvedGatewayOptions {
 }
 
 const ACCESS_KEY_FIELDS = new Set(['accessKeyId', 'accessKeySecret', 'instances', 'topics']);
+/** Every key GatewayOptions has: a misspelt one (`maxInflght`) would silently leave its default in place. */
+export const GATEWAY_OPTION_KEYS: ReadonlySet<string> = new Set(['mqtt', 'accessKeys', 'allowAnonymous', 'qos', 'payloadEncoding', 'rateLimit', 'publishTimeout', 'maxInflight', 'maxPayloadBytes', 'maxTopicLevels', 'maxBodyBytes', 'timestampWindow', 'maxNonces', 'hostId', 'log', 'wallClock', 'http']);
+export const HTTP_LIMIT_KEYS: ReadonlySet<string> = new Set(['maxConnections', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'maxHeaderSize']);
 
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options !== 'object' || options === null || typeof options.mqtt !== 'object' || options.mqtt === null) {
     throw invalid('mqtt (the broker connection options) is required');
+  }
+  refuseUnknown(options, GATEWAY_OPTION_KEYS, '');
+  if (options.http !== undefined) {
+    if (typeof options.http !== 'object' || options.http === null || Array.isArray(options.http)) throw invalid('http must be an object of HTTP limits');
+    refuseUnknown(options.http, HTTP_LIMIT_KEYS, 'http.');
   }
   const keys = new Map<string, AccessKey>();
   for (const key of options.accessKeys ?? []) {
@@ -163,6 +171,11 @@ function count(value: number | undefined, fallback: number, name: string, minimu
     throw invalid(`${name} must be an integer from ${minimum} to ${maximum}, got ${String(value)}`);
   }
   return value;
+}
+
+function refuseUnknown(given: object, known: ReadonlySet<string>, prefix: string): void {
+  const unknown = Object.keys(given).find((key) => !known.has(key));
+  if (unknown !== undefined) throw invalid(`unknown option "${prefix}${unknown}" (known: ${[...known].join(', ')})`);
 }
 
 function invalid(message: string): Error {

@@ -98,6 +98,40 @@ describe('access keys are configured exactly as written', () => {
     const key = { accessKeyId: 'app', accessKeySecret: 's3cret', instance: ['post-cn-1'] } as unknown as GatewayAccessKey;
     expect(() => createGateway({ mqtt: { url: 'mqtt://127.0.0.1:1' }, accessKeys: [key] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining('unknown field "instance"') }));
   });
+
+  // From plain JavaScript (or a JSON file handed over as it is) a misspelt limit left its default in force.
+  it.each([
+    ['a misspelt limit', { maxInflght: 10 }, 'unknown option "maxInflght"'],
+    ['a misspelt HTTP limit', { http: { maxConnection: 10 } }, 'unknown option "http.maxConnection"'],
+    ['where to listen, which listen() takes', { http: { port: 8080 } }, 'unknown option "http.port"'],
+    ['http that is not an object', { http: 5 }, 'http must be an object'],
+  ])('%s is refused at createGateway (INVALID_OPTIONS), not ignored', (_case, extra, message) => {
+    const options = { mqtt: { url: 'mqtt://127.0.0.1:1' }, allowAnonymous: true, ...extra } as unknown as GatewayOptions;
+    expect(() => createGateway(options)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining(message) }));
+  });
+
+  it('every documented option is accepted', () => {
+    const gateway = createGateway({
+      mqtt: { url: 'mqtt://127.0.0.1:1', reconnect: false },
+      accessKeys: [KEY],
+      allowAnonymous: false,
+      qos: 1,
+      payloadEncoding: 'utf8',
+      rateLimit: 10,
+      publishTimeout: 1000,
+      maxInflight: 10,
+      maxPayloadBytes: 100,
+      maxTopicLevels: 8,
+      maxBodyBytes: 1000,
+      timestampWindow: 60,
+      maxNonces: 100,
+      hostId: 'h',
+      log: () => {},
+      wallClock: Date.now,
+      http: { maxConnections: 5, headersTimeout: 1000, requestTimeout: 1000, keepAliveTimeout: 1000, maxHeaderSize: 4096 },
+    });
+    return gateway.close(0);
+  });
 });
 
 describe('RPC signatures: what is acted on is what was signed', () => {
