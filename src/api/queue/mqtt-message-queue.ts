@@ -13,7 +13,7 @@ import type { InboundMessage } from '../../session/index.js';
 import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
-import type { SessionStoreProvider } from '../../client/options.js';
+import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
 import { settledWithin, startLongTimer } from '../common/settled-within.js';
 import { MessagingCapabilities } from './capabilities.js';
@@ -39,6 +39,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
   #config: ConfigValues = {};
   #store: SessionStoreProvider | undefined;
+  #engineOverrides: Partial<ClientOptions> | undefined;
   #settings: QueueSettings | null = null;
   #engine: MqttClient | null = null;
   #opened = false;
@@ -85,6 +86,14 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#store = store;
   }
 
+  /**
+   * @internal Engine options laid over those the configuration gives, from the next open() on:
+   * for the benchmark and tests (an in-process transport), which no Pip key can reach.
+   */
+  useEngineOptions_(overrides: Partial<ClientOptions> | undefined): void {
+    this.#engineOverrides = overrides;
+  }
+
   /** Pip's container references: accepted, nothing to resolve here. */
   setReferences(_references?: unknown): void {}
 
@@ -110,7 +119,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
     this.#settings = settings;
-    const engine = new MqttClient(engineOptions(settings, this.#store));
+    const engine = new MqttClient({ ...engineOptions(settings, this.#store), ...this.#engineOverrides });
     engine.on('message', (message) => this.#arrived(message));
     engine.on('restored', ({ message, result }) => this.emit('restored', { messageId: message.messageId, topic: message.topic, result }));
     await new Promise<void>((resolve, reject) => {

@@ -3,22 +3,16 @@
  * interleaving property test), on the scripted transport with fake timers.
  */
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { TransportFactory } from '../../support/internals.js';
 import { flushMicrotasks as flush, scriptedFactory, sendTo } from '../../support/scripted-transport.js';
 import type { Fake } from '../../support/scripted-transport.js';
-
-const scripted: { factory: TransportFactory | null } = { factory: null };
-vi.mock('../../../src/api/queue/wire.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/api/queue/wire.js')>();
-  return { ...original, engineOptions: (...args: Parameters<typeof original.engineOptions>) => ({ ...original.engineOptions(...args), transport: scripted.factory!, clock: () => Date.now() }) };
-});
-const { MqttMessageQueue } = await import('../../../src/api/queue/index.js');
+import { MqttMessageQueue } from '../../../src/api/queue/index.js';
 
 let fakes: Fake[];
+let factory: ReturnType<typeof scriptedFactory>;
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
   fakes = [];
-  scripted.factory = scriptedFactory([{ throws: false, syncOpen: true, style: 'microtask' }], fakes);
+  factory = scriptedFactory([{ throws: false, syncOpen: true, style: 'microtask' }], fakes);
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -27,6 +21,7 @@ afterEach(() => {
 /** An autosubscribing queue, connected, its SUBSCRIBE written and not answered. */
 async function subscribing(): Promise<{ queue: InstanceType<typeof MqttMessageQueue>; opening: { settled: string | null } }> {
   const queue = new MqttMessageQueue('q');
+  queue.useEngineOptions_({ transport: factory, clock: () => Date.now() }); // the scripted transport, which no Pip key can name
   queue.configure({ 'connection.uri': 'mqtt://127.0.0.1:1883', 'options.qos': 1, 'options.autosubscribe': true, 'options.retry_connect': false, 'options.keepalive_timeout': 0 });
   const opening = { settled: null as string | null };
   queue.open(null).then(
