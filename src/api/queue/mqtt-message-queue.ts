@@ -13,6 +13,7 @@ import type { InboundMessage } from '../../session/index.js';
 import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
+import type { PublishOptions } from '../../client/events.js';
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
 import { settledWithin, startLongTimer } from '../common/settled-within.js';
@@ -21,7 +22,7 @@ import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
 import { Inbox } from './inbox.js';
-import { engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
+import { Sending, engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
 
 /** Pip's IMessageReceiver (the promise form). */
 export interface MessageReceiver {
@@ -40,6 +41,10 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #config: ConfigValues = {};
   #store: SessionStoreProvider | undefined;
   #engineOverrides: Partial<ClientOptions> | undefined;
+  /** What every send() of this open publishes with (the engine keeps no options object). */
+  #sendOptions: PublishOptions | null = null;
+  /** This open's engine has a durable store: each message goes with its envelope's id. */
+  #durable = false;
   #settings: QueueSettings | null = null;
   #engine: MqttClient | null = null;
   #opened = false;
@@ -118,8 +123,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const settings = resolveSettings(this.#config);
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
+    const options: ClientOptions = { ...engineOptions(settings, this.#store), ...this.#engineOverrides };
     this.#settings = settings;
-    const engine = new MqttClient({ ...engineOptions(settings, this.#store), ...this.#engineOverrides });
+    this.#sendOptions = { qos: settings.qos, retain: settings.retain };
+    this.#durable = options.store !== undefined;
+    const engine = new MqttClient(options);
     engine.on('message', (message) => this.#arrived(message));
     engine.on('restored', ({ message, result }) => this.emit('restored', { messageId: message.messageId, topic: message.topic, result }));
     await new Promise<void>((resolve, reject) => {
@@ -196,21 +204,17 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   send(_correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
-    // One promise per message, settled by the engine's callback (a queue may send thousands a second).
-    return new Promise<void>((resolve, reject) => {
+    const topic = this.#topic();
+    const sending = new Sending(topic, this.counters);
+    try {
       const engine = this.#checkOpen();
-      const settings = this.#settings!;
-      const payload = payloadOf(envelope, settings.serializeEnvelope);
-      const topic = this.#topic();
-      const { qos, retain } = settings;
-      const options = envelope.message_id ? { qos, retain, messageId: envelope.message_id } : { qos, retain };
-      const admitted = engine.publish(topic, payload, options, (rc) => {
-        if (rc !== 0) return reject(operationFailed(rc, `send to '${topic}'`));
-        this.counters.sent++;
-        resolve();
-      });
-      if (admitted !== 0) reject(operationFailed(admitted, `send to '${topic}'`));
-    });
+      const payload = payloadOf(envelope, this.#settings!.serializeEnvelope);
+      const admitted = engine.publish(topic, payload, this.#publishOptions(envelope), sending);
+      if (admitted !== 0) sending.completed_(admitted);
+    } catch (error) {
+      sending.fail(error);
+    }
+    return sending.promise;
   }
 
   sendAsObject(correlationId: string | null, messageType: string, value: unknown): Promise<void> {
@@ -314,6 +318,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** `topic` when configured, else the queue name: one topic to publish and subscribe on. */
   #topic(): string {
     return this.#settings?.topic || this.#name || '';
+  }
+
+  /** The QoS and retain flag configured; the envelope's id too where a durable store can bring it back ('restored'). */
+  #publishOptions(envelope: MessageEnvelope): PublishOptions {
+    const options = this.#sendOptions!;
+    return this.#durable && envelope.message_id ? { ...options, messageId: envelope.message_id } : options;
   }
 
   #checkOpen(): MqttClient {

@@ -4,9 +4,11 @@
  * mqtt-message-queue.ts to keep that small.
  */
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
+import type { Completer } from '../../client/events.js';
 import { utf8Encode } from '../../packet/bytes.js';
 import { randomHex } from '../../random.js';
 import type { InboundMessage } from '../../session/index.js';
+import { operationFailed } from '../common/operation-errors.js';
 import type { QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
 
@@ -25,6 +27,47 @@ export function engineOptions(settings: QueueSettings, store: SessionStoreProvid
     ...(settings.password !== undefined && { password: settings.password }),
     ...(store !== undefined && { store }),
   };
+}
+
+const noop = (): void => {};
+/** The functions of the promise `capture` was last the executor of: it captures nothing, so none is made per send. */
+let capturedResolve: () => void = noop;
+let capturedReject: (error: unknown) => void = noop;
+function capture(resolve: () => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * One send(): its promise, settled when the engine completes the publish, whose Completer it is
+ * (the engine calls completed_ where a callback would go): a send makes no closure, and its
+ * promise's executor is one function for all (a queue may send thousands a second).
+ */
+export class Sending implements Completer {
+  readonly promise: Promise<void>;
+  readonly #resolve: () => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(
+    private readonly topic: string,
+    /** The queue's counters: `sent` counts this one once delivered. */
+    private readonly counters: { sent: number },
+  ) {
+    this.promise = new Promise<void>(capture);
+    this.#resolve = capturedResolve;
+    this.#reject = capturedReject;
+    capturedResolve = capturedReject = noop; // not kept past its promise
+  }
+
+  completed_(result: number): void {
+    if (result !== 0) return this.fail(operationFailed(result, `send to '${this.topic}'`));
+    this.counters.sent++;
+    this.#resolve();
+  }
+
+  fail(error: unknown): void {
+    this.#reject(error);
+  }
 }
 
 const EMPTY = new Uint8Array(0);
