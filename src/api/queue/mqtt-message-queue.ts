@@ -55,11 +55,13 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #subscribed: Promise<void> | null = null;
   /** open() is connected and waits for its autosubscribe. */
   #autosubscribing = false;
+  /** #report as a function, made once: a message arriving makes none. */
+  readonly #reporter = (error: unknown, what: string): void => this.#report(error, what);
   readonly #inbox = new Inbox({
     queue: this,
     tracksHandOut: () => this.#settings?.ackOn === 'complete',
     changed: () => this.#updateReading(),
-    report: (error, what) => this.#report(error, what),
+    report: this.#reporter,
   });
   /** Messages sent and received since the queue was created. */
   readonly counters = { sent: 0, received: 0 };
@@ -374,7 +376,9 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   #arrived(inbound: InboundMessage): void {
-    if (!topicMatches(this.#topic(), inbound.topic)) {
+    const topic = this.#topic();
+    // The queue's own topic (no wildcard: the usual case) needs no walk through its levels.
+    if (inbound.topic !== topic && !topicMatches(topic, inbound.topic)) {
       // Not ours (a subscription a persistent session kept): acknowledged, so it holds up nothing.
       if (this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
       return;
@@ -382,7 +386,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     // Arriving while close() lingers: one whose ack is owed is left unacknowledged for the broker
     // to send again; one the engine has acknowledged is kept for the next open().
     if (!this.#opened && owesAck(this.#settings, inbound)) return;
-    const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, (error, what) => this.#report(error, what));
+    const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, this.#reporter);
     envelope.setReference(inbound);
     this.counters.received++;
     this.#inbox.route(envelope, false);
