@@ -36,6 +36,8 @@ export interface QueueEvents {
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
+const SETTLED = Promise.resolve();
+
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
   #config: ConfigValues = {};
@@ -53,6 +55,10 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** close() calls not yet done: while any is, the queue is closing, whatever #opened says. */
   #pendingCloses = 0;
   #subscribed: Promise<void> | null = null;
+  /** The last subscription known to have succeeded: while it is #subscribed, receive() need not wait for it. */
+  #subscribedDone: Promise<void> | null = null;
+  /** receive() calls waiting for the subscription: while any is, later ones wait too (first come, first served). */
+  #receivesWaiting = 0;
   /** open() is connected and waits for its autosubscribe. */
   #autosubscribing = false;
   /** #report as a function, made once: a message arriving makes none. */
@@ -226,17 +232,26 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** The next message, waiting up to `waitTimeout` ms; null when none came (or the queue closed). */
   async receive(_correlationId: string | null, waitTimeout: number): Promise<MessageEnvelope | null> {
     this.#checkOpen();
+    if (this.#subscribed !== null && this.#subscribed === this.#subscribedDone && this.#receivesWaiting === 0) {
+      // Subscribed: taken a microtask on, as after waiting for the subscription, but without its
+      // timer or a clock read (a consumer polling receive() calls it once a message).
+      await SETTLED;
+      return this.#take(waitTimeout);
+    }
     const started = Date.now();
-    // The wait covers the subscription too: while the broker cannot be reached, null on time.
-    const subscribed = await settledWithin(this.#subscribe(), waitTimeout).catch((error: unknown) => {
-      if (this.#opened) throw error;
-      return null; // close() cut the subscription: null, as for a close during the wait
-    });
+    this.#receivesWaiting++;
+    let subscribed: boolean | null;
+    try {
+      // The wait covers the subscription too: while the broker cannot be reached, null on time.
+      subscribed = await settledWithin(this.#subscribe(), waitTimeout).catch((error: unknown) => {
+        if (this.#opened) throw error;
+        return null; // close() cut the subscription: null, as for a close during the wait
+      });
+    } finally {
+      this.#receivesWaiting--;
+    }
     if (subscribed === null) return null;
-    const head = this.#inbox.take();
-    const left = waitTimeout - (Date.now() - started);
-    if (head !== null || !subscribed || !(left > 0)) return head;
-    return this.#inbox.wait(left, startLongTimer);
+    return subscribed ? this.#take(waitTimeout - (Date.now() - started)) : this.#inbox.take();
   }
 
   async peek(_correlationId?: string | null): Promise<MessageEnvelope | null> {
@@ -328,6 +343,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     return this.#durable && envelope.message_id ? { ...options, messageId: envelope.message_id } : options;
   }
 
+  /** The head of the buffer, else the next message to come within `ms`, else null. */
+  #take(ms: number): MessageEnvelope | null | Promise<MessageEnvelope | null> {
+    const head = this.#inbox.take();
+    return head !== null || !(ms > 0) ? head : this.#inbox.wait(ms, startLongTimer);
+  }
+
   #checkOpen(): MqttClient {
     if (!this.#opened || this.#engine === null) throw new MqttError('NOT_OPENED', `The queue ${this.toString()} is not opened`);
     return this.#engine;
@@ -352,9 +373,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       submit();
     });
     this.#subscribed = subscribing;
-    subscribing.catch(() => {
-      if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
-    });
+    subscribing.then(
+      () => (this.#subscribedDone = subscribing),
+      () => {
+        if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
+      },
+    );
     return subscribing;
   }
 
