@@ -4,7 +4,6 @@
  * mqtt-message-queue.ts to keep that small.
  */
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
-import type { Completer } from '../../client/events.js';
 import { utf8Encode } from '../../packet/bytes.js';
 import { randomHex } from '../../random.js';
 import type { InboundMessage } from '../../session/index.js';
@@ -43,7 +42,7 @@ function capture(resolve: () => void, reject: (error: unknown) => void): void {
  * (the engine calls completed_ where a callback would go): a send makes no closure, and its
  * promise's executor is one function for all (a queue may send thousands a second).
  */
-export class Sending implements Completer {
+export class Sending {
   readonly promise: Promise<void>;
   readonly #resolve: () => void;
   readonly #reject: (error: unknown) => void;
