@@ -119,7 +119,7 @@ export class Inbox {
    * later), once the one before has settled; failures are reported, never thrown here. One handed
    * over `again` (abandoned) waits a timer's turn first: a receiver that always abandons must not
    * keep the microtask queue, and so all I/O, busy. One function does every turn (#handScheduled):
-   * no closure nor promise per message.
+   * a message costs one promise reaction, no closure and no async function.
    */
   #next(): void {
     const head = this.#backlog[0];
