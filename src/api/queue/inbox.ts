@@ -115,19 +115,30 @@ export class Inbox {
   }
 
   /**
-   * Hands the head of the backlog to the receiver listening when its turn comes, once the one
-   * before has settled; failures are reported, never thrown here. One handed over `again`
-   * (abandoned) waits a timer's turn first: a receiver that always abandons must not keep the
-   * microtask queue, and so all I/O, busy.
+   * Hands the head of the backlog to the receiver listening when its turn comes (a microtask
+   * later), once the one before has settled; failures are reported, never thrown here. One handed
+   * over `again` (abandoned) waits a timer's turn first: a receiver that always abandons must not
+   * keep the microtask queue, and so all I/O, busy. One function does every turn (#handScheduled):
+   * a message costs one promise reaction, no closure and no async function.
    */
   #next(): void {
     const head = this.#backlog[0];
     if (this.#busy || head === undefined) return;
     this.#busy = true;
-    void (head.again ? new Promise((resolve) => setTimeout(resolve, 0)) : Promise.resolve()).then(() => this.#hand(head));
+    this.#scheduled = head;
+    if (head.again) setTimeout(this.#handScheduled, 0);
+    else void SETTLED.then(this.#handScheduled); // Node's queueMicrotask costs more (an async resource per call)
   }
 
-  async #hand(head: Pending): Promise<void> {
+  /** The head #next() scheduled to hand. */
+  #scheduled: Pending | undefined;
+  readonly #handScheduled = (): void => {
+    const head = this.#scheduled!;
+    this.#scheduled = undefined;
+    this.#hand(head);
+  };
+
+  #hand(head: Pending): void {
     const receiver = this.receiver;
     // endListen() or close() took the backlog back meanwhile: nothing to hand.
     if (receiver === null || this.#backlog[0] !== head) {
@@ -136,11 +147,28 @@ export class Inbox {
     }
     this.#backlog.shift();
     this.#handing++;
+    let result: Promise<void> | void;
     try {
       this.#handOut(head.envelope);
-      await receiver.receiveMessage(head.envelope, this.host.queue);
+      result = receiver.receiveMessage(head.envelope, this.host.queue);
     } catch (error) {
-      this.host.report(error, `the receiver failed on message ${head.envelope.message_id}`);
+      return this.#handed(head, error);
+    }
+    // What it returned is waited for as `await` would (a promise, or any thenable); anything else is settled already.
+    if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
+      Promise.resolve(result).then(
+        () => this.#handed(head, NO_ERROR),
+        (error: unknown) => this.#handed(head, error),
+      );
+    } else {
+      this.#handed(head, NO_ERROR);
+    }
+  }
+
+  /** The receiver is done with `head` (failed unless NO_ERROR): the next one's turn. */
+  #handed(head: Pending, error: unknown): void {
+    try {
+      if (error !== NO_ERROR) this.host.report(error, `the receiver failed on message ${head.envelope.message_id}`);
     } finally {
       this.#handing--;
       this.#busy = false;
@@ -149,3 +177,8 @@ export class Inbox {
     }
   }
 }
+
+const SETTLED = Promise.resolve();
+
+/** What #handed is given when the receiver did not fail (it may throw anything, undefined too). */
+const NO_ERROR = Symbol('no error');

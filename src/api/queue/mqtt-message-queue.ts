@@ -13,7 +13,8 @@ import type { InboundMessage } from '../../session/index.js';
 import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
-import type { SessionStoreProvider } from '../../client/options.js';
+import type { PublishOptions } from '../../client/events.js';
+import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
 import { connectionRefused, operationFailed } from '../common/operation-errors.js';
 import { settledWithin, startLongTimer } from '../common/settled-within.js';
 import { MessagingCapabilities } from './capabilities.js';
@@ -21,7 +22,7 @@ import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
 import { Inbox } from './inbox.js';
-import { engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
+import { Sending, engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
 
 /** Pip's IMessageReceiver (the promise form). */
 export interface MessageReceiver {
@@ -35,10 +36,17 @@ export interface QueueEvents {
   restored(info: { messageId: string | undefined; topic: string; result: number }): void;
 }
 
+const SETTLED = Promise.resolve();
+
 export class MqttMessageQueue extends Emitter<QueueEvents> {
   readonly #name: string | undefined;
   #config: ConfigValues = {};
   #store: SessionStoreProvider | undefined;
+  #engineOverrides: Partial<ClientOptions> | undefined;
+  /** What every send() of this open publishes with (the engine keeps no options object). */
+  #sendOptions: PublishOptions | null = null;
+  /** This open's engine has a durable store: each message goes with its envelope's id. */
+  #durable = false;
   #settings: QueueSettings | null = null;
   #engine: MqttClient | null = null;
   #opened = false;
@@ -47,13 +55,19 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** close() calls not yet done: while any is, the queue is closing, whatever #opened says. */
   #pendingCloses = 0;
   #subscribed: Promise<void> | null = null;
+  /** The last subscription known to have succeeded: while it is #subscribed, receive() need not wait for it. */
+  #subscribedDone: Promise<void> | null = null;
+  /** receive() calls waiting for the subscription: while any is, later ones wait too (first come, first served). */
+  #receivesWaiting = 0;
   /** open() is connected and waits for its autosubscribe. */
   #autosubscribing = false;
+  /** #report as a function, made once: a message arriving makes none. */
+  readonly #reporter = (error: unknown, what: string): void => this.#report(error, what);
   readonly #inbox = new Inbox({
     queue: this,
     tracksHandOut: () => this.#settings?.ackOn === 'complete',
     changed: () => this.#updateReading(),
-    report: (error, what) => this.#report(error, what),
+    report: this.#reporter,
   });
   /** Messages sent and received since the queue was created. */
   readonly counters = { sent: 0, received: 0 };
@@ -85,6 +99,14 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     this.#store = store;
   }
 
+  /**
+   * @internal Engine options laid over those the configuration gives, from the next open() on:
+   * for the benchmark and tests (an in-process transport), which no Pip key can reach.
+   */
+  useEngineOptions_(overrides: Partial<ClientOptions> | undefined): void {
+    this.#engineOverrides = overrides;
+  }
+
   /** Pip's container references: accepted, nothing to resolve here. */
   setReferences(_references?: unknown): void {}
 
@@ -109,8 +131,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const settings = resolveSettings(this.#config);
     const topic = settings.topic || this.#name;
     if (!topic) throw usageError('INVALID_OPTIONS', 'Queue configuration: topic is required (or a queue name)');
+    const options: ClientOptions = { ...engineOptions(settings, this.#store), ...this.#engineOverrides };
     this.#settings = settings;
-    const engine = new MqttClient(engineOptions(settings, this.#store));
+    this.#sendOptions = { qos: settings.qos, retain: settings.retain };
+    this.#durable = options.store !== undefined;
+    const engine = new MqttClient(options);
     engine.on('message', (message) => this.#arrived(message));
     engine.on('restored', ({ message, result }) => this.emit('restored', { messageId: message.messageId, topic: message.topic, result }));
     await new Promise<void>((resolve, reject) => {
@@ -187,21 +212,17 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   send(_correlationId: string | null, envelope: MessageEnvelope): Promise<void> {
-    // One promise per message, settled by the engine's callback (a queue may send thousands a second).
-    return new Promise<void>((resolve, reject) => {
+    const topic = this.#topic();
+    const sending = new Sending(topic, this.counters);
+    try {
       const engine = this.#checkOpen();
-      const settings = this.#settings!;
-      const payload = payloadOf(envelope, settings.serializeEnvelope);
-      const topic = this.#topic();
-      const { qos, retain } = settings;
-      const options = envelope.message_id ? { qos, retain, messageId: envelope.message_id } : { qos, retain };
-      const admitted = engine.publish(topic, payload, options, (rc) => {
-        if (rc !== 0) return reject(operationFailed(rc, `send to '${topic}'`));
-        this.counters.sent++;
-        resolve();
-      });
-      if (admitted !== 0) reject(operationFailed(admitted, `send to '${topic}'`));
-    });
+      const payload = payloadOf(envelope, this.#settings!.serializeEnvelope);
+      const admitted = engine.publish(topic, payload, this.#publishOptions(envelope), sending);
+      if (admitted !== 0) sending.completed_(admitted);
+    } catch (error) {
+      sending.fail(error);
+    }
+    return sending.promise;
   }
 
   sendAsObject(correlationId: string | null, messageType: string, value: unknown): Promise<void> {
@@ -211,17 +232,26 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** The next message, waiting up to `waitTimeout` ms; null when none came (or the queue closed). */
   async receive(_correlationId: string | null, waitTimeout: number): Promise<MessageEnvelope | null> {
     this.#checkOpen();
+    if (this.#subscribed !== null && this.#subscribed === this.#subscribedDone && this.#receivesWaiting === 0) {
+      // Subscribed: taken a microtask on, as after waiting for the subscription, but without its
+      // timer or a clock read (a consumer polling receive() calls it once a message).
+      await SETTLED;
+      return this.#take(waitTimeout);
+    }
     const started = Date.now();
-    // The wait covers the subscription too: while the broker cannot be reached, null on time.
-    const subscribed = await settledWithin(this.#subscribe(), waitTimeout).catch((error: unknown) => {
-      if (this.#opened) throw error;
-      return null; // close() cut the subscription: null, as for a close during the wait
-    });
+    this.#receivesWaiting++;
+    let subscribed: boolean | null;
+    try {
+      // The wait covers the subscription too: while the broker cannot be reached, null on time.
+      subscribed = await settledWithin(this.#subscribe(), waitTimeout).catch((error: unknown) => {
+        if (this.#opened) throw error;
+        return null; // close() cut the subscription: null, as for a close during the wait
+      });
+    } finally {
+      this.#receivesWaiting--;
+    }
     if (subscribed === null) return null;
-    const head = this.#inbox.take();
-    const left = waitTimeout - (Date.now() - started);
-    if (head !== null || !subscribed || !(left > 0)) return head;
-    return this.#inbox.wait(left, startLongTimer);
+    return subscribed ? this.#take(waitTimeout - (Date.now() - started)) : this.#inbox.take();
   }
 
   async peek(_correlationId?: string | null): Promise<MessageEnvelope | null> {
@@ -307,6 +337,18 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     return this.#settings?.topic || this.#name || '';
   }
 
+  /** The QoS and retain flag configured; the envelope's id too where a durable store can bring it back ('restored'). */
+  #publishOptions(envelope: MessageEnvelope): PublishOptions {
+    const options = this.#sendOptions!;
+    return this.#durable && envelope.message_id ? { ...options, messageId: envelope.message_id } : options;
+  }
+
+  /** The head of the buffer, else the next message to come within `ms`, else null. */
+  #take(ms: number): MessageEnvelope | null | Promise<MessageEnvelope | null> {
+    const head = this.#inbox.take();
+    return head !== null || !(ms > 0) ? head : this.#inbox.wait(ms, startLongTimer);
+  }
+
   #checkOpen(): MqttClient {
     if (!this.#opened || this.#engine === null) throw new MqttError('NOT_OPENED', `The queue ${this.toString()} is not opened`);
     return this.#engine;
@@ -331,9 +373,12 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
       submit();
     });
     this.#subscribed = subscribing;
-    subscribing.catch(() => {
-      if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
-    });
+    subscribing.then(
+      () => (this.#subscribedDone = subscribing),
+      () => {
+        if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
+      },
+    );
     return subscribing;
   }
 
@@ -355,7 +400,9 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   }
 
   #arrived(inbound: InboundMessage): void {
-    if (!topicMatches(this.#topic(), inbound.topic)) {
+    const topic = this.#topic();
+    // The queue's own topic (no wildcard: the usual case) needs no walk through its levels.
+    if (inbound.topic !== topic && !topicMatches(topic, inbound.topic)) {
       // Not ours (a subscription a persistent session kept): acknowledged, so it holds up nothing.
       if (this.#settings?.ackOn === 'complete') this.#engine?.acknowledge(inbound);
       return;
@@ -363,7 +410,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     // Arriving while close() lingers: one whose ack is owed is left unacknowledged for the broker
     // to send again; one the engine has acknowledged is kept for the next open().
     if (!this.#opened && owesAck(this.#settings, inbound)) return;
-    const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, (error, what) => this.#report(error, what));
+    const envelope = envelopeOf(inbound, this.#settings!.serializeEnvelope, this.#reporter);
     envelope.setReference(inbound);
     this.counters.received++;
     this.#inbox.route(envelope, false);

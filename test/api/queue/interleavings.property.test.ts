@@ -12,17 +12,10 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { TransportFactory } from '../../support/internals.js';
 import { closeLate, flushMicrotasks as flush, liveFake, scriptedFactory, sendTo } from '../../support/scripted-transport.js';
 import type { DestroyStyle, Fake, TransportPlan } from '../../support/scripted-transport.js';
+import { MqttMessageQueue } from '../../../src/api/queue/index.js';
 
-/** The transport the next engine gets: the queue has no option for one, so wire.ts is wrapped. */
-const scripted: { factory: TransportFactory | null } = { factory: null };
-vi.mock('../../../src/api/queue/wire.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/api/queue/wire.js')>();
-  return { ...original, engineOptions: (...args: Parameters<typeof original.engineOptions>) => ({ ...original.engineOptions(...args), transport: scripted.factory!, clock: () => Date.now() }) };
-});
-const { MqttMessageQueue } = await import('../../../src/api/queue/index.js');
 type Queue = InstanceType<typeof MqttMessageQueue>;
 type Envelope = Parameters<Queue['complete']>[0];
 
@@ -215,13 +208,14 @@ describe('the queue face under random interleavings (property)', () => {
           vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
           try {
             const run: Run = { fakes: [], connacked: new Set(), promises: [], handed: [], handedCount: new Map(), abandons: new Map(), completed: new Set(), next: 1, failures: [], log: [] } as unknown as Run;
-            scripted.factory = scriptedFactory(config.transports, run.fakes, {
+            const factory = scriptedFactory(config.transports, run.fakes, {
               written: (_fake, packet) => {
                 if (packet.type === 'puback' && !run.completed.has(packet.packetId)) run.failures.push(`puback ${packet.packetId} before complete()`);
               },
               log: (line) => run.log.push(line),
             });
             run.queue = new MqttMessageQueue('q');
+            run.queue.useEngineOptions_({ transport: factory, clock: () => Date.now() }); // the scripted transport, which no Pip key can name
             run.queue.on('error', () => {});
             run.queue.configure({
               'connection.uri': 'mqtt://127.0.0.1:1883',

@@ -304,3 +304,10 @@ describe('queue face: receive() keeps to its wait while the broker cannot be rea
     expect(await bounded(queue.receive('c', 0), 'receive(0)')).toBeNull();
   });
 });
+
+describe('queue face: a received message id', () => {
+  it("packetIdText(id), a raw message's message_id, is String(id) for every packet id", async () => {
+    const { packetIdText } = await import('../../../src/api/queue/wire.js');
+    for (let id = 1; id <= 65_535; id++) if (packetIdText(id) !== String(id)) expect(packetIdText(id)).toBe(String(id));
+  });
+});
