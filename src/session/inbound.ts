@@ -46,7 +46,7 @@ export class InboundFlows<T = unknown> {
     const owed = this.#pendingById?.get(packetId);
     if (owed !== undefined && owed.qos !== qos) {
       // The broker reused an id whose ack we still owe for a message of another QoS.
-      this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its acknowledgement is still owed`, 'MQTT-2.3.1-2', 'peer'));
+      this.#ctx.requestClose_('protocol-error', new MqttProtocolError('INVALID_PACKET_ID', `Packet id ${packetId} reused while its ack is owed`, 'MQTT-2.3.1-2', 'peer'));
       return;
     }
     if (owed !== undefined) {

@@ -4,14 +4,14 @@
  * them (offline, or over maxInflight) and the re-send rules of reconnection.
  */
 import { MqttProtocolError } from '../errors.js';
-import type { SubackPacket } from '../packet/index.js';
+import type { SubackCode, SubackPacket, UnsubackPacket } from '../packet/index.js';
 import * as Result from './result-codes.js';
 import type { ResultCode } from './outcomes.js';
 import type { SessionContext } from './context.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import { Fifo } from './queue.js';
 import type { OutgoingFlow, SessionStore } from './store.js';
-import type { OutboundRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest } from './types.js';
+import type { OutboundRequest, PublishRequest, SessionAction, SubscribeRequest, UnsubscribeRequest } from './types.js';
 
 interface OutboundLimits {
   maxInflight_: number;
@@ -140,6 +140,12 @@ export class OutboundFlows<T = unknown> {
     this.#sent(flow, now);
   }
 
+  /** What a flow sent last goes again: its PUBLISH (DUP=1) or its PUBREL. */
+  #resend(flow: OutgoingFlow<T>, now: number): void {
+    if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
+    else this.#sendPubrel(flow, now);
+  }
+
   /** Notes when a flow last went out, for same-connection retries. */
   #sent(flow: OutgoingFlow<T>, now: number): void {
     flow.sentAt = now;
@@ -174,13 +180,16 @@ export class OutboundFlows<T = unknown> {
 
   // ---- acknowledgements from the broker ----------------------------------------------------
 
-  puback_(packetId: number, now: number): void {
+  /**
+   * A PUBACK ('publish': the flow waits for it) or PUBCOMP ('pubrel') ends its flow. An ack that
+   * matches no open flow at that stage is ignored, connection kept. But a PUBACK for a QoS 2
+   * PUBLISH not yet answered with PUBREC is how a broker without QoS 2 (RabbitMQ) takes the
+   * message, at QoS 1: it completes the flow 0, as for QoS 1, since ignoring it would hold the
+   * publish forever (a re-send is PUBACKed again) and an error would invite a duplicate.
+   */
+  acked_(packetId: number, stage: OutgoingFlow['stage'], now: number): void {
     const flow = this.#store.getOutgoing(packetId);
-    // An ack that matches no open flow of its kind is ignored, connection kept. But a PUBACK for
-    // a QoS 2 PUBLISH not yet answered with PUBREC is how a broker without QoS 2 (RabbitMQ) takes
-    // the message, at QoS 1: it completes the flow 0, as for QoS 1, since ignoring it would hold
-    // the publish forever (a re-send is PUBACKed again) and an error would invite a duplicate.
-    if (flow === undefined || flow.stage !== 'publish') return;
+    if (flow === undefined || flow.stage !== stage) return;
     this.#finish(flow, Result.SUCCESS);
     this.sendQueued_(now);
   }
@@ -197,36 +206,23 @@ export class OutboundFlows<T = unknown> {
     this.#sendPubrel(flow, now);
   }
 
-  pubcomp_(packetId: number, now: number): void {
-    const flow = this.#store.getOutgoing(packetId);
-    if (flow === undefined || flow.stage !== 'pubrel') return;
-    this.#finish(flow, Result.SUCCESS);
-    this.sendQueued_(now);
-  }
-
-  suback_(packet: SubackPacket, now: number): void {
-    const request = this.#awaitingAck?.get(packet.packetId);
-    if (request === undefined || !('subscriptions' in request)) return;
-    this.#awaitingAck!.delete(packet.packetId);
-    this.ids.release(packet.packetId);
-    const requested = request.subscriptions.length;
-    const malformed = packet.granted.length !== requested;
-    this.#ctx.emit({ type: 'subscribed', request, result: malformed ? Result.FAILURE : Result.SUCCESS, granted: packet.granted });
+  /** A SUBACK or UNSUBACK: the request it answers completes (one of the other kind is ignored). */
+  controlAcked_(packet: SubackPacket | UnsubackPacket, now: number): void {
+    const packetId = packet.packetId;
+    const request = this.#awaitingAck?.get(packetId);
+    if (request === undefined || 'subscriptions' in request !== (packet.type === 'suback')) return;
+    this.#awaitingAck!.delete(packetId);
+    this.ids.release(packetId);
+    const granted = packet.type === 'suback' ? packet.granted : NO_GRANTS;
+    const requested = 'subscriptions' in request ? request.subscriptions.length : 0;
+    const malformed = granted.length !== requested;
+    this.#ctx.emit(outcomeOf(request, malformed ? Result.FAILURE : Result.SUCCESS, granted));
     if (malformed) {
       this.#ctx.requestClose_(
         'protocol-error',
-        new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${packet.granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
+        new MqttProtocolError('MALFORMED_PACKET', `SUBACK carries ${granted.length} return codes for ${requested} filters`, 'MQTT-3.8.4-5', 'peer'),
       );
     } else this.sendQueued_(now);
-  }
-
-  unsuback_(packetId: number, now: number): void {
-    const request = this.#awaitingAck?.get(packetId);
-    if (request === undefined || 'subscriptions' in request) return;
-    this.#awaitingAck!.delete(packetId);
-    this.ids.release(packetId);
-    this.#ctx.emit({ type: 'unsubscribed', request, result: Result.SUCCESS });
-    this.sendQueued_(now);
   }
 
   // ---- connection events -------------------------------------------------------------------
@@ -250,10 +246,7 @@ export class OutboundFlows<T = unknown> {
       for (const packetId of this.#quarantined?.splice(0) ?? []) this.ids.release(packetId);
     }
     this.#carried = 0;
-    for (const flow of [...this.#store.outgoing()]) {
-      if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
-      else this.#sendPubrel(flow, now);
-    }
+    for (const flow of [...this.#store.outgoing()]) this.#resend(flow, now);
     this.sendQueued_(now);
   }
 
@@ -310,10 +303,8 @@ export class OutboundFlows<T = unknown> {
     if (interval <= 0 || now < this.#retryAt) return;
     this.#retryAt = Infinity;
     for (const flow of this.#store.outgoing()) {
-      if (flow.sentAt + interval <= now) {
-        if (flow.stage === 'publish') this.#sendPublish(flow, true, now);
-        else this.#sendPubrel(flow, now);
-      } else if (flow.sentAt + interval < this.#retryAt) {
+      if (flow.sentAt + interval <= now) this.#resend(flow, now);
+      else if (flow.sentAt + interval < this.#retryAt) {
         this.#retryAt = flow.sentAt + interval;
       }
     }
@@ -337,10 +328,15 @@ export class OutboundFlows<T = unknown> {
   }
 
   #complete(request: OutboundRequest<T>, result: ResultCode): void {
-    if ('topic' in request) {
-      this.#store.settled?.(request);
-      this.#ctx.emit({ type: 'published', request, result });
-    } else if ('subscriptions' in request) this.#ctx.emit({ type: 'subscribed', request, result, granted: [] });
-    else this.#ctx.emit({ type: 'unsubscribed', request, result });
+    if ('topic' in request) this.#store.settled?.(request);
+    this.#ctx.emit(outcomeOf(request, result, []));
   }
+}
+
+const NO_GRANTS: SubackCode[] = [];
+
+/** The action that completes `request`, of whichever kind it is. */
+function outcomeOf<T>(request: OutboundRequest<T>, result: ResultCode, granted: SubackCode[]): SessionAction<T> {
+  if ('topic' in request) return { type: 'published', request, result };
+  return 'subscriptions' in request ? { type: 'subscribed', request, result, granted } : { type: 'unsubscribed', request, result };
 }

@@ -40,7 +40,7 @@ export class Session<T = unknown> {
   #cleanSession: boolean;
 
   constructor(options: SessionOptions<T>) {
-    if (typeof options?.clientId !== 'string') throw usageError('INVALID_OPTIONS', 'clientId must be a string (empty: the broker assigns one)');
+    if (typeof options?.clientId !== 'string') throw usageError('INVALID_OPTIONS', 'clientId must be a string');
     this.#cleanSession = flag(options.cleanSession, true, 'cleanSession');
     this.clientId = options.clientId;
     this.store = options.store ?? new MemorySessionStore<T>();
@@ -139,7 +139,7 @@ export class Session<T = unknown> {
 
   publish(request: PublishRequest<T>, now: number): void {
     checkQos(request.qos, 'QoS', 'MQTT-3.3.1-4');
-    if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'The payload must be a Uint8Array');
+    if (!(request.payload instanceof Uint8Array)) throw usageError('INVALID_PAYLOAD', 'payload must be a Uint8Array');
     flag(request.retain, false, 'retain');
     validateTopicName(request.topic);
     // Only a payload near the protocol's 256 MB can fail to frame; refuse it now, not at write time.
@@ -196,7 +196,7 @@ export class Session<T = unknown> {
       return;
     }
     if (this.#connection !== 'connected') return;
-    if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'The broker went silent: no answer to PINGREQ in time'));
+    if (now >= this.#deadlines.pingDeadline_) return this.#close('keepalive-timeout', new MqttError('KEEPALIVE_TIMEOUT', 'No answer to PINGREQ in time'));
     this.#outbound.retry_(now);
     if (this.#deadlines.pingDue_(this.#ctx.lastSent_, now)) {
       this.#ctx.send({ type: 'pingreq' }, now);
@@ -238,17 +238,16 @@ export class Session<T = unknown> {
       case 'publish':
         return this.#inbound.publish(packet, now);
       case 'puback':
-        return this.#outbound.puback_(packet.packetId, now);
+        return this.#outbound.acked_(packet.packetId, 'publish', now);
       case 'pubrec':
         return this.#outbound.pubrec_(packet.packetId, now);
       case 'pubrel':
         return this.#inbound.pubrel(packet.packetId, now);
       case 'pubcomp':
-        return this.#outbound.pubcomp_(packet.packetId, now);
+        return this.#outbound.acked_(packet.packetId, 'pubrel', now);
       case 'suback':
-        return this.#outbound.suback_(packet, now);
       case 'unsuback':
-        return this.#outbound.unsuback_(packet.packetId, now);
+        return this.#outbound.controlAcked_(packet, now);
       case 'pingresp':
         return;
       default:
@@ -295,7 +294,7 @@ function checkPublishFits(request: PublishRequest): void {
   try {
     encodedLengthWith(clientRemainingLength, packet);
   } catch {
-    throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' does not fit in one MQTT packet (at most ${MAX_REMAINING_LENGTH} bytes with the topic)`);
+    throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' exceeds a packet's ${MAX_REMAINING_LENGTH} bytes`);
   }
 }
 
