@@ -11,20 +11,17 @@ import type { CloseReason } from '../session/index.js';
 import { openTransport } from '../transport/index.js';
 import type { Endpoint, Transport, TransportEvents, TransportFactory, TransportOptions } from '../transport/index.js';
 
-/**
- * What a connection tells its owner, each event naming both: one set of handlers can serve
- * every owner and connection (a closure per event per connection would cost about 0.5 KB).
- */
-export interface ConnectionEvents<O> {
+/** What a connection tells its owner, each event naming the connection (an owner outlives many). */
+export interface ConnectionOwner {
   /** The byte stream is ready; nothing has been written yet. */
-  open_(owner: O, connection: Connection<O>, transport: Transport): void;
-  packets_(owner: O, connection: Connection<O>, packets: Packet[]): void;
+  opened_(connection: Connection, transport: Transport): void;
+  received_(connection: Connection, packets: Packet[]): void;
   /** The broker's bytes broke the protocol or a size limit: the connection must end. */
-  malformed_(owner: O, connection: Connection<O>, reason: CloseReason, error: MqttError): void;
+  malformed_(connection: Connection, reason: CloseReason, error: MqttError): void;
   /** The transport can take more bytes again. */
-  writable_(owner: O, connection: Connection<O>): void;
+  writable_(connection: Connection): void;
   /** Last event: the transport is closed (`error` when the close was not asked for). */
-  closed_(owner: O, connection: Connection<O>, error: Error | undefined): void;
+  connectionClosed_(connection: Connection, error: Error | undefined): void;
 }
 
 /**
@@ -32,7 +29,7 @@ export interface ConnectionEvents<O> {
  * factory other than the platform's may call them detached (`ws.onopen = events.open`): it
  * gets them bound.
  */
-export class Connection<O> implements TransportEvents {
+export class Connection implements TransportEvents {
   #transport: Transport | null = null;
   readonly #decoder: StreamDecoder;
   #ended = false;
@@ -40,12 +37,10 @@ export class Connection<O> implements TransportEvents {
   dropped_ = false;
   /** While the factory runs: events it reported before returning, replayed once the transport is known. */
   #early: (() => void)[] | null = null;
-  readonly #owner: O;
-  readonly #events: ConnectionEvents<O>;
+  readonly #owner: ConnectionOwner;
 
-  constructor(maxPacketSize: number, owner: O, events: ConnectionEvents<O>) {
+  constructor(maxPacketSize: number, owner: ConnectionOwner) {
     this.#owner = owner;
-    this.#events = events;
     this.#decoder = new StreamDecoder({ maxPacketSize }, CLIENT_READERS);
   }
 
@@ -73,7 +68,7 @@ export class Connection<O> implements TransportEvents {
 
   open(): void {
     if (this.#early !== null) this.#early.push(() => this.open());
-    else if (!this.#ended && !this.dropped_) this.#events.open_(this.#owner, this, this.transport);
+    else if (!this.#ended && !this.dropped_) this.#owner.opened_(this, this.transport);
   }
 
   data(chunk: Uint8Array): void {
@@ -83,7 +78,7 @@ export class Connection<O> implements TransportEvents {
 
   drain(): void {
     if (this.#early !== null) this.#early.push(() => this.drain());
-    else if (!this.#ended) this.#events.writable_(this.#owner, this);
+    else if (!this.#ended) this.#owner.writable_(this);
   }
 
   /** The transport is closed (not: close it; see transport.end() and destroy()). */
@@ -92,7 +87,7 @@ export class Connection<O> implements TransportEvents {
       this.#early.push(() => this.close(error));
     } else if (!this.#ended) {
       this.#ended = true;
-      this.#events.closed_(this.#owner, this, error);
+      this.#owner.connectionClosed_(this, error);
     }
   }
 
@@ -126,15 +121,15 @@ export class Connection<O> implements TransportEvents {
       packets = this.#decoder.push(chunk);
     } catch (error) {
       const mqttError = asMqttError(error, 'MALFORMED_PACKET');
-      this.#events.malformed_(this.#owner, this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
+      this.#owner.malformed_(this, mqttError.code === 'PACKET_TOO_LARGE' ? 'packet-too-large' : 'protocol-error', mqttError);
       return;
     }
-    if (packets.length > 0) this.#events.packets_(this.#owner, this, packets);
+    if (packets.length > 0) this.#owner.received_(this, packets);
   }
 }
 
 /** The events as functions that need no `this`, for a factory of the application's. */
-function boundEvents<O>(connection: Connection<O>): TransportEvents {
+function boundEvents(connection: Connection): TransportEvents {
   return {
     open: () => connection.open(),
     data: (chunk) => connection.data(chunk),

@@ -5,11 +5,12 @@
  * (reconnect, events, pending requests) is the client's to decide, in its finishClose_.
  */
 import { MqttError, asMqttError } from '../errors.js';
+import type { Packet } from '../packet/index.js';
 import type { CloseReason, Session } from '../session/index.js';
 import type { Transport } from '../transport/index.js';
 import { Attempt } from './attempt.js';
 import { Connection } from './connection.js';
-import type { ConnectionEvents } from './connection.js';
+import type { ConnectionOwner } from './connection.js';
 import type { Token } from './events.js';
 import type { Failover } from './failover.js';
 import type { MqttClient } from './mqtt-client.js';
@@ -19,12 +20,9 @@ import type { PacketWriter } from './writer.js';
 
 /** How long a graceful close may wait for the broker to hang up. */
 const CLOSE_GRACE_MS = 3_000;
-/** What every link's connections report to, set in Link's static block. */
-let connectionEvents: ConnectionEvents<Link>;
-
-export class Link {
+export class Link implements ConnectionOwner {
   /** The connection in use; null between connections. */
-  connection_: Connection<Link> | null = null;
+  connection_: Connection | null = null;
   attempt_ = new Attempt(0);
   /** The session is connected through this link and has not yet reported its close (sessionClosed_). */
   #sessionOpen = false;
@@ -52,7 +50,7 @@ export class Link {
   /** Opens a connection to the failover's current broker, for the attempt begun. */
   open_(): void {
     const client = this.#client;
-    const connection = new Connection(this.#options.maxPacketSize_, this, connectionEvents);
+    const connection = new Connection(this.#options.maxPacketSize_, this);
     this.connection_ = connection;
     // This timer covers opening the transport; the session's CONNACK deadline takes over from there.
     this.#timers.set('connect', this.#options.connectTimeout_, () => {
@@ -70,20 +68,23 @@ export class Link {
     }
   }
 
-  // Events from a connection the link has already let go of are ignored. (A static block can
-  // reach private members; naming the class in its own body would make the bundler rename it.)
-  static {
-    connectionEvents = {
-      open_: (link, connection, transport) => connection === link.connection_ && link.#transportOpen(transport),
-      packets_: (link, connection, packets) => connection === link.connection_ && link.#client.receive_(packets),
-      malformed_: (link, connection, reason, error) => connection === link.connection_ && link.fail_(reason, error),
-      writable_: (link, connection) => connection === link.connection_ && link.#writer.resume(),
-      closed_: (link, connection, error) => connection === link.connection_ && link.#transportClosed(error),
-    };
+  // ---- ConnectionOwner: events from a connection the link has already let go of are ignored ----
+
+  received_(connection: Connection, packets: Packet[]): void {
+    if (connection === this.connection_) this.#client.receive_(packets);
+  }
+
+  malformed_(connection: Connection, reason: CloseReason, error: MqttError): void {
+    if (connection === this.connection_) this.fail_(reason, error);
+  }
+
+  writable_(connection: Connection): void {
+    if (connection === this.connection_) this.#writer.resume();
   }
 
   /** The byte stream is up: CONNECT goes first. */
-  #transportOpen(transport: Transport): void {
+  opened_(connection: Connection, transport: Transport): void {
+    if (connection !== this.connection_) return;
     this.#timers.clear('connect');
     this.#writer.attach(transport);
     try {
@@ -115,7 +116,8 @@ export class Link {
    * (sessionClosed_) finishes. The link keeps the closed connection until then, as the session's
    * close may wait while the client performs other actions, whose handlers may call destroy().
    */
-  #transportClosed(error: Error | undefined): void {
+  connectionClosed_(connection: Connection, error: Error | undefined): void {
+    if (connection !== this.connection_) return;
     if (this.#session.state !== 'disconnected') {
       const cause = error ? asMqttError(error, 'SOCKET_ERROR') : new MqttError('CONNECTION_CLOSED', `${this.#client.url} closed the connection`);
       // Dropped with the session up, it is the application's destroy(): 'transport' would tell
