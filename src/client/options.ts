@@ -119,7 +119,7 @@ export const monotonicNow = (): number => performance.now();
 
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
-  if (!Array.isArray(urls) || !urls.length) throw usageError('INVALID_OPTIONS', 'A broker url (or servers array) is required');
+  if (!Array.isArray(urls) || !urls.length) throw usageError('INVALID_OPTIONS', 'A url or servers is required');
   const endpoints = urls.map(parseBrokerUrl);
   const first = endpoints[0]!;
   const keepalive = options.keepalive ?? 60;
@@ -146,7 +146,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (password !== undefined) connect.password = toPayload(password);
   checkConnect(clientId, connect);
   const connectTimeout = options.connectTimeout ?? 30_000;
-  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be a positive number of ms, got ${String(connectTimeout)}`);
+  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be above 0 ms, got ${String(connectTimeout)}`);
   const session: SessionOptions<Token> = { clientId, connackTimeout: connectTimeout, cleanSession };
   const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'undeliverableAfter'] as const;
   for (const key of copy) {

@@ -2,15 +2,9 @@
 import { usageError } from '../errors.js';
 import type { Endpoint, TransportKind } from './types.js';
 
-const SCHEMES: Record<string, { kind: TransportKind; port: number }> = {
-  mqtt: { kind: 'tcp', port: 1883 },
-  tcp: { kind: 'tcp', port: 1883 },
-  mqtts: { kind: 'tls', port: 8883 },
-  ssl: { kind: 'tls', port: 8883 },
-  tls: { kind: 'tls', port: 8883 },
-  ws: { kind: 'ws', port: 80 },
-  wss: { kind: 'wss', port: 443 },
-};
+/** Each scheme's transport, and each transport's default port. */
+const SCHEMES: Record<string, TransportKind> = { mqtt: 'tcp', tcp: 'tcp', mqtts: 'tls', ssl: 'tls', tls: 'tls', ws: 'ws', wss: 'wss' };
+const PORTS: Record<TransportKind, number> = { tcp: 1883, tls: 8883, ws: 80, wss: 443 };
 
 export function parseBrokerUrl(url: string): Endpoint {
   // From plain JavaScript (a JSON config's null, a port number): an invalid URL, not a TypeError below.
@@ -26,14 +20,15 @@ export function parseBrokerUrl(url: string): Endpoint {
     throw usageError('INVALID_URL', `Not a valid broker URL: ${redactUnparsed(url)}`);
   }
   const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
-  const known = SCHEMES[scheme];
-  if (known === undefined) {
-    throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUnparsed(url)}; use mqtt, tcp, mqtts, ssl, tls, ws or wss`);
+  const kind = SCHEMES[scheme];
+  // Not `=== undefined`: 'constructor://' would find the table's prototype's constructor.
+  if (typeof kind != 'string') {
+    throw usageError('INVALID_URL', `Unsupported scheme "${scheme}:" in ${redactUnparsed(url)}; use ${Object.keys(SCHEMES).join(', ')}`);
   }
   const host = hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw usageError('INVALID_URL', `No host in ${redactUnparsed(url)}`);
-  const port = parsed.port === '' ? known.port : Number(parsed.port);
-  const isWebSocket = known.kind === 'ws' || known.kind === 'wss';
+  const port = parsed.port === '' ? PORTS[kind] : Number(parsed.port);
+  const isWebSocket = kind === 'ws' || kind === 'wss';
   const path = isWebSocket ? (parsed.pathname === '' || parsed.pathname === '/' ? '/mqtt' : parsed.pathname) + parsed.search : '';
   // The URL as given, less its userinfo; rebuilt from its parts where the text cannot be trusted
   // to lose it (the parser also takes 'ws:alice:pw@host', or leading blanks).
@@ -41,12 +36,12 @@ export function parseBrokerUrl(url: string): Endpoint {
   const shown = hasNoCredentials(redacted) ? redacted : `${scheme}://${parsed.host}${parsed.pathname}${parsed.search}`;
   // An '@' still there may end a password the parser read as host, port and path ('alice:1234#pw@host'): all of it goes.
   const displayUrl = shown.includes('@') ? redactUnparsed(url) : shown;
-  const endpoint: Endpoint = { kind: known.kind, host, port, path, displayUrl };
+  const endpoint: Endpoint = { kind, host, port, path, displayUrl };
   try {
     if (parsed.username !== '') endpoint.username = decodeURIComponent(parsed.username);
     if (parsed.password !== '') endpoint.password = decodeURIComponent(parsed.password);
   } catch {
-    throw usageError('INVALID_URL', `Malformed percent-encoding in the user name or password of ${displayUrl}`);
+    throw usageError('INVALID_URL', `Bad percent-encoding in the credentials of ${displayUrl}`);
   }
   return endpoint;
 }

@@ -39,7 +39,7 @@ export function openGlobalWebSocket(endpoint: Endpoint, events: TransportEvents)
   };
   ws.onmessage = (event: MessageEvent) => {
     if (failure !== undefined) return;
-    if (typeof event.data === 'string') return refuse(wsError('The server sent a text frame; MQTT travels in binary frames [MQTT-6.0.0-1]'), 4003);
+    if (typeof event.data === 'string') return refuse(wsError('The server sent a text frame [MQTT-6.0.0-1]'), 4003);
     events.data(new Uint8Array(event.data as ArrayBuffer));
   };
   ws.onerror = () => {

@@ -172,7 +172,8 @@ describe('parseBrokerUrl: credentials', () => {
 
 describe('parseBrokerUrl: unsupported schemes', () => {
   it('refuses other schemes with INVALID_URL naming the scheme', () => {
-    for (const scheme of ['http', 'https', 'ftp', 'mqtt5', 'amqp', 'file']) {
+    // 'constructor' is a key of every object's prototype: the scheme table must not find it.
+    for (const scheme of ['http', 'https', 'ftp', 'mqtt5', 'amqp', 'file', 'constructor']) {
       const error = parseError(`${scheme}://127.0.0.1/`);
       expect(error.code).toBe('INVALID_URL');
       expect(error.message).toContain(`"${scheme}:"`);
