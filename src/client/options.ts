@@ -7,7 +7,7 @@ import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
-import { flag } from '../session/session.js';
+import { flag, shown } from '../session/session.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { openTransport, parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
@@ -124,7 +124,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   const first = endpoints[0]!;
   const keepalive = options.keepalive ?? 60;
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65_535) {
-    throw usageError('INVALID_KEEPALIVE', `keepalive must be 0..65535 seconds, got ${keepalive}`);
+    throw usageError('INVALID_KEEPALIVE', `keepalive must be 0..65535 seconds, got ${shown(keepalive)}`);
   }
   const clientId = options.clientId ?? `impmqtt_${randomHex(8)}`;
   const cleanSession = flag(options.cleanSession, true, 'cleanSession');
@@ -146,13 +146,14 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (password !== undefined) connect.password = toPayload(password);
   checkConnect(clientId, connect);
   const connectTimeout = options.connectTimeout ?? 30_000;
-  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be above 0 ms, got ${String(connectTimeout)}`);
+  if (typeof connectTimeout !== 'number' || !(connectTimeout > 0)) throw usageError('INVALID_OPTIONS', `connectTimeout must be above 0 ms, got ${shown(connectTimeout)}`);
   const session: SessionOptions<Token> = { clientId, connackTimeout: connectTimeout, cleanSession };
   const copy = ['maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'undeliverableAfter'] as const;
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
   const maxPacketSize = maxPacketSizeOf(options.maxPacketSize);
+  const resubscribe = flag(options.resubscribe, true, 'resubscribe');
   // Opened last: nothing after this may refuse the options (the constructor's own checks release it).
   const store = options.store;
   // null (a JSON config's "none") is the default; a path string is not a store.
@@ -163,7 +164,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     connect_: connect,
     connectTimeout_: connectTimeout,
     reconnect_: options.reconnect == null || options.reconnect === true ? {} : options.reconnect,
-    resubscribe_: flag(options.resubscribe, true, 'resubscribe'),
+    resubscribe_: resubscribe,
     maxPacketSize_: maxPacketSize,
     session_: session,
     hooks_: options.hooks ?? NO_HOOKS,
@@ -176,7 +177,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
 function maxPacketSizeOf(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_PACKET_SIZE;
   if (!Number.isInteger(value) || value < 2 || value > PROTOCOL_MAX_PACKET_SIZE) {
-    throw usageError('INVALID_OPTIONS', `maxPacketSize must be an integer from 2 to ${PROTOCOL_MAX_PACKET_SIZE}, got ${value}`);
+    throw usageError('INVALID_OPTIONS', `maxPacketSize must be an integer from 2 to ${PROTOCOL_MAX_PACKET_SIZE}, got ${shown(value)}`);
   }
   return value;
 }

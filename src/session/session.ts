@@ -48,7 +48,7 @@ export class Session<T = unknown> {
     if (typeof this.store.outgoing != 'function') throw usageError('INVALID_OPTIONS', 'store is not a SessionStore');
     const dropPolicy = options.dropPolicy ?? 'reject-new';
     // Any other value was read as 'drop-oldest': a misspelt 'reject_new' dropped queued messages.
-    if (dropPolicy != 'reject-new' && dropPolicy != 'drop-oldest') throw usageError('INVALID_OPTIONS', `Unknown dropPolicy ${dropPolicy}`);
+    if (dropPolicy !== 'reject-new' && dropPolicy !== 'drop-oldest') throw usageError('INVALID_OPTIONS', `Unknown dropPolicy ${shown(dropPolicy)}`);
     this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
       maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
       maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
@@ -301,7 +301,7 @@ function checkPublishFits(request: PublishRequest): void {
 /** A number option (the engine's and the session's): at least `min`, never NaN. */
 export function atLeast(min: number, value: number, name: string): number {
   // A numeric string passes `>=` and then concatenates: '5000' ms would make a deadline of hours.
-  if (typeof value !== 'number' || !(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${value}`);
+  if (typeof value !== 'number' || !(value >= min)) throw usageError('INVALID_OPTIONS', `${name} must be at least ${min}, got ${shown(value)}`);
   return value;
 }
 
@@ -309,8 +309,13 @@ export function atLeast(min: number, value: number, name: string): number {
 export function flag(value: boolean | null | undefined, fallback: boolean, name: string): boolean {
   value ??= fallback;
   // Read by truthiness, 'false' (an environment variable) would be true, and MQTT.js's 0 false.
-  if (typeof value !== 'boolean') throw usageError('INVALID_OPTIONS', `${name} must be a boolean, got ${value}`);
+  if (typeof value !== 'boolean') throw usageError('INVALID_OPTIONS', `${name} must be a boolean, got ${shown(value)}`);
   return value;
+}
+
+/** A value from plain JavaScript, for a message: a primitive as itself, anything else as its type (its own toString may throw, or be none). */
+export function shown(value: unknown): string {
+  return value !== null && (typeof value == 'object' || typeof value == 'function') ? typeof value : String(value);
 }
 
 /** Handed out when there is nothing to do: one frozen array, so no caller's array aliases the next batch. */

@@ -71,6 +71,14 @@ describe('options from plain JavaScript', () => {
     ['dropPolicy', 'drop_oldest', 'INVALID_OPTIONS'],
     ['dropPolicy', 'x', 'INVALID_OPTIONS'],
     ['store', 'x', 'INVALID_OPTIONS'],
+    // An object with no usable toString: the message must not convert it to text.
+    ['cleanSession', { toString: null }, 'INVALID_OPTIONS'],
+    ['resubscribe', { toString: null }, 'INVALID_OPTIONS'],
+    ['maxInflight', { toString: null }, 'INVALID_OPTIONS'],
+    ['dropPolicy', { toString: null }, 'INVALID_OPTIONS'],
+    ['connectTimeout', { toString: null }, 'INVALID_OPTIONS'],
+    ['maxPacketSize', { toString: null }, 'INVALID_OPTIONS'],
+    ['keepalive', { toString: null }, 'INVALID_KEEPALIVE'],
   ])('%s: %j is %s', (key, value, code) => {
     const error = outcome(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport, [key]: value } as never));
     expect([error?.code, error?.origin]).toEqual([code, 'caller']);

@@ -3,7 +3,7 @@ import { MqttProtocolError, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
-import { flag } from '../../session/session.js';
+import { flag, shown } from '../../session/session.js';
 import type { SessionStore } from '../../session/index.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow } from '../../client/options.js';
@@ -95,7 +95,7 @@ export class ImpMqttClient {
     }
     const keepalive = options.keepalive ?? 60;
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
-      throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${keepalive}`);
+      throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${shown(keepalive)}`);
     }
     // Neither this client's last engine nor another client's may come back on its own beside this one.
     stopRetrying(this.#core);
@@ -270,7 +270,7 @@ export class ImpMqttClient {
       throw usageError('PAYLOAD_TOO_LARGE', `The message is ${payload.length} bytes; the limit is ${this.#maxPayloadSize}`);
     }
     const qos = options.qos ?? 0;
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${qos}`, 'MQTT-3.3.1-4');
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttProtocolError('INVALID_QOS', `qos must be 0, 1 or 2, got ${shown(qos)}`, 'MQTT-3.3.1-4');
     return new ImpMqttMessage(this.#send, name, payload, qos, flag(options.retain, false, 'retain'));
   }
 
