@@ -4,12 +4,11 @@
  * the subscriptions to restore after a fresh session.
  */
 import { validateTopicName } from '../packet/index.js';
-import { clientRemainingLength } from '../packet/client-encoder.js';
-import { encodedLengthWith } from '../packet/encoder.js';
 import type { SubackCode } from '../packet/index.js';
 import * as Result from '../session/result-codes.js';
 import type { ResultCode } from '../session/index.js';
 import type { Session, SessionAction, SubscribeRequest } from '../session/index.js';
+import { checkControl } from '../session/session.js';
 import type { ClientEvents, Completion, Token } from './events.js';
 import { rethrowLater } from './emitter.js';
 import type { ClientHooks, OutboundAdmission } from './hooks.js';
@@ -105,8 +104,7 @@ function report(token: Token, result: ResultCode, granted: SubackCode[]): void {
 /** Bad input throws at the call (origin 'caller'), whatever the client's state. */
 function check(admission: Admission): void {
   if (admission.type === 'publish') validateTopicName(admission.request.topic);
-  else if (admission.type === 'subscribe') encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: admission.request.subscriptions });
-  else encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: admission.request.topics });
+  else checkControl(admission.type, admission.request);
 }
 
 /** What 'restored' reports of a publish a durable store brought back, now completed. */

@@ -149,12 +149,12 @@ export class Session<T = unknown> {
 
   /** Sent when connected; otherwise queued with the publishes, in order, until CONNACK. */
   subscribe(request: SubscribeRequest<T>, now: number): void {
-    encodedLengthWith(clientRemainingLength, { type: 'subscribe', packetId: 1, subscriptions: request.subscriptions });
+    checkControl('subscribe', request);
     this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
   unsubscribe(request: UnsubscribeRequest<T>, now: number): void {
-    encodedLengthWith(clientRemainingLength, { type: 'unsubscribe', packetId: 1, topics: request.topics });
+    checkControl('unsubscribe', request);
     this.#outbound.requestControl_(request, this.#connection === 'connected', now);
   }
 
@@ -286,6 +286,11 @@ export function connectPacketOf(clientId: string, options: ConnectOptions): Conn
   if (options.username !== undefined) packet.username = options.username;
   if (options.password !== undefined) packet.password = options.password;
   return packet;
+}
+
+/** Refuses now, not at write time, a SUBSCRIBE or UNSUBSCRIBE the codec would refuse (its packet id aside). */
+export function checkControl(type: 'subscribe' | 'unsubscribe', request: SubscribeRequest<unknown> | UnsubscribeRequest<unknown>): void {
+  encodedLengthWith(clientRemainingLength, { ...request, type, packetId: 1 } as Packet);
 }
 
 function checkPublishFits(request: PublishRequest): void {

@@ -84,7 +84,7 @@ export class ImpMqttClient {
    */
   connect(url: string, clientId: string, options: ImpConnectOptions = {}): void {
     if (this.connectionstate() !== 0) {
-      throw usageError('INVALID_STATE', 'connect() called while the client is not disconnected (wait for the disconnect() callback first)');
+      throw usageError('INVALID_STATE', 'connect() before the client is disconnected: wait for the disconnect() callback');
     }
     const other = this.#agent.active;
     if (other !== null && other !== this && other.connectionstate() !== 0) {
@@ -328,7 +328,7 @@ export class ImpMqttClient {
   #requireConnected(what: string): MqttClient {
     const core = this.#core;
     if (core === null || core.state !== 'connected') {
-      throw usageError('NOT_CONNECTED', `${what}() needs a connected client: call connect() and wait for onconnect(0)`);
+      throw usageError('NOT_CONNECTED', `${what}() needs a connected client`);
     }
     return core;
   }

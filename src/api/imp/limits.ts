@@ -58,7 +58,7 @@ export class ImpLimits {
     if (bucket === null) return undefined;
     bucket.charge(now);
     if (!bucket.exceeded(now)) return undefined;
-    return { reason: 'rate-exceeded', error: new MqttError('INBOUND_RATE_EXCEEDED', 'The inbound message rate limit was exceeded') };
+    return { reason: 'rate-exceeded', error: new MqttError('INBOUND_RATE_EXCEEDED', 'Inbound message rate exceeded') };
   }
 
   #admitOutbound(now: number): number {

@@ -36,7 +36,7 @@ export function createMqtt(options: ImpAgentOptions = {}): ImpMqtt {
     EXACTLY_ONCE: 2 as const,
     createclient(config?: ImpClientConfig): ImpMqttClient {
       if (options.singleInstance && live.size > 0) {
-        throw usageError('CLIENT_EXISTS', 'Only one mqttclient instance may exist per agent; close() the existing one first');
+        throw usageError('CLIENT_EXISTS', 'Only one mqttclient may exist per agent: close() it first');
       }
       const client = new ImpMqttClient(agent, config);
       live.add(client);
