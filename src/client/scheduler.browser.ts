@@ -8,7 +8,7 @@
 export type TimerHandle = unknown;
 
 const WORKER_SOURCE =
-  'const t=new Map;onmessage=({data:[i,m]})=>{if(m<0){clearTimeout(t.get(i));t.delete(i)}else t.set(i,setTimeout(()=>{t.delete(i);postMessage(i)},m))}';
+  'const t={};onmessage=({data:[i,m]})=>{if(m<0){clearTimeout(t[i]);delete t[i]}else t[i]=setTimeout(()=>{delete t[i];postMessage(i)},m)}';
 
 interface WorkerTimer {
   id: number;
