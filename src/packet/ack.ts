@@ -1,6 +1,5 @@
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a fixed header and a packet identifier. */
 import { checkPacketId } from './checks.js';
-import type { Reader } from './reader.js';
 import type { IdOnlyPacket } from './types.js';
 
 export function writeIdOnly(firstByte: number, packetId: number, target: Uint8Array, offset: number): number {
@@ -14,10 +13,4 @@ export function writeIdOnly(firstByte: number, packetId: number, target: Uint8Ar
 export function idOnlyRemainingLength(p: IdOnlyPacket): number {
   checkPacketId(p.packetId, p.type.toUpperCase());
   return 2;
-}
-
-export function readIdOnly<T extends IdOnlyPacket['type']>(r: Reader, type: T): Extract<IdOnlyPacket, { type: T }> {
-  const packetId = r.packetId();
-  r.done_();
-  return { type, packetId } as Extract<IdOnlyPacket, { type: T }>;
 }

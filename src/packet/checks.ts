@@ -25,8 +25,6 @@ export function checkBinary(data: unknown, what: string): Uint8Array {
   return data;
 }
 
-const FLAG_STATEMENT: Record<number, string> = { 6: 'MQTT-3.6.1-1', 8: 'MQTT-3.8.1-1', 10: 'MQTT-3.10.1-1' };
-
 /**
  * Checks a received first byte: a known packet type, and for every type but PUBLISH the flag
  * bits Table 2.2 fixes (0010 for PUBREL, SUBSCRIBE, UNSUBSCRIBE; 0000 otherwise)
@@ -40,7 +38,8 @@ export function checkFixedFlags(firstByte: number): number {
   if (typeCode !== 3) {
     const expected = typeCode === 6 || typeCode === 8 || typeCode === 10 ? 2 : 0;
     if ((firstByte & 0x0f) !== expected) {
-      protocolError('RESERVED_FLAGS', `Packet type ${typeCode} arrived with flags ${(firstByte & 0x0f).toString(2).padStart(4, '0')}`, FLAG_STATEMENT[typeCode] ?? 'MQTT-2.2.2-2');
+      // PUBREL's, SUBSCRIBE's and UNSUBSCRIBE's own statements [MQTT-3.6.1-1, -3.8.1-1, -3.10.1-1].
+      protocolError('RESERVED_FLAGS', `Packet type ${typeCode} arrived with flags ${(firstByte & 0x0f).toString(2).padStart(4, '0')}`, expected ? `MQTT-3.${typeCode}.1-1` : 'MQTT-2.2.2-2');
     }
   } else if ((firstByte & 0x06) === 0x06) {
     protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');

@@ -65,11 +65,11 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
 
 export function readConnect(r: Reader): ConnectPacket {
   for (let i = 0; i < PROTOCOL_HEADER.length; i++) {
-    if (r.u8('protocol name and level') !== PROTOCOL_HEADER[i]) {
+    if (r.u8_('protocol name and level') !== PROTOCOL_HEADER[i]) {
       protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT is not for protocol "MQTT" level 4 (MQTT 3.1.1)', 'MQTT-3.1.2-1');
     }
   }
-  const flags = r.u8('connect flags');
+  const flags = r.u8_('connect flags');
   if (flags & 0x01) protocolError('INVALID_CONNECT', 'CONNECT reserved flag is set', 'MQTT-3.1.2-3');
   const hasWill = (flags & 0x04) !== 0;
   const willQos = (flags >>> 3) & 0x03;
@@ -81,7 +81,7 @@ export function readConnect(r: Reader): ConnectPacket {
   const hasUsername = (flags & 0x80) !== 0;
   const hasPassword = (flags & 0x40) !== 0;
   if (hasPassword && !hasUsername) protocolError('INVALID_CONNECT', 'Password flag without User Name flag', 'MQTT-3.1.2-22');
-  const keepalive = r.u16('keep alive');
+  const keepalive = r.u16_('keep alive');
   const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string_('Will topic');
@@ -114,9 +114,9 @@ export function writeConnack(p: ConnackPacket, target: Uint8Array, offset: numbe
 }
 
 export function readConnack(r: Reader): ConnackPacket {
-  const flags = r.u8('acknowledge flags');
+  const flags = r.u8_('acknowledge flags');
   if (flags > 1) protocolError('INVALID_CONNACK', 'CONNACK reserved acknowledge flags are set');
-  const returnCode = checkReturnCode(r.u8('return code'));
+  const returnCode = checkReturnCode(r.u8_('return code'));
   r.done_();
   return { type: 'connack', sessionPresent: flags === 1, returnCode };
 }

@@ -1,6 +1,6 @@
 /** Decoding one packet body once its fixed header has been read. */
 import { CLIENT_READERS } from './client-readers.js';
-import { decodeWith, readDisconnect, readPingreq } from './readers.js';
+import { decodeWith, readEmpty } from './readers.js';
 import type { Readers } from './readers.js';
 import { checkFixedFlags } from './checks.js';
 import { readConnect } from './connect.js';
@@ -13,20 +13,15 @@ import type { Packet } from './types.js';
 const headerSize = new Int32Array(1);
 
 /** What only a client sends: the rest of a general-purpose decoder's table. */
-const SERVER_BOUND: Readers = [undefined, readConnect, undefined, undefined, undefined, undefined, undefined, undefined, readSubscribe, undefined, readUnsubscribe, undefined, readPingreq, undefined, readDisconnect];
+const SERVER_BOUND: Readers = [undefined, readConnect, undefined, undefined, undefined, undefined, undefined, undefined, readSubscribe, undefined, readUnsubscribe, undefined, readEmpty, undefined, readEmpty];
 
 /** Every packet type, both directions: what a general-purpose codec decodes. */
 export const ALL_READERS: Readers = CLIENT_READERS.map((read, type) => read ?? SERVER_BOUND[type]);
 
 /**
- * Decodes the body bytes[start, end) of a packet whose first byte is `firstByte`. Payloads and
- * binary fields are views of `bytes`, not copies.
+ * Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin
+ * 'peer'). Payloads and binary fields are views of `bytes`, not copies.
  */
-function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
-  return decodeWith(ALL_READERS, checkFixedFlags(firstByte), firstByte, bytes, start, end);
-}
-
-/** Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin 'peer'). */
 export function decodePacket(bytes: Uint8Array): Packet {
   const whole = bytesOfChunk(bytes);
   try {
@@ -38,12 +33,12 @@ export function decodePacket(bytes: Uint8Array): Packet {
 
 function decodeWhole(bytes: Uint8Array): Packet {
   if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet is at least 2 bytes; got ${bytes.length}`);
-  checkFixedFlags(bytes[0]!);
+  const typeCode = checkFixedFlags(bytes[0]!);
   const remainingLength = readRemainingLength(bytes, 1, bytes.length, headerSize);
   if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'The Remaining Length field is cut off');
   const bodyStart = 1 + headerSize[0]!;
   if (bodyStart + remainingLength !== bytes.length) {
     protocolError('MALFORMED_PACKET', `Remaining Length says ${remainingLength} bytes follow the header, but ${bytes.length - bodyStart} do`);
   }
-  return decodeBody(bytes[0]!, bytes, bodyStart, bytes.length);
+  return decodeWith(ALL_READERS, typeCode, bytes[0]!, bytes, bodyStart, bytes.length);
 }

@@ -88,14 +88,13 @@ function wildcardTopic(topic: string): never {
 }
 
 export function readPublish(r: Reader, flags: number): PublishPacket {
-  const qos = (flags >>> 1) & 0x03;
-  if (qos === 3) protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');
+  const qos = (flags >>> 1) & 0x03; // never 3: checkFixedFlags refused it [MQTT-3.3.1-4]
   const topic = readTopic(r);
   const dup = (flags & 0x08) !== 0;
   const retain = (flags & 0x01) !== 0;
   if (qos === 0) {
     return { type: 'publish', topic, payload: r.rest_(), qos: 0, dup, retain };
   }
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   return { type: 'publish', topic, payload: r.rest_(), qos: qos as QoS, dup, retain, packetId };
 }

@@ -40,11 +40,11 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
 }
 
 export function readSubscribe(r: Reader): SubscribePacket {
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   const subscriptions: Subscription[] = [];
   while (r.remaining_ > 0) {
     const topic = readFilter(r);
-    const requested = r.u8('requested QoS');
+    const requested = r.u8_('requested QoS');
     if (requested > 2) {
       protocolError('INVALID_QOS', `SUBSCRIBE requested-QoS byte 0x${requested.toString(16)} is malformed`, 'MQTT-3.8.3-4');
     }
@@ -69,10 +69,10 @@ export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number,
 }
 
 export function readSuback(r: Reader): SubackPacket {
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   if (r.remaining_ === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK carries no return codes');
   const granted: SubackCode[] = [];
-  while (r.remaining_ > 0) granted.push(checkSubackCode(r.u8('return code')));
+  while (r.remaining_ > 0) granted.push(checkSubackCode(r.u8_('return code')));
   return { type: 'suback', packetId, granted };
 }
 
@@ -99,7 +99,7 @@ export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offse
 }
 
 export function readUnsubscribe(r: Reader): UnsubscribePacket {
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   const topics: string[] = [];
   while (r.remaining_ > 0) topics.push(readFilter(r));
   checkNotEmpty(topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
