@@ -1,9 +1,9 @@
 /** CONNECT and CONNACK (3.1, 3.2): opening a connection. */
 import { checkBinary, checkQos } from './checks.js';
-import { protocolError } from '../errors.js';
+import { protocolError, typeOf } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
-import { measureTopicName } from './topic.js';
+import { checkTopicName, measureTopicName } from './topic.js';
 import type { ConnackPacket, ConnectPacket, Will } from './types.js';
 import { measureString, writeBinary, writeString } from './utf8.js';
 
@@ -12,11 +12,11 @@ const PROTOCOL_HEADER = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04];
 
 export function connectRemainingLength(p: ConnectPacket): number {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
-    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
+    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${String(p.keepalive)}`);
   }
   const clientIdBytes = measureString(p.clientId, 'Client identifier'); // first: it refuses what is not a string
   // Written by truthiness, 'false' from plain JavaScript would be CleanSession 1.
-  if (typeof p.cleanSession !== 'boolean') protocolError('INVALID_CONNECT', 'CleanSession must be a boolean');
+  checkBoolean(p.cleanSession, 'CleanSession');
   if (clientIdBytes === 0 && !p.cleanSession) {
     protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
   }
@@ -24,7 +24,7 @@ export function connectRemainingLength(p: ConnectPacket): number {
   if (p.will !== undefined) length += willLength(p.will);
   if (p.username !== undefined) length += 2 + measureString(p.username, 'User name');
   if (p.password !== undefined) {
-    if (p.username === undefined) protocolError('INVALID_CONNECT', 'A password requires a user name', 'MQTT-3.1.2-22');
+    if (p.username === undefined) passwordWithoutUserName();
     length += 2 + checkBinary(p.password, 'Password').length;
   }
   return length;
@@ -32,11 +32,19 @@ export function connectRemainingLength(p: ConnectPacket): number {
 
 function willLength(will: Will): number {
   // From plain JavaScript `will: null` reached `will.qos` as a TypeError.
-  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', 'The will must be an object');
+  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', `The will must be an object, got ${typeOf(will)}`);
   checkQos(will.qos, 'Will QoS', 'MQTT-3.1.2-14');
-  if (typeof will.retain !== 'boolean') protocolError('INVALID_CONNECT', 'Will retain must be a boolean');
+  checkBoolean(will.retain, 'Will retain');
   // A will carries both its topic and its message [MQTT-3.1.2-9].
-  return 2 + measureTopicName(will.topic) + 2 + checkBinary(will.payload, 'Will message').length;
+  return 2 + measureTopicName(will.topic, 'Will topic') + 2 + checkBinary(will.payload, 'Will message').length;
+}
+
+function checkBoolean(value: unknown, what: string): void {
+  if (typeof value !== 'boolean') protocolError('INVALID_CONNECT', `${what} must be a boolean, got ${typeOf(value)}`);
+}
+
+function passwordWithoutUserName(): never {
+  return protocolError('INVALID_CONNECT', 'A password requires a user name', 'MQTT-3.1.2-22');
 }
 
 export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -55,7 +63,7 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
   // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
   offset = writeString(target, offset, p.clientId, measureString(p.clientId, 'Client identifier'));
   if (will !== undefined) {
-    offset = writeString(target, offset, will.topic, measureTopicName(will.topic));
+    offset = writeString(target, offset, will.topic, measureTopicName(will.topic, 'Will topic'));
     offset = writeBinary(target, offset, will.payload);
   }
   if (p.username !== undefined) offset = writeString(target, offset, p.username, measureString(p.username, 'User name'));
@@ -77,18 +85,15 @@ export function readConnect(r: Reader): ConnectPacket {
   if (!hasWill && (willQos !== 0 || willRetain)) {
     protocolError('INVALID_CONNECT', 'Will QoS or Will Retain set without the Will Flag', 'MQTT-3.1.2-11');
   }
-  if (willQos === 3) protocolError('INVALID_QOS', 'Will QoS 3', 'MQTT-3.1.2-14');
+  checkQos(willQos, 'Will QoS', 'MQTT-3.1.2-14');
   const hasUsername = (flags & 0x80) !== 0;
   const hasPassword = (flags & 0x40) !== 0;
-  if (hasPassword && !hasUsername) protocolError('INVALID_CONNECT', 'Password flag without User Name flag', 'MQTT-3.1.2-22');
+  if (hasPassword && !hasUsername) passwordWithoutUserName();
   const keepalive = r.u16_('keep alive');
   const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string_('Will topic');
-    if (topic.length === 0) protocolError('INVALID_TOPIC', 'The will topic is empty', 'MQTT-4.7.3-1');
-    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-      protocolError('INVALID_TOPIC', `Will topic "${topic}" contains a wildcard`, 'MQTT-4.7.1-1');
-    }
+    checkTopicName(topic, 'Will topic', 'MQTT-4.7.1-1');
     packet.will = { topic, payload: r.binary_('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
   }
   if (hasUsername) packet.username = r.string_('User name');
@@ -122,8 +127,6 @@ export function readConnack(r: Reader): ConnackPacket {
 }
 
 function checkReturnCode(code: number): number {
-  if (!Number.isInteger(code) || code < 0 || code > 5) {
-    protocolError('INVALID_CONNACK', `CONNACK return code ${code} is reserved (0..5 are defined)`);
-  }
+  if (!Number.isInteger(code) || code < 0 || code > 5) protocolError('INVALID_CONNACK', `CONNACK return code must be 0..5, got ${String(code)}`);
   return code;
 }

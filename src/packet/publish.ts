@@ -1,9 +1,9 @@
 /** PUBLISH (3.3): the one packet on the hot path, so it avoids every avoidable step. */
-import { checkPacketId, checkQos } from './checks.js';
+import { checkBinary, checkPacketId, checkQos } from './checks.js';
 import { protocolError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
-import { measureTopicName } from './topic.js';
+import { checkTopicName, measureTopicName } from './topic.js';
 import type { PublishPacket, QoS } from './types.js';
 import { readAsciiBytes } from './bytes.js';
 import { readUtf8, writeString } from './utf8.js';
@@ -17,8 +17,8 @@ export function publishRemainingLength(p: PublishPacket): number {
   } else {
     checkPacketId(p.packetId, 'PUBLISH');
   }
-  if (!(p.payload instanceof Uint8Array)) protocolError('MALFORMED_PACKET', 'PUBLISH payload must be a Uint8Array');
-  return 2 + measureTopicName(p.topic) + (qos === 0 ? 0 : 2) + p.payload.length;
+  // The payload fills the packet: its only limit is the Remaining Length's.
+  return 2 + measureTopicName(p.topic) + (qos === 0 ? 0 : 2) + checkBinary(p.payload, 'PUBLISH payload', Infinity).length;
 }
 
 export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -58,33 +58,23 @@ function readTopic(r: Reader): string {
     while (i < length && bytes[start + i] === lastTopicBytes[i]) i++;
     if (i === length) return lastTopic;
   }
-  if (length === 0) protocolError('INVALID_TOPIC', 'PUBLISH with an empty topic name', 'MQTT-4.7.3-1');
   let ascii = true;
   for (let i = start; i < end; i++) {
     const c = bytes[i]!;
-    if (c === 0x2b || c === 0x23) wildcardTopic(readUtf8(bytes, start, end, 'Topic name'));
-    if (c === 0 || c >= 0x80) {
+    if (c === 0 || c >= 0x80 || c === 0x2b || c === 0x23) {
       ascii = false;
       break;
     }
   }
-  let topic: string;
-  if (ascii) {
-    topic = readAsciiBytes(bytes, start, end);
-  } else {
-    topic = readUtf8(bytes, start, end, 'Topic name'); // full UTF-8 and U+0000 checks
-    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) wildcardTopic(topic);
-  }
+  // Plain ASCII with no wildcard (and not empty) needs no other check; anything else gets them all.
+  const topic = ascii ? readAsciiBytes(bytes, start, end) : readUtf8(bytes, start, end, 'Topic name');
+  if (!ascii || length === 0) checkTopicName(topic, 'Topic name');
   if (length <= CACHED_TOPIC_MAX) {
     for (let i = 0; i < length; i++) lastTopicBytes[i] = bytes[start + i]!;
     lastTopicLength = length;
     lastTopic = topic;
   }
   return topic;
-}
-
-function wildcardTopic(topic: string): never {
-  return protocolError('INVALID_TOPIC', `PUBLISH topic "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
 }
 
 export function readPublish(r: Reader, flags: number): PublishPacket {

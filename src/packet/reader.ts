@@ -1,6 +1,7 @@
 /** A bounds-checked cursor over one packet's body; truncation and overrun are protocol errors. */
 import { protocolError } from '../errors.js';
-import { PACKET_TYPES } from './types.js';
+import { checkPacketId } from './checks.js';
+import { packetName } from './types.js';
 import { readUtf8 } from './utf8.js';
 
 /** Its members end in _, the codec's own (mangled in the browser build): the readers of each packet family use them. */
@@ -38,7 +39,7 @@ export class Reader {
   /** A non-zero packet identifier [MQTT-2.3.1-1]. */
   packetId_(): number {
     const id = this.u16_('packet identifier');
-    if (id === 0) protocolError('INVALID_PACKET_ID', `${this.name_()} carries packet identifier 0`, 'MQTT-2.3.1-1');
+    if (id === 0) checkPacketId(id, this.name_());
     return id;
   }
 
@@ -84,9 +85,4 @@ export class Reader {
   #truncated(what: string): never {
     return protocolError('MALFORMED_PACKET', `${this.name_()} is too short: ${what} is cut off`);
   }
-}
-
-/** A packet type's name as the specification writes it ('PUBACK'), from its type code. */
-export function packetName(typeCode: number): string {
-  return PACKET_TYPES[typeCode - 1]!.toUpperCase();
 }

@@ -3,8 +3,8 @@
  * that serves one side (a client) carries only the readers of what the other side may send.
  */
 import { protocolError } from '../errors.js';
-import { Reader, packetName } from './reader.js';
-import { PACKET_TYPES } from './types.js';
+import { Reader } from './reader.js';
+import { PACKET_TYPES, packetName } from './types.js';
 import type { EmptyPacket, IdOnlyPacket, Packet } from './types.js';
 
 /** Decodes one packet body; `flags` is the low nibble of the first byte. */

@@ -71,7 +71,7 @@ export class StreamDecoder {
   constructor(options: PacketDecoderOptions, readers: Readers) {
     this.#readers = readers;
     const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
-    if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be at least 2, got ${max}`);
+    if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be 2 or more, got ${String(max)}`);
     this.maxPacketSize = max;
     this.#preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
   }

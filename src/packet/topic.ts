@@ -3,17 +3,14 @@ import { MqttProtocolError, protocolError } from '../errors.js';
 import { measureString } from './utf8.js';
 
 /**
- * Checks a topic name a PUBLISH may carry and returns its UTF-8 length: at least one character
- * [MQTT-4.7.3-1], no wildcards [MQTT-3.3.2-2, MQTT-4.7.1-1], plus the string rules.
+ * Checks a topic name a PUBLISH (or a will, `what`) may carry and returns its UTF-8 length: the
+ * string rules, then checkTopicName's.
  */
-export function measureTopicName(topic: string): number {
+export function measureTopicName(topic: string, what = 'Topic name'): number {
   // Publishers usually repeat one topic; remembering the last valid one skips re-checking it.
   if (topic === lastTopic) return lastTopicBytes;
-  const bytes = measureString(topic, 'Topic name'); // first: it refuses what is not a string
-  if (bytes === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
-  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-    protocolError('INVALID_TOPIC', `Topic name "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
-  }
+  const bytes = measureString(topic, what); // first: it refuses what is not a string
+  checkTopicName(topic, what);
   lastTopic = topic;
   lastTopicBytes = bytes;
   return bytes;
@@ -24,12 +21,25 @@ let lastTopic = '/';
 let lastTopicBytes = 1;
 
 /**
+ * A topic name's own rules, sent or received: at least one character [MQTT-4.7.3-1], no
+ * wildcards (`statement`: a PUBLISH's rule [MQTT-3.3.2-2], or the general one [MQTT-4.7.1-1]).
+ */
+export function checkTopicName(topic: string, what: string, statement = 'MQTT-3.3.2-2'): void {
+  if (topic.length === 0) empty('INVALID_TOPIC', what);
+  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) protocolError('INVALID_TOPIC', `${what} "${topic}" contains a wildcard`, statement);
+}
+
+function empty(code: 'INVALID_TOPIC' | 'INVALID_TOPIC_FILTER', what: string): never {
+  return protocolError(code, `${what} is empty`, 'MQTT-4.7.3-1');
+}
+
+/**
  * Checks a topic filter and returns its UTF-8 length: '#' alone in the last level
  * [MQTT-4.7.1-2], '+' filling a whole level [MQTT-4.7.1-3].
  */
 export function measureTopicFilter(filter: string): number {
   const bytes = measureString(filter, 'Topic filter'); // first: it refuses what is not a string
-  if (bytes === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
+  if (bytes === 0) empty('INVALID_TOPIC_FILTER', 'Topic filter');
   const length = filter.length;
   for (let i = 0; i < length; i++) {
     const c = filter.charCodeAt(i);

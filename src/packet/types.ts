@@ -93,6 +93,11 @@ export type PacketType = Packet['type'];
 /** The packet types in type-code order: PACKET_TYPES[code - 1] is the type of code `code`. */
 export const PACKET_TYPES = /* @__PURE__ */ 'connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect'.split(' ') as PacketType[];
 
+/** A packet type's name as the specification writes it ('PUBACK'), from its type code. */
+export function packetName(typeCode: number): string {
+  return PACKET_TYPES[typeCode - 1]!.toUpperCase();
+}
+
 /** Control packet type numbers, the high nibble of the first byte (Table 2.1). */
 export const PACKET_TYPE_CODES: {
   readonly connect: 1;
