@@ -6,8 +6,8 @@ import type { Readers } from './readers.js';
 import { readSuback } from './subscribe.js';
 
 export const CLIENT_READERS: Readers = [
-  undefined,
-  undefined,
+  undefined, // (reserved)
+  undefined, // CONNECT
   readConnack,
   readPublish,
   readIdOnly, // PUBACK

@@ -61,12 +61,12 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
   target[offset++] = p.keepalive >>> 8;
   target[offset++] = p.keepalive & 0xff;
   // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
-  offset = writeString(target, offset, p.clientId, measureString(p.clientId, 'Client identifier'));
+  offset = writeString(target, offset, p.clientId);
   if (will !== undefined) {
-    offset = writeString(target, offset, will.topic, measureTopicName(will.topic, 'Will topic'));
+    offset = writeString(target, offset, will.topic);
     offset = writeBinary(target, offset, will.payload);
   }
-  if (p.username !== undefined) offset = writeString(target, offset, p.username, measureString(p.username, 'User name'));
+  if (p.username !== undefined) offset = writeString(target, offset, p.username);
   if (p.password !== undefined) offset = writeBinary(target, offset, p.password);
   return offset;
 }

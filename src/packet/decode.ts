@@ -5,18 +5,13 @@ import type { Readers } from './readers.js';
 import { checkFixedFlags } from './checks.js';
 import { readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
-import { readRemainingLength } from './length.js';
+import { BODY_START, readRemainingLength } from './length.js';
 import { bytesOfChunk } from './chunk.js';
 import { readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 
-const headerSize = new Int32Array(1);
-
-/** What only a client sends: the rest of a general-purpose decoder's table. */
-const SERVER_BOUND: Readers = [undefined, readConnect, undefined, undefined, undefined, undefined, undefined, undefined, readSubscribe, undefined, readUnsubscribe, undefined, readEmpty, undefined, readEmpty];
-
-/** Every packet type, both directions: what a general-purpose codec decodes. */
-export const ALL_READERS: Readers = CLIENT_READERS.map((read, type) => read ?? SERVER_BOUND[type]);
+/** Every packet type, both directions: a client's readers and those of what only a client sends. */
+export const ALL_READERS: Readers = Object.assign([...CLIENT_READERS], { 1: readConnect, 8: readSubscribe, 10: readUnsubscribe, 12: readEmpty, 14: readEmpty });
 
 /**
  * Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin
@@ -34,9 +29,9 @@ export function decodePacket(bytes: Uint8Array): Packet {
 function decodeWhole(bytes: Uint8Array): Packet {
   if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet is at least 2 bytes; got ${bytes.length}`);
   const typeCode = checkFixedFlags(bytes[0]!);
-  const remainingLength = readRemainingLength(bytes, 1, bytes.length, headerSize);
+  const remainingLength = readRemainingLength(bytes, 1, bytes.length);
   if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'The Remaining Length field is cut off');
-  const bodyStart = 1 + headerSize[0]!;
+  const bodyStart = BODY_START[0]!;
   if (bodyStart + remainingLength !== bytes.length) {
     protocolError('MALFORMED_PACKET', `Remaining Length says ${remainingLength} bytes follow the header, but ${bytes.length - bodyStart} do`);
   }

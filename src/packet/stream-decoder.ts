@@ -9,7 +9,7 @@ import { checkFixedFlags } from './checks.js';
 import { decodeWith } from './readers.js';
 import type { Readers } from './readers.js';
 import { MqttProtocolError, protocolError, usageError } from '../errors.js';
-import { readRemainingLength } from './length.js';
+import { BODY_START, readRemainingLength } from './length.js';
 import { MAX_REMAINING_LENGTH } from './types.js';
 import type { Packet } from './types.js';
 
@@ -40,13 +40,6 @@ function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Ar
     target.set(source.subarray(from, to), at);
   }
 }
-
-/**
- * Where readRemainingLength reports the header's size, read straight after each call. One for
- * every decoder: decoding is synchronous and never re-entered, and a typed array per decoder
- * costs about 190 bytes per connection.
- */
-const HEADER_SIZE = new Int32Array(1);
 
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
@@ -112,17 +105,17 @@ export class StreamDecoder {
       if (this.#partialFilled < this.#partialLength) return NO_PACKETS;
       out = [this.#decodePartial()];
     }
-    const headerSize = HEADER_SIZE;
+    const bodyStartOut = BODY_START;
     while (offset < end) {
       const first = bytes[offset]!;
       const typeCode = checkFixedFlags(first);
-      const remainingLength = readRemainingLength(bytes, offset + 1, end, headerSize);
+      const remainingLength = readRemainingLength(bytes, offset + 1, end);
       if (remainingLength < 0) {
         copyBytes(bytes, offset, end, (this.#head ??= new Uint8Array(MAX_FIXED_HEADER)), 0);
         this.#headLength = end - offset;
         break;
       }
-      const bodyStart = offset + 1 + headerSize[0]!;
+      const bodyStart = bodyStartOut[0]!;
       const total = bodyStart - offset + remainingLength;
       if (total > this.maxPacketSize) this.#tooLarge(total);
       if (offset + total > end) {
@@ -144,9 +137,9 @@ export class StreamDecoder {
     let offset = 0;
     while (offset < bytes.length) {
       head[this.#headLength++] = bytes[offset++]!;
-      const remainingLength = readRemainingLength(head, 1, this.#headLength, HEADER_SIZE);
+      const remainingLength = readRemainingLength(head, 1, this.#headLength);
       if (remainingLength >= 0) {
-        const headerLength = 1 + HEADER_SIZE[0]!;
+        const headerLength = BODY_START[0]!;
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.#tooLarge(total);
         this.#startPartial(total, headerLength);

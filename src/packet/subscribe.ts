@@ -33,7 +33,7 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
   offset = writeFixedHeader(target, offset, 0x82, remainingLength);
   offset = writeU16(target, offset, p.packetId);
   for (const s of p.subscriptions) {
-    offset = writeString(target, offset, s.topic, measureTopicFilter(s.topic));
+    offset = writeString(target, offset, s.topic);
     target[offset++] = s.qos;
   }
   return offset;
@@ -89,7 +89,7 @@ export function unsubscribeRemainingLength(p: UnsubscribePacket): number {
 export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offset: number, remainingLength: number): number {
   offset = writeFixedHeader(target, offset, 0xa2, remainingLength);
   offset = writeU16(target, offset, p.packetId);
-  for (const topic of p.topics) offset = writeString(target, offset, topic, measureTopicFilter(topic));
+  for (const topic of p.topics) offset = writeString(target, offset, topic);
   return offset;
 }
 

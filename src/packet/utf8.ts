@@ -39,8 +39,11 @@ function nullCharacter(what: string): never {
   return protocolError('NULL_CHARACTER', `${what} contains U+0000`, 'MQTT-1.5.3-2');
 }
 
-/** Writes a length-prefixed string measured by `measureString`; returns the offset after it. */
-export function writeString(target: Uint8Array, offset: number, s: string, byteLength: number): number {
+/**
+ * Writes a length-prefixed string and returns the offset after it. The packet's measure checked
+ * it already: without its `byteLength` it is only measured again.
+ */
+export function writeString(target: Uint8Array, offset: number, s: string, byteLength = measureString(s, 'String')): number {
   target[offset] = byteLength >>> 8;
   target[offset + 1] = byteLength & 0xff;
   offset += 2;
