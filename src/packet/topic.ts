@@ -91,34 +91,22 @@ function succeeds(check: () => unknown): boolean {
  * match topics starting with '$' [MQTT-4.7.2-1]; 'a/#' also matches 'a' (4.7.1.2).
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.charCodeAt(0) === 0x24 /* $ */) {
-    const first = filter.charCodeAt(0);
-    if (first === 0x23 || first === 0x2b) return false;
+  const first = filter.charCodeAt(0);
+  if (topic.charCodeAt(0) === 0x24 /* $ */ && (first === 0x23 || first === 0x2b)) return false;
+  const length = topic.length;
+  let t = 0;
+  for (let f = 0; f < filter.length; f++) {
+    const c = filter.charCodeAt(f);
+    // A valid filter's '#' is the whole last level: it matches whatever is left, if anything.
+    if (c === 0x23 /* # */) return true;
+    if (c === 0x2b /* + */) {
+      while (t < length && topic.charCodeAt(t) !== 0x2f) t++; // the topic's whole level, maybe empty
+    } else if (t < length && topic.charCodeAt(t) === c) {
+      t++;
+    } else {
+      // The topic ended just where the filter's '/#' starts: 'a/#' matches 'a'.
+      return t === length && c === 0x2f && filter.charCodeAt(f + 1) === 0x23;
+    }
   }
-  let f = 0; // start of the current filter level
-  let t = 0; // start of the current topic level; topic.length + 1 once the topic has no levels left
-  for (;;) {
-    const fEnd = levelEnd(filter, f);
-    const single = fEnd - f === 1;
-    if (single && filter.charCodeAt(f) === 0x23 /* # */) return true;
-    if (t > topic.length) return false;
-    const tEnd = levelEnd(topic, t);
-    if (!(single && filter.charCodeAt(f) === 0x2b /* + */) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false;
-    if (fEnd === filter.length) return tEnd === topic.length;
-    f = fEnd + 1;
-    t = tEnd + 1;
-  }
-}
-
-function levelEnd(s: string, from: number): number {
-  const slash = s.indexOf('/', from);
-  return slash === -1 ? s.length : slash;
-}
-
-function sameLevel(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
-  if (aEnd - aStart !== bEnd - bStart) return false;
-  for (let i = 0; i < aEnd - aStart; i++) {
-    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
-  }
-  return true;
+  return t === length;
 }
