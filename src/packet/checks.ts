@@ -25,7 +25,7 @@ export function checkBinary(data: unknown, what: string, limit = MAX_STRING_BYTE
 
 /** A length-prefixed field over its 16-bit length (1.5.3). */
 export function tooLong(what: string, bytes: number): never {
-  return protocolError('STRING_TOO_LONG', `${what} is ${bytes} bytes; the limit is ${MAX_STRING_BYTES}`);
+  return protocolError('STRING_TOO_LONG', `${what} must be ${MAX_STRING_BYTES} bytes or less, got ${bytes}`);
 }
 
 /**
@@ -42,7 +42,7 @@ export function checkFixedFlags(firstByte: number): number {
     const expected = typeCode === 6 || typeCode === 8 || typeCode === 10 ? 2 : 0;
     if ((firstByte & 0x0f) !== expected) {
       // PUBREL's, SUBSCRIBE's and UNSUBSCRIBE's own statements [MQTT-3.6.1-1, -3.8.1-1, -3.10.1-1].
-      protocolError('RESERVED_FLAGS', `${packetName(typeCode)} arrived with flags ${(firstByte & 0x0f).toString(2).padStart(4, '0')}`, expected ? `MQTT-3.${typeCode}.1-1` : 'MQTT-2.2.2-2');
+      protocolError('RESERVED_FLAGS', `${packetName(typeCode)}'s flags must be ${expected}, got ${firstByte & 0x0f}`, expected ? `MQTT-3.${typeCode}.1-1` : 'MQTT-2.2.2-2');
     }
   } else if ((firstByte & 0x06) === 0x06) {
     checkQos(3, 'PUBLISH QoS', 'MQTT-3.3.1-4');

@@ -74,7 +74,7 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
 export function readConnect(r: Reader): ConnectPacket {
   for (let i = 0; i < PROTOCOL_HEADER.length; i++) {
     if (r.u8_('protocol name and level') !== PROTOCOL_HEADER[i]) {
-      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT is not for protocol "MQTT" level 4 (MQTT 3.1.1)', 'MQTT-3.1.2-1');
+      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT\'s protocol must be "MQTT" level 4 (3.1.1)', 'MQTT-3.1.2-1');
     }
   }
   const flags = r.u8_('connect flags');
@@ -120,7 +120,7 @@ export function writeConnack(p: ConnackPacket, target: Uint8Array, offset: numbe
 
 export function readConnack(r: Reader): ConnackPacket {
   const flags = r.u8_('acknowledge flags');
-  if (flags > 1) protocolError('INVALID_CONNACK', 'CONNACK reserved acknowledge flags are set');
+  if (flags > 1) protocolError('INVALID_CONNACK', `CONNACK's acknowledge flags must be 0 or 1, got ${flags}`);
   const returnCode = checkReturnCode(r.u8_('return code'));
   r.done_();
   return { type: 'connack', sessionPresent: flags === 1, returnCode };

@@ -27,13 +27,13 @@ export function decodePacket(bytes: Uint8Array): Packet {
 }
 
 function decodeWhole(bytes: Uint8Array): Packet {
-  if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet is at least 2 bytes; got ${bytes.length}`);
+  if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet must be 2 bytes or more, got ${bytes.length}`);
   const typeCode = checkFixedFlags(bytes[0]!);
   const remainingLength = readRemainingLength(bytes, 1, bytes.length);
-  if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'The Remaining Length field is cut off');
+  if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'Remaining Length is cut off');
   const bodyStart = BODY_START[0]!;
   if (bodyStart + remainingLength !== bytes.length) {
-    protocolError('MALFORMED_PACKET', `Remaining Length says ${remainingLength} bytes follow the header, but ${bytes.length - bodyStart} do`);
+    protocolError('MALFORMED_PACKET', `Remaining Length is ${remainingLength}, but ${bytes.length - bodyStart} bytes follow`);
   }
   return decodeWith(ALL_READERS, typeCode, bytes[0]!, bytes, bodyStart, bytes.length);
 }

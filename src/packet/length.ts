@@ -8,7 +8,7 @@ export function remainingLengthSize(length: number): number {
   if (length < 16_384) return 2;
   if (length < 2_097_152) return 3;
   if (length <= MAX_REMAINING_LENGTH) return 4;
-  return protocolError('PACKET_TOO_LARGE', `Remaining length ${length} exceeds ${MAX_REMAINING_LENGTH}`);
+  return protocolError('PACKET_TOO_LARGE', `Remaining Length must be ${MAX_REMAINING_LENGTH} or less, got ${length}`);
 }
 
 /** Writes the first byte and the Remaining Length; returns the offset of the variable header. */
@@ -48,5 +48,5 @@ export function readRemainingLength(bytes: Uint8Array, offset: number, end: numb
     }
     multiplier *= 128;
   }
-  return protocolError('MALFORMED_REMAINING_LENGTH', 'Remaining Length continues past its fourth byte');
+  return protocolError('MALFORMED_REMAINING_LENGTH', 'Remaining Length is over 4 bytes');
 }

@@ -73,7 +73,7 @@ export class Reader {
   /** Refuses bytes left over after the last field. */
   done_(): void {
     if (this.pos_ !== this.end_) {
-      protocolError('MALFORMED_PACKET', `${this.name_()} has ${this.end_ - this.pos_} unexpected trailing bytes`);
+      protocolError('MALFORMED_PACKET', `${this.name_()} has ${this.end_ - this.pos_} bytes too many`);
     }
   }
 

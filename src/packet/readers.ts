@@ -18,7 +18,7 @@ const reader = new Reader();
 /** Decodes the body bytes[start, end) of a packet of `typeCode` (its first byte already checked). */
 export function decodeWith(readers: Readers, typeCode: number, firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
   const read = readers[typeCode];
-  if (read === undefined) return protocolError('UNEXPECTED_PACKET', `${packetName(typeCode)} is not a packet a client accepts from a broker`, 'MQTT-4.8.0-1');
+  if (read === undefined) return protocolError('UNEXPECTED_PACKET', `${packetName(typeCode)} is not a packet a broker sends`, 'MQTT-4.8.0-1');
   return read(reader.reset_(bytes, start, end, typeCode), firstByte & 0x0f);
 }
 

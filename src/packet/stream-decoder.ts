@@ -81,7 +81,7 @@ export class StreamDecoder {
    */
   push(chunk: Uint8Array | ArrayBuffer): Packet[] {
     if (this.#failure !== null) {
-      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.#failure.message}`, undefined, 'peer');
+      throw new MqttProtocolError('DECODER_FAILED', `Decoder failed earlier: ${this.#failure.message}`, undefined, 'peer');
     }
     const bytes = asBytes(bytesOfChunk(chunk)); // not bytes: the caller's mistake, not the peer's, and the decoder stays usable
     try {

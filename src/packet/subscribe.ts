@@ -71,7 +71,7 @@ export function readSuback(r: Reader): SubackPacket {
 
 /** SUBACK's return codes, sent or received: one at least, each a granted QoS or 0x80 [MQTT-3.9.3-2]. */
 function checkGranted(granted: SubackCode[]): SubackCode[] {
-  if (!Array.isArray(granted) || granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs one return code at least');
+  if (!Array.isArray(granted) || granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs at least one return code');
   for (const code of granted) {
     if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) protocolError('INVALID_SUBACK_CODE', `A SUBACK return code must be 0, 1, 2 or 0x80, got ${String(code)}`, 'MQTT-3.9.3-2');
   }

@@ -26,7 +26,7 @@ export function measureString(s: string, what: string): number {
     } else {
       // A surrogate must be a high one followed by a low one; the pair becomes 4 bytes.
       const next = c <= 0xdbff && i + 1 < length ? s.charCodeAt(i + 1) : 0;
-      if (next < 0xdc00 || next > 0xdfff) badUtf8(what, ': an unpaired surrogate');
+      if (next < 0xdc00 || next > 0xdfff) badUtf8(what); // an unpaired surrogate has no UTF-8
       i++;
       bytes += 2;
     }
@@ -79,6 +79,6 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number, what: st
   return readAsciiBytes(bytes, start, end);
 }
 
-function badUtf8(what: string, detail = ''): never {
-  return protocolError('INVALID_UTF8', `${what} is not well-formed UTF-8${detail}`, 'MQTT-1.5.3-1');
+function badUtf8(what: string): never {
+  return protocolError('INVALID_UTF8', `${what} is not well-formed UTF-8`, 'MQTT-1.5.3-1');
 }
