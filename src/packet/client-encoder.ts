@@ -1,6 +1,11 @@
 /**
- * What a client sends (plus UNSUBACK and PINGRESP, an entry each in ack.ts's table): a client's
+ * What a client sends (plus UNSUBACK and PINGRESP, fixed-layout packets like its acks): a client's
  * encoder needs no other writer. encode.ts adds the broker's CONNACK and SUBACK for the general codec.
+ *
+ * Both switches name every type, the fixed-layout ones too, rather than leaving those to a default
+ * branch: measured on Node 20 (instructions, the client's path bundled), the shorter dispatchers
+ * let V8 inline PUBLISH's writer into the encoder's caller and then left its helpers as calls,
+ * 1.11x the instructions per PUBLISH encoded; with both lists it stays 1.00x.
  */
 import { fixedRemainingLength, writeFixed } from './ack.js';
 import { unknownPacketType } from './encoder.js';
@@ -13,6 +18,15 @@ export function clientRemainingLength(p: Packet): number {
   switch (p.type) {
     case 'publish':
       return publishRemainingLength(p);
+    case 'puback':
+    case 'pubrec':
+    case 'pubrel':
+    case 'pubcomp':
+    case 'unsuback':
+    case 'pingreq':
+    case 'pingresp':
+    case 'disconnect':
+      return fixedRemainingLength(p);
     case 'connect':
       return connectRemainingLength(p);
     case 'subscribe':
@@ -20,22 +34,30 @@ export function clientRemainingLength(p: Packet): number {
     case 'unsubscribe':
       return unsubscribeRemainingLength(p);
     default:
-      return fixedRemainingLength(p);
+      return unknownPacketType(p);
   }
 }
 
 export function clientWrite(p: Packet, target: Uint8Array, offset: number, remainingLength: number): number {
-  // Only the fixed-layout packets measure 2 bytes or fewer: any other has a field of 1 byte or more besides an id.
-  if (remainingLength <= 2) return writeFixed(p, target, offset, remainingLength);
   switch (p.type) {
     case 'publish':
       return writePublish(p, target, offset, remainingLength);
+    case 'puback':
+    case 'pubrec':
+    case 'pubrel':
+    case 'pubcomp':
+    case 'unsuback':
+    case 'pingreq':
+    case 'pingresp':
+    case 'disconnect':
+      return writeFixed(p, target, offset, remainingLength);
     case 'connect':
       return writeConnect(p, target, offset, remainingLength);
     case 'subscribe':
       return writeSubscribe(p, target, offset, remainingLength);
     case 'unsubscribe':
       return writeUnsubscribe(p, target, offset, remainingLength);
+    default:
+      return unknownPacketType(p);
   }
-  return unknownPacketType(p);
 }

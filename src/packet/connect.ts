@@ -5,7 +5,7 @@ import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { checkTopicName, measureTopicName } from './topic.js';
 import type { ConnackPacket, ConnectPacket, Will } from './types.js';
-import { measureString, writeBinary, writeString } from './utf8.js';
+import { measureString, writeBinary, writeText } from './utf8.js';
 
 /** Protocol Name "MQTT" and Protocol Level 4, the variable header's first seven bytes (3.1.2.1-2). */
 const PROTOCOL_HEADER = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04];
@@ -61,12 +61,12 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
   target[offset++] = p.keepalive >>> 8;
   target[offset++] = p.keepalive & 0xff;
   // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
-  offset = writeString(target, offset, p.clientId);
+  offset = writeText(target, offset, p.clientId);
   if (will !== undefined) {
-    offset = writeString(target, offset, will.topic);
+    offset = writeText(target, offset, will.topic);
     offset = writeBinary(target, offset, will.payload);
   }
-  if (p.username !== undefined) offset = writeString(target, offset, p.username);
+  if (p.username !== undefined) offset = writeText(target, offset, p.username);
   if (p.password !== undefined) offset = writeBinary(target, offset, p.password);
   return offset;
 }

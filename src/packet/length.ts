@@ -7,7 +7,10 @@ export function remainingLengthSize(length: number): number {
   if (length < 128) return 1;
   if (length < 16_384) return 2;
   if (length < 2_097_152) return 3;
-  if (length <= MAX_REMAINING_LENGTH) return 4;
+  return length <= MAX_REMAINING_LENGTH ? 4 : tooLarge(length);
+}
+
+function tooLarge(length: number): never {
   return protocolError('PACKET_TOO_LARGE', `Remaining Length must be ${MAX_REMAINING_LENGTH} or less, got ${length}`);
 }
 

@@ -8,31 +8,31 @@ import type { PublishPacket, QoS } from './types.js';
 import { readAsciiBytes } from './bytes.js';
 import { readUtf8, writeString } from './utf8.js';
 
-
 export function publishRemainingLength(p: PublishPacket): number {
   const qos = checkQos(p.qos, 'PUBLISH QoS', 'MQTT-3.3.1-4');
-  if (qos === 0) {
-    if (p.dup) protocolError('MALFORMED_PACKET', 'A QoS 0 PUBLISH must have DUP=0', 'MQTT-3.3.1-2');
-    if (p.packetId !== undefined) protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
-  } else {
-    checkPacketId(p.packetId, 'PUBLISH');
-  }
-  // The payload fills the packet: its only limit is the Remaining Length's.
-  return 2 + measureTopicName(p.topic) + (qos === 0 ? 0 : 2) + checkBinary(p.payload, 'PUBLISH payload', Infinity).length;
+  if (qos !== 0) checkPacketId(p.packetId, 'PUBLISH');
+  else if (p.dup || p.packetId !== undefined) qos0Refusal(p);
+  // The payload (refused before the topic) fills the packet: its only limit is the Remaining Length's.
+  return (qos === 0 ? 2 : 4) + checkBinary(p.payload, 'PUBLISH payload', Infinity).length + measureTopicName(p.topic);
+}
+
+/** What a QoS 0 PUBLISH must not have (a function of its own: the measure stays small enough to inline). */
+function qos0Refusal(p: PublishPacket): never {
+  if (p.dup) protocolError('MALFORMED_PACKET', 'A QoS 0 PUBLISH must have DUP=0', 'MQTT-3.3.1-2');
+  return protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
 }
 
 export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
-  const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
-  offset = writeFixedHeader(target, offset, first, remainingLength);
+  const { qos, payload } = p;
+  const length = payload.length;
+  offset = writeFixedHeader(target, offset, 0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0), remainingLength);
   // The topic's UTF-8 length is what the measured Remaining Length leaves for it.
-  offset = writeString(target, offset, p.topic, remainingLength - 2 - (p.qos === 0 ? 0 : 2) - p.payload.length);
-  if (p.qos !== 0) {
+  offset = writeString(target, offset, p.topic, remainingLength - (qos === 0 ? 2 : 4) - length);
+  if (qos !== 0) {
     const id = p.packetId!;
     target[offset++] = id >>> 8;
     target[offset++] = id & 0xff;
   }
-  const payload = p.payload;
-  const length = payload.length;
   if (length < 64) {
     for (let i = 0; i < length; i++) target[offset + i] = payload[i]!;
   } else {

@@ -5,7 +5,7 @@ import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicFilter } from './topic.js';
 import type { SubackCode, SubackPacket, SubscribePacket, Subscription, UnsubscribePacket } from './types.js';
-import { writeString } from './utf8.js';
+import { writeText } from './utf8.js';
 
 function checkNotEmpty(list: unknown, packet: string, statement: string): void {
   // A lone filter where a list belongs (MQTT.js's subscribe('a/b')) is told as that, not as "no filters".
@@ -33,7 +33,7 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
   offset = writeFixedHeader(target, offset, 0x82, remainingLength);
   offset = writeU16(target, offset, p.packetId);
   for (const s of p.subscriptions) {
-    offset = writeString(target, offset, s.topic);
+    offset = writeText(target, offset, s.topic);
     target[offset++] = s.qos;
   }
   return offset;
@@ -89,7 +89,7 @@ export function unsubscribeRemainingLength(p: UnsubscribePacket): number {
 export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offset: number, remainingLength: number): number {
   offset = writeFixedHeader(target, offset, 0xa2, remainingLength);
   offset = writeU16(target, offset, p.packetId);
-  for (const topic of p.topics) offset = writeString(target, offset, topic);
+  for (const topic of p.topics) offset = writeText(target, offset, topic);
   return offset;
 }
 
