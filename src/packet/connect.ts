@@ -12,13 +12,13 @@ const PROTOCOL_HEADER = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04];
 
 export function connectRemainingLength(p: ConnectPacket): number {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
-    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${String(p.keepalive)}`);
+    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535, got ${String(p.keepalive)}`);
   }
   const clientIdBytes = measureString(p.clientId, 'Client identifier'); // first: it refuses what is not a string
   // Written by truthiness, 'false' from plain JavaScript would be CleanSession 1.
   checkBoolean(p.cleanSession, 'CleanSession');
   if (clientIdBytes === 0 && !p.cleanSession) {
-    protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
+    protocolError('INVALID_CONNECT', 'An empty Client identifier needs CleanSession 1', 'MQTT-3.1.3-7');
   }
   let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + clientIdBytes;
   if (p.will !== undefined) length += willLength(p.will);
@@ -44,7 +44,7 @@ function checkBoolean(value: unknown, what: string): void {
 }
 
 function passwordWithoutUserName(): never {
-  return protocolError('INVALID_CONNECT', 'A password requires a user name', 'MQTT-3.1.2-22');
+  return protocolError('INVALID_CONNECT', 'A Password needs a User name', 'MQTT-3.1.2-22');
 }
 
 export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -78,18 +78,18 @@ export function readConnect(r: Reader): ConnectPacket {
     }
   }
   const flags = r.u8_('connect flags');
-  if (flags & 0x01) protocolError('INVALID_CONNECT', 'CONNECT reserved flag is set', 'MQTT-3.1.2-3');
+  if (flags & 0x01) protocolError('INVALID_CONNECT', "CONNECT's reserved flag must be 0", 'MQTT-3.1.2-3');
   const hasWill = (flags & 0x04) !== 0;
   const willQos = (flags >>> 3) & 0x03;
   const willRetain = (flags & 0x20) !== 0;
   if (!hasWill && (willQos !== 0 || willRetain)) {
-    protocolError('INVALID_CONNECT', 'Will QoS or Will Retain set without the Will Flag', 'MQTT-3.1.2-11');
+    protocolError('INVALID_CONNECT', 'Will QoS and Will Retain need the Will Flag', 'MQTT-3.1.2-11');
   }
   checkQos(willQos, 'Will QoS', 'MQTT-3.1.2-14');
   const hasUsername = (flags & 0x80) !== 0;
   const hasPassword = (flags & 0x40) !== 0;
   if (hasPassword && !hasUsername) passwordWithoutUserName();
-  const keepalive = r.u16_('keep alive');
+  const keepalive = r.u16_('Keep Alive');
   const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string_('Will topic');

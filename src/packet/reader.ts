@@ -83,6 +83,6 @@ export class Reader {
   }
 
   #truncated(what: string): never {
-    return protocolError('MALFORMED_PACKET', `${this.name_()} is too short: ${what} is cut off`);
+    return protocolError('MALFORMED_PACKET', `${this.name_()}'s ${what} is cut off`);
   }
 }

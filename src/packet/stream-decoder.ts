@@ -183,6 +183,6 @@ export class StreamDecoder {
   }
 
   #tooLarge(total: number): never {
-    return protocolError('PACKET_TOO_LARGE', `A ${total}-byte packet exceeds maxPacketSize ${this.maxPacketSize}`);
+    return protocolError('PACKET_TOO_LARGE', `A packet must be maxPacketSize (${this.maxPacketSize}) bytes or less, got ${total}`);
   }
 }

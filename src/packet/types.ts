@@ -91,7 +91,22 @@ export type Packet =
 export type PacketType = Packet['type'];
 
 /** The packet types in type-code order: PACKET_TYPES[code - 1] is the type of code `code`. */
-export const PACKET_TYPES = /* @__PURE__ */ 'connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect'.split(' ') as PacketType[];
+export const PACKET_TYPES: readonly PacketType[] = [
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+];
 
 /** A packet type's name as the specification writes it ('PUBACK'), from its type code. */
 export function packetName(typeCode: number): string {
