@@ -58,19 +58,20 @@ function readTopic(r: Reader): string {
     while (i < length && bytes[start + i] === lastTopicBytes[i]) i++;
     if (i === length) return lastTopic;
   }
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c === 0 || c >= 0x80 || c === 0x2b || c === 0x23) {
-      ascii = false;
-      break;
+  // One pass copies the topic for the cache (which holds nothing valid until it is checked) and
+  // looks for what plain ASCII excludes: a plain topic (not empty) needs no other check.
+  lastTopicLength = -1;
+  const cached = length <= CACHED_TOPIC_MAX;
+  let plain = cached && length > 0;
+  if (cached) {
+    for (let i = 0; i < length; i++) {
+      const c = (lastTopicBytes[i] = bytes[start + i]!);
+      if (c === 0 || c >= 0x80 || c === 0x2b || c === 0x23) plain = false;
     }
   }
-  // Plain ASCII with no wildcard (and not empty) needs no other check; anything else gets them all.
-  const topic = ascii ? readAsciiBytes(bytes, start, end) : readUtf8(bytes, start, end, 'Topic name');
-  if (!ascii || length === 0) checkTopicName(topic, 'Topic name');
-  if (length <= CACHED_TOPIC_MAX) {
-    for (let i = 0; i < length; i++) lastTopicBytes[i] = bytes[start + i]!;
+  const topic = plain ? readAsciiBytes(bytes, start, end) : readUtf8(bytes, start, end, 'Topic name');
+  if (!plain) checkTopicName(topic, 'Topic name');
+  if (cached) {
     lastTopicLength = length;
     lastTopic = topic;
   }
