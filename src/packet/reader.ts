@@ -20,10 +20,6 @@ export class Reader {
     return this;
   }
 
-  get remaining_(): number {
-    return this.end_ - this.pos_;
-  }
-
   u8_(what: string): number {
     if (this.pos_ >= this.end_) this.#truncated(what);
     return this.bytes_[this.pos_++]!;
@@ -39,7 +35,7 @@ export class Reader {
   /** A non-zero packet identifier [MQTT-2.3.1-1]. */
   packetId_(): number {
     const id = this.u16_('packet identifier');
-    if (id === 0) checkPacketId(id, this.name_());
+    if (id === 0) checkPacketId(id, packetName(this.type_));
     return id;
   }
 
@@ -53,14 +49,12 @@ export class Reader {
   }
 
   string_(what: string): string {
-    const start = this.field_(what);
-    return readUtf8(this.bytes_, start, this.pos_, what);
+    return readUtf8(this.bytes_, this.field_(what), this.pos_, what); // pos_ read after field_() moves it
   }
 
   /** A length-prefixed binary field as a zero-copy view. */
   binary_(what: string): Uint8Array {
-    const start = this.field_(what);
-    return this.bytes_.subarray(start, this.pos_);
+    return this.bytes_.subarray(this.field_(what), this.pos_);
   }
 
   /** Everything left, as a zero-copy view. */
@@ -73,16 +67,11 @@ export class Reader {
   /** Refuses bytes left over after the last field. */
   done_(): void {
     if (this.pos_ !== this.end_) {
-      protocolError('MALFORMED_PACKET', `${this.name_()} has ${this.end_ - this.pos_} bytes too many`);
+      protocolError('MALFORMED_PACKET', `${packetName(this.type_)} has ${this.end_ - this.pos_} bytes too many`);
     }
   }
 
-  /** The packet's name as the specification writes it ('PUBACK'). */
-  name_(): string {
-    return packetName(this.type_);
-  }
-
   #truncated(what: string): never {
-    return protocolError('MALFORMED_PACKET', `${this.name_()}'s ${what} is cut off`);
+    return protocolError('MALFORMED_PACKET', `${packetName(this.type_)}'s ${what} is cut off`);
   }
 }

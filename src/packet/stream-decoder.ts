@@ -119,8 +119,7 @@ export class StreamDecoder {
       const total = bodyStart - offset + remainingLength;
       if (total > this.maxPacketSize) this.#tooLarge(total);
       if (offset + total > end) {
-        this.#startPartial(total, bodyStart - offset);
-        this.#fillPartial(bytes, offset);
+        this.#startPartial(total, bodyStart - offset, bytes, offset);
         break;
       }
       const packet = decodeWith(this.#readers, typeCode, first, bytes, bodyStart, offset + total);
@@ -142,8 +141,7 @@ export class StreamDecoder {
         const headerLength = BODY_START[0]!;
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.#tooLarge(total);
-        this.#startPartial(total, headerLength);
-        this.#fillPartial(head.slice(0, headerLength), 0);
+        this.#startPartial(total, headerLength, head.subarray(0, headerLength), 0);
         this.#headLength = 0;
         break;
       }
@@ -151,11 +149,13 @@ export class StreamDecoder {
     return offset;
   }
 
-  #startPartial(total: number, bodyStart: number): void {
+  /** Starts assembling a packet of `total` bytes with what `bytes` holds of it from `offset`. */
+  #startPartial(total: number, bodyStart: number, bytes: Uint8Array, offset: number): void {
     this.#partialLength = total;
     this.#partialFilled = 0;
     this.#partialBodyStart = bodyStart;
     this.#partial = allocBytes(total <= this.#preallocateLimit ? total : 0);
+    this.#fillPartial(bytes, offset);
   }
 
   /** Takes what `bytes` holds of the packet being assembled; returns the offset after it. */
@@ -179,7 +179,7 @@ export class StreamDecoder {
     const packet = this.#partial!;
     this.#partial = null;
     this.#partialLength = this.#partialFilled = 0;
-    return decodeWith(this.#readers, checkFixedFlags(packet[0]!), packet[0]!, packet, this.#partialBodyStart, packet.length);
+    return decodeWith(this.#readers, packet[0]! >>> 4, packet[0]!, packet, this.#partialBodyStart, packet.length); // its first byte checked on arrival
   }
 
   #tooLarge(total: number): never {

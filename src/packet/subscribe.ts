@@ -42,7 +42,7 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
 export function readSubscribe(r: Reader): SubscribePacket {
   const packetId = r.packetId_();
   const subscriptions: Subscription[] = [];
-  while (r.remaining_ > 0) {
+  while (r.pos_ < r.end_) {
     const topic = readFilter(r);
     subscriptions.push({ topic, qos: checkQos(r.u8_('Requested QoS'), 'Requested QoS', 'MQTT-3.8.3-4') });
   }
@@ -65,7 +65,7 @@ export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number,
 export function readSuback(r: Reader): SubackPacket {
   const packetId = r.packetId_();
   const granted: SubackCode[] = [];
-  while (r.remaining_ > 0) granted.push(r.u8_('return code') as SubackCode);
+  while (r.pos_ < r.end_) granted.push(r.u8_('return code') as SubackCode);
   return { type: 'suback', packetId, granted: checkGranted(granted) };
 }
 
@@ -96,7 +96,7 @@ export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offse
 export function readUnsubscribe(r: Reader): UnsubscribePacket {
   const packetId = r.packetId_();
   const topics: string[] = [];
-  while (r.remaining_ > 0) topics.push(readFilter(r));
+  while (r.pos_ < r.end_) topics.push(readFilter(r));
   checkNotEmpty(topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
   return { type: 'unsubscribe', packetId, topics };
 }
