@@ -6,5 +6,5 @@ export function bytesOfChunk(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw usageError('INVALID_ARGUMENT', `Bytes to decode must be a Uint8Array or an ArrayBuffer, got ${typeOf(chunk)}`);
+  throw usageError('INVALID_ARGUMENT', `Bytes to decode must be a Uint8Array or ArrayBuffer, got ${typeOf(chunk)}`);
 }

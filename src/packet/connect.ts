@@ -20,7 +20,8 @@ export function connectRemainingLength(p: ConnectPacket): number {
   if (clientIdBytes === 0 && !p.cleanSession) {
     protocolError('INVALID_CONNECT', 'An empty Client identifier needs CleanSession 1', 'MQTT-3.1.3-7');
   }
-  let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + clientIdBytes;
+  // The protocol name and level (7 bytes), the flags (1), Keep Alive (2), the client id's length (2) and it.
+  let length = 12 + clientIdBytes;
   if (p.will !== undefined) length += willLength(p.will);
   if (p.username !== undefined) length += 2 + measureString(p.username, 'User name');
   if (p.password !== undefined) {
@@ -73,31 +74,26 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
 
 export function readConnect(r: Reader): ConnectPacket {
   for (let i = 0; i < PROTOCOL_HEADER.length; i++) {
-    if (r.u8_('protocol name and level') !== PROTOCOL_HEADER[i]) {
-      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT\'s protocol must be "MQTT" level 4 (3.1.1)', 'MQTT-3.1.2-1');
+    if (r.u8_('protocol') !== PROTOCOL_HEADER[i]) {
+      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT\'s protocol must be "MQTT" level 4', 'MQTT-3.1.2-1');
     }
   }
   const flags = r.u8_('connect flags');
   if (flags & 0x01) protocolError('INVALID_CONNECT', "CONNECT's reserved flag must be 0", 'MQTT-3.1.2-3');
   const hasWill = (flags & 0x04) !== 0;
-  const willQos = (flags >>> 3) & 0x03;
-  const willRetain = (flags & 0x20) !== 0;
-  if (!hasWill && (willQos !== 0 || willRetain)) {
-    protocolError('INVALID_CONNECT', 'Will QoS and Will Retain need the Will Flag', 'MQTT-3.1.2-11');
-  }
-  checkQos(willQos, 'Will QoS', 'MQTT-3.1.2-14');
-  const hasUsername = (flags & 0x80) !== 0;
-  const hasPassword = (flags & 0x40) !== 0;
-  if (hasPassword && !hasUsername) passwordWithoutUserName();
+  // Will QoS (bits 4-3) and Will Retain (bit 5) only with the Will Flag; a Password (bit 6) only with a User Name (bit 7).
+  if (!hasWill && flags & 0x38) protocolError('INVALID_CONNECT', 'Will QoS and Will Retain need the Will Flag', 'MQTT-3.1.2-11');
+  const willQos = checkQos((flags >>> 3) & 0x03, 'Will QoS', 'MQTT-3.1.2-14');
+  if ((flags & 0xc0) === 0x40) passwordWithoutUserName();
   const keepalive = r.u16_('Keep Alive');
   const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string_('Will topic');
     checkTopicName(topic, 'Will topic', 'MQTT-4.7.1-1');
-    packet.will = { topic, payload: r.binary_('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
+    packet.will = { topic, payload: r.binary_('Will message'), qos: willQos, retain: (flags & 0x20) !== 0 };
   }
-  if (hasUsername) packet.username = r.string_('User name');
-  if (hasPassword) packet.password = r.binary_('Password');
+  if (flags & 0x80) packet.username = r.string_('User name');
+  if (flags & 0x40) packet.password = r.binary_('Password');
   r.done_();
   return packet;
 }
@@ -105,7 +101,7 @@ export function readConnect(r: Reader): ConnectPacket {
 export function connackRemainingLength(p: ConnackPacket): number {
   checkReturnCode(p.returnCode);
   if (p.sessionPresent && p.returnCode !== 0) {
-    protocolError('INVALID_CONNACK', 'A refusing CONNACK must have Session Present 0', 'MQTT-3.2.2-4');
+    protocolError('INVALID_CONNACK', "A refusing CONNACK's Session Present must be 0", 'MQTT-3.2.2-4');
   }
   return 2;
 }

@@ -43,7 +43,7 @@ export function encodeInto(p: Packet, target: Uint8Array, offset: number): numbe
   const remainingLength = remainingLengthOf(p);
   const size = 1 + remainingLengthSize(remainingLength) + remainingLength;
   if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) {
-    throw usageError('BUFFER_TOO_SMALL', `encodeInto()'s target must hold ${size} bytes from offset ${offset}, got ${target.length}`);
+    throw usageError('BUFFER_TOO_SMALL', `encodeInto() needs ${size} bytes from offset ${offset}, got ${target.length}`);
   }
   write(p, target, offset, remainingLength);
   return size;

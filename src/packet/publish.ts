@@ -18,7 +18,7 @@ export function publishRemainingLength(p: PublishPacket): number {
 
 /** What a QoS 0 PUBLISH must not have (a function of its own: the measure stays small enough to inline). */
 function qos0Refusal(p: PublishPacket): never {
-  if (p.dup) protocolError('MALFORMED_PACKET', 'A QoS 0 PUBLISH must have DUP=0', 'MQTT-3.3.1-2');
+  if (p.dup) protocolError('MALFORMED_PACKET', "A QoS 0 PUBLISH's DUP must be 0", 'MQTT-3.3.1-2');
   return protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
 }
 

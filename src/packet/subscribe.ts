@@ -10,7 +10,7 @@ import { writeText } from './utf8.js';
 function checkNotEmpty(list: unknown, packet: string, statement: string): void {
   // A lone filter where a list belongs (MQTT.js's subscribe('a/b')) is told as that, not as "no filters".
   if (list !== undefined && list !== null && !Array.isArray(list)) {
-    throw usageError('INVALID_ARGUMENT', `${packet}'s topic filters must be an array, got ${typeof list === 'string' ? `the string "${list}"` : typeof list}`);
+    throw usageError('INVALID_ARGUMENT', `${packet}'s topic filters must be an array, got ${typeof list === 'string' ? `"${list}"` : typeof list}`);
   }
   if (!Array.isArray(list) || list.length === 0) {
     protocolError('EMPTY_SUBSCRIPTION', `${packet} needs at least one topic filter`, statement);

@@ -27,7 +27,7 @@ describe('packet boundary', () => {
       expect(e).toBeInstanceOf(MqttError);
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.origin).toBe('caller');
-      expect(e.message).toContain('the string "a/b"');
+      expect(e.message).toContain('got "a/b"');
     }
     const e = typedError(() => encode({ type: 'subscribe', packetId: 1, subscriptions: { topic: 'a/b', qos: 0 } as any })) as MqttError;
     expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', "SUBSCRIBE's topic filters must be an array, got object"]);
