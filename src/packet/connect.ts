@@ -45,7 +45,7 @@ function checkBoolean(value: unknown, what: string): void {
 }
 
 function passwordWithoutUserName(): never {
-  return protocolError('INVALID_CONNECT', 'A Password needs a User name', 'MQTT-3.1.2-22');
+  return protocolError('INVALID_CONNECT', 'Password needs a User name', 'MQTT-3.1.2-22');
 }
 
 export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -82,7 +82,7 @@ export function readConnect(r: Reader): ConnectPacket {
   if (flags & 0x01) protocolError('INVALID_CONNECT', "CONNECT's reserved flag must be 0", 'MQTT-3.1.2-3');
   const hasWill = (flags & 0x04) !== 0;
   // Will QoS (bits 4-3) and Will Retain (bit 5) only with the Will Flag; a Password (bit 6) only with a User Name (bit 7).
-  if (!hasWill && flags & 0x38) protocolError('INVALID_CONNECT', 'Will QoS and Will Retain need the Will Flag', 'MQTT-3.1.2-11');
+  if (!hasWill && flags & 0x38) protocolError('INVALID_CONNECT', 'Will QoS and Retain need the Will Flag', 'MQTT-3.1.2-11');
   const willQos = checkQos((flags >>> 3) & 0x03, 'Will QoS', 'MQTT-3.1.2-14');
   if ((flags & 0xc0) === 0x40) passwordWithoutUserName();
   const keepalive = r.u16_('Keep Alive');
@@ -119,10 +119,10 @@ export function readConnack(r: Reader): ConnackPacket {
   if (flags > 1) protocolError('INVALID_CONNACK', `CONNACK's acknowledge flags must be 0 or 1, got ${flags}`);
   const returnCode = checkReturnCode(r.u8_('return code'));
   r.done_();
-  return { type: 'connack', sessionPresent: flags === 1, returnCode };
+  return { type: 'connack', sessionPresent: flags > 0, returnCode };
 }
 
 function checkReturnCode(code: number): number {
-  if (!Number.isInteger(code) || code < 0 || code > 5) protocolError('INVALID_CONNACK', `CONNACK return code must be 0..5, got ${String(code)}`);
+  if (!Number.isInteger(code) || code < 0 || code > 5) protocolError('INVALID_CONNACK', `CONNACK's return code must be 0..5, got ${String(code)}`);
   return code;
 }

@@ -33,7 +33,7 @@ function decodeWhole(bytes: Uint8Array): Packet {
   if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'Remaining Length is cut off');
   const bodyStart = BODY_START[0]!;
   if (bodyStart + remainingLength !== bytes.length) {
-    protocolError('MALFORMED_PACKET', `Remaining Length is ${remainingLength}, but ${bytes.length - bodyStart} bytes follow`);
+    protocolError('MALFORMED_PACKET', `Remaining Length is ${remainingLength}, not ${bytes.length - bodyStart}`);
   }
   return decodeWith(ALL_READERS, typeCode, bytes[0]!, bytes, bodyStart, bytes.length);
 }

@@ -14,7 +14,7 @@ export type Measure = (p: Packet) => number;
 export type Write = (p: Packet, target: Uint8Array, offset: number, remainingLength: number) => number;
 
 export function unknownPacketType(p: Packet): never {
-  return protocolError('UNKNOWN_PACKET_TYPE', `Packet type ${String((p as { type?: unknown }).type)} is unknown`);
+  return protocolError('UNKNOWN_PACKET_TYPE', `Packet type ${String((p as { type?: unknown }).type)} is not known`);
 }
 
 /** The exact number of bytes `p` encodes to. */

@@ -51,5 +51,5 @@ export function readRemainingLength(bytes: Uint8Array, offset: number, end: numb
     }
     multiplier *= 128;
   }
-  return protocolError('MALFORMED_REMAINING_LENGTH', 'Remaining Length is over 4 bytes');
+  return protocolError('MALFORMED_REMAINING_LENGTH', 'Remaining Length must be 4 bytes or less');
 }

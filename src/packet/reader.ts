@@ -27,9 +27,7 @@ export class Reader {
 
   u16_(what: string): number {
     if (this.pos_ + 2 > this.end_) this.#truncated(what);
-    const value = (this.bytes_[this.pos_]! << 8) | this.bytes_[this.pos_ + 1]!;
-    this.pos_ += 2;
-    return value;
+    return (this.bytes_[this.pos_++]! << 8) | this.bytes_[this.pos_++]!;
   }
 
   /** A non-zero packet identifier [MQTT-2.3.1-1]. */
@@ -59,15 +57,13 @@ export class Reader {
 
   /** Everything left, as a zero-copy view. */
   rest_(): Uint8Array {
-    const start = this.pos_;
-    this.pos_ = this.end_;
-    return this.bytes_.subarray(start, this.end_);
+    return this.bytes_.subarray(this.pos_, (this.pos_ = this.end_));
   }
 
   /** Refuses bytes left over after the last field. */
   done_(): void {
     if (this.pos_ !== this.end_) {
-      protocolError('MALFORMED_PACKET', `${packetName(this.type_)} has ${this.end_ - this.pos_} bytes too many`);
+      protocolError('MALFORMED_PACKET', `${packetName(this.type_)} is ${this.end_ - this.pos_} bytes too long`);
     }
   }
 

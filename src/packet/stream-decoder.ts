@@ -63,7 +63,7 @@ export class StreamDecoder {
 
   constructor(options: PacketDecoderOptions, readers: Readers) {
     this.#readers = readers;
-    const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
+    const max = options.maxPacketSize ?? MAX_FIXED_HEADER + MAX_REMAINING_LENGTH; // a first byte and four of Remaining Length
     if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be 2 or more, got ${String(max)}`);
     this.maxPacketSize = max;
     this.#preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
@@ -88,7 +88,7 @@ export class StreamDecoder {
       return this.#consume(bytes);
     } catch (error) {
       // The rules the codec enforces either way were broken by whoever sent these bytes.
-      this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
+      this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable: ${String(error)}`, undefined, 'peer');
       this.#partial = null;
       this.#headLength = this.#partialFilled = this.#partialLength = 0;
       throw this.#failure;

@@ -22,7 +22,7 @@ export function subscribeRemainingLength(p: SubscribePacket): number {
   checkNotEmpty(p.subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
   let length = 2;
   for (const s of p.subscriptions) {
-    if (typeof s !== 'object' || s === null) protocolError('INVALID_TOPIC_FILTER', `A subscription must be an object with a topic and a qos, got ${typeOf(s)}`);
+    if (typeof s !== 'object' || s === null) protocolError('INVALID_TOPIC_FILTER', `A subscription must be an object, got ${typeOf(s)}`);
     checkQos(s.qos, 'Requested QoS');
     length += 2 + measureTopicFilter(s.topic) + 1;
   }
@@ -73,7 +73,7 @@ export function readSuback(r: Reader): SubackPacket {
 function checkGranted(granted: SubackCode[]): SubackCode[] {
   if (!Array.isArray(granted) || granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs at least one return code');
   for (const code of granted) {
-    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) protocolError('INVALID_SUBACK_CODE', `A SUBACK return code must be 0, 1, 2 or 0x80, got ${String(code)}`, 'MQTT-3.9.3-2');
+    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) protocolError('INVALID_SUBACK_CODE', `SUBACK return code must be 0, 1, 2 or 0x80, got ${String(code)}`, 'MQTT-3.9.3-2');
   }
   return granted;
 }

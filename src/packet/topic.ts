@@ -49,7 +49,7 @@ export function measureTopicFilter(filter: string): number {
       }
     } else if (c === 0x2b /* + */) {
       if ((i > 0 && filter.charCodeAt(i - 1) !== 0x2f) || (i < length - 1 && filter.charCodeAt(i + 1) !== 0x2f)) {
-        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '+' must fill a whole level`, 'MQTT-4.7.1-3');
+        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '+' must be a whole level`, 'MQTT-4.7.1-3');
       }
     }
   }
