@@ -90,7 +90,7 @@ export type Packet =
 
 export type PacketType = Packet['type'];
 
-/** The packet types in type-code order: PACKET_TYPES[code - 1] is the type of code `code`. */
+/** @internal The packet types in type-code order: PACKET_TYPES[code - 1] is the type of code `code`. */
 export const PACKET_TYPES: readonly PacketType[] = [
   'connect',
   'connack',
@@ -108,7 +108,7 @@ export const PACKET_TYPES: readonly PacketType[] = [
   'disconnect',
 ];
 
-/** A packet type's name as the specification writes it ('PUBACK'), from its type code. */
+/** @internal A packet type's name as the specification writes it ('PUBACK'), from its type code. */
 export function packetName(typeCode: number): string {
   return PACKET_TYPES[typeCode - 1]!.toUpperCase();
 }
