@@ -69,6 +69,14 @@
 // UNSUBSCRIBE check, shorter messages), within which options holding an object without a usable
 // toString became typed errors instead of TypeErrors (~0.03 KB core, ~0.04 KB imp): ceilings 15.88
 // and 18.43 KB,
+// lowered 2026-11-28 by issue 9's codec pass, which met the codec's 6 KB target without dropping a
+// check or slowing a hot path (core 16,371 -> 16,087 B, codec 6,824 -> 6,135 B, imp 19,021 -> 18,741 B):
+// each rule checked by one function on encode and decode, refusals built from the field's name and
+// the value got, the fixed-layout packets measured and written by one pair of functions, packet
+// names from one list, shorter messages, topicMatches a character at a time, and a received
+// PUBLISH topic scanned once for the cache and its checks (ceilings 15.71, 6.0 and 18.31 KB),
+// and the two passes together: core 15,985 B, codec 6,134 B, imp 18,591 B (ceilings 15.62, 6.0
+// and 18.16 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -78,9 +86,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.88 * KB },
-  { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6.7 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.43 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.62 * KB },
+  { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.16 * KB },
 ];
 
 export async function measure(source) {

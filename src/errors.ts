@@ -143,6 +143,11 @@ export function protocolError(code: ProtocolErrorCode, message: string, statemen
   throw new MqttProtocolError(code, message, statement);
 }
 
+/** A value's type for a message: typeof, with null told apart from objects. */
+export function typeOf(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}
+
 /** Any thrown value as an MqttError (keeping the original as its cause). */
 export function asMqttError(error: unknown, code: ErrorCode): MqttError {
   if (error instanceof MqttError) return error;

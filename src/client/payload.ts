@@ -1,5 +1,5 @@
 /** What every face accepts as a payload, and the one place it becomes bytes. */
-import { usageError } from '../errors.js';
+import { typeOf, usageError } from '../errors.js';
 import { utf8Encode } from '../packet/bytes.js';
 
 /** Text is sent as UTF-8; a number as its decimal text (as `String(n)` writes it); bytes as they are. */
@@ -13,5 +13,5 @@ export function toPayload(payload: Payload): Uint8Array {
   if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
   if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
   // Callers from plain JavaScript can pass anything.
-  throw usageError('INVALID_PAYLOAD', `A payload is a string, a number or bytes, got ${payload === null ? 'null' : typeof payload}`);
+  throw usageError('INVALID_PAYLOAD', `A payload is a string, a number or bytes, got ${typeOf(payload)}`);
 }

@@ -35,7 +35,9 @@ export const asBytes: (chunk: Uint8Array) => Uint8Array = NodeBuffer
 
 const encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is data and must survive decoding [MQTT-1.5.3-3].
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { ignoreBOM: true });
+// fatal: WHATWG's decoder refuses exactly what RFC 3629 forbids (overlongs, surrogates, past U+10FFFF).
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Writes the UTF-8 of `s` (already measured at `byteLength`) at `offset`. */
 export const writeUtf8Bytes: (target: Uint8Array, offset: number, s: string, byteLength: number) => void = NodeBuffer
@@ -50,9 +52,6 @@ export const writeUtf8Bytes: (target: Uint8Array, offset: number, s: string, byt
 export const readUtf8Bytes: (bytes: Uint8Array, start: number, end: number) => string = NodeBuffer
   ? (bytes, start, end) => NodeBuffer.prototype.utf8Slice.call(bytes, start, end)
   : (bytes, start, end) => decoder.decode(bytes.subarray(start, end));
-
-// fatal: WHATWG's decoder refuses exactly what RFC 3629 forbids (overlongs, surrogates, past U+10FFFF).
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Decodes bytes[start, end) if they are well-formed UTF-8 [MQTT-1.5.3-1], else undefined. Node
@@ -102,10 +101,10 @@ function isWellFormedUtf8(bytes: Uint8Array, i: number, end: number): boolean {
   return true;
 }
 
-/** Decodes bytes already known to be 7-bit ASCII. */
+/** Decodes bytes already known to be 7-bit ASCII (a browser's strict decoder: the codec carries no other). */
 export const readAsciiBytes: (bytes: Uint8Array, start: number, end: number) => string = NodeBuffer
   ? (bytes, start, end) => NodeBuffer.prototype.latin1Slice.call(bytes, start, end)
-  : (bytes, start, end) => decoder.decode(bytes.subarray(start, end));
+  : (bytes, start, end) => strictDecoder.decode(bytes.subarray(start, end));
 
 /** The UTF-8 of `s` (Node's TextEncoder costs several times Buffer's conversion). */
 export const utf8Encode: (s: string) => Uint8Array = NodeBuffer ? (s) => NodeBuffer.from(s, 'utf8') : (s) => encoder.encode(s);

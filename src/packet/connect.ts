@@ -1,30 +1,31 @@
 /** CONNECT and CONNACK (3.1, 3.2): opening a connection. */
 import { checkBinary, checkQos } from './checks.js';
-import { protocolError } from '../errors.js';
+import { protocolError, typeOf } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
-import { measureTopicName } from './topic.js';
+import { checkTopicName, measureTopicName } from './topic.js';
 import type { ConnackPacket, ConnectPacket, Will } from './types.js';
-import { measureString, writeBinary, writeString } from './utf8.js';
+import { measureString, writeBinary, writeText } from './utf8.js';
 
 /** Protocol Name "MQTT" and Protocol Level 4, the variable header's first seven bytes (3.1.2.1-2). */
 const PROTOCOL_HEADER = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04];
 
 export function connectRemainingLength(p: ConnectPacket): number {
   if (!Number.isInteger(p.keepalive) || p.keepalive < 0 || p.keepalive > 65_535) {
-    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535 seconds, got ${p.keepalive}`);
+    protocolError('INVALID_CONNECT', `Keep Alive must be 0..65535, got ${String(p.keepalive)}`);
   }
   const clientIdBytes = measureString(p.clientId, 'Client identifier'); // first: it refuses what is not a string
   // Written by truthiness, 'false' from plain JavaScript would be CleanSession 1.
-  if (typeof p.cleanSession !== 'boolean') protocolError('INVALID_CONNECT', 'CleanSession must be a boolean');
+  checkBoolean(p.cleanSession, 'CleanSession');
   if (clientIdBytes === 0 && !p.cleanSession) {
-    protocolError('INVALID_CONNECT', 'An empty client identifier requires CleanSession=1', 'MQTT-3.1.3-7');
+    protocolError('INVALID_CONNECT', 'An empty Client identifier needs CleanSession 1', 'MQTT-3.1.3-7');
   }
-  let length = PROTOCOL_HEADER.length + 1 + 2 + 2 + clientIdBytes;
+  // The protocol name and level (7 bytes), the flags (1), Keep Alive (2), the client id's length (2) and it.
+  let length = 12 + clientIdBytes;
   if (p.will !== undefined) length += willLength(p.will);
   if (p.username !== undefined) length += 2 + measureString(p.username, 'User name');
   if (p.password !== undefined) {
-    if (p.username === undefined) protocolError('INVALID_CONNECT', 'A password requires a user name', 'MQTT-3.1.2-22');
+    if (p.username === undefined) passwordWithoutUserName();
     length += 2 + checkBinary(p.password, 'Password').length;
   }
   return length;
@@ -32,11 +33,19 @@ export function connectRemainingLength(p: ConnectPacket): number {
 
 function willLength(will: Will): number {
   // From plain JavaScript `will: null` reached `will.qos` as a TypeError.
-  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', 'The will must be an object');
+  if (typeof will !== 'object' || will === null) protocolError('INVALID_CONNECT', `The will must be an object, got ${typeOf(will)}`);
   checkQos(will.qos, 'Will QoS', 'MQTT-3.1.2-14');
-  if (typeof will.retain !== 'boolean') protocolError('INVALID_CONNECT', 'Will retain must be a boolean');
+  checkBoolean(will.retain, 'Will retain');
   // A will carries both its topic and its message [MQTT-3.1.2-9].
-  return 2 + measureTopicName(will.topic) + 2 + checkBinary(will.payload, 'Will message').length;
+  return 2 + measureTopicName(will.topic, 'Will topic') + 2 + checkBinary(will.payload, 'Will message').length;
+}
+
+function checkBoolean(value: unknown, what: string): void {
+  if (typeof value !== 'boolean') protocolError('INVALID_CONNECT', `${what} must be a boolean, got ${typeOf(value)}`);
+}
+
+function passwordWithoutUserName(): never {
+  return protocolError('INVALID_CONNECT', 'Password needs a User name', 'MQTT-3.1.2-22');
 }
 
 export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -53,46 +62,38 @@ export function writeConnect(p: ConnectPacket, target: Uint8Array, offset: numbe
   target[offset++] = p.keepalive >>> 8;
   target[offset++] = p.keepalive & 0xff;
   // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
-  offset = writeString(target, offset, p.clientId, measureString(p.clientId, 'Client identifier'));
+  offset = writeText(target, offset, p.clientId);
   if (will !== undefined) {
-    offset = writeString(target, offset, will.topic, measureTopicName(will.topic));
+    offset = writeText(target, offset, will.topic);
     offset = writeBinary(target, offset, will.payload);
   }
-  if (p.username !== undefined) offset = writeString(target, offset, p.username, measureString(p.username, 'User name'));
+  if (p.username !== undefined) offset = writeText(target, offset, p.username);
   if (p.password !== undefined) offset = writeBinary(target, offset, p.password);
   return offset;
 }
 
 export function readConnect(r: Reader): ConnectPacket {
   for (let i = 0; i < PROTOCOL_HEADER.length; i++) {
-    if (r.u8('protocol name and level') !== PROTOCOL_HEADER[i]) {
-      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT is not for protocol "MQTT" level 4 (MQTT 3.1.1)', 'MQTT-3.1.2-1');
+    if (r.u8_('protocol') !== PROTOCOL_HEADER[i]) {
+      protocolError('UNSUPPORTED_PROTOCOL', 'CONNECT\'s protocol must be "MQTT" level 4', 'MQTT-3.1.2-1');
     }
   }
-  const flags = r.u8('connect flags');
-  if (flags & 0x01) protocolError('INVALID_CONNECT', 'CONNECT reserved flag is set', 'MQTT-3.1.2-3');
+  const flags = r.u8_('connect flags');
+  if (flags & 0x01) protocolError('INVALID_CONNECT', "CONNECT's reserved flag must be 0", 'MQTT-3.1.2-3');
   const hasWill = (flags & 0x04) !== 0;
-  const willQos = (flags >>> 3) & 0x03;
-  const willRetain = (flags & 0x20) !== 0;
-  if (!hasWill && (willQos !== 0 || willRetain)) {
-    protocolError('INVALID_CONNECT', 'Will QoS or Will Retain set without the Will Flag', 'MQTT-3.1.2-11');
-  }
-  if (willQos === 3) protocolError('INVALID_QOS', 'Will QoS 3', 'MQTT-3.1.2-14');
-  const hasUsername = (flags & 0x80) !== 0;
-  const hasPassword = (flags & 0x40) !== 0;
-  if (hasPassword && !hasUsername) protocolError('INVALID_CONNECT', 'Password flag without User Name flag', 'MQTT-3.1.2-22');
-  const keepalive = r.u16('keep alive');
+  // Will QoS (bits 4-3) and Will Retain (bit 5) only with the Will Flag; a Password (bit 6) only with a User Name (bit 7).
+  if (!hasWill && flags & 0x38) protocolError('INVALID_CONNECT', 'Will QoS and Retain need the Will Flag', 'MQTT-3.1.2-11');
+  const willQos = checkQos((flags >>> 3) & 0x03, 'Will QoS', 'MQTT-3.1.2-14');
+  if ((flags & 0xc0) === 0x40) passwordWithoutUserName();
+  const keepalive = r.u16_('Keep Alive');
   const packet: ConnectPacket = { type: 'connect', clientId: r.string_('Client identifier'), keepalive, cleanSession: (flags & 0x02) !== 0 };
   if (hasWill) {
     const topic = r.string_('Will topic');
-    if (topic.length === 0) protocolError('INVALID_TOPIC', 'The will topic is empty', 'MQTT-4.7.3-1');
-    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-      protocolError('INVALID_TOPIC', `Will topic "${topic}" contains a wildcard`, 'MQTT-4.7.1-1');
-    }
-    packet.will = { topic, payload: r.binary_('Will message'), qos: willQos as 0 | 1 | 2, retain: willRetain };
+    checkTopicName(topic, 'Will topic', 'MQTT-4.7.1-1');
+    packet.will = { topic, payload: r.binary_('Will message'), qos: willQos, retain: (flags & 0x20) !== 0 };
   }
-  if (hasUsername) packet.username = r.string_('User name');
-  if (hasPassword) packet.password = r.binary_('Password');
+  if (flags & 0x80) packet.username = r.string_('User name');
+  if (flags & 0x40) packet.password = r.binary_('Password');
   r.done_();
   return packet;
 }
@@ -100,7 +101,7 @@ export function readConnect(r: Reader): ConnectPacket {
 export function connackRemainingLength(p: ConnackPacket): number {
   checkReturnCode(p.returnCode);
   if (p.sessionPresent && p.returnCode !== 0) {
-    protocolError('INVALID_CONNACK', 'A refusing CONNACK must have Session Present 0', 'MQTT-3.2.2-4');
+    protocolError('INVALID_CONNACK', "A refusing CONNACK's Session Present must be 0", 'MQTT-3.2.2-4');
   }
   return 2;
 }
@@ -114,16 +115,14 @@ export function writeConnack(p: ConnackPacket, target: Uint8Array, offset: numbe
 }
 
 export function readConnack(r: Reader): ConnackPacket {
-  const flags = r.u8('acknowledge flags');
-  if (flags > 1) protocolError('INVALID_CONNACK', 'CONNACK reserved acknowledge flags are set');
-  const returnCode = checkReturnCode(r.u8('return code'));
+  const flags = r.u8_('acknowledge flags');
+  if (flags > 1) protocolError('INVALID_CONNACK', `CONNACK's acknowledge flags must be 0 or 1, got ${flags}`);
+  const returnCode = checkReturnCode(r.u8_('return code'));
   r.done_();
-  return { type: 'connack', sessionPresent: flags === 1, returnCode };
+  return { type: 'connack', sessionPresent: flags > 0, returnCode };
 }
 
 function checkReturnCode(code: number): number {
-  if (!Number.isInteger(code) || code < 0 || code > 5) {
-    protocolError('INVALID_CONNACK', `CONNACK return code ${code} is reserved (0..5 are defined)`);
-  }
+  if (!Number.isInteger(code) || code < 0 || code > 5) protocolError('INVALID_CONNACK', `CONNACK's return code must be 0..5, got ${String(code)}`);
   return code;
 }

@@ -1,32 +1,22 @@
 /** Decoding one packet body once its fixed header has been read. */
 import { CLIENT_READERS } from './client-readers.js';
-import { decodeWith, readDisconnect, readPingreq } from './readers.js';
+import { decodeWith, readEmpty } from './readers.js';
 import type { Readers } from './readers.js';
 import { checkFixedFlags } from './checks.js';
 import { readConnect } from './connect.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
-import { readRemainingLength } from './length.js';
+import { BODY_START, readRemainingLength } from './length.js';
 import { bytesOfChunk } from './chunk.js';
 import { readSubscribe, readUnsubscribe } from './subscribe.js';
 import type { Packet } from './types.js';
 
-const headerSize = new Int32Array(1);
-
-/** What only a client sends: the rest of a general-purpose decoder's table. */
-const SERVER_BOUND: Readers = [undefined, readConnect, undefined, undefined, undefined, undefined, undefined, undefined, readSubscribe, undefined, readUnsubscribe, undefined, readPingreq, undefined, readDisconnect];
-
-/** Every packet type, both directions: what a general-purpose codec decodes. */
-export const ALL_READERS: Readers = CLIENT_READERS.map((read, type) => read ?? SERVER_BOUND[type]);
+/** Every packet type, both directions: a client's readers and those of what only a client sends. */
+export const ALL_READERS: Readers = Object.assign([...CLIENT_READERS], { 1: readConnect, 8: readSubscribe, 10: readUnsubscribe, 12: readEmpty, 14: readEmpty });
 
 /**
- * Decodes the body bytes[start, end) of a packet whose first byte is `firstByte`. Payloads and
- * binary fields are views of `bytes`, not copies.
+ * Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin
+ * 'peer'). Payloads and binary fields are views of `bytes`, not copies.
  */
-function decodeBody(firstByte: number, bytes: Uint8Array, start: number, end: number): Packet {
-  return decodeWith(ALL_READERS, checkFixedFlags(firstByte), firstByte, bytes, start, end);
-}
-
-/** Decodes `bytes`, which must hold exactly one whole packet. Its errors are the sender's (origin 'peer'). */
 export function decodePacket(bytes: Uint8Array): Packet {
   const whole = bytesOfChunk(bytes);
   try {
@@ -37,13 +27,13 @@ export function decodePacket(bytes: Uint8Array): Packet {
 }
 
 function decodeWhole(bytes: Uint8Array): Packet {
-  if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet is at least 2 bytes; got ${bytes.length}`);
-  checkFixedFlags(bytes[0]!);
-  const remainingLength = readRemainingLength(bytes, 1, bytes.length, headerSize);
-  if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'The Remaining Length field is cut off');
-  const bodyStart = 1 + headerSize[0]!;
+  if (bytes.length < 2) protocolError('MALFORMED_PACKET', `A packet must be 2 bytes or more, got ${bytes.length}`);
+  const typeCode = checkFixedFlags(bytes[0]!);
+  const remainingLength = readRemainingLength(bytes, 1, bytes.length);
+  if (remainingLength < 0) protocolError('MALFORMED_PACKET', 'Remaining Length is cut off');
+  const bodyStart = BODY_START[0]!;
   if (bodyStart + remainingLength !== bytes.length) {
-    protocolError('MALFORMED_PACKET', `Remaining Length says ${remainingLength} bytes follow the header, but ${bytes.length - bodyStart} do`);
+    protocolError('MALFORMED_PACKET', `Remaining Length is ${remainingLength}, not ${bytes.length - bodyStart}`);
   }
-  return decodeBody(bytes[0]!, bytes, bodyStart, bytes.length);
+  return decodeWith(ALL_READERS, typeCode, bytes[0]!, bytes, bodyStart, bytes.length);
 }

@@ -3,7 +3,7 @@ import { clientRemainingLength, clientWrite } from './client-encoder.js';
 import { connackRemainingLength, writeConnack } from './connect.js';
 import { encodeBatchWith, encodeWith, encodedLengthWith } from './encoder.js';
 import type { EncodedBatch } from './encoder.js';
-import { protocolError, usageError } from '../errors.js';
+import { protocolError, typeOf, usageError } from '../errors.js';
 import { remainingLengthSize } from './length.js';
 import { subackRemainingLength, writeSuback } from './subscribe.js';
 import type { Packet } from './types.js';
@@ -12,7 +12,7 @@ export type { EncodedBatch } from './encoder.js';
 
 /** The client's encoder plus what only a broker sends. */
 function remainingLengthOf(p: Packet): number {
-  if (typeof p !== 'object' || p === null) protocolError('UNKNOWN_PACKET_TYPE', `A packet is an object with a type, got ${p === null ? 'null' : typeof p}`);
+  if (typeof p !== 'object' || p === null) protocolError('UNKNOWN_PACKET_TYPE', `A packet must be an object with a type, got ${typeOf(p)}`);
   if (p.type === 'connack') return connackRemainingLength(p);
   if (p.type === 'suback') return subackRemainingLength(p);
   return clientRemainingLength(p);
@@ -39,11 +39,11 @@ export function encode(p: Packet): Uint8Array {
  * several packets into one buffer. Nothing is written unless the whole packet fits.
  */
 export function encodeInto(p: Packet, target: Uint8Array, offset: number): number {
-  if (!(target instanceof Uint8Array)) throw usageError('INVALID_ARGUMENT', 'encodeInto() writes into a Uint8Array');
+  if (!(target instanceof Uint8Array)) throw usageError('INVALID_ARGUMENT', `encodeInto()'s target must be a Uint8Array, got ${typeOf(target)}`);
   const remainingLength = remainingLengthOf(p);
   const size = 1 + remainingLengthSize(remainingLength) + remainingLength;
   if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) {
-    throw usageError('BUFFER_TOO_SMALL', `Packet needs ${size} bytes at offset ${offset}; the target holds ${target.length}`);
+    throw usageError('BUFFER_TOO_SMALL', `encodeInto() needs ${size} bytes from offset ${offset}, got ${target.length}`);
   }
   write(p, target, offset, remainingLength);
   return size;

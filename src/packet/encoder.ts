@@ -13,27 +13,8 @@ export type Measure = (p: Packet) => number;
 /** Writes `p`, measured at `remainingLength`; returns the offset after it. */
 export type Write = (p: Packet, target: Uint8Array, offset: number, remainingLength: number) => number;
 
-/** First bytes of the packets whose whole encoding is fixed apart from a packet id. */
-export const FIXED_FIRST_BYTE = {
-  puback: 0x40,
-  pubrec: 0x50,
-  pubrel: 0x62, // [MQTT-3.6.1-1]
-  pubcomp: 0x70,
-  unsuback: 0xb0,
-  pingreq: 0xc0,
-  pingresp: 0xd0,
-  disconnect: 0xe0,
-} as const;
-
-/** PINGREQ, PINGRESP and DISCONNECT: a first byte and a zero Remaining Length. */
-export function writeEmpty(type: 'pingreq' | 'pingresp' | 'disconnect', target: Uint8Array, offset: number): number {
-  target[offset] = FIXED_FIRST_BYTE[type];
-  target[offset + 1] = 0;
-  return offset + 2;
-}
-
 export function unknownPacketType(p: Packet): never {
-  return protocolError('UNKNOWN_PACKET_TYPE', `Cannot encode a packet of type ${String((p as { type?: unknown }).type)}`);
+  return protocolError('UNKNOWN_PACKET_TYPE', `Packet type ${String((p as { type?: unknown }).type)} is not known`);
 }
 
 /** The exact number of bytes `p` encodes to. */

@@ -1,38 +1,38 @@
 /** PUBLISH (3.3): the one packet on the hot path, so it avoids every avoidable step. */
-import { checkPacketId, checkQos } from './checks.js';
+import { checkBinary, checkPacketId, checkQos } from './checks.js';
 import { protocolError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
-import { measureTopicName } from './topic.js';
+import { checkTopicName, measureTopicName } from './topic.js';
 import type { PublishPacket, QoS } from './types.js';
 import { readAsciiBytes } from './bytes.js';
 import { readUtf8, writeString } from './utf8.js';
 
-
 export function publishRemainingLength(p: PublishPacket): number {
   const qos = checkQos(p.qos, 'PUBLISH QoS', 'MQTT-3.3.1-4');
-  if (qos === 0) {
-    if (p.dup) protocolError('MALFORMED_PACKET', 'A QoS 0 PUBLISH must have DUP=0', 'MQTT-3.3.1-2');
-    if (p.packetId !== undefined) protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
-  } else {
-    checkPacketId(p.packetId, 'PUBLISH');
-  }
-  if (!(p.payload instanceof Uint8Array)) protocolError('MALFORMED_PACKET', 'PUBLISH payload must be a Uint8Array');
-  return 2 + measureTopicName(p.topic) + (qos === 0 ? 0 : 2) + p.payload.length;
+  if (qos !== 0) checkPacketId(p.packetId, 'PUBLISH');
+  else if (p.dup || p.packetId !== undefined) qos0Refusal(p);
+  // The payload (refused before the topic) fills the packet: its only limit is the Remaining Length's.
+  return (qos === 0 ? 2 : 4) + checkBinary(p.payload, 'PUBLISH payload', Infinity).length + measureTopicName(p.topic);
+}
+
+/** What a QoS 0 PUBLISH must not have (a function of its own: the measure stays small enough to inline). */
+function qos0Refusal(p: PublishPacket): never {
+  if (p.dup) protocolError('MALFORMED_PACKET', "A QoS 0 PUBLISH's DUP must be 0", 'MQTT-3.3.1-2');
+  return protocolError('INVALID_PACKET_ID', 'A QoS 0 PUBLISH has no packet identifier', 'MQTT-2.3.1-5');
 }
 
 export function writePublish(p: PublishPacket, target: Uint8Array, offset: number, remainingLength: number): number {
-  const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
-  offset = writeFixedHeader(target, offset, first, remainingLength);
+  const { qos, payload } = p;
+  const length = payload.length;
+  offset = writeFixedHeader(target, offset, 0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0), remainingLength);
   // The topic's UTF-8 length is what the measured Remaining Length leaves for it.
-  offset = writeString(target, offset, p.topic, remainingLength - 2 - (p.qos === 0 ? 0 : 2) - p.payload.length);
-  if (p.qos !== 0) {
+  offset = writeString(target, offset, p.topic, remainingLength - (qos === 0 ? 2 : 4) - length);
+  if (qos !== 0) {
     const id = p.packetId!;
     target[offset++] = id >>> 8;
     target[offset++] = id & 0xff;
   }
-  const payload = p.payload;
-  const length = payload.length;
   if (length < 64) {
     for (let i = 0; i < length; i++) target[offset + i] = payload[i]!;
   } else {
@@ -58,44 +58,34 @@ function readTopic(r: Reader): string {
     while (i < length && bytes[start + i] === lastTopicBytes[i]) i++;
     if (i === length) return lastTopic;
   }
-  if (length === 0) protocolError('INVALID_TOPIC', 'PUBLISH with an empty topic name', 'MQTT-4.7.3-1');
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c === 0x2b || c === 0x23) wildcardTopic(readUtf8(bytes, start, end, 'Topic name'));
-    if (c === 0 || c >= 0x80) {
-      ascii = false;
-      break;
+  // One pass copies the topic for the cache (which holds nothing valid until it is checked) and
+  // looks for what plain ASCII excludes: a plain topic (not empty) needs no other check.
+  lastTopicLength = -1;
+  const cached = length <= CACHED_TOPIC_MAX;
+  let plain = cached && length > 0;
+  if (cached) {
+    for (let i = 0; i < length; i++) {
+      const c = (lastTopicBytes[i] = bytes[start + i]!);
+      if (c === 0 || c >= 0x80 || c === 0x2b || c === 0x23) plain = false;
     }
   }
-  let topic: string;
-  if (ascii) {
-    topic = readAsciiBytes(bytes, start, end);
-  } else {
-    topic = readUtf8(bytes, start, end, 'Topic name'); // full UTF-8 and U+0000 checks
-    if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) wildcardTopic(topic);
-  }
-  if (length <= CACHED_TOPIC_MAX) {
-    for (let i = 0; i < length; i++) lastTopicBytes[i] = bytes[start + i]!;
+  const topic = plain ? readAsciiBytes(bytes, start, end) : readUtf8(bytes, start, end, 'Topic name');
+  if (!plain) checkTopicName(topic, 'Topic name');
+  if (cached) {
     lastTopicLength = length;
     lastTopic = topic;
   }
   return topic;
 }
 
-function wildcardTopic(topic: string): never {
-  return protocolError('INVALID_TOPIC', `PUBLISH topic "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
-}
-
 export function readPublish(r: Reader, flags: number): PublishPacket {
-  const qos = (flags >>> 1) & 0x03;
-  if (qos === 3) protocolError('INVALID_QOS', 'PUBLISH with QoS 3', 'MQTT-3.3.1-4');
+  const qos = (flags >>> 1) & 0x03; // never 3: checkFixedFlags refused it [MQTT-3.3.1-4]
   const topic = readTopic(r);
   const dup = (flags & 0x08) !== 0;
   const retain = (flags & 0x01) !== 0;
   if (qos === 0) {
     return { type: 'publish', topic, payload: r.rest_(), qos: 0, dup, retain };
   }
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   return { type: 'publish', topic, payload: r.rest_(), qos: qos as QoS, dup, retain, packetId };
 }

@@ -9,7 +9,7 @@ import { checkFixedFlags } from './checks.js';
 import { decodeWith } from './readers.js';
 import type { Readers } from './readers.js';
 import { MqttProtocolError, protocolError, usageError } from '../errors.js';
-import { readRemainingLength } from './length.js';
+import { BODY_START, readRemainingLength } from './length.js';
 import { MAX_REMAINING_LENGTH } from './types.js';
 import type { Packet } from './types.js';
 
@@ -41,13 +41,6 @@ function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Ar
   }
 }
 
-/**
- * Where readRemainingLength reports the header's size, read straight after each call. One for
- * every decoder: decoding is synchronous and never re-entered, and a typed array per decoder
- * costs about 190 bytes per connection.
- */
-const HEADER_SIZE = new Int32Array(1);
-
 /** The streaming decoder over a table of readers; PacketDecoder is it with every reader. */
 export class StreamDecoder {
   declare readonly maxPacketSize: number; // assigned by the constructor (declare: no field emitted beside it)
@@ -70,8 +63,8 @@ export class StreamDecoder {
 
   constructor(options: PacketDecoderOptions, readers: Readers) {
     this.#readers = readers;
-    const max = options.maxPacketSize ?? 1 + MAX_FIXED_HEADER + MAX_REMAINING_LENGTH;
-    if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be at least 2, got ${max}`);
+    const max = options.maxPacketSize ?? MAX_FIXED_HEADER + MAX_REMAINING_LENGTH; // a first byte and four of Remaining Length
+    if (!(max >= 2)) throw usageError('INVALID_OPTIONS', `maxPacketSize must be 2 or more, got ${String(max)}`);
     this.maxPacketSize = max;
     this.#preallocateLimit = options.maxPacketSize ?? PREALLOCATE_LIMIT;
   }
@@ -88,14 +81,14 @@ export class StreamDecoder {
    */
   push(chunk: Uint8Array | ArrayBuffer): Packet[] {
     if (this.#failure !== null) {
-      throw new MqttProtocolError('DECODER_FAILED', `The decoder stopped at an earlier error: ${this.#failure.message}`, undefined, 'peer');
+      throw new MqttProtocolError('DECODER_FAILED', `Decoder failed earlier: ${this.#failure.message}`, undefined, 'peer');
     }
     const bytes = asBytes(bytesOfChunk(chunk)); // not bytes: the caller's mistake, not the peer's, and the decoder stays usable
     try {
       return this.#consume(bytes);
     } catch (error) {
       // The rules the codec enforces either way were broken by whoever sent these bytes.
-      this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable input: ${String(error)}`, undefined, 'peer');
+      this.#failure = error instanceof MqttProtocolError ? MqttProtocolError.fromPeer(error) : new MqttProtocolError('MALFORMED_PACKET', `Undecodable: ${String(error)}`, undefined, 'peer');
       this.#partial = null;
       this.#headLength = this.#partialFilled = this.#partialLength = 0;
       throw this.#failure;
@@ -112,22 +105,21 @@ export class StreamDecoder {
       if (this.#partialFilled < this.#partialLength) return NO_PACKETS;
       out = [this.#decodePartial()];
     }
-    const headerSize = HEADER_SIZE;
+    const bodyStartOut = BODY_START;
     while (offset < end) {
       const first = bytes[offset]!;
       const typeCode = checkFixedFlags(first);
-      const remainingLength = readRemainingLength(bytes, offset + 1, end, headerSize);
+      const remainingLength = readRemainingLength(bytes, offset + 1, end);
       if (remainingLength < 0) {
         copyBytes(bytes, offset, end, (this.#head ??= new Uint8Array(MAX_FIXED_HEADER)), 0);
         this.#headLength = end - offset;
         break;
       }
-      const bodyStart = offset + 1 + headerSize[0]!;
+      const bodyStart = bodyStartOut[0]!;
       const total = bodyStart - offset + remainingLength;
       if (total > this.maxPacketSize) this.#tooLarge(total);
       if (offset + total > end) {
-        this.#startPartial(total, bodyStart - offset);
-        this.#fillPartial(bytes, offset);
+        this.#startPartial(total, bodyStart - offset, bytes, offset);
         break;
       }
       const packet = decodeWith(this.#readers, typeCode, first, bytes, bodyStart, offset + total);
@@ -144,13 +136,12 @@ export class StreamDecoder {
     let offset = 0;
     while (offset < bytes.length) {
       head[this.#headLength++] = bytes[offset++]!;
-      const remainingLength = readRemainingLength(head, 1, this.#headLength, HEADER_SIZE);
+      const remainingLength = readRemainingLength(head, 1, this.#headLength);
       if (remainingLength >= 0) {
-        const headerLength = 1 + HEADER_SIZE[0]!;
+        const headerLength = BODY_START[0]!;
         const total = headerLength + remainingLength;
         if (total > this.maxPacketSize) this.#tooLarge(total);
-        this.#startPartial(total, headerLength);
-        this.#fillPartial(head.slice(0, headerLength), 0);
+        this.#startPartial(total, headerLength, head.subarray(0, headerLength), 0);
         this.#headLength = 0;
         break;
       }
@@ -158,11 +149,13 @@ export class StreamDecoder {
     return offset;
   }
 
-  #startPartial(total: number, bodyStart: number): void {
+  /** Starts assembling a packet of `total` bytes with what `bytes` holds of it from `offset`. */
+  #startPartial(total: number, bodyStart: number, bytes: Uint8Array, offset: number): void {
     this.#partialLength = total;
     this.#partialFilled = 0;
     this.#partialBodyStart = bodyStart;
     this.#partial = allocBytes(total <= this.#preallocateLimit ? total : 0);
+    this.#fillPartial(bytes, offset);
   }
 
   /** Takes what `bytes` holds of the packet being assembled; returns the offset after it. */
@@ -186,10 +179,10 @@ export class StreamDecoder {
     const packet = this.#partial!;
     this.#partial = null;
     this.#partialLength = this.#partialFilled = 0;
-    return decodeWith(this.#readers, checkFixedFlags(packet[0]!), packet[0]!, packet, this.#partialBodyStart, packet.length);
+    return decodeWith(this.#readers, packet[0]! >>> 4, packet[0]!, packet, this.#partialBodyStart, packet.length); // its first byte checked on arrival
   }
 
   #tooLarge(total: number): never {
-    return protocolError('PACKET_TOO_LARGE', `A ${total}-byte packet exceeds maxPacketSize ${this.maxPacketSize}`);
+    return protocolError('PACKET_TOO_LARGE', `A packet must be maxPacketSize (${this.maxPacketSize}) bytes or less, got ${total}`);
   }
 }

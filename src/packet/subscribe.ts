@@ -1,16 +1,16 @@
 /** SUBSCRIBE, SUBACK and UNSUBSCRIBE (3.8–3.10). */
 import { checkPacketId, checkQos } from './checks.js';
-import { protocolError, usageError } from '../errors.js';
+import { protocolError, typeOf, usageError } from '../errors.js';
 import { writeFixedHeader } from './length.js';
 import type { Reader } from './reader.js';
 import { measureTopicFilter } from './topic.js';
 import type { SubackCode, SubackPacket, SubscribePacket, Subscription, UnsubscribePacket } from './types.js';
-import { writeString } from './utf8.js';
+import { writeText } from './utf8.js';
 
 function checkNotEmpty(list: unknown, packet: string, statement: string): void {
   // A lone filter where a list belongs (MQTT.js's subscribe('a/b')) is told as that, not as "no filters".
   if (list !== undefined && list !== null && !Array.isArray(list)) {
-    throw usageError('INVALID_ARGUMENT', `${packet}'s topic filters are an array, got ${typeof list === 'string' ? `the string "${list}"` : typeof list}`);
+    throw usageError('INVALID_ARGUMENT', `${packet}'s topic filters must be an array, got ${typeof list === 'string' ? `"${list}"` : typeof list}`);
   }
   if (!Array.isArray(list) || list.length === 0) {
     protocolError('EMPTY_SUBSCRIPTION', `${packet} needs at least one topic filter`, statement);
@@ -22,7 +22,7 @@ export function subscribeRemainingLength(p: SubscribePacket): number {
   checkNotEmpty(p.subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
   let length = 2;
   for (const s of p.subscriptions) {
-    if (typeof s !== 'object' || s === null) protocolError('INVALID_TOPIC_FILTER', 'A subscription is an object with a topic and a qos');
+    if (typeof s !== 'object' || s === null) protocolError('INVALID_TOPIC_FILTER', `A subscription must be an object, got ${typeOf(s)}`);
     checkQos(s.qos, 'Requested QoS');
     length += 2 + measureTopicFilter(s.topic) + 1;
   }
@@ -33,22 +33,18 @@ export function writeSubscribe(p: SubscribePacket, target: Uint8Array, offset: n
   offset = writeFixedHeader(target, offset, 0x82, remainingLength);
   offset = writeU16(target, offset, p.packetId);
   for (const s of p.subscriptions) {
-    offset = writeString(target, offset, s.topic, measureTopicFilter(s.topic));
+    offset = writeText(target, offset, s.topic);
     target[offset++] = s.qos;
   }
   return offset;
 }
 
 export function readSubscribe(r: Reader): SubscribePacket {
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   const subscriptions: Subscription[] = [];
-  while (r.remaining_ > 0) {
+  while (r.pos_ < r.end_) {
     const topic = readFilter(r);
-    const requested = r.u8('requested QoS');
-    if (requested > 2) {
-      protocolError('INVALID_QOS', `SUBSCRIBE requested-QoS byte 0x${requested.toString(16)} is malformed`, 'MQTT-3.8.3-4');
-    }
-    subscriptions.push({ topic, qos: requested as 0 | 1 | 2 });
+    subscriptions.push({ topic, qos: checkQos(r.u8_('Requested QoS'), 'Requested QoS', 'MQTT-3.8.3-4') });
   }
   checkNotEmpty(subscriptions, 'SUBSCRIBE', 'MQTT-3.8.3-3');
   return { type: 'subscribe', packetId, subscriptions };
@@ -56,9 +52,7 @@ export function readSubscribe(r: Reader): SubscribePacket {
 
 export function subackRemainingLength(p: SubackPacket): number {
   checkPacketId(p.packetId, 'SUBACK');
-  if (!Array.isArray(p.granted) || p.granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs at least one return code');
-  for (const code of p.granted) checkSubackCode(code);
-  return 2 + p.granted.length;
+  return 2 + checkGranted(p.granted).length;
 }
 
 export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number, remainingLength: number): number {
@@ -69,18 +63,19 @@ export function writeSuback(p: SubackPacket, target: Uint8Array, offset: number,
 }
 
 export function readSuback(r: Reader): SubackPacket {
-  const packetId = r.packetId();
-  if (r.remaining_ === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK carries no return codes');
+  const packetId = r.packetId_();
   const granted: SubackCode[] = [];
-  while (r.remaining_ > 0) granted.push(checkSubackCode(r.u8('return code')));
-  return { type: 'suback', packetId, granted };
+  while (r.pos_ < r.end_) granted.push(r.u8_('return code') as SubackCode);
+  return { type: 'suback', packetId, granted: checkGranted(granted) };
 }
 
-function checkSubackCode(code: number): SubackCode {
-  if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) {
-    protocolError('INVALID_SUBACK_CODE', `SUBACK return code 0x${Number(code).toString(16)} is not 0x00, 0x01, 0x02 or 0x80`, 'MQTT-3.9.3-2');
+/** SUBACK's return codes, sent or received: one at least, each a granted QoS or 0x80 [MQTT-3.9.3-2]. */
+function checkGranted(granted: SubackCode[]): SubackCode[] {
+  if (!Array.isArray(granted) || granted.length === 0) protocolError('INVALID_SUBACK_CODE', 'SUBACK needs at least one return code');
+  for (const code of granted) {
+    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) protocolError('INVALID_SUBACK_CODE', `SUBACK return code must be 0, 1, 2 or 0x80, got ${String(code)}`, 'MQTT-3.9.3-2');
   }
-  return code;
+  return granted;
 }
 
 export function unsubscribeRemainingLength(p: UnsubscribePacket): number {
@@ -94,14 +89,14 @@ export function unsubscribeRemainingLength(p: UnsubscribePacket): number {
 export function writeUnsubscribe(p: UnsubscribePacket, target: Uint8Array, offset: number, remainingLength: number): number {
   offset = writeFixedHeader(target, offset, 0xa2, remainingLength);
   offset = writeU16(target, offset, p.packetId);
-  for (const topic of p.topics) offset = writeString(target, offset, topic, measureTopicFilter(topic));
+  for (const topic of p.topics) offset = writeText(target, offset, topic);
   return offset;
 }
 
 export function readUnsubscribe(r: Reader): UnsubscribePacket {
-  const packetId = r.packetId();
+  const packetId = r.packetId_();
   const topics: string[] = [];
-  while (r.remaining_ > 0) topics.push(readFilter(r));
+  while (r.pos_ < r.end_) topics.push(readFilter(r));
   checkNotEmpty(topics, 'UNSUBSCRIBE', 'MQTT-3.10.3-2');
   return { type: 'unsubscribe', packetId, topics };
 }

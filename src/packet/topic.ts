@@ -3,17 +3,14 @@ import { MqttProtocolError, protocolError } from '../errors.js';
 import { measureString } from './utf8.js';
 
 /**
- * Checks a topic name a PUBLISH may carry and returns its UTF-8 length: at least one character
- * [MQTT-4.7.3-1], no wildcards [MQTT-3.3.2-2, MQTT-4.7.1-1], plus the string rules.
+ * Checks a topic name a PUBLISH (or a will, `what`) may carry and returns its UTF-8 length: the
+ * string rules, then checkTopicName's.
  */
-export function measureTopicName(topic: string): number {
+export function measureTopicName(topic: string, what = 'Topic name'): number {
   // Publishers usually repeat one topic; remembering the last valid one skips re-checking it.
   if (topic === lastTopic) return lastTopicBytes;
-  const bytes = measureString(topic, 'Topic name'); // first: it refuses what is not a string
-  if (bytes === 0) protocolError('INVALID_TOPIC', 'A topic name must be at least one character long', 'MQTT-4.7.3-1');
-  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) {
-    protocolError('INVALID_TOPIC', `Topic name "${topic}" contains a wildcard`, 'MQTT-3.3.2-2');
-  }
+  const bytes = measureString(topic, what); // first: it refuses what is not a string
+  checkTopicName(topic, what);
   lastTopic = topic;
   lastTopicBytes = bytes;
   return bytes;
@@ -24,12 +21,25 @@ let lastTopic = '/';
 let lastTopicBytes = 1;
 
 /**
+ * A topic name's own rules, sent or received: at least one character [MQTT-4.7.3-1], no
+ * wildcards (`statement`: a PUBLISH's rule [MQTT-3.3.2-2], or the general one [MQTT-4.7.1-1]).
+ */
+export function checkTopicName(topic: string, what: string, statement = 'MQTT-3.3.2-2'): void {
+  if (topic.length === 0) empty('INVALID_TOPIC', what);
+  if (topic.indexOf('+') !== -1 || topic.indexOf('#') !== -1) protocolError('INVALID_TOPIC', `${what} "${topic}" contains a wildcard`, statement);
+}
+
+function empty(code: 'INVALID_TOPIC' | 'INVALID_TOPIC_FILTER', what: string): never {
+  return protocolError(code, `${what} is empty`, 'MQTT-4.7.3-1');
+}
+
+/**
  * Checks a topic filter and returns its UTF-8 length: '#' alone in the last level
  * [MQTT-4.7.1-2], '+' filling a whole level [MQTT-4.7.1-3].
  */
 export function measureTopicFilter(filter: string): number {
   const bytes = measureString(filter, 'Topic filter'); // first: it refuses what is not a string
-  if (bytes === 0) protocolError('INVALID_TOPIC_FILTER', 'A topic filter must be at least one character long', 'MQTT-4.7.3-1');
+  if (bytes === 0) empty('INVALID_TOPIC_FILTER', 'Topic filter');
   const length = filter.length;
   for (let i = 0; i < length; i++) {
     const c = filter.charCodeAt(i);
@@ -39,7 +49,7 @@ export function measureTopicFilter(filter: string): number {
       }
     } else if (c === 0x2b /* + */) {
       if ((i > 0 && filter.charCodeAt(i - 1) !== 0x2f) || (i < length - 1 && filter.charCodeAt(i + 1) !== 0x2f)) {
-        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '+' must fill a whole level`, 'MQTT-4.7.1-3');
+        protocolError('INVALID_TOPIC_FILTER', `In "${filter}" '+' must be a whole level`, 'MQTT-4.7.1-3');
       }
     }
   }
@@ -81,34 +91,22 @@ function succeeds(check: () => unknown): boolean {
  * match topics starting with '$' [MQTT-4.7.2-1]; 'a/#' also matches 'a' (4.7.1.2).
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.charCodeAt(0) === 0x24 /* $ */) {
-    const first = filter.charCodeAt(0);
-    if (first === 0x23 || first === 0x2b) return false;
+  const first = filter.charCodeAt(0);
+  if (topic.charCodeAt(0) === 0x24 /* $ */ && (first === 0x23 || first === 0x2b)) return false;
+  const length = topic.length;
+  let t = 0;
+  for (let f = 0; f < filter.length; f++) {
+    const c = filter.charCodeAt(f);
+    // A valid filter's '#' is the whole last level: it matches whatever is left, if anything.
+    if (c === 0x23 /* # */) return true;
+    if (c === 0x2b /* + */) {
+      while (t < length && topic.charCodeAt(t) !== 0x2f) t++; // the topic's whole level, maybe empty
+    } else if (t < length && topic.charCodeAt(t) === c) {
+      t++;
+    } else {
+      // The topic ended just where the filter's '/#' starts: 'a/#' matches 'a'.
+      return t === length && c === 0x2f && filter.charCodeAt(f + 1) === 0x23;
+    }
   }
-  let f = 0; // start of the current filter level
-  let t = 0; // start of the current topic level; topic.length + 1 once the topic has no levels left
-  for (;;) {
-    const fEnd = levelEnd(filter, f);
-    const single = fEnd - f === 1;
-    if (single && filter.charCodeAt(f) === 0x23 /* # */) return true;
-    if (t > topic.length) return false;
-    const tEnd = levelEnd(topic, t);
-    if (!(single && filter.charCodeAt(f) === 0x2b /* + */) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false;
-    if (fEnd === filter.length) return tEnd === topic.length;
-    f = fEnd + 1;
-    t = tEnd + 1;
-  }
-}
-
-function levelEnd(s: string, from: number): number {
-  const slash = s.indexOf('/', from);
-  return slash === -1 ? s.length : slash;
-}
-
-function sameLevel(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
-  if (aEnd - aStart !== bEnd - bStart) return false;
-  for (let i = 0; i < aEnd - aStart; i++) {
-    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
-  }
-  return true;
+  return t === length;
 }

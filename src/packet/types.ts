@@ -90,23 +90,46 @@ export type Packet =
 
 export type PacketType = Packet['type'];
 
+/** @internal The packet types in type-code order: PACKET_TYPES[code - 1] is the type of code `code`. */
+export const PACKET_TYPES: readonly PacketType[] = [
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+];
+
+/** @internal A packet type's name as the specification writes it ('PUBACK'), from its type code. */
+export function packetName(typeCode: number): string {
+  return PACKET_TYPES[typeCode - 1]!.toUpperCase();
+}
+
 /** Control packet type numbers, the high nibble of the first byte (Table 2.1). */
-export const PACKET_TYPE_CODES = {
-  connect: 1,
-  connack: 2,
-  publish: 3,
-  puback: 4,
-  pubrec: 5,
-  pubrel: 6,
-  pubcomp: 7,
-  subscribe: 8,
-  suback: 9,
-  unsubscribe: 10,
-  unsuback: 11,
-  pingreq: 12,
-  pingresp: 13,
-  disconnect: 14,
-} as const satisfies Record<PacketType, number>;
+export const PACKET_TYPE_CODES: {
+  readonly connect: 1;
+  readonly connack: 2;
+  readonly publish: 3;
+  readonly puback: 4;
+  readonly pubrec: 5;
+  readonly pubrel: 6;
+  readonly pubcomp: 7;
+  readonly subscribe: 8;
+  readonly suback: 9;
+  readonly unsubscribe: 10;
+  readonly unsuback: 11;
+  readonly pingreq: 12;
+  readonly pingresp: 13;
+  readonly disconnect: 14;
+} = /* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ PACKET_TYPES.map((type, i) => [type, i + 1])) as never;
 
 /** The largest value the four-byte Remaining Length can carry (2.2.3). */
 export const MAX_REMAINING_LENGTH = 268_435_455;

@@ -58,7 +58,7 @@ describe('requests from plain JavaScript', () => {
       const error = thrown(call) as MqttError;
       expect(error).toBeInstanceOf(MqttError);
       expect([error.code, error.origin]).toEqual(['INVALID_ARGUMENT', 'caller']);
-      expect(error.message).toMatch(/^(SUBSCRIBE|UNSUBSCRIBE)'s topic filters are an array, got the string "a\/b"$/);
+      expect(error.message).toMatch(/^(SUBSCRIBE|UNSUBSCRIBE)'s topic filters must be an array, got "a\/b"$/);
     }
     expect(client.queuedCount).toBe(0);
   });

@@ -27,10 +27,10 @@ describe('packet boundary', () => {
       expect(e).toBeInstanceOf(MqttError);
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.origin).toBe('caller');
-      expect(e.message).toContain('the string "a/b"');
+      expect(e.message).toContain('got "a/b"');
     }
     const e = typedError(() => encode({ type: 'subscribe', packetId: 1, subscriptions: { topic: 'a/b', qos: 0 } as any })) as MqttError;
-    expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', "SUBSCRIBE's topic filters are an array, got object"]);
+    expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', "SUBSCRIBE's topic filters must be an array, got object"]);
   });
   it('UNSUBSCRIBE with a non-string topic gives an MqttError', () => {
     expect(typedError(() => encode({ type: 'unsubscribe', packetId: 1, topics: [undefined as any] }))).toBeInstanceOf(MqttError);
