@@ -26,3 +26,16 @@ export function check(validate: () => void): number {
     return BAD_STRUCTURE;
   }
 }
+
+/**
+ * The parameters a callback declares, as Squirrel counts them (the imp passes optional arguments
+ * by that count): those with a default value and a rest parameter included, which JavaScript's
+ * `length` leaves out (EI's own libraries declare `function(reason = null)` and
+ * `function(err, qos = null)`). Read from the source text when `length` may fall short.
+ */
+export function declared(fn: (...args: never[]) => void): number {
+  // The list up to its first ')', without its {…} and […] (destructuring, defaults): a parameter
+  // without parentheses (q => …) is the one `length` counts, and there is no '(' before '=>'.
+  const list = /^[^(]*?\(([^)]*)/.exec(String(fn).split('=>')[0]!)?.[1]!.replace(/[[{][^\]}]*[\]}]/g, '') ?? '';
+  return Math.max(list.split(',').filter((p) => p.trim()).length, fn.length);
+}

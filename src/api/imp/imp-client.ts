@@ -14,7 +14,7 @@ import * as Result from '../../session/result-codes.js';
 import { BAD_QOS, BAD_UTF8_STRING, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
-import { check, handler } from './arguments.js';
+import { check, declared, handler } from './arguments.js';
 import { withinCall } from './deferred.js';
 import { stopRetrying } from './retry.js';
 import { ImpLimits } from './limits.js';
@@ -226,7 +226,7 @@ export class ImpMqttClient {
     }
     const cb = callback;
     const deliver = cb && ((result: number, qosMode: number | number[]): void => {
-      if (cb.length >= 2) (cb as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
+      if (declared(cb) >= 2) (cb as (resultCode: number, qosMode: number | number[]) => void)(result, qosMode);
       else (cb as (qosMode: number | number[]) => void)(qosMode);
     });
     return withinCall(deliver, (report) => {
@@ -299,7 +299,7 @@ export class ImpMqttClient {
       if (reason === 'normal') return;
       const lost = this.#onconnectionlost;
       if (lost === null) return;
-      if (lost.length >= 1) (lost as (reasonCode: number) => void)(lostReasonFor(reason));
+      if (declared(lost) >= 1) (lost as (reasonCode: number) => void)(lostReasonFor(reason));
       else (lost as () => void)();
     });
     core.on('restored', ({ message, result }) => this.#onrestored?.(message.topic, result));

@@ -136,6 +136,31 @@ describe('subscribe() [imp §2.9, §9.3, §9.8]', () => {
     await expect.poll(() => calls).toEqual([[0, 0]]);
   });
 
+  it('a function(err, qos = null) callback, as EI\'s Azure library declares it for subscribe and unsubscribe, gets (0, granted); q => f(q, x) still gets qosMode alone [imp §2.9, §2.10, §7b, §9.3] (found in review)', async () => {
+    const { client, conn } = await connected();
+    const azure: unknown[][] = [];
+    const shared = function (err: number, qos: number | number[] | null = null) {
+      azure.push([err, qos]);
+    };
+    client.subscribe('devices/d/messages/devicebound/#', mqtt.AT_LEAST_ONCE, shared);
+    let sub = await conn.expect('subscribe');
+    await conn.send({ type: 'suback', packetId: sub.packetId, granted: [1] });
+    await expect.poll(() => azure).toEqual([[0, 1]]); // not [[1, null]]: err 1 would read as a failure
+    client.unsubscribe('devices/d/messages/devicebound/#', shared);
+    const unsub = await conn.expect('unsubscribe');
+    await conn.send({ type: 'unsuback', packetId: unsub.packetId });
+    await expect.poll(() => azure).toEqual([[0, 1], [0, null]]);
+    // One parameter without parentheses, a call with two arguments in its body: one parameter.
+    const arrow: unknown[][] = [];
+    client.subscribe('a/b', 2, (q: number | number[]) => arrow.push([q, 'x']));
+    client.subscribe('c/d', 2, (q => arrow.push([q, 'y'])) as (q: number | number[]) => void);
+    for (let i = 0; i < 2; i++) {
+      sub = await conn.expect('subscribe');
+      await conn.send({ type: 'suback', packetId: sub.packetId, granted: [2] });
+    }
+    await expect.poll(() => arrow).toEqual([[2, 'x'], [2, 'y']]);
+  });
+
   it('qos may be omitted with the callback second: requests QoS 0', async () => {
     const { client, conn } = await connected();
     const granted = new Calls<[number | number[]]>();

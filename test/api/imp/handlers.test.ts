@@ -87,6 +87,19 @@ describe('onconnectionlost [imp §2.7, §9.3]', () => {
     }
   });
 
+  it('function(reason = null), as EI\'s GoogleIoTCore library declares it, and (...args) get the reason too: a declared parameter with a default is still declared [imp §2.7, §7c, §9.3] (found in review)', async () => {
+    // JavaScript's fn.length stops at the first parameter with a default (and counts no rest
+    // parameter); Squirrel's declared parameters, which the imp reads, include both.
+    for (const i of [0, 1]) {
+      const client = fx.device();
+      const seen: unknown[] = [];
+      client.onconnectionlost(i === 0 ? function (reason: number | null = null) { seen.push(reason); } : (...args: unknown[]) => seen.push(...args));
+      const { conn } = await connectFake(fx.broker, client, `default-${i}`);
+      conn.close();
+      await expect.poll(() => seen).toEqual([-1]);
+    }
+  });
+
   it('a new handler replaces the old one; null clears it', async () => {
     const client = fx.device();
     const old = new Calls<[number]>();
