@@ -79,7 +79,9 @@
 // and 18.16 KB); raised 2026-11-28 by the imp conformance review's callback arity read as Squirrel
 // counts declared parameters, defaults and rest included (EI's own libraries declare
 // function(reason = null) and function(err, qos = null), which JavaScript's length counts as 0 and
-// 1), ~0.1 KB imp (18,591 -> 18,686 B, ceiling 18.25 KB),
+// 1), ~0.1 KB imp (18,591 -> 18,686 B, ceiling 18.25 KB), and by its options tables checked
+// (connect()'s and createmessage()'s third argument must be an object: the 2018 API's bare QoS
+// integer sent at QoS 0), ~0.03 KB imp (18,719 B, ceiling 18.29 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -91,7 +93,7 @@ const KB = 1024;
 export const BUDGETS = [
   { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.62 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.25 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.29 * KB },
 ];
 
 export async function measure(source) {

@@ -1,5 +1,6 @@
 /** What the imp API's calls are given from plain JavaScript: callbacks, and strings the codec may refuse. */
 import { usageError } from '../../errors.js';
+import { shown } from '../../session/session.js';
 import type { MqttError } from '../../errors.js';
 import * as Result from '../../session/result-codes.js';
 import { BAD_STRUCTURE, BAD_UTF8_STRING, TOPICNAME_TRUNCATED } from './codes.js';
@@ -12,6 +13,14 @@ export function handler<T extends (...args: never[]) => void>(callback: T | null
   if (callback === null || callback === undefined) return null;
   if (typeof callback !== 'function') throw usageError('INVALID_HANDLER', `${name}() takes a function or null`);
   return callback;
+}
+
+/**
+ * An options table, given: anything but an object is refused rather than read as no options
+ * (createmessage()'s bare QoS integer of 2018 would send at QoS 0).
+ */
+export function table(options: unknown): void {
+  if (typeof options != 'object' || !options) throw usageError('INVALID_OPTIONS', `options must be a table, got ${shown(options)}`);
 }
 
 /** An imp operation code for a codec refusal. */

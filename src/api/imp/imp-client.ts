@@ -14,7 +14,7 @@ import * as Result from '../../session/result-codes.js';
 import { BAD_QOS, BAD_UTF8_STRING, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
-import { check, declared, handler } from './arguments.js';
+import { check, declared, handler, table } from './arguments.js';
 import { withinCall } from './deferred.js';
 import { stopRetrying } from './retry.js';
 import { ImpLimits } from './limits.js';
@@ -93,6 +93,7 @@ export class ImpMqttClient {
     if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 255) {
       throw usageError('INVALID_CLIENT_ID', `The client ID must be 1–255 characters, got ${typeof clientId === 'string' ? clientId.length : typeof clientId}`);
     }
+    table(options);
     const keepalive = options.keepalive ?? 60;
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${shown(keepalive)}`);
@@ -263,6 +264,7 @@ export class ImpMqttClient {
 
   /** Makes (does not send) a message. Throws for a payload over 256 KB or a bad topic or QoS. */
   createmessage(topic: StringOrBlob, message: StringOrBlob, options: { qos?: number; retain?: boolean } = {}): ImpMqttMessage {
+    table(options);
     const name = textOf(topic);
     validateTopicName(name);
     const payload = ownBytesOf(message);

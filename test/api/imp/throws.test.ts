@@ -161,6 +161,14 @@ describe('connect() argument checks [imp §2.1, §4, §9.4, §9.5]', () => {
     expect([client.connectionstate(), client.id()]).toEqual([0, null]);
   });
 
+  it('throws INVALID_OPTIONS for options that are not a table (keepalive given bare, null), leaving the client untouched [imp §2.1] (found in review)', () => {
+    const client = fx.device();
+    for (const options of [60, 'keepalive', true, null]) {
+      throwsCode(() => client.connect(impUrl(fx.broker.url), 'o', options as never), 'INVALID_OPTIONS');
+    }
+    expect([client.connectionstate(), client.id()]).toEqual([0, null]);
+  });
+
   it('throws MqttError INVALID_URL for a bad scheme or a malformed URL, leaving the client untouched', () => {
     const client = fx.device();
     for (const url of ['http://127.0.0.1:1883', 'mqtt-sn://127.0.0.1', 'not a url', '']) {
@@ -290,6 +298,15 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
     }
     expect(() => client.createmessage(new Uint8Array([0xc3, 0x28]), 'x')).toThrow(); // invalid UTF-8 blob
     for (const qos of [3, -1, 1.5]) throwsCode(() => client.createmessage('t', 'x', { qos }), 'INVALID_QOS');
+  });
+
+  it('throws INVALID_OPTIONS for options that are not a table: the bare QoS integer of the 2018 API would otherwise send at QoS 0 [imp §2.11, §8] (found in review)', () => {
+    const client = fx.device();
+    for (const options of [1, 2, 'qos', true, null]) {
+      throwsCode(() => client.createmessage('t', 'x', options as never), 'INVALID_OPTIONS');
+    }
+    expect(client.createmessage('t', 'x', { qos: 2 }).qos).toBe(2);
+    expect(client.createmessage('t', 'x', undefined).qos).toBe(0);
   });
 
   it("[MQTT-3.3.1-5] throws INVALID_OPTIONS for a retain that is not a boolean ('false' would retain the message)", () => {
