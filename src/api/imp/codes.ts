@@ -17,6 +17,8 @@ export const LOST_MALFORMED_FRAME = -4;
 
 /** The imp's own validation codes for sendasync / subscribe / unsubscribe. */
 export const BAD_UTF8_STRING = -5;
+/** A topic that is null or missing. */
+export const NULL_PARAMETER = -6;
 /** A topic holding U+0000: valid UTF-8, but the imp's code for "contains embedded NULs". */
 export const TOPICNAME_TRUNCATED = -7;
 export const BAD_STRUCTURE = -8;

@@ -11,7 +11,7 @@ import type { Completion } from '../../client/events.js';
 import { ImpBlob, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
 import * as Result from '../../session/result-codes.js';
-import { BAD_QOS, BAD_UTF8_STRING, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
+import { BAD_QOS, BAD_UTF8_STRING, NULL_PARAMETER, CONNECT_ACCEPTED, CONNECT_SOCKET_ERROR, SUBSCRIPTION_REFUSED, lostReasonFor } from './codes.js';
 import { ImpMqttMessage } from './message.js';
 import type { SendCallback } from './message.js';
 import { check, declared, handler, table } from './arguments.js';
@@ -196,7 +196,7 @@ export class ImpMqttClient {
 
   /**
    * Subscribes to one topic filter or an array of them (at most 10). Returns 0, or an error
-   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -7 U+0000 in a filter,
+   * code when the request could not be made (-4 rate limit, -5 bad UTF-8, -6 a null topic, -7 U+0000 in a filter,
    * -8 bad filter, -9 bad QoS). The callback gets `(qosMode)` or `(resultCode, qosMode)` by its
    * declared parameters; qosMode is the granted QoS (0x80 when refused), an array when an array
    * was given.
@@ -215,6 +215,7 @@ export class ImpMqttClient {
       const requested = Array.isArray(qos) ? qos[i] : qos;
       const q = requested ?? 0;
       if (q !== 0 && q !== 1 && q !== 2) return BAD_QOS;
+      if (list[i] == null) return NULL_PARAMETER;
       let filter: string;
       try {
         filter = textOf(list[i]!);

@@ -28,7 +28,7 @@ export const ConnectionLostReason = {
 
 /**
  * sendasync / subscribe / unsubscribe results (Paho-derived), under the imp's names. The values
- * are the engine's ResultCode; only the imp's own validation codes (-5, -7, -8, -9) are added here.
+ * are the engine's ResultCode; only the imp's own validation codes (-5 to -9) are added here.
  */
 export const OperationResult = {
   SUCCESS: Result.SUCCESS,
@@ -37,6 +37,8 @@ export const OperationResult = {
   /** impmqtt's choice for an outbound rate-limit hit: Paho's "maximum in-flight messages reached". */
   OUTBOUND_RATE_EXCEEDED: Result.RATE_LIMITED,
   BAD_UTF8_STRING: Codes.BAD_UTF8_STRING,
+  /** A topic that is null or missing. */
+  NULL_PARAMETER: Codes.NULL_PARAMETER,
   /** A topic holding U+0000: valid UTF-8, but the imp's code for "contains embedded NULs". */
   TOPICNAME_TRUNCATED: Codes.TOPICNAME_TRUNCATED,
   BAD_STRUCTURE: Codes.BAD_STRUCTURE,

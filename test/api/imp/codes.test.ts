@@ -35,6 +35,7 @@ describe('the three code spaces are separate tables [imp §9.1]', () => {
       DISCONNECTED: -3,
       OUTBOUND_RATE_EXCEEDED: -4,
       BAD_UTF8_STRING: -5,
+      NULL_PARAMETER: -6,
       TOPICNAME_TRUNCATED: -7,
       BAD_STRUCTURE: -8,
       BAD_QOS: -9,
@@ -228,6 +229,19 @@ describe('subscribe() [imp §2.9, §9.3, §9.8]', () => {
     // Blobs are accepted as topics when they are UTF-8.
     expect(client.subscribe(new TextEncoder().encode('blob/topic'), 1)).toBe(0);
     expect((await conn.expect('subscribe')).subscriptions).toEqual([{ topic: 'blob/topic', qos: 1 }]);
+  });
+
+  it('returns -6 (NULL_PARAMETER) for a null or missing topic, alone or in an array, not -5 (bad UTF-8); nothing is sent [imp §1.3, §2.9] (found in review)', async () => {
+    const { client, conn } = await connected();
+    const cb = new Calls<unknown[]>();
+    expect(OperationResult.NULL_PARAMETER).toBe(-6);
+    expect(client.subscribe(null as never, 0, () => cb.record())).toBe(-6);
+    expect(client.subscribe(undefined as never)).toBe(-6);
+    expect(client.subscribe(['ok', null] as never, 1)).toBe(-6);
+    expect(client.subscribe([undefined, 'ok'] as never)).toBe(-6);
+    await sleep(20);
+    expect(conn.pending).toEqual([]);
+    expect(cb.count).toBe(0);
   });
 
   it('returns -7 (TOPICNAME_TRUNCATED, "contains embedded NULs") for a filter holding U+0000, string or blob; nothing is sent (found in review)', async () => {
