@@ -40,7 +40,8 @@ export function check(validate: () => void): number {
  * The parameters a callback declares, as Squirrel counts them (the imp passes optional arguments
  * by that count): those with a default value and a rest parameter included, which JavaScript's
  * `length` leaves out (EI's own libraries declare `function(reason = null)` and
- * `function(err, qos = null)`). Read from the source text when `length` may fall short.
+ * `function(err, qos = null)`). Read from the function's text; a bound function's text shows no
+ * parameters, so there only `length` counts.
  */
 export function declared(fn: (...args: never[]) => void): number {
   // The list up to its first ')', without its {…} and […] (destructuring, defaults): a parameter
