@@ -1,5 +1,6 @@
 /** The imp's blob, as much of it as MQTT messages need: bytes with tostring(). */
 import { toPayload } from '../../client/payload.js';
+import { MqttProtocolError, usageError } from '../../errors.js';
 const utf8 = new TextDecoder();
 
 export class ImpBlob {
@@ -46,8 +47,17 @@ export function ownBytesOf(value: StringOrBlob): Uint8Array {
   return typeof value === 'string' ? bytes : bytes.slice();
 }
 
-/** A topic or credential given as a string or blob, as a string; bytes must be valid UTF-8. */
-export function textOf(value: StringOrBlob): string {
+/**
+ * A topic or credential given as a string or blob, as a string; bytes must be valid UTF-8. What
+ * is not one is the caller's typed error naming `what`, not the decoder's TypeError.
+ */
+export function textOf(value: StringOrBlob, what = 'A topic'): string {
   if (typeof value === 'string') return value;
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytesOf(value));
+  if (value == null) throw usageError('INVALID_ARGUMENT', `${what} is ${value}: give a string or blob`);
+  const bytes = bytesOf(value);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new MqttProtocolError('INVALID_UTF8', `${what} is not valid UTF-8`, 'MQTT-1.5.3-1');
+  }
 }

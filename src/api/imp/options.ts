@@ -75,10 +75,10 @@ export function engineOptions(url: string, clientId: string, keepalive: number, 
     // check happens before the session sees the packet.
     maxPacketSize: (c.maxInboundMessageSize ?? DEFAULT_MESSAGE_LIMIT) + 65_546,
   };
-  if (options.username !== undefined) core.username = textOf(options.username);
+  if (options.username !== undefined) core.username = textOf(options.username, 'The username');
   if (options.password !== undefined) core.password = bytesOf(options.password);
   if (options.willtopic !== undefined) {
-    core.will = { topic: textOf(options.willtopic), payload: bytesOf(options.willmessage ?? ''), qos: options.willqos ?? 0, retain: options.willretain ?? false };
+    core.will = { topic: textOf(options.willtopic, 'The will topic'), payload: bytesOf(options.willmessage ?? ''), qos: options.willqos ?? 0, retain: options.willretain ?? false };
   }
   if (options.tls !== undefined) core.tls = options.tls;
   if (options.ws !== undefined) core.ws = options.ws;

@@ -169,6 +169,14 @@ describe('connect() argument checks [imp §2.1, §4, §9.4, §9.5]', () => {
     expect([client.connectionstate(), client.id()]).toEqual([0, null]);
   });
 
+  it('[MQTT-1.5.3-1] throws INVALID_UTF8 for a user name or will topic given as a blob that is not UTF-8, naming the field, leaving the client untouched (found in review)', () => {
+    const client = fx.device();
+    const bad = new Uint8Array([0xc3, 0x28]);
+    expect(throwsCode(() => client.connect(impUrl(fx.broker.url), 'u', { username: bad as never }), 'INVALID_UTF8').message).toContain('username');
+    expect(throwsCode(() => client.connect(impUrl(fx.broker.url), 'u', { willtopic: bad as never }), 'INVALID_UTF8').message).toContain('will topic');
+    expect([client.connectionstate(), client.id()]).toEqual([0, null]);
+  });
+
   it('throws MqttError INVALID_URL for a bad scheme or a malformed URL, leaving the client untouched', () => {
     const client = fx.device();
     for (const url of ['http://127.0.0.1:1883', 'mqtt-sn://127.0.0.1', 'not a url', '']) {
@@ -256,7 +264,10 @@ describe('topic counts [imp §2.9, §2.10, §4]', () => {
     expect(() => client.unsubscribe('a/#/b')).toThrow(MqttError);
     expect(() => client.unsubscribe(['ok', 'a+'])).toThrow(MqttError);
     expect(() => client.unsubscribe('')).toThrow(MqttError);
-    expect(() => client.unsubscribe(new Uint8Array([0xff]))).toThrow(); // not UTF-8
+    // Typed errors, not the UTF-8 decoder's TypeError nor a payload's message [MQTT-1.5.3-1] (found in review).
+    throwsCode(() => client.unsubscribe(new Uint8Array([0xff])), 'INVALID_UTF8');
+    throwsCode(() => client.unsubscribe(null as never), 'INVALID_ARGUMENT');
+    throwsCode(() => client.unsubscribe(['ok', undefined] as never), 'INVALID_ARGUMENT');
     // Nothing reached the broker for the refused calls.
     client.unsubscribe('fine/+');
     expect((await conn.expect('unsubscribe')).topics).toEqual(['fine/+']);
@@ -296,7 +307,8 @@ describe('createmessage() [imp §2.11, §9.4]', () => {
     for (const topic of ['', 'a/+', 'a/#', '#', 'nul\u0000']) {
       expect(() => client.createmessage(topic, 'x'), JSON.stringify(topic)).toThrow(MqttError);
     }
-    expect(() => client.createmessage(new Uint8Array([0xc3, 0x28]), 'x')).toThrow(); // invalid UTF-8 blob
+    throwsCode(() => client.createmessage(new Uint8Array([0xc3, 0x28]), 'x'), 'INVALID_UTF8'); // [MQTT-1.5.3-1]
+    throwsCode(() => client.createmessage(null as never, 'x'), 'INVALID_ARGUMENT');
     for (const qos of [3, -1, 1.5]) throwsCode(() => client.createmessage('t', 'x', { qos }), 'INVALID_QOS');
   });
 
