@@ -147,19 +147,36 @@ describeWithRabbitMQ('a two-node RabbitMQ cluster', () => {
     client.on('connect', () => note('connect'));
     client.on('close', ({ reason, error }) => note('close', `${reason} ${error?.code ?? ''}`));
     client.on('connectfailed', ({ error }) => note('connectfailed', error.code));
-    client.on('packetsend', (packet) => packet.type === 'subscribe' && note('SUBSCRIBE'));
+    // Since when a SUBSCRIBE on node B has gone unanswered on a connection still up.
+    let heldSince: number | undefined;
+    client.on('packetsend', (packet) => {
+      if (packet.type !== 'subscribe') return;
+      note('SUBSCRIBE');
+      if (client.url === b.url) heldSince = Date.now();
+    });
+    client.on('packetreceive', (packet) => packet.type === 'suback' && (heldSince = undefined));
+    client.on('close', () => (heldSince = undefined));
     await a.kill();
 
-    // Connected to B (CONNACK 0), the re-SUBSCRIBE goes out and B hangs up: again and again.
-    await until(() => closesOnB.length >= 3, 'node B closing the connection after the re-SUBSCRIBE three times', FAILOVER_MS).catch((error: Error) => {
+    // Connected to B (CONNACK 0), the re-SUBSCRIBE goes out and B hangs up: again and again. At
+    // times (twice in CI, never locally) B instead holds the SUBSCRIBE unanswered, the connection
+    // up, for longer than the test waits: seen at 38 ms after the kill, while B was still taking
+    // in node A's death. Either way the client must neither give up nor lose the subscription,
+    // which is what the rest shows; the closes are checked when B answers by closing.
+    const HELD_MS = 15_000;
+    await until(() => closesOnB.length >= 3 || (heldSince !== undefined && Date.now() - heldSince > HELD_MS), 'node B closing the connection after the re-SUBSCRIBE three times, or holding it', FAILOVER_MS).catch((error: Error) => {
       throw new Error(`${error.message}; the client: ${trace.slice(-20).join('; ')}`);
     });
-    expect(closesOnB.slice(0, 3)).toEqual(Array(3).fill({ reason: 'transport', code: 'CONNECTION_CLOSED' }));
+    if (closesOnB.length >= 3) expect(closesOnB.slice(0, 3)).toEqual(Array(3).fill({ reason: 'transport', code: 'CONNECTION_CLOSED' }));
+    else note('held', `SUBSCRIBE unanswered for ${HELD_MS} ms`);
 
     // The operator's remedy for a node gone for good: forgetting it drops its queues' records.
     const resubscribed = nextReceived(client, 'suback');
     await cluster!.ctl(b, ['forget_cluster_node', a.name]);
-    expect((await resubscribed).granted).toEqual([1]);
+    const suback = await resubscribed.catch((error: Error) => {
+      throw new Error(`${error.message}; the client: ${trace.slice(-20).join('; ')}`);
+    });
+    expect(suback.granted).toEqual([1]);
     expect(client.url).toBe(b.url);
     const publisher = await connectedClient(cleanup, { url: b.url });
     expect(await publishAsync(publisher, topic, 'after', { qos: 1 })).toBe(0);
