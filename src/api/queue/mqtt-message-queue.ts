@@ -10,18 +10,18 @@
 import { MqttError, usageError } from '../../errors.js';
 import { topicMatches } from '../../packet/index.js';
 import type { InboundMessage } from '../../session/index.js';
-import { INCOMPLETE } from '../../session/result-codes.js';
 import { Emitter } from '../../client/emitter.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import type { PublishOptions } from '../../client/events.js';
 import type { ClientOptions, SessionStoreProvider } from '../../client/options.js';
-import { connectionRefused, operationFailed } from '../common/operation-errors.js';
+import { connectionRefused } from '../common/operation-errors.js';
 import { settledWithin, startLongTimer } from '../common/settled-within.js';
 import { MessagingCapabilities } from './capabilities.js';
 import { flatten, resolveSettings } from './config.js';
 import type { ConfigValues, QueueSettings } from './config.js';
 import { MessageEnvelope } from './envelope.js';
 import { Inbox } from './inbox.js';
+import { QueueSubscription } from './subscription.js';
 import { Sending, engineOptions, envelopeOf, owesAck, payloadOf } from './wire.js';
 
 /** Pip's IMessageReceiver (the promise form). */
@@ -54,9 +54,8 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   #closing: Promise<void> = Promise.resolve();
   /** close() calls not yet done: while any is, the queue is closing, whatever #opened says. */
   #pendingCloses = 0;
-  #subscribed: Promise<void> | null = null;
-  /** The last subscription known to have succeeded: while it is #subscribed, receive() need not wait for it. */
-  #subscribedDone: Promise<void> | null = null;
+  /** This open's subscription, made with its engine. */
+  #subscription: QueueSubscription | null = null;
   /** receive() calls waiting for the subscription: while any is, later ones wait too (first come, first served). */
   #receivesWaiting = 0;
   /** open() is connected and waits for its autosubscribe. */
@@ -143,6 +142,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
         engine.off('connect', onConnect).off('connectfailed', onFailed); // later reconnects are the engine's
         // Open from CONNACK on: what the broker sends in the same read is already ours.
         this.#engine = engine;
+        this.#subscription = new QueueSubscription(engine, topic, settings.qos, () => this.#engine === engine && this.#opened && !this.#autosubscribing, () => this.#opened);
         this.#opened = true;
         this.#updateReading(); // what the last open left buffered counts against max_buffered
         engine.on('close', lostForGood).on('connectfailed', lostForGood);
@@ -193,11 +193,11 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
     const engine = this.#engine!;
     this.#opened = false;
     // UNSUBSCRIBE goes out before DISCONNECT, in order; waiting for its ack could wait for ever.
-    if (this.#subscribed !== null && engine.connected) engine.unsubscribe([this.#topic()]);
+    if (this.#subscription!.requested && engine.connected) engine.unsubscribe([this.#topic()]);
     this.#inbox.endListen(); // from now on arrivals are buffered (or, owing their ack, left to the broker)
     await new Promise<void>((resolve) => engine.disconnect(() => resolve()));
     this.#engine = null;
-    this.#subscribed = null;
+    this.#subscription = null;
     // What the broker was told we have (ack_on 'receive', or QoS 0) stays for the next open();
     // what still owes its ack the broker keeps, and sends again to a session it kept.
     this.#inbox.close((envelope) => !owesAck(this.#settings, envelope.getReference() as InboundMessage | undefined));
@@ -232,7 +232,7 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
   /** The next message, waiting up to `waitTimeout` ms; null when none came (or the queue closed). */
   async receive(_correlationId: string | null, waitTimeout: number): Promise<MessageEnvelope | null> {
     this.#checkOpen();
-    if (this.#subscribed !== null && this.#subscribed === this.#subscribedDone && this.#receivesWaiting === 0) {
+    if (this.#subscription!.granted && this.#receivesWaiting === 0) {
       // Subscribed: taken a microtask on, as after waiting for the subscription, but without its
       // timer or a clock read (a consumer polling receive() calls it once a message).
       await SETTLED;
@@ -356,47 +356,14 @@ export class MqttMessageQueue extends Emitter<QueueEvents> {
 
   /** Subscribes once per open (and again after a reopen). */
   #subscribe(): Promise<void> {
-    if (this.#subscribed !== null) return this.#subscribed;
-    const engine = this.#checkOpen();
-    const topic = this.#topic();
-    const subscribing = new Promise<void>((resolve, reject) => {
-      const submit = (): number =>
-        engine.subscribe([{ topic, qos: this.#settings!.qos }], (rc, granted) => {
-          // Cut off by a lost connection before its SUBACK: the engine restores only what was
-          // granted, so it is sent again, for the reconnection (or -3 at once if none will come).
-          // Not open()'s own: open() fails rather than wait out an outage, as when it cannot connect.
-          if (rc === INCOMPLETE && this.#engine === engine && this.#opened && !this.#autosubscribing) queueMicrotask(submit);
-          else if (rc !== 0) reject(operationFailed(rc, `subscribe to '${topic}'`));
-          else if (granted[0] === 0x80) reject(new MqttError('SUBSCRIPTION_REFUSED', `The broker refused the subscription to '${topic}'`));
-          else resolve();
-        });
-      submit();
-    });
-    this.#subscribed = subscribing;
-    subscribing.then(
-      () => (this.#subscribedDone = subscribing),
-      () => {
-        if (this.#subscribed === subscribing) this.#subscribed = null; // the next call tries again
-      },
-    );
-    return subscribing;
+    this.#checkOpen();
+    return this.#subscription!.request();
   }
 
-  /**
-   * For peek()/peekBatch(): the subscription, waited for while the connection lasts (a SUBACK is
-   * a round trip) but not through an outage: a look at the queue answers from what was received
-   * rather than hang for as long as the broker is away. The subscription goes on meanwhile.
-   */
-  async #subscribedWhileConnected(): Promise<void> {
-    const engine = this.#checkOpen();
-    const subscribing = this.#subscribe();
-    if (!engine.connected) return;
-    await new Promise<void>((resolve, reject) => {
-      const onClose = (): void => resolve();
-      engine.once('close', onClose);
-      // Closed meanwhile: no error, as for receive(); the close cut the subscription.
-      subscribing.then(resolve, (error: unknown) => (this.#opened ? reject(error) : resolve())).finally(() => engine.off('close', onClose));
-    });
+  /** For peek()/peekBatch(): see QueueSubscription.whileConnected. */
+  #subscribedWhileConnected(): Promise<void> {
+    this.#checkOpen();
+    return this.#subscription!.whileConnected();
   }
 
   #arrived(inbound: InboundMessage): void {
