@@ -1,10 +1,13 @@
 /**
  * Where a received message goes in a queue: to the listening receiver, else to a waiting
- * receive(), else the buffer. The receiver is handed one message at a time, in order, from a
- * backlog; endListen() (or close()) gives it back to the buffer, at its head and in order, so
- * what the receiver was not yet handed reaches the next receive() instead of a receiver that is
- * no longer listening. What the inbox holds (buffer, backlog, the message in the receiver's
- * hands) is what the queue's backpressure counts. Kept apart from mqtt-message-queue.ts.
+ * receive(), else the buffer. The receiver is handed one message at a time, in order: at once
+ * when it is idle (as Pip's queue calls it from the client's message event), else from a
+ * backlog; endListen() (or close()) gives the backlog back to the buffer, at its head and in
+ * order, so what the receiver was not yet handed reaches the next receive() instead of a
+ * receiver that is no longer listening. What the inbox holds (buffer, backlog, the message in the
+ * receiver's hands) is what the queue's backpressure counts, and what it holds has bytes of its
+ * own: one kept for later must not pin the read it arrived in. Kept apart from
+ * mqtt-message-queue.ts.
  */
 import type { MessageEnvelope } from './envelope.js';
 import type { MessageReceiver, MqttMessageQueue } from './mqtt-message-queue.js';
@@ -50,6 +53,7 @@ export class Inbox {
     if (this.receiver !== null) return this.#toReceiver(envelope, again);
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) return waiter(envelope);
+    ownBytes(envelope);
     if (again) this.buffer.unshift(envelope);
     else this.buffer.push(envelope);
     this.host.changed();
@@ -109,6 +113,11 @@ export class Inbox {
   }
 
   #toReceiver(envelope: MessageEnvelope, again: boolean): void {
+    if (!this.#busy && !again && this.#backlog.length === 0) {
+      this.#busy = true;
+      return this.#hand(envelope, this.receiver!, false);
+    }
+    ownBytes(envelope);
     this.#backlog.push({ envelope, again });
     this.host.changed();
     this.#next();
@@ -116,7 +125,7 @@ export class Inbox {
 
   /**
    * Hands the head of the backlog to the receiver listening when its turn comes (a microtask
-   * later), once the one before has settled; failures are reported, never thrown here. One handed
+   * later), once the one before has settled (or what listen() found buffered); failures are reported, never thrown here. One handed
    * over `again` (abandoned) waits a timer's turn first: a receiver that always abandons must not
    * keep the microtask queue, and so all I/O, busy. One function does every turn (#handScheduled):
    * a message costs one promise reaction, no closure and no async function.
@@ -135,10 +144,6 @@ export class Inbox {
   readonly #handScheduled = (): void => {
     const head = this.#scheduled!;
     this.#scheduled = undefined;
-    this.#hand(head);
-  };
-
-  #hand(head: Pending): void {
     const receiver = this.receiver;
     // endListen() or close() took the backlog back meanwhile: nothing to hand.
     if (receiver === null || this.#backlog[0] !== head) {
@@ -146,36 +151,52 @@ export class Inbox {
       return this.#next();
     }
     this.#backlog.shift();
+    this.#hand(head.envelope, receiver, true);
+  };
+
+  /**
+   * Hands `envelope` to `receiver`, the inbox busy until it settles: what it returns is waited
+   * for as `await` would (a promise, or any thenable); anything else is settled already. `counted`:
+   * the host was told of it as held (in the backlog); one handed at once and settled at once never
+   * changes what is held.
+   */
+  #hand(envelope: MessageEnvelope, receiver: MessageReceiver, counted: boolean): void {
     this.#handing++;
     let result: Promise<void> | void;
     try {
-      this.#handOut(head.envelope);
-      result = receiver.receiveMessage(head.envelope, this.host.queue);
+      this.#handOut(envelope);
+      result = receiver.receiveMessage(envelope, this.host.queue);
     } catch (error) {
-      return this.#handed(head, error);
+      return this.#handed(envelope, error, true);
     }
-    // What it returned is waited for as `await` would (a promise, or any thenable); anything else is settled already.
     if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
+      if (!counted) this.host.changed(); // held while it waits
       Promise.resolve(result).then(
-        () => this.#handed(head, NO_ERROR),
-        (error: unknown) => this.#handed(head, error),
+        () => this.#handed(envelope, NO_ERROR, true),
+        (error: unknown) => this.#handed(envelope, error, true),
       );
     } else {
-      this.#handed(head, NO_ERROR);
+      this.#handed(envelope, NO_ERROR, counted);
     }
   }
 
-  /** The receiver is done with `head` (failed unless NO_ERROR): the next one's turn. */
-  #handed(head: Pending, error: unknown): void {
+  /** The receiver is done with `envelope` (failed unless NO_ERROR): the next one's turn. `counted`: as #hand's, the host is told it is no longer held. */
+  #handed(envelope: MessageEnvelope, error: unknown, counted: boolean): void {
     try {
-      if (error !== NO_ERROR) this.host.report(error, `the receiver failed on message ${head.envelope.message_id}`);
+      if (error !== NO_ERROR) this.host.report(error, `the receiver failed on message ${envelope.message_id}`);
     } finally {
       this.#handing--;
       this.#busy = false;
-      this.host.changed();
+      if (counted) this.host.changed();
       this.#next();
     }
   }
+}
+
+/** A view of a larger buffer (the read it arrived in) copied to bytes of its own (new Uint8Array copies; a Buffer's slice would not). */
+function ownBytes(envelope: MessageEnvelope): void {
+  const bytes = envelope.message;
+  if (bytes !== null && bytes.byteLength !== bytes.buffer.byteLength) envelope.message = new Uint8Array(bytes);
 }
 
 const SETTLED = Promise.resolve();

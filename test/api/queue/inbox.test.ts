@@ -1,8 +1,9 @@
 /**
  * The queue's Inbox on its own (src/api/queue/inbox.ts): how a listening receiver is handed
- * messages — a turn after they are routed, one at a time, the next once what the receiver
- * returned has settled (a promise, any thenable, or a plain value at once), its failures
- * reported (thrown, or a rejection) without stopping the ones after, and what it holds counted.
+ * messages — at once when it is idle, else in order once what it returned for the one before has
+ * settled (a promise, any thenable, or a plain value at once), what listen() finds buffered a
+ * turn later; its failures reported (thrown, or a rejection) without stopping the ones after,
+ * what it holds counted, and what it keeps for later holding bytes of its own.
  */
 import { describe, expect, it } from 'vitest';
 import { MessageEnvelope } from '../../../src/api/queue/index.js';
@@ -26,15 +27,29 @@ function inbox(): { inbox: Inbox; reports: string[]; held: number[] } {
 const envelope = (text: string): MessageEnvelope => MessageEnvelope.withId_(text, null, 't', text);
 
 describe('queue inbox: handing to a listening receiver', () => {
-  it('hands each message a turn after it is routed, not inside route(), in order', async () => {
-    const { inbox: box } = inbox();
+  it('hands an idle receiver each message inside route(), as Pip calls its receiver from the message event; in order', () => {
+    const { inbox: box, held } = inbox();
     const got: string[] = [];
     box.listen({ receiveMessage: (e) => void got.push(e.message_id) });
     box.route(envelope('1'), false);
+    expect(got).toEqual(['1']);
     box.route(envelope('2'), false);
+    expect(got).toEqual(['1', '2']);
+    expect(box.held).toBe(0);
+    expect(held.at(-1)).toBe(0);
+  });
+
+  it('hands what listen() finds buffered a turn later, in order, before what arrives after', async () => {
+    const { inbox: box } = inbox();
+    box.route(envelope('1'), false);
+    box.route(envelope('2'), false);
+    const got: string[] = [];
+    box.listen({ receiveMessage: (e) => void got.push(e.message_id) });
+    box.route(envelope('3'), false);
     expect(got).toEqual([]);
     await turn();
-    expect(got).toEqual(['1', '2']);
+    expect(got).toEqual(['1', '2', '3']);
+    expect(box.held).toBe(0);
   });
 
   it("waits for the receiver's promise before handing the next; a rejection is reported and the next still comes", async () => {
@@ -87,12 +102,64 @@ describe('queue inbox: handing to a listening receiver', () => {
 
   it('endListen() before the turn comes: the message goes back to the buffer, not to the receiver', async () => {
     const { inbox: box } = inbox();
+    box.route(envelope('1'), false);
     const got: string[] = [];
     box.listen({ receiveMessage: (e) => void got.push(e.message_id) });
-    box.route(envelope('1'), false);
     box.endListen();
     await turn();
     expect(got).toEqual([]);
     expect(box.buffer.map((e) => e.message_id)).toEqual(['1']);
+  });
+
+  it('endListen() while the receiver is busy: what waited behind goes back to the buffer, in order', async () => {
+    const { inbox: box } = inbox();
+    const got: string[] = [];
+    let settle: (() => void) | undefined;
+    box.listen({ receiveMessage: (e) => (got.push(e.message_id), new Promise<void>((resolve) => (settle = resolve))) });
+    for (const id of ['1', '2', '3']) box.route(envelope(id), false);
+    expect(got).toEqual(['1']);
+    box.endListen();
+    settle!();
+    await turn();
+    expect(got).toEqual(['1']);
+    expect(box.buffer.map((e) => e.message_id)).toEqual(['2', '3']);
+  });
+});
+
+/** An envelope whose message is a view into a larger buffer, as a payload arrives: a read holding other bytes. */
+function viewEnvelope(id: string): { envelope: MessageEnvelope; read: Uint8Array } {
+  const read = new Uint8Array(64).fill(7);
+  return { envelope: MessageEnvelope.withId_(id, null, 't', read.subarray(8, 16)), read };
+}
+
+describe('queue inbox: what it keeps has bytes of its own', () => {
+  it('a buffered message is copied out of the read it arrived in (changing the read later does not change it)', () => {
+    const { inbox: box } = inbox();
+    const { envelope: e, read } = viewEnvelope('1');
+    box.route(e, false);
+    read.fill(0);
+    expect(box.buffer[0]!.message).toEqual(new Uint8Array(8).fill(7));
+    expect(box.buffer[0]!.message!.buffer.byteLength).toBe(8);
+  });
+
+  it('one waiting behind a busy receiver, or abandoned back to the buffer, is copied too; bytes of their own are not copied again', () => {
+    const { inbox: box } = inbox();
+    box.listen({ receiveMessage: () => new Promise<void>(() => {}) });
+    const first = viewEnvelope('1');
+    const second = viewEnvelope('2');
+    box.route(first.envelope, false); // in the receiver's hands: as it came
+    box.route(second.envelope, false); // waits behind it
+    second.read.fill(0);
+    expect(first.envelope.message!.buffer).toBe(first.read.buffer);
+    expect(second.envelope.message).toEqual(new Uint8Array(8).fill(7));
+    box.endListen();
+    const own = box.buffer[0]!.message;
+    first.read.fill(0);
+    box.route(first.envelope, true); // abandoned: kept again
+    expect(box.buffer.map((e) => e.message_id)).toEqual(['1', '2']);
+    expect(box.buffer[0]!.message!.buffer.byteLength).toBe(8); // copied when abandoned
+    first.read.fill(9);
+    expect(box.buffer[0]!.message).toEqual(new Uint8Array(8).fill(0));
+    expect(box.buffer[1]!.message).toBe(own);
   });
 });
