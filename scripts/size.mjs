@@ -84,7 +84,9 @@
 // integer sent at QoS 0), ~0.03 KB imp (18,719 B, ceiling 18.29 KB; 18,726 B with subscribe()'s
 // -6 for a null topic), and by a topic, user name or will topic given as a blob that is not UTF-8,
 // or as null, thrown as INVALID_UTF8 [MQTT-1.5.3-1] or INVALID_ARGUMENT naming the field rather than
-// the decoder's TypeError or a payload's message, ~0.08 KB imp (18,808 B, ceiling 18.37 KB),
+// the decoder's TypeError or a payload's message, ~0.08 KB imp (18,808 B, ceiling 18.37 KB), and
+// by declared parameters counted past a default holding commas, brackets, strings or comments
+// (function(a = f(), b) had counted 1), ~0.1 KB imp (18,909 B, ceiling 18.47 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -96,7 +98,7 @@ const KB = 1024;
 export const BUDGETS = [
   { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.62 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.37 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.47 * KB },
 ];
 
 export async function measure(source) {

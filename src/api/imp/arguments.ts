@@ -40,12 +40,31 @@ export function check(validate: () => void): number {
  * The parameters a callback declares, as Squirrel counts them (the imp passes optional arguments
  * by that count): those with a default value and a rest parameter included, which JavaScript's
  * `length` leaves out (EI's own libraries declare `function(reason = null)` and
- * `function(err, qos = null)`). Read from the function's text; a bound function's text shows no
- * parameters, so there only `length` counts.
+ * `function(err, qos = null)`). Read from the function's text, a default holding commas,
+ * parentheses, strings or comments included; a bound function's text shows no parameters, so
+ * there only `length` counts.
  */
 export function declared(fn: (...args: never[]) => void): number {
-  // The list up to its first ')', without its {…} and […] (destructuring, defaults): a parameter
-  // without parentheses (q => …) is the one `length` counts, and there is no '(' before '=>'.
-  const list = /^[^(]*?\(([^)]*)/.exec(String(fn).split('=>')[0]!)?.[1]!.replace(/[[{][^\]}]*[\]}]/g, '') ?? '';
-  return Math.max(list.split(',').filter((p) => p.trim()).length, fn.length);
+  // Strings and comments out first: a default may hold commas and brackets in either.
+  const text = String(fn).replace(/(["'`])(?:\\[^]|(?!\1)[^\\])*\1|\/\*[^]*?\*\/|\/\/.*/g, '0');
+  const open = text.indexOf('(');
+  const arrow = text.indexOf('=>');
+  let count = 0;
+  let inParameter = 0;
+  // q => …: no '(' before the '=>', and the one parameter is the one `length` counts.
+  if (open >= 0 && !(arrow >= 0 && arrow < open)) {
+    // The commas at the list's own depth, up to its ')'.
+    for (let i = open + 1, depth = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if ('([{'.includes(c)) depth++;
+      else if (')]}'.includes(c) && depth-- === 0) break;
+      else if (c === ',' && depth === 0) {
+        count += inParameter;
+        inParameter = 0;
+        continue;
+      }
+      if (c > ' ') inParameter = 1;
+    }
+  }
+  return Math.max(count + inParameter, fn.length);
 }
