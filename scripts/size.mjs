@@ -86,7 +86,9 @@
 // or as null, thrown as INVALID_UTF8 [MQTT-1.5.3-1] or INVALID_ARGUMENT naming the field rather than
 // the decoder's TypeError or a payload's message, ~0.08 KB imp (18,808 B, ceiling 18.37 KB), and
 // by declared parameters counted past a default holding commas, brackets, strings or comments
-// (function(a = f(), b) had counted 1), ~0.1 KB imp (18,909 B, ceiling 18.47 KB),
+// (function(a = f(), b) had counted 1), ~0.1 KB imp (18,909 B, ceiling 18.47 KB), and by
+// connect() checking the engine's options before it ends any pending reconnection, 10 B imp
+// (18,919 B, ceiling 18.48 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -98,7 +100,7 @@ const KB = 1024;
 export const BUDGETS = [
   { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.62 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.47 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.48 * KB },
 ];
 
 export async function measure(source) {

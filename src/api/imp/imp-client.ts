@@ -6,7 +6,7 @@ import { MemorySessionStore } from '../../session/index.js';
 import { flag, shown } from '../../session/session.js';
 import type { SessionStore } from '../../session/index.js';
 import { MqttClient } from '../../client/mqtt-client.js';
-import { monotonicNow } from '../../client/options.js';
+import { monotonicNow, resolveOptions } from '../../client/options.js';
 import type { Completion } from '../../client/events.js';
 import { ImpBlob, ownBytesOf, textOf } from './blob.js';
 import type { StringOrBlob } from './blob.js';
@@ -98,10 +98,7 @@ export class ImpMqttClient {
     if (!Number.isInteger(keepalive) || (keepalive !== 0 && (keepalive < 30 || keepalive > 65_535))) {
       throw usageError('INVALID_KEEPALIVE', `keepalive must be 0 or 30–65535 seconds, got ${shown(keepalive)}`);
     }
-    // Neither this client's last engine nor another client's may come back on its own beside this one.
-    stopRetrying(this.#core);
-    if (other !== null && other !== this) stopRetrying(other.#core);
-    this.#limits = new ImpLimits(this.#config.rateLimits, this.#maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
+    const limits = new ImpLimits(this.#config.rateLimits, this.#maxInboundMessageSize, (this.#config.clock ?? monotonicNow)());
     let store = this.#stores.get(clientId);
     if (store === undefined) {
       store = options.store?.open(clientId) ?? new MemorySessionStore<Completion>();
@@ -110,7 +107,15 @@ export class ImpMqttClient {
       // [MQTT-3.1.2-6]; kept, every new client id would add one (~300 bytes) for good.
       if (options.cleansession === false || options.store !== undefined) this.#stores.set(clientId, store);
     }
-    const core = new MqttClient(engineOptions(url, clientId, keepalive, options, this.#config, store, this.#limits.hooks_));
+    const coreOptions = engineOptions(url, clientId, keepalive, options, this.#config, store, limits.hooks_);
+    // Refused here, a bad URL, will or credential ends no pending reconnection (the engine checks them again).
+    resolveOptions(coreOptions);
+    // Neither this client's last engine nor another client's may come back on its own beside this
+    // one; stopped before the new engine opens a session on the same store.
+    stopRetrying(this.#core);
+    if (other !== null && other !== this) stopRetrying(other.#core);
+    this.#limits = limits;
+    const core = new MqttClient(coreOptions);
     this.#wire(core);
     this.#core = core;
     this.#url = url;

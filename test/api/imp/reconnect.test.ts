@@ -88,4 +88,47 @@ describe('reconnect extension vs the imp rules (found in review)', () => {
     expect(later).toEqual([]);
     expect(first.connectionstate()).toBe(0);
   });
+
+  it('a connect() refused at the call (a URL of no scheme it knows) ends no pending reconnection: the client comes back on its own', async () => {
+    const client = fx.device();
+    let refusal: unknown;
+    const later = await dropped(client, () =>
+      queueMicrotask(() => {
+        try {
+          client.connect('gopher://127.0.0.1:1', 'retrying');
+        } catch (error) {
+          refusal = error;
+        }
+      }),
+    );
+    const { connect } = await fx.broker.acceptNext();
+    expect(refusal).toMatchObject({ code: 'INVALID_URL' });
+    expect(connect.clientId).toBe('retrying');
+    await waitFor(() => later.length > 0, 'onconnect(0)');
+    expect(later).toEqual([0]);
+    expect(client.isconnected()).toBe(true);
+  });
+
+  it("another client's connect() refused at the call (a will topic with a wildcard [MQTT-3.3.2-2]) leaves the first client's reconnection pending", async () => {
+    const agent = createMqtt();
+    const first = agent.createclient();
+    const second = agent.createclient();
+    fx.adopt(first, second);
+    let refusal: unknown;
+    const later = await dropped(first, () =>
+      queueMicrotask(() => {
+        try {
+          second.connect(impUrl(fx.broker.url), 'second', { willtopic: 'wills/#', willmessage: 'gone' });
+        } catch (error) {
+          refusal = error;
+        }
+      }),
+    );
+    const { connect } = await fx.broker.acceptNext();
+    expect(refusal).toMatchObject({ code: 'INVALID_OPTIONS', statement: 'MQTT-3.3.2-2' });
+    expect(connect.clientId).toBe('retrying');
+    await waitFor(() => later.length > 0, 'onconnect(0)');
+    expect(later).toEqual([0]);
+    expect(second.connectionstate()).toBe(0);
+  });
 });
