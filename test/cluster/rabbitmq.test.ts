@@ -10,7 +10,9 @@
  *  - A client failing over to the other node therefore finds no session there (sessionPresent
  *    0) and must subscribe again itself; a QoS 0 filter is granted at once, but the SUBSCRIBE
  *    of a QoS 1 filter makes RabbitMQ close the connection ("home node … of durable queue … is
- *    down or inaccessible") for as long as the dead node stays down.
+ *    down or inaccessible") for as long as the dead node stays down. Unless the clean-session
+ *    CONNECT reaches the other node before that node has taken in the death (tens of ms): then
+ *    it deletes the old queue ("Forcing queue deletion") and the SUBSCRIBE is granted at once.
  *  - Messages are routed across the cluster: a publisher on one node reaches a subscriber on
  *    the other.
  *  - It has no QoS 2: SUBACK grants 1 for a QoS 2 filter, and a QoS 2 PUBLISH is answered with
@@ -19,7 +21,7 @@
  * cluster (booting the killed node again would take RabbitMQ 3.10 over 100 s; see
  * test/support/rabbitmq.ts).
  */
-import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it, onTestFailed } from 'vitest';
 import type { MqttClient, Packet } from '../support/internals.js';
 import { startRabbitCluster } from '../support/rabbitmq.js';
 import type { RabbitCluster, RabbitNode } from '../support/rabbitmq.js';
@@ -130,53 +132,49 @@ describeWithRabbitMQ('a two-node RabbitMQ cluster', () => {
     expect(received.messages.map((m) => utf8(m.payload))).toEqual(['before', 'after']);
   });
 
-  it('a QoS 1 filter: RabbitMQ drops the connection at each re-SUBSCRIBE while the node of its queue is down; the client keeps reconnecting and is subscribed again once that node is forgotten', async () => {
+  it('a QoS 1 filter: the client subscribes again on the other node, granted at once, or once the dead node is forgotten while RabbitMQ drops the connection at each re-SUBSCRIBE', async () => {
     const [a, b] = nodes();
     const topic = `cluster/failover-qos1/${uniqueId()}`;
     const client = await connectedClient(cleanup, { servers: [a.url, b.url], reconnect: FAST_RECONNECT });
     expect(await subscribeAsync(client, [{ topic, qos: 1 }])).toEqual({ result: 0, granted: [1] });
     const received = collectMessages(client, topic);
+    // What node B answers to the re-SUBSCRIBE: a SUBACK, or closing the connection.
+    const onB = (): boolean => client.url === b.url;
+    const subacksOnB: (readonly number[])[] = [];
     const closesOnB: { reason: string; code: string | undefined }[] = [];
-    client.on('close', ({ reason, error }) => {
-      if (client.url === b.url) closesOnB.push({ reason, code: error?.code });
-    });
-    // What the client went through, for the message of a failure (the broker's timing varies).
+    client.on('packetreceive', (packet) => packet.type === 'suback' && onB() && subacksOnB.push(packet.granted));
+    client.on('close', ({ reason, error }) => onB() && closesOnB.push({ reason, code: error?.code }));
+    // What the client went through and node B's log since the kill, printed if the test fails
+    // (the broker's timing varies).
     const trace: string[] = [];
     const killedAt = Date.now();
-    const note = (event: string, detail = ''): void => void trace.push(`${Date.now() - killedAt} ms ${event} ${client.url === b.url ? 'B' : 'A'} ${detail}`);
+    const note = (event: string, detail = ''): void => void trace.push(`${Date.now() - killedAt} ms ${event} ${onB() ? 'B' : 'A'} ${detail}`);
     client.on('connect', () => note('connect'));
     client.on('close', ({ reason, error }) => note('close', `${reason} ${error?.code ?? ''}`));
     client.on('connectfailed', ({ error }) => note('connectfailed', error.code));
-    // Since when a SUBSCRIBE on node B has gone unanswered on a connection still up.
-    let heldSince: number | undefined;
-    client.on('packetsend', (packet) => {
-      if (packet.type !== 'subscribe') return;
-      note('SUBSCRIBE');
-      if (client.url === b.url) heldSince = Date.now();
-    });
-    client.on('packetreceive', (packet) => packet.type === 'suback' && (heldSince = undefined));
-    client.on('close', () => (heldSince = undefined));
+    client.on('packetsend', (packet) => packet.type === 'subscribe' && note('SUBSCRIBE'));
+    client.on('packetreceive', (packet) => packet.type === 'suback' && note('SUBACK', JSON.stringify(packet.granted)));
+    const logFrom = b.readLog().length;
+    onTestFailed(() => console.log(`The client from node A's kill on:\n${trace.join('\n')}\n--- node B's log since ---\n${b.readLog().slice(logFrom, logFrom + 20_000)}`));
     await a.kill();
 
-    // Connected to B (CONNACK 0), the re-SUBSCRIBE goes out and B hangs up: again and again. At
-    // times (twice in CI, never locally) B instead holds the SUBSCRIBE unanswered, the connection
-    // up, for longer than the test waits: seen at 38 ms after the kill, while B was still taking
-    // in node A's death. Either way the client must neither give up nor lose the subscription,
-    // which is what the rest shows; the closes are checked when B answers by closing.
-    const HELD_MS = 15_000;
-    await until(() => closesOnB.length >= 3 || (heldSince !== undefined && Date.now() - heldSince > HELD_MS), 'node B closing the connection after the re-SUBSCRIBE three times, or holding it', FAILOVER_MS).catch((error: Error) => {
-      throw new Error(`${error.message}; the client: ${trace.slice(-20).join('; ')}`);
-    });
-    if (closesOnB.length >= 3) expect(closesOnB.slice(0, 3)).toEqual(Array(3).fill({ reason: 'transport', code: 'CONNECTION_CLOSED' }));
-    else note('held', `SUBSCRIBE unanswered for ${HELD_MS} ms`);
-
-    // The operator's remedy for a node gone for good: forgetting it drops its queues' records.
-    const resubscribed = nextReceived(client, 'suback');
-    await cluster!.ctl(b, ['forget_cluster_node', a.name]);
-    const suback = await resubscribed.catch((error: Error) => {
-      throw new Error(`${error.message}; the client: ${trace.slice(-20).join('; ')}`);
-    });
-    expect(suback.granted).toEqual([1]);
+    // Connected to B (CONNACK 0), the re-SUBSCRIBE goes out, and B answers one of two ways:
+    //  - Mostly it hangs up: again and again, as long as node A stays down.
+    //  - When the client's CONNECT reaches B before B has taken in A's death (CONNACK at 34-37
+    //    ms after the kill, in 5 of 44 local runs), B finds the old session's queue still
+    //    listed, deletes it for the clean session (B's log: "Forcing queue deletion"), and grants
+    //    the re-SUBSCRIBE at once, on a new queue on B. (Before the trace showed SUBACKs, this
+    //    was taken for a SUBSCRIBE held unanswered.)
+    await until(() => subacksOnB.length > 0 || closesOnB.length >= 3, 'node B granting the re-SUBSCRIBE, or closing the connection after it three times', FAILOVER_MS);
+    const atOnce = subacksOnB.length > 0;
+    if (!atOnce) {
+      expect(closesOnB.slice(0, 3)).toEqual(Array(3).fill({ reason: 'transport', code: 'CONNECTION_CLOSED' }));
+      // The operator's remedy for a node gone for good: forgetting it drops its queues' records.
+      await cluster!.ctl(b, ['forget_cluster_node', a.name]);
+      await until(() => subacksOnB.length > 0, 'a SUBACK from node B once node A is forgotten', FAILOVER_MS);
+    }
+    console.log(`QoS 1 re-SUBSCRIBE on node B granted ${atOnce ? 'without' : 'after'} forget_cluster_node, ${closesOnB.length} close(s) before`);
+    expect(subacksOnB[0]).toEqual([1]);
     expect(client.url).toBe(b.url);
     const publisher = await connectedClient(cleanup, { url: b.url });
     expect(await publishAsync(publisher, topic, 'after', { qos: 1 })).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * A RabbitMQ cluster on loopback for the cluster suite (test/cluster) and bench/cluster.mjs:
  * N nodes of the Debian `rabbitmq-server` package with the `rabbitmq_mqtt` plugin, each with
- * its own node name, temp dir and free ports, clustered onto the first node.
+ * its own node name, temp dir and ports, clustered onto the first node.
  *
  *   const cluster = await startRabbitCluster({ nodes: 2 });
  *   cluster.nodes[0].url;            // mqtt://127.0.0.1:<port>
@@ -10,7 +10,8 @@
  *
  * How it keeps to itself (a system RabbitMQ or epmd may be running):
  *  - Its own epmd on a free loopback port (ERL_EPMD_PORT), started here as a child process and
- *    stopped by its PID, so node names never meet another epmd's.
+ *    stopped by its PID, so node names never meet another epmd's. Its and the nodes' ports are
+ *    drawn outside the ephemeral range and each once (serverPort).
  *  - Every listener on 127.0.0.1: AMQP and MQTT in rabbitmq.conf, Erlang distribution through
  *    `-kernel inet_dist_use_interface`, for the nodes and for rabbitmqctl alike. No management.
  *  - A random Erlang cookie in a HOME of its own (the nodes and rabbitmqctl read it there), and
@@ -35,7 +36,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable, isExecutable } from './executables.js';
-import { LOOPBACK, getFreePort, waitForPort } from './ports.js';
+import { LOOPBACK, getServerPort, waitForPort } from './ports.js';
 
 /** Where the package puts its scripts ($RABBITMQ_SBIN overrides; "none" simulates a machine without). */
 const SBIN = process.env.RABBITMQ_SBIN ?? '/usr/lib/rabbitmq/bin';
@@ -179,6 +180,8 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
   mkdirSync(home);
   writeFileSync(join(home, '.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase(), { mode: 0o600 });
 
+  /** The ports drawn for this cluster: each once. */
+  const ports = new Set<number>();
   /** Every node process launched: stop() ends those still running. */
   const procs: Proc[] = [];
   const nodes: Node[] = [];
@@ -196,7 +199,7 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
   };
 
   try {
-    const epmdPort = await getFreePort();
+    const epmdPort = await serverPort(ports);
     epmdProc = launch(epmd, ['-port', String(epmdPort), '-address', LOOPBACK], cleanEnv());
     await waitForPort(epmdPort, { abort: () => epmdProc?.exitInfo() });
 
@@ -216,9 +219,9 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
         short,
         name: `impmqtt-${short}-${process.pid}@localhost`,
         dir: join(dir, short),
-        mqttPort: await getFreePort(),
-        amqpPort: await getFreePort(),
-        distPort: await getFreePort(),
+        mqttPort: await serverPort(ports),
+        amqpPort: await serverPort(ports),
+        distPort: await serverPort(ports),
       };
       writeNodeFiles(setup);
       nodes.push(new Node(setup, context));
@@ -239,6 +242,21 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
     const logs = nodes.map((n) => n.describe()).join('\n');
     await stop();
     throw new Error(`The RabbitMQ cluster did not start: ${(error as Error).message}\n${logs}`);
+  }
+}
+
+/**
+ * A port for epmd or a node, which binds it seconds later, once the VM has booted that far: from
+ * outside the kernel's ephemeral range (getServerPort), so that no listen(0) or outgoing
+ * connection meanwhile (rabbitmqctl's, the other node's) can be handed it, and not one already
+ * drawn for this cluster (two draws of the same free port would leave one node unable to listen).
+ */
+async function serverPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await getServerPort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return port;
   }
 }
 
