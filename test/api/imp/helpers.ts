@@ -287,6 +287,7 @@ export function fakeBrokerPerTest(): {
   device(config?: ImpClientConfig): ImpMqttClient;
   adopt(...made: ImpMqttClient[]): void;
   track(extra: FakeBroker): FakeBroker;
+  connected(clientId: string, config?: ImpClientConfig): Promise<{ client: ImpMqttClient; conn: FakeConnection }>;
 } {
   let current: FakeBroker | undefined;
   const clients: ImpMqttClient[] = [];
@@ -299,7 +300,7 @@ export function fakeBrokerPerTest(): {
     await Promise.all(extras.splice(0).map((b) => b.stop()));
     await closeAll(clients.splice(0));
   });
-  return {
+  const suite = {
     get broker(): FakeBroker {
       if (current === undefined) throw new Error('fakeBrokerPerTest: no broker outside a test');
       return current;
@@ -317,6 +318,13 @@ export function fakeBrokerPerTest(): {
       extras.push(extra);
       return extra;
     },
+    /** A device connected to this test's broker (connectFake), and its broker-side connection. */
+    async connected(clientId: string, config: ImpClientConfig = {}): Promise<{ client: ImpMqttClient; conn: FakeConnection }> {
+      const client = suite.device(config);
+      const { conn } = await connectFake(suite.broker, client, clientId);
+      return { client, conn };
+    },
   };
+  return suite;
 }
 
