@@ -1,13 +1,14 @@
 /**
  * Shared helpers for the imp API suites: promise wrappers for the callback API (every wait is
  * bounded: a bound against hangs, never a timing assertion), a transport tap that can cut the
- * socket or hold back acknowledgements, a raw MQTT socket for a client that must not ping, and
- * broker URL conversion to the imp's `tcp://` / `ssl://` schemes.
+ * socket or hold back acknowledgements, a raw MQTT socket for a client that must not ping,
+ * broker URL conversion to the imp's `tcp://` / `ssl://` schemes, and the check of a synchronous
+ * throw's MqttError code.
  */
 import net from 'node:net';
-import { MqttClient, PacketDecoder, createMqtt, encode, openTransport } from '../../support/internals.js';
+import { MqttClient, MqttError, PacketDecoder, createMqtt, encode, openTransport } from '../../support/internals.js';
 import type { ImpClientConfig, ImpConnectOptions, ImpMessageItem, ImpMqttClient, Packet, Transport, TransportFactory } from '../../support/internals.js';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { LOOPBACK } from '../../support/ports.js';
@@ -277,6 +278,20 @@ export async function closeAll(clients: ImpMqttClient[]): Promise<void> {
     clients.map((client) => within(new Promise<void>((resolve) => client.close(() => resolve())), 'close()').catch(() => undefined)),
   );
 }
+
+/** Runs `fn`, expecting an MqttError with `code`. */
+export function throwsCode(fn: () => unknown, code: string): MqttError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected MqttError ${code}`).toBeInstanceOf(MqttError);
+  expect((caught as MqttError).code).toBe(code);
+  return caught as MqttError;
+}
+
 
 /**
  * A fresh fake broker for every test, plus the devices (and extra brokers) a test makes, all
