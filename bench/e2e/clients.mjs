@@ -13,6 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const IMP = 'impmqtt';
 export const MQTTJS = 'MQTT.js';
 export const BARE = 'bare socket';
+/** The two libraries compared (a bare socket is only a baseline, for idle memory). */
+export const LIBS = [IMP, MQTTJS];
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 export const clock = () => performance.timeOrigin + performance.now();

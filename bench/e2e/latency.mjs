@@ -7,10 +7,9 @@
 //
 //   argv[2] = JSON { port, warmup, samples, block }
 // Reports {type:'done', results: { [lib]: { samples: [µs…] } }} (samples in µs, unsorted).
-import { IMP, MQTTJS, connectClient, die, loadLibrary, send } from './clients.mjs';
+import { IMP, LIBS, connectClient, die, loadLibrary, send } from './clients.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
-const LIBS = [IMP, MQTTJS];
 const payload = Buffer.alloc(64, 0x61);
 
 async function setUp(lib) {

@@ -1,7 +1,7 @@
 /**
  * Client options refused at construction, before any transport is opened: the empty client id
  * that only a clean session may use [MQTT-3.1.3-7]. The packet codec refuses such a CONNECT too
- * (test/packet/errors.test.ts); these tests show the client and the session never get as far.
+ * (test/packet/errors-connect.test.ts); these tests show the client and the session never get as far.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -24,160 +24,37 @@
  *  - A subscription an ACL denies is still granted in SUBACK (no 0x80); messages are just not
  *    delivered. Use aedes' authorizeSubscribe for SUBACK 0x80 tests.
  *
+ * Finding mosquitto and gating suites on it is mosquitto-gate.ts, password files
+ * mosquitto-passwords.ts; both are re-exported here.
+ *
  * Set MQTT_DEBUG_BROKER=1 to have every broker's log printed when it stops.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { describe, it } from 'vitest';
+import { join } from 'node:path';
 import { certPaths, serverIdentityPaths } from './certs.js';
-import { findExecutable, isExecutable } from './executables.js';
 import type { ServerIdentityName } from './certs.js';
+import { mosquittoMissingMessage, mosquittoPath } from './mosquitto-gate.js';
+import { writeMosquittoPasswordFile } from './mosquitto-passwords.js';
+import type { PasswordFileMethod } from './mosquitto-passwords.js';
 import { LOOPBACK, getServerPort, waitForPort } from './ports.js';
 
-// ---------------------------------------------------------------------------------------------
-// Finding the binaries
-
-let cachedBinary: string | null | undefined;
-
-/** Path of the mosquitto binary ($MOSQUITTO_BIN if set, else /usr/sbin/mosquitto, ... or PATH), if any. */
-export function mosquittoPath(): string | undefined {
-  if (cachedBinary === undefined) {
-    const fromEnv = process.env.MOSQUITTO_BIN;
-    // An explicit MOSQUITTO_BIN is final: pointing it at nothing (e.g. MOSQUITTO_BIN=none)
-    // simulates a machine without mosquitto.
-    cachedBinary =
-      fromEnv !== undefined && fromEnv !== ''
-        ? isExecutable(fromEnv)
-          ? fromEnv
-          : null
-        : findExecutable('mosquitto', ['/usr/sbin', '/usr/local/sbin', '/opt/homebrew/sbin']) ?? null;
-  }
-  return cachedBinary ?? undefined;
-}
-
-/** True when a mosquitto binary is installed. */
-export function mosquittoAvailable(): boolean {
-  return mosquittoPath() !== undefined;
-}
-
-/** `mosquitto_passwd`, looked for next to mosquitto first, then in the usual places. */
-export function mosquittoPasswdPath(): string | undefined {
-  const binary = mosquittoPath();
-  const near = binary === undefined ? [] : [dirname(binary), join(dirname(binary), '..', 'bin')];
-  return findExecutable('mosquitto_passwd', [...near, '/usr/bin', '/usr/local/bin', '/opt/homebrew/bin']);
-}
-
-let cachedVersion: string | null | undefined;
-
-/** The installed version ("2.0.11"), from the first line of `mosquitto -h`. */
-export function mosquittoVersion(): string | undefined {
-  if (cachedVersion === undefined) {
-    const binary = mosquittoPath();
-    cachedVersion = null;
-    if (binary !== undefined) {
-      const out = spawnSync(binary, ['-h'], { encoding: 'utf8', timeout: 5_000 });
-      const match = /mosquitto version (\S+)/.exec(`${out.stdout ?? ''}${out.stderr ?? ''}`);
-      cachedVersion = match?.[1] ?? null;
-    }
-  }
-  return cachedVersion ?? undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Skipping or failing suites when mosquitto is missing
-
-export type MosquittoGate = 'run' | 'skip' | 'fail';
-
-/** What a mosquitto suite should do, given availability and MQTT_REQUIRE_MOSQUITTO. */
-export function mosquittoGate(available: boolean = mosquittoAvailable(), env: NodeJS.ProcessEnv = process.env): MosquittoGate {
-  if (available) return 'run';
-  return env.MQTT_REQUIRE_MOSQUITTO === '1' ? 'fail' : 'skip';
-}
-
-export function mosquittoSkipMessage(suite: string): string {
-  return `mosquitto not installed: skipping ${suite} (set MQTT_REQUIRE_MOSQUITTO=1 to make this an error)`;
-}
-
-export function mosquittoMissingMessage(suite: string, packages = 'mosquitto'): string {
-  return (
-    `mosquitto is required (MQTT_REQUIRE_MOSQUITTO=1) but not installed, so "${suite}" cannot run. ` +
-    `Install it with \`apt-get install -y ${packages}\` or point MOSQUITTO_BIN at the binary.`
-  );
-}
-
-/** mosquitto_pub and mosquitto_sub (Debian's mosquitto-clients), for suites that compare with them. */
-export function mosquittoClientsAvailable(): boolean {
-  return mosquittoAvailable() && ['mosquitto_pub', 'mosquitto_sub'].every((tool) => findExecutable(tool, ['/usr/bin', '/usr/local/bin', '/opt/homebrew/bin']) !== undefined);
-}
-
-/**
- * `describe` for suites that need mosquitto. Installed: a plain describe. Missing: the suite is
- * skipped with a printed warning, or — with MQTT_REQUIRE_MOSQUITTO=1, as in CI — replaced by one
- * failing test saying mosquitto is missing. The body is not run at all in the last two cases, so
- * its beforeAll hooks never try to start a broker. `needs: 'clients'`: mosquitto_pub and
- * mosquitto_sub are needed too.
- */
-export function describeWithMosquitto(name: string, fn: () => void, needs: 'broker' | 'clients' = 'broker'): void {
-  const available = needs === 'broker' ? mosquittoAvailable() : mosquittoClientsAvailable();
-  switch (mosquittoGate(available)) {
-    case 'run':
-      describe(name, fn);
-      return;
-    case 'skip':
-      console.warn(mosquittoSkipMessage(name));
-      describe.skip(name, fn);
-      return;
-    case 'fail':
-      describe(name, () => {
-        it('needs mosquitto', () => {
-          throw new Error(mosquittoMissingMessage(name, needs === 'broker' ? 'mosquitto' : 'mosquitto mosquitto-clients'));
-        });
-      });
-      return;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Password files
-
-const PBKDF2_ITERATIONS = 101;
-
-/** One password-file line in mosquitto's `$7$` (PBKDF2-SHA512) format, as mosquitto_passwd writes it. */
-export function hashMosquittoPassword(username: string, password: string, salt: Buffer = randomBytes(12)): string {
-  if (username.includes(':')) throw new Error(`A mosquitto username cannot contain ':' (${username})`);
-  const hash = pbkdf2Sync(password, salt, PBKDF2_ITERATIONS, 64, 'sha512');
-  return `${username}:$7$${PBKDF2_ITERATIONS}$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
-
-export type PasswordFileMethod = 'auto' | 'mosquitto_passwd' | 'node';
-
-/** Writes a password file for `users`; returns which method produced it. */
-export function writeMosquittoPasswordFile(
-  file: string,
-  users: Readonly<Record<string, string>>,
-  method: PasswordFileMethod = 'auto',
-): 'mosquitto_passwd' | 'node' {
-  const tool = method === 'node' ? undefined : mosquittoPasswdPath();
-  if (method === 'mosquitto_passwd' && tool === undefined) throw new Error('mosquitto_passwd is not installed');
-  if (tool === undefined) {
-    const lines = Object.entries(users).map(([user, password]) => hashMosquittoPassword(user, password));
-    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
-    return 'node';
-  }
-  writeFileSync(file, '', { mode: 0o600 });
-  for (const [user, password] of Object.entries(users)) {
-    // -b: password on the command line (batch mode). The file exists, so no -c is needed.
-    const out = spawnSync(tool, ['-b', file, user, password], { encoding: 'utf8', timeout: 10_000 });
-    if (out.status !== 0) {
-      throw new Error(`mosquitto_passwd failed for ${user} (status ${String(out.status)}): ${out.stderr}${out.stdout}`);
-    }
-  }
-  return 'mosquitto_passwd';
-}
+export {
+  describeWithMosquitto,
+  mosquittoAvailable,
+  mosquittoClientsAvailable,
+  mosquittoGate,
+  mosquittoMissingMessage,
+  mosquittoPasswdPath,
+  mosquittoPath,
+  mosquittoSkipMessage,
+  mosquittoVersion,
+} from './mosquitto-gate.js';
+export type { MosquittoGate } from './mosquitto-gate.js';
+export { hashMosquittoPassword, writeMosquittoPasswordFile } from './mosquitto-passwords.js';
+export type { PasswordFileMethod } from './mosquitto-passwords.js';
 
 // ---------------------------------------------------------------------------------------------
 // The launcher

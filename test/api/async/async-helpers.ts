@@ -2,11 +2,11 @@
  * Shared by the async face's integration suites: bounded waits on promises and iterators,
  * clients registered for cleanup, and the broker list the shared scenarios run against.
  */
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { Client, MqttError } from '../../../src/api/async/index.js';
 import type { AsyncClientOptions, Message } from '../../../src/api/async/index.js';
-import { WAIT_MS, uniqueId } from '../../client/helpers.js';
-import type { Cleanup } from '../../client/helpers.js';
+import { Cleanup, WAIT_MS, uniqueId } from '../../client/helpers.js';
+import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 
 export { WAIT_MS };
@@ -67,4 +67,26 @@ export function expectMqttError(error: unknown, code: string): MqttError {
   expect(error).toBeInstanceOf(MqttError);
   expect((error as MqttError).code).toBe(code);
   return error as MqttError;
+}
+
+/** Well under the 10 s default operation timeout: a failure that must be immediate is bounded by this. */
+export const PROMPTLY = 2_000;
+
+/**
+ * For the suites against the scripted broker (integration-faults, integration-timeouts-errors,
+ * integration-acks-disposal): call once at the top of a file. A cleanup run after each test,
+ * fake brokers (answering PINGREQ) that it stops, and a client connected to one.
+ */
+export function useScriptedBroker(): {
+  cleanup: Cleanup;
+  fakeBroker(): Promise<FakeBroker>;
+  connectFake(broker: FakeBroker, options?: AsyncClientOptions): Promise<{ client: Client; conn: FakeConnection }>;
+} {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+  return {
+    cleanup,
+    fakeBroker: async () => cleanup.broker(await startFakeBroker({ autoPingresp: true })),
+    connectFake: (broker, options = {}) => connectedOnFake(cleanup, broker, options),
+  };
 }

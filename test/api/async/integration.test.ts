@@ -5,7 +5,8 @@
  * and a client connecting again after disconnect(). Connections are cut from outside with a
  * loopback TCP proxy (test/support/tcp-proxy.ts), which works the same for both brokers.
  *
- * Fault injection with a scripted broker: integration-faults.test.ts. Backpressure with
+ * Fault injection with a scripted broker: integration-faults.test.ts,
+ * integration-timeouts-errors.test.ts and integration-acks-disposal.test.ts. Backpressure with
  * 100,000 messages: integration-backpressure.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,13 +1,14 @@
 /**
  * Shared helpers for the imp API suites: promise wrappers for the callback API (every wait is
  * bounded: a bound against hangs, never a timing assertion), a transport tap that can cut the
- * socket or hold back acknowledgements, a raw MQTT socket for a client that must not ping, and
- * broker URL conversion to the imp's `tcp://` / `ssl://` schemes.
+ * socket or hold back acknowledgements, a raw MQTT socket for a client that must not ping,
+ * broker URL conversion to the imp's `tcp://` / `ssl://` schemes, and the check of a synchronous
+ * throw's MqttError code.
  */
 import net from 'node:net';
-import { MqttClient, PacketDecoder, createMqtt, encode, openTransport } from '../../support/internals.js';
+import { MqttClient, MqttError, PacketDecoder, createMqtt, encode, openTransport } from '../../support/internals.js';
 import type { ImpClientConfig, ImpConnectOptions, ImpMessageItem, ImpMqttClient, Packet, Transport, TransportFactory } from '../../support/internals.js';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { startFakeBroker } from '../../support/fake-broker.js';
 import type { FakeBroker, FakeConnection } from '../../support/fake-broker.js';
 import { LOOPBACK } from '../../support/ports.js';
@@ -278,6 +279,20 @@ export async function closeAll(clients: ImpMqttClient[]): Promise<void> {
   );
 }
 
+/** Runs `fn`, expecting an MqttError with `code`. */
+export function throwsCode(fn: () => unknown, code: string): MqttError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected MqttError ${code}`).toBeInstanceOf(MqttError);
+  expect((caught as MqttError).code).toBe(code);
+  return caught as MqttError;
+}
+
+
 /**
  * A fresh fake broker for every test, plus the devices (and extra brokers) a test makes, all
  * stopped after it. The broker stops first, so closing a client never waits on a silent peer.
@@ -287,6 +302,7 @@ export function fakeBrokerPerTest(): {
   device(config?: ImpClientConfig): ImpMqttClient;
   adopt(...made: ImpMqttClient[]): void;
   track(extra: FakeBroker): FakeBroker;
+  connected(clientId: string, config?: ImpClientConfig): Promise<{ client: ImpMqttClient; conn: FakeConnection }>;
 } {
   let current: FakeBroker | undefined;
   const clients: ImpMqttClient[] = [];
@@ -299,7 +315,7 @@ export function fakeBrokerPerTest(): {
     await Promise.all(extras.splice(0).map((b) => b.stop()));
     await closeAll(clients.splice(0));
   });
-  return {
+  const suite = {
     get broker(): FakeBroker {
       if (current === undefined) throw new Error('fakeBrokerPerTest: no broker outside a test');
       return current;
@@ -317,6 +333,13 @@ export function fakeBrokerPerTest(): {
       extras.push(extra);
       return extra;
     },
+    /** A device connected to this test's broker (connectFake), and its broker-side connection. */
+    async connected(clientId: string, config: ImpClientConfig = {}): Promise<{ client: ImpMqttClient; conn: FakeConnection }> {
+      const client = suite.device(config);
+      const { conn } = await connectFake(suite.broker, client, clientId);
+      return { client, conn };
+    },
   };
+  return suite;
 }
 
