@@ -88,7 +88,10 @@
 // by declared parameters counted past a default holding commas, brackets, strings or comments
 // (function(a = f(), b) had counted 1), ~0.1 KB imp (18,909 B, ceiling 18.47 KB), and by
 // connect() checking the engine's options before it ends any pending reconnection, 10 B imp
-// (18,919 B, ceiling 18.48 KB),
+// (18,919 B, ceiling 18.48 KB), and by the engine refusing an options key it does not know (a
+// misspelt keepAlive had left keepalive at its default; the list of keys is most of it) and
+// options that are no object, ~0.16 KB core and imp (16,149 and 19,088 B, ceilings 15.78 and
+// 18.65 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -98,9 +101,9 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.62 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.78 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
-  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.48 * KB },
+  { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.65 * KB },
 ];
 
 export async function measure(source) {

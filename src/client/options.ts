@@ -117,7 +117,21 @@ const NO_HOOKS: ClientHooks = Object.freeze({});
 /** Milliseconds from a monotonic clock: the default for every clock option. */
 export const monotonicNow = (): number => performance.now();
 
+/** Every key a ClientOptions may have (test/client/options.property.test.ts holds the list to the interface). */
+export const CLIENT_OPTION_KEYS = [
+  'url', 'servers', 'clientId', 'keepalive', 'cleanSession', 'will', 'username', 'password', 'connectTimeout', 'reconnect', 'resubscribe', 'maxPacketSize', 'tls', 'ws',
+  'maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'undeliverableAfter', 'store', 'hooks', 'clock', 'transport',
+] as const;
+
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  if (typeof options != 'object' || !options) throw usageError('INVALID_OPTIONS', `The options must be an object, got ${shown(options)}`);
+  // A misspelt key (keepAlive) would otherwise leave its option at the default without a word.
+  for (const key of Object.keys(options)) {
+    if (!(CLIENT_OPTION_KEYS as readonly string[]).includes(key)) {
+      const meant = CLIENT_OPTION_KEYS.find((known) => known.toLowerCase() == key.toLowerCase());
+      throw usageError('INVALID_OPTIONS', `Unknown option ${key}${meant ? ` (${meant}?)` : ''}`);
+    }
+  }
   const urls = options.servers ?? (options.url !== undefined ? [options.url] : []);
   if (!Array.isArray(urls) || !urls.length) throw usageError('INVALID_OPTIONS', 'A url or servers is required');
   const endpoints = urls.map(parseBrokerUrl);

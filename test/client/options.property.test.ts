@@ -2,11 +2,14 @@
  * Client options from plain JavaScript (a JSON config, an environment variable read as it is):
  * any value for any option either builds a client or throws an MqttError with code and origin
  * 'caller' — never a TypeError from deep inside — and an option it does not understand is
- * refused, not read as another (a misspelt dropPolicy silently dropped queued messages).
+ * refused, not read as another (a misspelt dropPolicy silently dropped queued messages), as is a
+ * key it does not know (a misspelt keepAlive left keepalive at its default).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MqttClient, MqttError } from '../../src/index.js';
+import { CLIENT_OPTION_KEYS } from '../../src/client/options.js';
+import type { ClientOptions } from '../../src/client/options.js';
 import { parseBrokerUrl } from '../../src/transport/index.js';
 
 /** Never called: these clients are only constructed. */
@@ -14,10 +17,13 @@ const noTransport = (): never => {
   throw new Error('not connected in this test');
 };
 
-const KEYS = [
-  'url', 'servers', 'clientId', 'keepalive', 'cleanSession', 'will', 'username', 'password', 'connectTimeout', 'reconnect', 'resubscribe',
-  'maxPacketSize', 'tls', 'ws', 'maxInflight', 'maxBuffered', 'dropPolicy', 'queueQoS0', 'retryInterval', 'pingTimeout', 'manualAck', 'store', 'hooks',
-] as const;
+/** The keys given any JSON value below: all but the functions an application passes from code. */
+const KEYS = CLIENT_OPTION_KEYS.filter((key) => key !== 'clock' && key !== 'transport');
+
+// The engine's list of keys is the interface's, both ways (a compile error here otherwise): a key
+// added to ClientOptions and not to the list would be refused as unknown.
+const everyKeyListed: [Exclude<keyof ClientOptions, (typeof CLIENT_OPTION_KEYS)[number]>] extends [never] ? true : false = true;
+const onlyKeysListed: [Exclude<(typeof CLIENT_OPTION_KEYS)[number], keyof ClientOptions>] extends [never] ? true : false = true;
 
 /** What JSON (and a careless caller) can put in an option. */
 const jsonish: fc.Arbitrary<unknown> = fc.oneof(
@@ -82,6 +88,22 @@ describe('options from plain JavaScript', () => {
   ])('%s: %j is %s', (key, value, code) => {
     const error = outcome(() => new MqttClient({ url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport, [key]: value } as never));
     expect([error?.code, error?.origin]).toEqual([code, 'caller']);
+  });
+
+  it('a key it does not know is refused INVALID_OPTIONS naming it, and the key meant where only the case differs', () => {
+    expect([everyKeyListed, onlyKeysListed]).toEqual([true, true]);
+    const base = { url: 'mqtt://127.0.0.1:1', reconnect: false, transport: noTransport };
+    expect(outcome(() => new MqttClient({ ...base, keepAlive: 10 } as never))).toMatchObject({ code: 'INVALID_OPTIONS', origin: 'caller', message: 'Unknown option keepAlive (keepalive?)' });
+    expect(outcome(() => new MqttClient({ ...base, protocolVersion: 5 } as never))).toMatchObject({ code: 'INVALID_OPTIONS', message: 'Unknown option protocolVersion' });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }).filter((key) => !(CLIENT_OPTION_KEYS as readonly string[]).includes(key)), jsonish, (key, value) => {
+        expect(outcome(() => new MqttClient({ ...base, [key]: value } as never))).toMatchObject({ code: 'INVALID_OPTIONS', origin: 'caller' });
+      }),
+    );
+  });
+
+  it.each([undefined, null, 5, 'mqtt://127.0.0.1:1', true])('options %j, not an object, are INVALID_OPTIONS, not a TypeError', (options) => {
+    expect(outcome(() => new MqttClient(options as never))).toMatchObject({ code: 'INVALID_OPTIONS', origin: 'caller' });
   });
 
   it('store: null is no store (the default, in memory), as null is for other options', () => {
