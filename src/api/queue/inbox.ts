@@ -124,11 +124,12 @@ export class Inbox {
   }
 
   /**
-   * Hands the head of the backlog to the receiver listening when its turn comes (a microtask
-   * later), once the one before has settled (or what listen() found buffered); failures are reported, never thrown here. One handed
-   * over `again` (abandoned) waits a timer's turn first: a receiver that always abandons must not
-   * keep the microtask queue, and so all I/O, busy. One function does every turn (#handScheduled):
-   * a message costs one promise reaction, no closure and no async function.
+   * Hands the head of the backlog (what waited behind a busy receiver, or what listen() found
+   * buffered) to the receiver listening when its turn comes, a microtask later; failures are
+   * reported, never thrown here. One handed over `again` (abandoned) waits a timer's turn first:
+   * a receiver that always abandons must not keep the microtask queue, and so all I/O, busy. One
+   * function does every turn (#handScheduled): a turn costs one promise reaction, no closure and
+   * no async function.
    */
   #next(): void {
     const head = this.#backlog[0];
@@ -180,7 +181,10 @@ export class Inbox {
     }
   }
 
-  /** The receiver is done with `envelope` (failed unless NO_ERROR): the next one's turn. `counted`: as #hand's, the host is told it is no longer held. */
+  /**
+   * The receiver is done with `envelope` (failed unless NO_ERROR): the next one's turn. `counted`
+   * as #hand's: the host is told it is no longer held.
+   */
   #handed(envelope: MessageEnvelope, error: unknown, counted: boolean): void {
     try {
       if (error !== NO_ERROR) this.host.report(error, `the receiver failed on message ${envelope.message_id}`);
@@ -193,7 +197,7 @@ export class Inbox {
   }
 }
 
-/** A view of a larger buffer (the read it arrived in) copied to bytes of its own (new Uint8Array copies; a Buffer's slice would not). */
+/** A view into a larger buffer (the read it arrived in) copied to bytes of its own: new Uint8Array copies, a Buffer's slice would not. */
 function ownBytes(envelope: MessageEnvelope): void {
   const bytes = envelope.message;
   if (bytes !== null && bytes.byteLength !== bytes.buffer.byteLength) envelope.message = new Uint8Array(bytes);
