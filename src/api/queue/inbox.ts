@@ -158,20 +158,24 @@ export class Inbox {
   /**
    * Hands `envelope` to `receiver`, the inbox busy until it settles: what it returns is waited
    * for as `await` would (a promise, or any thenable); anything else is settled already. `counted`:
-   * the host was told of it as held (in the backlog); one handed at once and settled at once never
-   * changes what is held.
+   * the host was told of it as held (in the backlog). One handed at once is held only once it
+   * waits: counted while the receiver runs, a change the receiver makes (listen(), clear())
+   * would tell the host of it, and nothing would tell the host again when it settles at once.
    */
   #hand(envelope: MessageEnvelope, receiver: MessageReceiver, counted: boolean): void {
-    this.#handing++;
+    if (counted) this.#handing++;
     let result: Promise<void> | void;
     try {
       this.#handOut(envelope);
       result = receiver.receiveMessage(envelope, this.host.queue);
     } catch (error) {
-      return this.#handed(envelope, error, true);
+      return this.#handed(envelope, error, counted);
     }
     if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
-      if (!counted) this.host.changed(); // held while it waits
+      if (!counted) {
+        this.#handing++; // held while it waits
+        this.host.changed();
+      }
       Promise.resolve(result).then(
         () => this.#handed(envelope, NO_ERROR, true),
         (error: unknown) => this.#handed(envelope, error, true),
@@ -183,15 +187,17 @@ export class Inbox {
 
   /**
    * The receiver is done with `envelope` (failed unless NO_ERROR): the next one's turn. `counted`
-   * as #hand's: the host is told it is no longer held.
+   * as #hand's: it was held, and the host is told it no longer is.
    */
   #handed(envelope: MessageEnvelope, error: unknown, counted: boolean): void {
     try {
       if (error !== NO_ERROR) this.host.report(error, `the receiver failed on message ${envelope.message_id}`);
     } finally {
-      this.#handing--;
       this.#busy = false;
-      if (counted) this.host.changed();
+      if (counted) {
+        this.#handing--;
+        this.host.changed();
+      }
       this.#next();
     }
   }

@@ -3,8 +3,10 @@
  * messages — at once when it is idle, else in order once what it returned for the one before has
  * settled (a promise, any thenable, or a plain value at once), what listen() finds buffered a
  * turn later; its failures reported (thrown, or a rejection) without stopping the ones after,
- * what it holds counted, and what it keeps for later holding bytes of its own.
+ * what it holds counted (the host last told what it holds, whatever a receiver called at once
+ * does), and what it keeps for later holding bytes of its own.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageEnvelope } from '../../../src/api/queue/index.js';
 import type { MessageReceiver, MqttMessageQueue } from '../../../src/api/queue/index.js';
@@ -161,5 +163,67 @@ describe('queue inbox: what it keeps has bytes of its own', () => {
     first.read.fill(9);
     expect(box.buffer[0]!.message).toEqual(new Uint8Array(8).fill(0));
     expect(box.buffer[1]!.message).toBe(own);
+  });
+});
+
+describe('queue inbox: what the host is told it holds, when a receiver called at once changes it (found in review)', () => {
+  // The host sets the engine's reading from `held` each time it is told (held < max_buffered):
+  // the last figure it was told must be what the inbox holds once the receiver has returned,
+  // or a queue with max_buffered 1 stops reading for good with nothing held.
+  it('a receiver that calls listen() (itself or another) and returns at once: the host is told held 0 last', () => {
+    const { inbox: box, held } = inbox();
+    const receiver: MessageReceiver = { receiveMessage: () => box.listen(receiver) };
+    box.listen(receiver);
+    box.route(envelope('1'), false);
+    expect(box.held).toBe(0);
+    expect(held.at(-1)).toBe(0);
+  });
+
+  it('a receiver that ends listening and listens again, or whose change the host hears of otherwise: the same', () => {
+    const { inbox: box, held } = inbox();
+    const receiver: MessageReceiver = {
+      receiveMessage: () => {
+        box.endListen();
+        box.listen(receiver);
+      },
+    };
+    box.listen(receiver);
+    box.route(envelope('1'), false);
+    box.route(envelope('2'), false);
+    expect(box.held).toBe(0);
+    expect(held.at(-1)).toBe(0);
+  });
+
+  it('whatever receivers do at once (listen, endListen, hand one back, throw, a promise), the host is last told what is held', async () => {
+    type Act = 'nothing' | 'listen' | 'endListen' | 'relisten' | 'again' | 'throw' | 'promise';
+    const act = fc.constantFrom<Act>('nothing', 'listen', 'endListen', 'relisten', 'again', 'throw', 'promise');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(act, fc.boolean()), { minLength: 1, maxLength: 12 }), async (steps) => {
+        const { inbox: box, held } = inbox();
+        const again = new Set<MessageEnvelope>();
+        let step = 0;
+        const receiver: MessageReceiver = {
+          receiveMessage: (e) => {
+            const [what] = steps[step++ % steps.length]!;
+            if (what === 'listen') box.listen(receiver);
+            else if (what === 'endListen') box.endListen();
+            else if (what === 'relisten') (box.endListen(), box.listen(receiver));
+            else if (what === 'again' && !again.has(e)) (again.add(e), box.route(e, true));
+            else if (what === 'throw') throw new Error('thrown');
+            else if (what === 'promise') return Promise.resolve();
+            return undefined;
+          },
+        };
+        box.listen(receiver);
+        steps.forEach(([, listening], i) => {
+          if (listening && box.receiver === null) box.listen(receiver);
+          box.route(envelope(String(i)), false);
+        });
+        // Until nothing moves: what waited a turn (or a timer's, handed back) has been handed.
+        for (let i = 0; i < 15; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(held.at(-1) ?? 0).toBe(box.held);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
