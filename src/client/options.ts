@@ -7,7 +7,7 @@ import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
-import { flag, shown } from '../session/session.js';
+import { flag, sessionLimits, shown } from '../session/session.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { openTransport, parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';
@@ -166,6 +166,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   for (const key of copy) {
     if (options[key] !== undefined) (session as unknown as Record<string, unknown>)[key] = options[key];
   }
+  sessionLimits(session); // what the session would refuse, refused before a face acts on these options
   const maxPacketSize = maxPacketSizeOf(options.maxPacketSize);
   const resubscribe = flag(options.resubscribe, true, 'resubscribe');
   // Opened last: nothing after this may refuse the options (the constructor's own checks release it).

@@ -46,20 +46,11 @@ export class Session<T = unknown> {
     this.store = options.store ?? new MemorySessionStore<T>();
     // From plain JavaScript: a store that is none (a path string) would fail below as a TypeError.
     if (typeof this.store.outgoing != 'function') throw usageError('INVALID_OPTIONS', 'store is not a SessionStore');
-    const dropPolicy = options.dropPolicy ?? 'reject-new';
-    // Any other value was read as 'drop-oldest': a misspelt 'reject_new' dropped queued messages.
-    if (dropPolicy !== 'reject-new' && dropPolicy !== 'drop-oldest') throw usageError('INVALID_OPTIONS', `Unknown dropPolicy ${shown(dropPolicy)}`);
-    this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, {
-      maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
-      maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
-      dropPolicy_: dropPolicy,
-      queueQoS0_: flag(options.queueQoS0, true, 'queueQoS0'),
-      retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
-      undeliverableAfter_: atLeast(1, options.undeliverableAfter ?? 3, 'undeliverableAfter'),
-    });
-    this.#inbound = new InboundFlows<T>(this.#ctx, this.store, flag(options.manualAck, false, 'manualAck'));
-    this.#connackTimeout = atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout');
-    this.#deadlines = new SessionDeadlines(options.pingTimeout === undefined ? undefined : atLeast(1, options.pingTimeout, 'pingTimeout'));
+    const limits = sessionLimits(options);
+    this.#outbound = new OutboundFlows<T>(this.#ctx, this.store, limits);
+    this.#inbound = new InboundFlows<T>(this.#ctx, this.store, limits.manualAck_);
+    this.#connackTimeout = limits.connackTimeout_;
+    this.#deadlines = new SessionDeadlines(limits.pingTimeout_);
   }
 
   get state(): ConnectionState {
@@ -301,6 +292,28 @@ function checkPublishFits(request: PublishRequest): void {
   } catch {
     throw usageError('PAYLOAD_TOO_LARGE', `A ${request.payload.length}-byte payload on '${request.topic}' exceeds a packet's ${MAX_REMAINING_LENGTH} bytes`);
   }
+}
+
+/**
+ * The limits `options` set, checked as the constructor checks them: the engine checks them too
+ * (resolveOptions) before anything acts on its options, so a face that checks them first (the
+ * imp face's connect()) knows the engine will not refuse them.
+ */
+export function sessionLimits(options: SessionOptions<unknown>) {
+  const dropPolicy = options.dropPolicy ?? 'reject-new';
+  // Any other value was read as 'drop-oldest': a misspelt 'reject_new' dropped queued messages.
+  if (dropPolicy !== 'reject-new' && dropPolicy !== 'drop-oldest') throw usageError('INVALID_OPTIONS', `Unknown dropPolicy ${shown(dropPolicy)}`);
+  return {
+    maxInflight_: atLeast(1, options.maxInflight ?? Infinity, 'maxInflight'),
+    maxBuffered_: atLeast(0, options.maxBuffered ?? 10_000, 'maxBuffered'),
+    dropPolicy_: dropPolicy,
+    queueQoS0_: flag(options.queueQoS0, true, 'queueQoS0'),
+    retryInterval_: atLeast(0, options.retryInterval ?? 0, 'retryInterval'),
+    undeliverableAfter_: atLeast(1, options.undeliverableAfter ?? 3, 'undeliverableAfter'),
+    manualAck_: flag(options.manualAck, false, 'manualAck'),
+    connackTimeout_: atLeast(1, options.connackTimeout ?? 30_000, 'connackTimeout'),
+    pingTimeout_: options.pingTimeout === undefined ? undefined : atLeast(1, options.pingTimeout, 'pingTimeout'),
+  };
 }
 
 /** A number option (the engine's and the session's): at least `min`, never NaN. */

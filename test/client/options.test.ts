@@ -6,8 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MqttClient } from '../../src/client/index.js';
+import { resolveOptions } from '../../src/client/options.js';
+import type { ClientOptions } from '../../src/client/options.js';
 import { MqttError } from '../../src/errors.js';
-import { Session } from '../../src/session/index.js';
+import { MemorySessionStore, Session } from '../../src/session/index.js';
 import { mqttString } from '../packet/arbitraries.js';
 
 /** A transport factory that must never be called: nothing here may connect anywhere. */
@@ -161,6 +163,33 @@ describe('numbers from plain JavaScript', () => {
         expect(error).toBeInstanceOf(MqttError);
         expect([error.code, error.origin]).toEqual([key === 'keepalive' ? 'INVALID_KEEPALIVE' : 'INVALID_OPTIONS', 'caller']);
         expect(error.message).toContain(key);
+      }),
+    );
+  });
+});
+
+describe("resolveOptions checks what the session will (found in review: the imp face's connect() relies on it)", () => {
+  it('every option the session refuses is refused by resolveOptions too, before a store provider is opened (property)', () => {
+    const bad = fc.oneof(
+      fc.record({ maxInflight: fc.constantFrom(0, -1, Number.NaN) }),
+      fc.record({ maxBuffered: fc.constantFrom(-1, Number.NaN) }),
+      fc.record({ retryInterval: fc.constantFrom(-1, Number.NaN) }),
+      fc.record({ undeliverableAfter: fc.constantFrom(0, 0.5) }),
+      fc.record({ pingTimeout: fc.constantFrom(0, 0.5) }),
+      fc.record({ connectTimeout: fc.double({ min: Number.MIN_VALUE, max: 1, maxExcluded: true, noNaN: true }) }),
+      fc.record({ dropPolicy: fc.constantFrom('reject_new', 'oldest') }),
+      fc.record({ queueQoS0: fc.constantFrom('true', 1) }),
+      fc.record({ manualAck: fc.constantFrom('false', 0) }),
+    );
+    fc.assert(
+      fc.property(bad, (options) => {
+        let opened = 0;
+        const store = { open: () => (opened++, new MemorySessionStore()) };
+        const all = { url: 'mqtt://127.0.0.1:1', store, transport: noTransport, ...options } as ClientOptions;
+        const error = thrown(() => resolveOptions(all)) as MqttError;
+        expect([error?.code, error?.origin]).toEqual(['INVALID_OPTIONS', 'caller']);
+        expect(opened).toBe(0);
+        expect((thrown(() => new MqttClient(all)) as MqttError).code).toBe('INVALID_OPTIONS');
       }),
     );
   });

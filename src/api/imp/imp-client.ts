@@ -108,7 +108,7 @@ export class ImpMqttClient {
       if (options.cleansession === false || options.store !== undefined) this.#stores.set(clientId, store);
     }
     const coreOptions = engineOptions(url, clientId, keepalive, options, this.#config, store, limits.hooks_);
-    // Refused here, a bad URL, will or credential ends no pending reconnection (the engine checks them again).
+    // Refused here, a bad URL, will, credential or limit ends no pending reconnection (the engine checks them again).
     resolveOptions(coreOptions);
     // Neither this client's last engine nor another client's may come back on its own beside this
     // one; stopped before the new engine opens a session on the same store.

@@ -91,44 +91,62 @@ describe('reconnect extension vs the imp rules (found in review)', () => {
 
   it('a connect() refused at the call (a URL of no scheme it knows) ends no pending reconnection: the client comes back on its own', async () => {
     const client = fx.device();
-    let refusal: unknown;
-    const later = await dropped(client, () =>
-      queueMicrotask(() => {
-        try {
-          client.connect('gopher://127.0.0.1:1', 'retrying');
-        } catch (error) {
-          refusal = error;
-        }
-      }),
-    );
-    const { connect } = await fx.broker.acceptNext();
+    const refusal = await refusedWhileRetrying(client, () => client.connect('gopher://127.0.0.1:1', 'retrying'));
     expect(refusal).toMatchObject({ code: 'INVALID_URL' });
-    expect(connect.clientId).toBe('retrying');
-    await waitFor(() => later.length > 0, 'onconnect(0)');
-    expect(later).toEqual([0]);
     expect(client.isconnected()).toBe(true);
   });
 
   it("another client's connect() refused at the call (a will topic with a wildcard [MQTT-3.3.2-2]) leaves the first client's reconnection pending", async () => {
-    const agent = createMqtt();
-    const first = agent.createclient();
-    const second = agent.createclient();
-    fx.adopt(first, second);
-    let refusal: unknown;
-    const later = await dropped(first, () =>
-      queueMicrotask(() => {
-        try {
-          second.connect(impUrl(fx.broker.url), 'second', { willtopic: 'wills/#', willmessage: 'gone' });
-        } catch (error) {
-          refusal = error;
-        }
-      }),
-    );
-    const { connect } = await fx.broker.acceptNext();
+    const [first, second] = twoClients();
+    const refusal = await refusedWhileRetrying(first, () => second.connect(impUrl(fx.broker.url), 'second', { willtopic: 'wills/#', willmessage: 'gone' }));
     expect(refusal).toMatchObject({ code: 'INVALID_OPTIONS', statement: 'MQTT-3.3.2-2' });
-    expect(connect.clientId).toBe('retrying');
-    await waitFor(() => later.length > 0, 'onconnect(0)');
-    expect(later).toEqual([0]);
     expect(second.connectionstate()).toBe(0);
   });
 });
+
+describe('a connect() refused by the checks only the engine made ends no pending reconnection (found in review)', () => {
+  it('this client: connecttimeout 0.5 (resolveOptions took any time above 0, the session wants 1 ms or more) — the client comes back on its own', async () => {
+    const client = fx.device();
+    const refusal = await refusedWhileRetrying(client, () => client.connect(impUrl(fx.broker.url), 'retrying', { connecttimeout: 0.5 }));
+    expect(refusal).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(client.isconnected()).toBe(true);
+  });
+
+  it("another client made with maxInflight 0: its connect() refused, the first client's reconnection stays pending", async () => {
+    const [first, second] = twoClients({ maxInflight: 0 });
+    const refusal = await refusedWhileRetrying(first, () => second.connect(impUrl(fx.broker.url), 'second'));
+    expect(refusal).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(second.connectionstate()).toBe(0);
+  });
+});
+
+/** Two clients of one agent (the second made with `config`), closed after the test. */
+function twoClients(config?: Parameters<ReturnType<typeof createMqtt>['createclient']>[0]): [ImpMqttClient, ImpMqttClient] {
+  const agent = createMqtt();
+  const clients: [ImpMqttClient, ImpMqttClient] = [agent.createclient(), agent.createclient(config)];
+  fx.adopt(...clients);
+  return clients;
+}
+
+/**
+ * `client` connected with `reconnect` and dropped; `refused` runs from a microtask after
+ * onconnectionlost (the retry scheduled, not yet fired) and must throw: what it threw, once the
+ * retry has connected again and onconnect(0) come.
+ */
+async function refusedWhileRetrying(client: ImpMqttClient, refused: () => void): Promise<unknown> {
+  let refusal: unknown = 'did not throw';
+  const later = await dropped(client, () =>
+    queueMicrotask(() => {
+      try {
+        refused();
+      } catch (error) {
+        refusal = error;
+      }
+    }),
+  );
+  const { connect } = await fx.broker.acceptNext();
+  expect(connect.clientId).toBe('retrying');
+  await waitFor(() => later.length > 0, 'onconnect(0)');
+  expect(later).toEqual([0]);
+  return refusal;
+}
