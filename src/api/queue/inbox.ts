@@ -9,6 +9,7 @@
  * own: one kept for later must not pin the read it arrived in. Kept apart from
  * mqtt-message-queue.ts.
  */
+import type { InboundMessage } from '../../session/index.js';
 import type { MessageEnvelope } from './envelope.js';
 import type { MessageReceiver, MqttMessageQueue } from './mqtt-message-queue.js';
 
@@ -203,11 +204,19 @@ export class Inbox {
   }
 }
 
-/** A view into a larger buffer (the read it arrived in) copied to bytes of its own: new Uint8Array copies, a Buffer's slice would not. */
+/**
+ * What a view into a larger buffer (the read it arrived in) holds, copied to bytes of its own:
+ * the envelope's body, and the received message it refers to (the handle for complete() and
+ * abandon()), which would pin the read as much. new Uint8Array copies; a Buffer's slice would not.
+ */
 function ownBytes(envelope: MessageEnvelope): void {
   const bytes = envelope.message;
-  if (bytes !== null && bytes.byteLength !== bytes.buffer.byteLength) envelope.message = new Uint8Array(bytes);
+  if (bytes !== null && isView(bytes)) envelope.message = new Uint8Array(bytes);
+  const inbound = envelope.getReference() as InboundMessage | undefined;
+  if (inbound !== undefined && isView(inbound.payload)) inbound.payload = inbound.payload === bytes ? envelope.message! : new Uint8Array(inbound.payload);
 }
+
+const isView = (bytes: Uint8Array): boolean => bytes.byteLength !== bytes.buffer.byteLength;
 
 const SETTLED = Promise.resolve();
 

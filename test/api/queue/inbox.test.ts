@@ -144,6 +144,27 @@ describe('queue inbox: what it keeps has bytes of its own', () => {
     expect(box.buffer[0]!.message!.buffer.byteLength).toBe(8);
   });
 
+  it('so does the received message it refers to (the handle complete() and abandon() use), whether its body is the same bytes or a parsed envelope', () => {
+    const { inbox: box } = inbox();
+    const raw = viewEnvelope('1');
+    const rawInbound = { topic: 't', payload: raw.envelope.message!, qos: 1 as const, retain: false, dup: false, packetId: 1 };
+    raw.envelope.setReference(rawInbound);
+    const parsed = envelope('2'); // its body is bytes of its own, as a parsed envelope's is
+    const read = new Uint8Array(64).fill(5);
+    const parsedInbound = { topic: 't', payload: read.subarray(0, 40), qos: 1 as const, retain: false, dup: false, packetId: 2 };
+    parsed.setReference(parsedInbound);
+    box.route(raw.envelope, false);
+    box.route(parsed, false);
+    raw.read.fill(0);
+    read.fill(0);
+    expect(box.buffer[0]!.getReference()).toBe(rawInbound); // the same handles, for the engine's acks
+    expect(box.buffer[1]!.getReference()).toBe(parsedInbound);
+    expect(rawInbound.payload).toBe(raw.envelope.message); // one copy serves both
+    expect(rawInbound.payload).toEqual(new Uint8Array(8).fill(7));
+    expect(parsedInbound.payload).toEqual(new Uint8Array(40).fill(5));
+    expect(parsedInbound.payload.buffer.byteLength).toBe(40);
+  });
+
   it('one waiting behind a busy receiver, or abandoned back to the buffer, is copied too; bytes of their own are not copied again', () => {
     const { inbox: box } = inbox();
     box.listen({ receiveMessage: () => new Promise<void>(() => {}) });
