@@ -45,8 +45,9 @@ export function check(validate: () => void): number {
  * there only `length` counts.
  */
 export function declared(fn: (...args: never[]) => void): number {
-  // Strings and comments out first: a default may hold commas and brackets in either.
-  const text = String(fn).replace(/(["'`])(?:\\[^]|(?!\1)[^\\])*\1|\/\*[^]*?\*\/|\/\/.*/g, '0');
+  // Strings, comments and regular expressions out first: a default may hold commas and brackets
+  // in any of them. A '/' after an operator or an opening bracket starts a regular expression.
+  const text = String(fn).replace(/(["'`])(?:\\[^]|(?!\1)[^\\])*\1|\/\*[^]*?\*\/|\/\/.*|(?<=[(,=:[!&|?{};]\s*)\/(?:\\.|\[(?:\\.|[^\]\\])*\]|[^/\\\n[])+\//g, '0');
   const open = text.indexOf('(');
   const arrow = text.indexOf('=>');
   let count = 0;

@@ -33,6 +33,10 @@ describe('imp callbacks: declared parameters', () => {
     ['function (/* a, b */ c) {}', 1],
     ['function (a, // b, c\n d) {}', 2],
     ['function (a, b,) {}', 2],
+    ['function (a = /\\(/, b) {}', 2],
+    ["function (a = /'/, b) {}", 2],
+    ['function (a = /[,)\\]]/g, b = [/,/]) {}', 2],
+    ['function (a = 4 / 2, b = (1) / 2, c) {}', 3],
   ])('%s declares %i', (source, expected) => {
     expect(declared(fromText(source))).toBe(expected);
   });
@@ -42,7 +46,7 @@ describe('imp callbacks: declared parameters', () => {
   });
 
   it('counts n plain parameters, whatever defaults with commas, brackets and strings they hold', () => {
-    const defaults = fc.constantFrom('null', '(1, 2)', '[1, [2, 3]]', '{ a: 1, b: [2] }', "'a,b)'", '"(,"', 'f(1, g(2))', '`${1},`');
+    const defaults = fc.constantFrom('null', '(1, 2)', '[1, [2, 3]]', '{ a: 1, b: [2] }', "'a,b)'", '"(,"', 'f(1, g(2))', '`${1},`', '/[,(]\\)/g', '6 / 3 / 2');
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), defaults), { maxLength: 6 }), (params) => {
         const list = params.map(([withDefault, value], i) => (withDefault ? `p${i} = ${value}` : `p${i}`)).join(', ');
