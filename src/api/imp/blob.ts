@@ -1,6 +1,7 @@
 /** The imp's blob, as much of it as MQTT messages need: bytes with tostring(). */
 import { toPayload } from '../../client/payload.js';
 import { MqttProtocolError, usageError } from '../../errors.js';
+import { readWellFormedUtf8 } from '../../packet/bytes.js';
 const utf8 = new TextDecoder();
 
 export class ImpBlob {
@@ -55,9 +56,7 @@ export function textOf(value: StringOrBlob, what = 'A topic'): string {
   if (typeof value === 'string') return value;
   if (value == null) throw usageError('INVALID_ARGUMENT', `${what} is ${value}: give a string or blob`);
   const bytes = bytesOf(value);
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new MqttProtocolError('INVALID_UTF8', `${what} is not valid UTF-8`, 'MQTT-1.5.3-1');
-  }
+  const text = readWellFormedUtf8(bytes, 0, bytes.length);
+  if (text === undefined) throw new MqttProtocolError('INVALID_UTF8', `${what} is not valid UTF-8`, 'MQTT-1.5.3-1');
+  return text;
 }
