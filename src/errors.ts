@@ -148,6 +148,11 @@ export function typeOf(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/** A value from plain JavaScript, for a message: a primitive as itself, anything else as its type (its own toString may throw, or be none). */
+export function shown(value: unknown): string {
+  return value !== null && (typeof value == 'object' || typeof value == 'function') ? typeof value : String(value);
+}
+
 /** Any thrown value as an MqttError (keeping the original as its cause). */
 export function asMqttError(error: unknown, code: ErrorCode): MqttError {
   if (error instanceof MqttError) return error;

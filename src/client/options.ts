@@ -1,5 +1,5 @@
 /** What an MqttClient is configured with, and the defaults a production client should have. */
-import { usageError } from '../errors.js';
+import { shown, usageError } from '../errors.js';
 import { randomHex } from '../random.js';
 import type { MqttError } from '../errors.js';
 import { MAX_REMAINING_LENGTH } from '../packet/index.js';
@@ -7,7 +7,7 @@ import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
 import type { QoS } from '../packet/index.js';
 import { connectPacketOf } from '../session/index.js';
-import { flag, sessionLimits, shown } from '../session/session.js';
+import { flag, sessionLimits } from '../session/session.js';
 import type { ConnectOptions, SessionOptions, SessionStore } from '../session/index.js';
 import { openTransport, parseBrokerUrl } from '../transport/index.js';
 import type { Endpoint, TlsOptions, TransportFactory, TransportOptions, WebSocketOptions } from '../transport/index.js';

@@ -3,7 +3,7 @@
  * every output is an action in `takeActions()`, which the caller performs in order. It never
  * touches a socket or a timer: `nextTimeout()` says when to call `tick` again.
  */
-import { MqttError, MqttProtocolError, usageError } from '../errors.js';
+import { MqttError, MqttProtocolError, shown, usageError } from '../errors.js';
 import { MAX_REMAINING_LENGTH, validateTopicName } from '../packet/index.js';
 import { clientRemainingLength } from '../packet/client-encoder.js';
 import { encodedLengthWith } from '../packet/encoder.js';
@@ -329,11 +329,6 @@ export function flag(value: boolean | null | undefined, fallback: boolean, name:
   // Read by truthiness, 'false' (an environment variable) would be true, and MQTT.js's 0 false.
   if (typeof value !== 'boolean') throw usageError('INVALID_OPTIONS', `${name} must be a boolean, got ${shown(value)}`);
   return value;
-}
-
-/** A value from plain JavaScript, for a message: a primitive as itself, anything else as its type (its own toString may throw, or be none). */
-export function shown(value: unknown): string {
-  return value !== null && (typeof value == 'object' || typeof value == 'function') ? typeof value : String(value);
 }
 
 /** Handed out when there is nothing to do: one frozen array, so no caller's array aliases the next batch. */

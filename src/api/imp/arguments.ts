@@ -1,6 +1,5 @@
 /** What the imp API's calls are given from plain JavaScript: callbacks, and strings the codec may refuse. */
-import { usageError } from '../../errors.js';
-import { shown } from '../../session/session.js';
+import { shown, usageError } from '../../errors.js';
 import type { MqttError } from '../../errors.js';
 import * as Result from '../../session/result-codes.js';
 import { BAD_STRUCTURE, BAD_UTF8_STRING, TOPICNAME_TRUNCATED } from './codes.js';

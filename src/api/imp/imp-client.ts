@@ -1,9 +1,9 @@
 /** mqttclient: the imp API's client, on impmqtt's core MqttClient. */
-import { MqttProtocolError, usageError } from '../../errors.js';
+import { MqttProtocolError, shown, usageError } from '../../errors.js';
 import { validateTopicFilter, validateTopicName } from '../../packet/index.js';
 import type { QoS } from '../../packet/index.js';
 import { MemorySessionStore } from '../../session/index.js';
-import { flag, shown } from '../../session/session.js';
+import { flag } from '../../session/session.js';
 import type { SessionStore } from '../../session/index.js';
 import { MqttClient } from '../../client/mqtt-client.js';
 import { monotonicNow, resolveOptions } from '../../client/options.js';

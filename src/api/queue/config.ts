@@ -115,11 +115,11 @@ function boolean(key: string, value: unknown): boolean {
 }
 
 function invalid(key: string, problem: string, value: unknown) {
-  return usageError('INVALID_OPTIONS', `Queue configuration: ${key} ${problem}${value === undefined ? '' : `, got ${shown(value)}`}`);
+  return usageError('INVALID_OPTIONS', `Queue configuration: ${key} ${problem}${value === undefined ? '' : `, got ${asJson(value)}`}`);
 }
 
 /** The value as JSON, or (a bigint, a cycle) as text: the message about a bad value must not throw itself. */
-function shown(value: unknown): string {
+function asJson(value: unknown): string {
   try {
     return String(JSON.stringify(value));
   } catch {
