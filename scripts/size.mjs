@@ -98,6 +98,7 @@
 // declared() reading past a regular expression in a default (function (a = /\(/, b) counted 1),
 // ~0.05 KB imp (19,163 B, ceiling 18.72 KB); lowered by textOf() decoding a blob with the codec's
 // well-formed UTF-8 reader instead of a fatal TextDecoder of its own (19,143 B, ceiling 18.7 KB),
+// and by shown() moving beside typeOf() in errors.ts (core 16,178 B, ceiling 15.8 KB),
 // to the least that holds them,
 // which test/build/bundle.test.ts holds CI to,
 // so the bundle can shrink but never silently grow. Lower a ceiling whenever a change shrinks it.
@@ -107,7 +108,7 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 export const BUDGETS = [
-  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.81 * KB },
+  { name: "import { MqttClient } from 'impmqtt'", source: "export { MqttClient } from 'impmqtt';", budget: 10 * KB, ceiling: 15.8 * KB },
   { name: "import * from 'impmqtt/packet' (codec)", source: "export * from 'impmqtt/packet';", budget: 6 * KB, ceiling: 6 * KB },
   { name: "import { mqtt } from 'impmqtt/imp'", source: "export { mqtt } from 'impmqtt/imp';", budget: 13 * KB, ceiling: 18.7 * KB },
 ];
